@@ -1,0 +1,7 @@
+"""Entry point for ``python -m desktop_assistant``."""
+
+import sys
+
+from desktop_assistant.app import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian/Ubuntu machine, builds the wheel, installs it into
+# .venv with the dev tools, and runs lint, types, layer contracts and the test suite against the installed
+# wheel (not the checkout), with a real Secret Service for the keyring tests.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+
+# Qt's offscreen and xcb platforms, a Secret Service for the keyring, fonts for text layout.
+sys_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
+  libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
+  libxcb-image0 dbus gnome-keyring fonts-dejavu-core python3-venv)
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${sys_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "== installing system packages: ${missing[*]}"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+python="${PYTHON:-python3}"
+venv="${DA_VENV:-$root/.venv}"
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install -q --upgrade pip build
+rm -rf "$root/dist"
+"$venv/bin/python" -m build -q --wheel --outdir "$root/dist" "$root" >/dev/null
+wheel="$(ls "$root"/dist/desktop_assistant-*.whl)"
+"$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
+"$venv/bin/python" -m pip install -q "$wheel[dev]"
+
+echo "== ruff";         "$venv/bin/ruff" check .
+echo "== mypy";         "$venv/bin/mypy"
+echo "== lint-imports"; "$venv/bin/lint-imports"
+
+# Run the suite from a copy of tests/ so that `import desktop_assistant` finds the installed wheel.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -r "$root/tests" "$root/pyproject.toml" "$work/"
+export DA_SHARED_DIR="${DA_SHARED_DIR:-$(cd "$root/.." && pwd)/shared}"
+export DA_TEST_INSTALLED=1
+cd "$work"
+echo "== pytest"
+if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  dbus-run-session -- bash -c '
+    echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    exec "$0" -m pytest -p no:cacheprovider "$@"' "$venv/bin/python" "$@"
+else
+  "$venv/bin/python" -m pytest -p no:cacheprovider "$@"
+fi

@@ -1,0 +1,47 @@
+"""Shared fixtures: every async test runs on the real qasync loop, offscreen."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    app = QApplication.instance() or QApplication([])
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Run async tests on qasync's loop, so Qt signals and asyncio tasks share one loop as in the app."""
+    return {"qasync": _qasync_loop}
+
+
+async def next_emission(connect: Callable[[Callable[..., None]], Any], timeout: float = 10.0) -> tuple[Any, ...]:
+    """Await the next emission of a signal (pass its ``connect``); returns the signal's arguments."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[tuple[Any, ...]] = loop.create_future()
+
+    def slot(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    connect(slot)
+    return await asyncio.wait_for(future, timeout)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the loop run until ``predicate()`` holds; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)  # wait-ok: yields to the loop while polling a condition
