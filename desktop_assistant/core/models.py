@@ -1,0 +1,113 @@
+"""The app's plain data: conversations, messages and usage. No Qt, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """Who wrote a message."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Status(StrEnum):
+    """Where a message stands.
+
+    ``streaming`` is only ever seen while a reply arrives; one left by a crash reads as ``interrupted``.
+    """
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+    TRUNCATED = "truncated"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens of one request, as reported by the API (or estimated, when ``estimated``)."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: bool = False
+
+
+def text_part(text: str) -> dict[str, Any]:
+    """A text content part, as the chat API spells it."""
+    return {"type": "text", "text": text}
+
+
+def parts_text(parts: list[dict[str, Any]]) -> str:
+    """The text of a message's content parts, joined."""
+    return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+
+
+@dataclass
+class Message:
+    """One message of a conversation; replies form a tree through ``parent_id`` (edits make branches)."""
+
+    id: int
+    conversation_id: int
+    parent_id: int | None
+    role: Role
+    parts: list[dict[str, Any]]
+    status: Status = Status.COMPLETE
+    model: str | None = None
+    usage: Usage | None = None
+    cost_micros: int | None = None
+    finish_reason: str | None = None
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The message's text content."""
+        return parts_text(self.parts)
+
+
+@dataclass
+class Conversation:
+    """A conversation and its per-conversation request settings."""
+
+    id: int
+    title: str
+    model: str
+    system_prompt: str = ""
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+    current_leaf_id: int | None = None
+    title_by_user: bool = False
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    cost_micros: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the usage ledger: what one API call cost."""
+
+    feature: str
+    model: str
+    usage: Usage
+    cost_micros: int | None
+    conversation_id: int | None = None
+    message_id: int | None = None
+    created_at: float = 0.0
+    id: int | None = None
+
+
+@dataclass
+class ConversationTree:
+    """All messages of a conversation, with the branch currently shown."""
+
+    conversation: Conversation
+    messages: dict[int, Message] = field(default_factory=dict)

@@ -1,0 +1,135 @@
+"""Settings: plain JSON in the config folder, never a secret.
+
+A dataclass rather than pydantic keeps this on the start-up path cheaply (the first paint reads it); values
+are checked field by field on load, and a damaged file falls back to defaults without being overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+SCHEMA_VERSION = 1
+
+
+def normalize_base_url(url: str) -> str:
+    """A base URL in one canonical spelling (no trailing slash, lower-case scheme and host)."""
+    url = url.strip().rstrip("/")
+    if not url:
+        return OPENAI_BASE_URL
+    if "://" not in url:
+        url = "http://" + url if url.startswith(("localhost", "127.", "[::1]")) else "https://" + url
+    scheme, rest = url.split("://", 1)
+    host, sep, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{sep}{path}"
+
+
+@dataclass
+class Settings:
+    """Everything the person can set, except secrets."""
+
+    version: int = SCHEMA_VERSION
+    base_url: str = OPENAI_BASE_URL
+    organization: str = ""
+    default_model: str = "gpt-4o-mini"
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    history_budget: float = 0.7
+    default_max_output_tokens: int = 4096
+    onboarded: bool = False
+    last_conversation_id: int | None = None
+    window_geometry: str = ""
+    splitter_state: str = ""
+    legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
+    keyless_endpoints: list[str] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL in canonical form."""
+        return normalize_base_url(self.base_url)
+
+    def copy(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """``value`` if it has the default's type (ints widen to floats), else the default."""
+    if default is None:  # optional ids
+        return value if _is_int(value) else None
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else default
+    if isinstance(default, float):
+        return float(value) if _is_int(value) or isinstance(value, float) else default
+    if isinstance(default, int):
+        return value if _is_int(value) else default
+    if isinstance(default, str):
+        return value if isinstance(value, str) else default
+    if isinstance(default, list):
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else default
+    return default
+
+
+class SettingsStore:
+    """Loads and saves :class:`Settings` as JSON, atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.load_problem: str | None = None
+
+    def load(self) -> Settings:
+        """The saved settings, or defaults (a damaged file is kept aside and reported in ``load_problem``)."""
+        defaults = Settings()
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return defaults
+        except (OSError, ValueError) as exc:
+            self.load_problem = f"The settings file could not be read ({exc}); defaults are used."
+            self._keep_aside()
+            return defaults
+        if not isinstance(raw, dict):
+            self.load_problem = "The settings file was not understood; defaults are used."
+            self._keep_aside()
+            return defaults
+        values = {}
+        for f in dataclasses.fields(Settings):
+            default = getattr(defaults, f.name)
+            if f.name in raw:
+                values[f.name] = _coerce(raw[f.name], default)
+        values["version"] = SCHEMA_VERSION
+        return dataclasses.replace(defaults, **values)
+
+    def _keep_aside(self) -> None:
+        try:
+            self.path.replace(self.path.with_suffix(".damaged.json"))
+        except OSError:
+            log.warning("could not move the damaged settings file aside")
+
+    def save(self, settings: Settings) -> None:
+        """Write ``settings`` atomically (a crash never leaves half a file)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,47 @@
+"""Settings on a real file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from desktop_assistant.services.settings import OPENAI_BASE_URL, Settings, SettingsStore, normalize_base_url
+
+
+def test_defaults_when_missing(tmp_path: Path) -> None:
+    s = SettingsStore(tmp_path / "settings.json").load()
+    assert s == Settings()
+    assert s.base_url == OPENAI_BASE_URL
+
+
+def test_roundtrip(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "c" / "settings.json")
+    s = Settings(base_url="http://localhost:11434/v1", default_model="llama3.1", timeout_seconds=30,
+                 legacy_max_tokens_endpoints=["http://localhost:11434/v1"], last_conversation_id=4)
+    store.save(s)
+    assert store.load() == s
+
+
+def test_bad_values_fall_back_field_by_field(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"timeout_seconds": "soon", "default_model": "gpt-4o", "onboarded": 1,
+                                "last_conversation_id": True, "history_budget": 1, "unknown": 3}))
+    s = SettingsStore(path).load()
+    assert s.default_model == "gpt-4o"
+    assert s.timeout_seconds == Settings().timeout_seconds
+    assert s.onboarded is False and s.last_conversation_id is None and s.history_budget == 1.0
+
+
+def test_damaged_file_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{not json")
+    store = SettingsStore(path)
+    assert store.load() == Settings()
+    assert store.load_problem and (tmp_path / "settings.damaged.json").read_text() == "{not json"
+
+
+def test_normalize_base_url() -> None:
+    assert normalize_base_url("") == OPENAI_BASE_URL
+    assert normalize_base_url("HTTPS://API.OpenAI.com/v1/") == OPENAI_BASE_URL
+    assert normalize_base_url("localhost:11434/v1") == "http://localhost:11434/v1"
+    assert normalize_base_url("example.com/v1") == "https://example.com/v1"
