@@ -1,38 +1,132 @@
-"""The composition root: builds the services, the controllers and the main window, and runs the qasync loop."""
+"""The composition root: builds the services, the controllers and the main window, and runs the qasync loop.
+
+Start-up order is chosen for the first paint: settings and the last conversation are read before the window
+shows (a few milliseconds of SQLite), while the keyring, tiktoken, ``openai`` and the network wait until the
+window is up.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__
+from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.estimates import EstimateController
+from desktop_assistant.controllers.lifecycle import Lifecycle
+from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.services.migrations import NewerDatabaseError
+from desktop_assistant.services.paths import AppPaths
+from desktop_assistant.services.secrets import SecretStore
+from desktop_assistant.services.settings import SettingsStore
+from desktop_assistant.services.store import Store
+from desktop_assistant.ui import theme
+from desktop_assistant.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppParts:
+    """Everything :func:`build` made, for ``main`` and for tests."""
+
+    window: MainWindow
+    chat: ChatController
+    endpoint: EndpointController
+    estimates: EstimateController
+    runner: OperationRunner
+    notices: NoticeBus
+    lifecycle: Lifecycle
+    store: Store
+
+
+def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
+          keyring_service: str | None = None) -> AppParts:
+    """Open the store, read what the first paint shows, and build the window (not yet shown)."""
+    paths.ensure()
+    settings_store = SettingsStore(paths.settings_file)
+    settings = settings_store.load()
+    secrets = SecretStore(environ) if keyring_service is None else SecretStore(environ, keyring_service)
+    if secrets.env_base_url:  # OPENAI_BASE_URL decides the endpoint for the session it is set in (not saved)
+        settings = settings.copy(base_url=secrets.env_base_url)
+    store = Store(paths.database)
+    store.open()
+    conversations = store.call_sync(store.list_conversations_sync)
+    last = None
+    if settings.last_conversation_id is not None:
+        last = store.call_sync(store.get_conversation_sync, settings.last_conversation_id)
+    if last is None and conversations:
+        last = conversations[0]
+    messages = store.call_sync(store.messages_sync, last.id) if last else []
+
+    notices = NoticeBus()
+    runner = OperationRunner(notices)
+    endpoint = EndpointController(settings_store, settings, secrets)
+    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, store.close])
+    chat = ChatController(store, endpoint, runner)
+    estimates = EstimateController(chat, runner)
+    window = MainWindow(chat, endpoint, estimates, runner, notices, lifecycle)
+    window.sidebar.set_conversations(conversations)
+    window.header.set_models(endpoint.models, settings.default_model)
+    chat.show_initial(last, messages)
+    if settings_store.load_problem:
+        notices.warning(settings_store.load_problem)
+    if store.interrupted_on_open:
+        notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
+    return AppParts(window, chat, endpoint, estimates, runner, notices, lifecycle, store)
+
+
+async def after_first_paint(parts: AppParts) -> None:
+    """The work the first paint must not wait for: keyring, token counting, model list, clean-up."""
+    await parts.endpoint.load_key()
+    parts.estimates.enable()
+    await parts.store.purge_deleted()
+    await parts.chat.refresh_conversations()
+    if not parts.endpoint.needs_onboarding:
+        await parts.endpoint.refresh_models()
+
+
+def _refuse_to_start(app: QApplication, message: str) -> int:
+    label = QLabel(message)
+    label.setWordWrap(True)
+    label.setMargin(24)
+    label.setWindowTitle(APP_NAME)
+    label.resize(520, 160)
+    label.show()
+    return app.exec()  # no asyncio here: a plain Qt loop for one message
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the app; returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=os.environ.get("DA_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     import qasync
-    from PySide6.QtWidgets import QApplication, QMainWindow
-
-    from desktop_assistant.controllers.lifecycle import Lifecycle
-    from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
-    from desktop_assistant.controllers.runner import OperationRunner
 
     app = QApplication(sys.argv if argv is None else argv)
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    theme.apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+    try:
+        parts = build(AppPaths.default(), quit=app.quit)
+    except NewerDatabaseError as exc:
+        return _refuse_to_start(app, str(exc))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    notices = NoticeBus()
-    install_exception_hooks(notices, loop)
-    runner = OperationRunner(notices)
-    Lifecycle(runner, quit=app.quit)
-    window = QMainWindow()
-    window.setWindowTitle(APP_NAME)
-    window.resize(1100, 760)
-    window.show()
+    install_exception_hooks(parts.notices, loop)
+    parts.window.show()
+    QTimer.singleShot(0, lambda: parts.runner.start("start-up", after_first_paint(parts)))
     with loop:
         loop.run_forever()
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -17,6 +18,17 @@ from PySide6.QtWidgets import QApplication
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     app = QApplication.instance() or QApplication([])
     return qasync.QEventLoop(app)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect garbage between tests on this (the GUI) thread.
+
+    Python's collector runs on whichever thread allocates; a closed qasync loop's Qt timers destroyed on the
+    fake server's thread crash Qt later. Collecting here keeps every Qt object's death on the GUI thread.
+    """
+    yield
+    gc.collect()
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:

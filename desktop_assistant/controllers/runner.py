@@ -66,6 +66,11 @@ class OperationRunner(QObject):
         self._closing = False
 
     @property
+    def closing(self) -> bool:
+        """The app is shutting down: no new work starts."""
+        return self._closing
+
+    @property
     def operations(self) -> list[Operation]:
         """The operations still running."""
         return list(self._ops.values())

@@ -65,6 +65,7 @@ class Message:
     cost_micros: int | None = None
     finish_reason: str | None = None
     error: str | None = None
+    error_action: str | None = None  # an ``ErrorAction`` value: the button offered with the error
     created_at: float = 0.0
     updated_at: float = 0.0
 

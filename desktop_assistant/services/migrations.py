@@ -40,6 +40,7 @@ MIGRATIONS: list[list[str]] = [
             cost_micros INTEGER,
             finish_reason TEXT,
             error TEXT,
+            error_action TEXT,
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL
         )""",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from desktop_assistant.services.settings import OPENAI_BASE_URL, normalize_base_url
+from desktop_assistant.core.settings import OPENAI_BASE_URL, normalize_base_url
 
 log = logging.getLogger(__name__)
 

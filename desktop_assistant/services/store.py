@@ -228,7 +228,7 @@ class Store:
     async def update_message(
         self, message_id: int, *, parts: list[dict[str, Any]] | None = None, status: Status | None = None,
         usage: Usage | None = None, cost_micros: int | None = None, finish_reason: str | None = None,
-        error: str | None = None, model: str | None = None,
+        error: str | None = None, error_action: str | None = None, model: str | None = None,
     ) -> None:
         """Change a message's content, status, usage or error (only the arguments given)."""
         sets: list[str] = ["updated_at=?"]
@@ -245,12 +245,23 @@ class Store:
             values += [usage.input_tokens, usage.cached_input_tokens, usage.output_tokens,
                        usage.reasoning_tokens, int(usage.estimated)]
         for name, value in (("cost_micros", cost_micros), ("finish_reason", finish_reason), ("error", error),
-                            ("model", model)):
+                            ("error_action", error_action), ("model", model)):
             if value is not None:
                 sets.append(f"{name}=?")
                 values.append(value)
         await self._run(self._tx, lambda c: c.execute(
             f"UPDATE messages SET {', '.join(sets)} WHERE id=?", (*values, message_id)))
+
+    async def delete_message(self, message_id: int) -> None:
+        """Remove a message and its replies (a failed empty reply being retried)."""
+        def do(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT conversation_id, parent_id FROM messages WHERE id=?", (message_id,)).fetchone()
+            if row is None:
+                return
+            conn.execute("DELETE FROM messages WHERE id=?", (message_id,))
+            conn.execute("UPDATE conversations SET current_leaf_id=? WHERE id=? AND current_leaf_id=?",
+                         (row["parent_id"], row["conversation_id"], message_id))
+        await self._run(self._tx, do)
 
     # -- usage ledger ---------------------------------------------------------------------------------------
 
@@ -304,7 +315,7 @@ def _message(row: sqlite3.Row) -> Message:
         id=row["id"], conversation_id=row["conversation_id"], parent_id=row["parent_id"], role=Role(row["role"]),
         parts=json.loads(row["content"]), status=Status(row["status"]), model=row["model"], usage=usage,
         cost_micros=row["cost_micros"], finish_reason=row["finish_reason"], error=row["error"],
-        created_at=row["created_at"], updated_at=row["updated_at"])
+        error_action=row["error_action"], created_at=row["created_at"], updated_at=row["updated_at"])
 
 
 def _ledger(row: sqlite3.Row) -> LedgerEntry:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from desktop_assistant.services.settings import OPENAI_BASE_URL, Settings, SettingsStore, normalize_base_url
+from desktop_assistant.core.settings import OPENAI_BASE_URL, Settings, normalize_base_url
+from desktop_assistant.services.settings import SettingsStore
 
 
 def test_defaults_when_missing(tmp_path: Path) -> None:

@@ -1,0 +1,400 @@
+"""The chat workflow: conversations, sending, streaming, stop, regenerate, edit and resend, continue.
+
+Persist first, show second: the question is stored before the request leaves; the reply row exists from the
+first delta (``streaming``) and is flushed at least every 500 ms; a stopped or failed reply keeps what arrived.
+Stream deltas are coalesced to one ``replyProgress`` per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core import requests
+from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
+from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+from desktop_assistant.core.history import HistoryPlan, plan_history
+from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
+from desktop_assistant.core.pricing import PriceTable
+from desktop_assistant.core.tokens import estimate_completion_tokens
+from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, UsageReport
+from desktop_assistant.services.store import Store
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.5
+FRAME_MS = 16
+STOP_KEY = "chat"
+
+
+class ChatController(QObject):
+    """Drives one chat window.
+
+    Signals:
+        conversationsChanged(list): the sidebar's conversations (``Conversation``), newest first.
+        conversationOpened(object): the conversation now shown (``Conversation`` or None for a new chat).
+        transcriptChanged(list): the messages of the current branch, oldest first.
+        messageChanged(object): one message changed (status, usage, text after streaming).
+        replyProgress(int, str): the streaming reply's id and full text so far (at most once per frame).
+        streamingChanged(bool): a reply is streaming.
+        sendAccepted(): the draft was taken (the composer may clear).
+        sendRefused(object): the draft could not be sent (``UserFacingError``); it stays in the composer.
+        historyCut(int): messages of the branch left out of the last request.
+        deletedUndoable(int, str): a conversation was deleted; it can be restored until the next purge.
+    """
+
+    conversationsChanged = Signal(list)
+    conversationOpened = Signal(object)
+    transcriptChanged = Signal(list)
+    messageChanged = Signal(object)
+    replyProgress = Signal(int, str)
+    streamingChanged = Signal(bool)
+    sendAccepted = Signal()
+    sendRefused = Signal(object)
+    historyCut = Signal(int)
+    deletedUndoable = Signal(int, str)
+
+    def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner,
+                 prices: PriceTable | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._endpoint = endpoint
+        self._runner = runner
+        self.prices = prices or PriceTable.load_default()
+        self.conversation: Conversation | None = None
+        self.messages: list[Message] = []
+        self.path: list[Message] = []
+        self.model = endpoint.settings.default_model
+        self._pending_text: tuple[int, str] | None = None
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._emit_progress)
+
+    # -- state -----------------------------------------------------------------------------------------------
+
+    @property
+    def streaming(self) -> bool:
+        """A reply is on its way."""
+        return self._runner.find(STOP_KEY) is not None
+
+    def show_initial(self, conversation: Conversation | None, messages: list[Message]) -> None:
+        """Show what was read before the window appeared (no await: this is the first paint)."""
+        self._set_current(conversation, messages)
+
+    def _set_current(self, conversation: Conversation | None, messages: list[Message]) -> None:
+        self.conversation = conversation
+        self.messages = messages
+        self.path = active_path(messages, conversation.current_leaf_id) if conversation else []
+        if conversation is not None:
+            self.model = conversation.model
+        self.conversationOpened.emit(conversation)
+        self.transcriptChanged.emit(self.path)
+
+    async def refresh_conversations(self) -> None:
+        """Re-read the sidebar list."""
+        self.conversationsChanged.emit(await self._store.list_conversations())
+
+    async def open_conversation(self, conversation_id: int) -> None:
+        """Show a stored conversation."""
+        conv = await self._store.get_conversation(conversation_id)
+        if conv is None:
+            return
+        self._set_current(conv, await self._store.messages(conversation_id))
+        self._endpoint.update_settings(last_conversation_id=conversation_id)
+
+    def new_conversation(self) -> None:
+        """Start a new chat (stored when the first message is sent)."""
+        self.model = self._endpoint.settings.default_model
+        self._set_current(None, [])
+
+    async def rename(self, conversation_id: int, title: str) -> None:
+        """Rename a conversation by hand (a manual title always wins)."""
+        title = " ".join(title.split())[:200]
+        if not title:
+            return
+        await self._store.update_conversation(conversation_id, title=title, title_by_user=True)
+        if self.conversation and self.conversation.id == conversation_id:
+            self.conversation.title, self.conversation.title_by_user = title, True
+            self.conversationOpened.emit(self.conversation)
+        await self.refresh_conversations()
+
+    async def delete(self, conversation_id: int) -> None:
+        """Delete a conversation; ``deletedUndoable`` offers an undo."""
+        conv = await self._store.get_conversation(conversation_id)
+        if conv is None:
+            return
+        if self.conversation and self.conversation.id == conversation_id:
+            self.stop()
+            self.new_conversation()
+        await self._store.delete_conversation(conversation_id)
+        await self.refresh_conversations()
+        self.deletedUndoable.emit(conversation_id, conv.title or "Untitled")
+
+    async def undo_delete(self, conversation_id: int) -> None:
+        """Bring a deleted conversation back."""
+        await self._store.restore_conversation(conversation_id)
+        await self.refresh_conversations()
+
+    async def set_model(self, model: str) -> None:
+        """Use ``model`` for this conversation from the next request on."""
+        model = model.strip()
+        if not model or model == self.model:
+            return
+        self.model = model
+        if self.conversation is not None:
+            self.conversation.model = model
+            await self._store.update_conversation(self.conversation.id, model=model)
+
+    async def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
+        """Change this conversation's system prompt, temperature and max output tokens."""
+        if self.conversation is None:
+            self.conversation = await self._store.create_conversation(self.model, title="New chat")
+            self.conversationOpened.emit(self.conversation)
+        c = self.conversation
+        c.system_prompt, c.temperature, c.max_output_tokens = system_prompt, temperature, max_output_tokens
+        await self._store.update_conversation(c.id, system_prompt=system_prompt, temperature=temperature,
+                                              max_output_tokens=max_output_tokens)
+        await self.refresh_conversations()
+
+    def max_output_tokens(self) -> int:
+        """The max output tokens of the next request (always sent)."""
+        info = lookup(self.model)
+        wanted = (self.conversation.max_output_tokens if self.conversation else None) \
+            or self._endpoint.settings.default_max_output_tokens
+        return max(1, min(wanted, info.max_output))
+
+    def plan(self, draft: str | None, path: list[Message] | None = None) -> HistoryPlan:
+        """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
+        system = self.conversation.system_prompt if self.conversation else ""
+        wire = requests.wire_messages(system, self.path if path is None else path)
+        if draft is not None:
+            wire.append({"role": "user", "content": draft})
+        return plan_history(self.model, wire, max_output_tokens=self.max_output_tokens(),
+                            budget_fraction=self._endpoint.settings.history_budget)
+
+    # -- intents ---------------------------------------------------------------------------------------------
+
+    async def send(self, text: str) -> None:
+        """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
+        text = text.strip()
+        if not text or self.streaming:
+            return
+        try:
+            self._check_ready()
+            plan = await asyncio.to_thread(self.plan, text)
+            if not plan.fits:
+                raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
+                                      f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
+                                      "Shorten it or choose a model with a larger context.")
+        except UserFacingError as exc:
+            self.sendRefused.emit(exc)
+            return
+        if self.conversation is None:
+            title = " ".join(text.split())[:60]
+            self.conversation = await self._store.create_conversation(self.model, title=title)
+            self.conversationOpened.emit(self.conversation)
+        elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
+            self.conversation.title = " ".join(text.split())[:60]
+            await self._store.update_conversation(self.conversation.id, title=self.conversation.title)
+        parent = self.path[-1].id if self.path else None
+        question = await self._store.add_message(self.conversation.id, parent, Role.USER, [text_part(text)])
+        self._endpoint.update_settings(last_conversation_id=self.conversation.id)
+        self.sendAccepted.emit()
+        self._append(question)
+        await self.refresh_conversations()
+        self._start_reply(question)
+
+    def _check_ready(self) -> None:
+        if self._endpoint.needs_onboarding:
+            raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
+                                  ErrorAction.OPEN_SETTINGS)
+
+    def stop(self) -> None:
+        """Stop the streaming reply; what arrived is kept, marked stopped."""
+        self._runner.cancel(STOP_KEY)
+
+    async def regenerate(self) -> None:
+        """Ask again for the last reply (the old one stays as an alternative)."""
+        if self.streaming or not self.path:
+            return
+        question = next((m for m in reversed(self.path) if m.role is Role.USER), None)
+        if question is None:
+            return
+        await self._drop_empty_failure()
+        self.path = self.path[: self.path.index(question) + 1]
+        self.transcriptChanged.emit(self.path)
+        self._start_reply(question)
+
+    async def retry(self) -> None:
+        """Try the failed last reply again."""
+        await self.regenerate()
+
+    async def edit_and_resend(self, message_id: int, text: str) -> None:
+        """Replace a question by ``text`` as a new branch and ask again (the old branch is kept)."""
+        text = text.strip()
+        old = next((m for m in self.path if m.id == message_id and m.role is Role.USER), None)
+        if old is None or not text or self.streaming or self.conversation is None:
+            return
+        question = await self._store.add_message(self.conversation.id, old.parent_id, Role.USER, [text_part(text)])
+        self.messages.append(question)
+        self.path = [*self.path[: self.path.index(old)], question]
+        self.transcriptChanged.emit(self.path)
+        self._start_reply(question)
+
+    async def switch_branch(self, message_id: int, step: int) -> None:
+        """Show the previous (-1) or next (+1) alternative of a message."""
+        current = next((m for m in self.path if m.id == message_id), None)
+        if current is None or self.conversation is None or self.streaming:
+            return
+        alts = siblings(self.messages, current)
+        index = alts.index(current) + step
+        if not 0 <= index < len(alts):
+            return
+        leaf = newest_leaf_under(self.messages, alts[index].id)
+        self.conversation.current_leaf_id = leaf
+        await self._store.update_conversation(self.conversation.id, current_leaf_id=leaf)
+        self.path = active_path(self.messages, leaf)
+        self.transcriptChanged.emit(self.path)
+
+    def alternatives(self, message: Message) -> tuple[int, int]:
+        """(position, count) of ``message`` among its alternatives, 1-based."""
+        alts = siblings(self.messages, message)
+        return alts.index(message) + 1 if message in alts else 1, len(alts)
+
+    async def continue_reply(self) -> None:
+        """Ask for the rest of a reply cut off by the output limit."""
+        if self.streaming or not self.path or self.path[-1].role is not Role.ASSISTANT:
+            return
+        last = self.path[-1]
+        if last.status is not Status.TRUNCATED:
+            return
+        self._start_reply(self.path[-2] if len(self.path) > 1 else last, continuing=last)
+
+    async def _drop_empty_failure(self) -> None:
+        """A failed reply with no text is replaced rather than kept as an alternative."""
+        last = self.path[-1] if self.path else None
+        if last and last.role is Role.ASSISTANT and last.status is Status.ERROR and not last.text:
+            await self._store.delete_message(last.id)
+            self.messages = [m for m in self.messages if m.id != last.id]
+            self.path = self.path[:-1]
+
+    # -- streaming -------------------------------------------------------------------------------------------
+
+    def _append(self, message: Message) -> None:
+        self.messages.append(message)
+        self.path.append(message)
+        self.transcriptChanged.emit(self.path)
+
+    def _start_reply(self, question: Message, continuing: Message | None = None) -> None:
+        assert self.conversation is not None
+        context = {"conversation_id": self.conversation.id}
+        self._runner.start("chat reply", self._stream_reply(self.conversation, question, continuing),
+                           key=STOP_KEY, context=context)
+        self.streamingChanged.emit(True)
+
+    async def _stream_reply(self, conv: Conversation, question: Message, continuing: Message | None) -> None:
+        model = self.model
+        path = self.path if continuing is None else self.path[:-1]
+        plan = await asyncio.to_thread(self.plan, None, path)
+        messages = plan.messages
+        if continuing is not None:
+            messages = requests.continue_messages(messages, continuing.text)
+        self.historyCut.emit(plan.dropped)
+        body = requests.chat_body(model, messages, max_output_tokens=self.max_output_tokens(),
+                                  temperature=conv.temperature,
+                                  legacy_max_tokens=self._endpoint.gateway.endpoint.legacy_max_tokens)
+        reply: Message | None = continuing
+        prefix = continuing.text if continuing else ""
+        chunks: list[str] = []
+        refusal: list[str] = []
+        usage: Usage | None = None
+        finish: str | None = None
+        last_flush = time.monotonic()
+        status = Status.INTERRUPTED
+        error: UserFacingError | None = None
+        try:
+            async for event in self._endpoint.gateway.stream_chat(body):
+                if reply is None:
+                    reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
+                                                          status=Status.STREAMING, model=model)
+                    self._append(reply)
+                if isinstance(event, TextDelta):
+                    chunks.append(event.text)
+                elif isinstance(event, RefusalDelta):
+                    refusal.append(event.text)
+                elif isinstance(event, Finished):
+                    finish = event.reason
+                elif isinstance(event, UsageReport):
+                    usage = event.usage
+                if isinstance(event, TextDelta | RefusalDelta):
+                    self._queue_progress(reply.id, prefix + "".join(chunks) + "".join(refusal))
+                    if time.monotonic() - last_flush >= FLUSH_INTERVAL:
+                        last_flush = time.monotonic()
+                        await self._store.update_message(reply.id, parts=[text_part(prefix + "".join(chunks))])
+            status = {"length": Status.TRUNCATED}.get(finish or "stop", Status.COMPLETE)
+            if finish is None:
+                status = Status.INTERRUPTED
+                error = UserFacingError(ErrorKind.STREAM_BROKEN, "The reply ended early. What arrived is kept.",
+                                        ErrorAction.RETRY)
+            elif finish == "content_filter":
+                error = UserFacingError(ErrorKind.BAD_REQUEST, "The reply was stopped by the provider's content "
+                                        "filter.", ErrorAction.NONE)
+            elif refusal:
+                error = UserFacingError(ErrorKind.BAD_REQUEST, "The model declined to answer.", ErrorAction.NONE)
+        except asyncio.CancelledError:
+            status = Status.STOPPED
+            raise
+        except UserFacingError as exc:
+            status, error = Status.ERROR, exc
+        finally:
+            self._frame.stop()
+            self._pending_text = None
+            await asyncio.shield(self._finish_reply(conv, question, reply, model, plan, prefix + "".join(chunks),
+                                                    "".join(refusal), status, finish, usage, error))
+
+    async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
+                            plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,
+                            usage: Usage | None, error: UserFacingError | None) -> None:
+        try:
+            if reply is None:
+                reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
+                                                      status=status, model=model)
+                self._append(reply)
+            if usage is None and status in (Status.STOPPED, Status.INTERRUPTED, Status.ERROR) and text:
+                # the API bills a stopped stream too; without its usage chunk, estimate and say so
+                usage = Usage(plan.prompt_tokens, 0, estimate_completion_tokens(text, model), estimated=True)
+            cost = None
+            if usage is not None:
+                cost = self.prices.cost_micros(model, usage.input_tokens, usage.cached_input_tokens,
+                                               usage.output_tokens)
+                await self._store.record_usage(LedgerEntry("chat", model, usage, cost, conv.id, reply.id))
+            parts = [text_part(text)] if not refusal else [text_part(text), {"type": "refusal", "refusal": refusal}]
+            error_text = error.message if error else None
+            action = error.action.value if error else None
+            await self._store.update_message(reply.id, parts=parts, status=status, usage=usage,
+                                             cost_micros=cost, finish_reason=finish, error=error_text,
+                                             error_action=action)
+            reply.parts, reply.status, reply.usage, reply.cost_micros = parts, status, usage, cost
+            reply.finish_reason, reply.error, reply.error_action = finish, error_text, action
+            self._endpoint.remember_legacy_max_tokens()
+            self.messageChanged.emit(reply)
+            await self.refresh_conversations()
+        finally:
+            self.streamingChanged.emit(False)
+
+    def _queue_progress(self, message_id: int, text: str) -> None:
+        self._pending_text = (message_id, text)
+        if not self._frame.isActive():
+            self._frame.start()
+
+    def _emit_progress(self) -> None:
+        if self._pending_text is not None:
+            self.replyProgress.emit(*self._pending_text)
+            self._pending_text = None

@@ -1,0 +1,132 @@
+"""The endpoint in use: settings, the API key, the gateway and the model list."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_assistant.core.catalog import BUILTIN_MODELS
+from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.core.settings import Settings, normalize_base_url
+from desktop_assistant.services.gateway import Endpoint, Gateway
+from desktop_assistant.services.secrets import KeySource, SecretStore
+from desktop_assistant.services.settings import SettingsStore
+
+log = logging.getLogger(__name__)
+
+
+class EndpointController(QObject):
+    """Owns the settings, the key and the gateway for the endpoint in use.
+
+    Signals:
+        settingsChanged(Settings): saved settings changed.
+        keyStateChanged(str): where the key comes from now (a ``KeySource`` value).
+        keyringProblem(str): the keyring is missing or failed (the key is held for this session only).
+        modelsChanged(list): chat model ids to offer (built-in list merged with the endpoint's).
+        connectionTested(bool, str): the result of "Test connection".
+    """
+
+    settingsChanged = Signal(object)
+    keyStateChanged = Signal(str)
+    keyringProblem = Signal(str)
+    modelsChanged = Signal(list)
+    connectionTested = Signal(bool, str)
+
+    def __init__(self, settings_store: SettingsStore, settings: Settings, secrets: SecretStore,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._settings_store = settings_store
+        self.settings = settings
+        self._secrets = secrets
+        self.key_source = KeySource.NONE
+        self._api_key: str | None = None
+        self.key_loaded = False
+        self.gateway = Gateway(self._endpoint())
+        self.models: list[str] = list(BUILTIN_MODELS)
+
+    def _endpoint(self) -> Endpoint:
+        s = self.settings
+        return Endpoint(base_url=s.endpoint, api_key=self._api_key, organization=s.organization,
+                        timeout=s.timeout_seconds, max_retries=s.max_retries,
+                        legacy_max_tokens=s.endpoint in s.legacy_max_tokens_endpoints)
+
+    @property
+    def needs_onboarding(self) -> bool:
+        """No key for an endpoint that needs one, and the person has not set things up yet."""
+        keyless = self.settings.endpoint in self.settings.keyless_endpoints or self._endpoint().is_local
+        if keyless or self._api_key:
+            return False
+        if not self.key_loaded:  # until the keyring answers, trust that a set-up app has its key
+            return not (self.settings.onboarded or self._secrets.env_endpoint == self.settings.endpoint)
+        return True
+
+    @property
+    def has_key(self) -> bool:
+        """A key is known for the endpoint in use."""
+        return bool(self._api_key)
+
+    async def load_key(self) -> None:
+        """Read the key for the endpoint in use (environment, keyring or this session)."""
+        problem = await self._secrets.check_backend()
+        if problem:
+            self.keyringProblem.emit(problem)
+        info = await self._secrets.get_key(self.settings.endpoint)
+        self._api_key, self.key_source = info.key, info.source
+        self.key_loaded = True
+        self.gateway.configure(self._endpoint())
+        self.keyStateChanged.emit(self.key_source.value)
+
+    async def save(self, settings: Settings, api_key: str | None) -> None:
+        """Save ``settings`` and, if given, the key for its endpoint (an empty key deletes it)."""
+        settings = settings.copy(base_url=normalize_base_url(settings.base_url))
+        if api_key is not None:
+            source = await self._secrets.set_key(settings.endpoint, api_key)
+            if source is KeySource.SESSION and self._secrets.problem:
+                self.keyringProblem.emit(self._secrets.problem)
+        self.settings = settings.copy(onboarded=True)
+        self._settings_store.save(self.settings)
+        await self.load_key()
+        self.settingsChanged.emit(self.settings)
+
+    def update_settings(self, **changes: object) -> None:
+        """Change and save settings that need no key handling (window state, last conversation, ...)."""
+        self.settings = self.settings.copy(**changes)
+        self._settings_store.save(self.settings)
+
+    def remember_legacy_max_tokens(self) -> None:
+        """Keep in mind that the endpoint in use knows only ``max_tokens``."""
+        ep = self.settings.endpoint
+        if self.gateway.endpoint.legacy_max_tokens and ep not in self.settings.legacy_max_tokens_endpoints:
+            self.update_settings(legacy_max_tokens_endpoints=[*self.settings.legacy_max_tokens_endpoints, ep])
+
+    async def refresh_models(self) -> None:
+        """Merge the endpoint's chat models into the offered list (built-in ones first)."""
+        try:
+            remote = await self.gateway.list_models()
+        except UserFacingError as exc:
+            log.info("model list unavailable: %s", exc.message)
+            return
+        merged = list(BUILTIN_MODELS) if not self._endpoint().is_local else []
+        merged += [m for m in remote if m not in merged]
+        self.models = merged or list(BUILTIN_MODELS)
+        self.modelsChanged.emit(self.models)
+
+    async def test_connection(self, base_url: str, api_key: str, organization: str) -> None:
+        """Try ``models.list()`` with the values typed in the form (nothing is saved)."""
+        endpoint = Endpoint(base_url=normalize_base_url(base_url), api_key=api_key.strip() or self._key_for(base_url),
+                            organization=organization, timeout=min(self.settings.timeout_seconds, 20.0),
+                            max_retries=0)
+        probe = Gateway(endpoint)
+        try:
+            models = await probe.list_models()
+        except UserFacingError as exc:
+            self.connectionTested.emit(False, exc.message)
+            return
+        finally:
+            await probe.close()
+        count = f"{len(models)} chat models available" if models else "connected"
+        self.connectionTested.emit(True, f"Connection works: {count}.")
+
+    def _key_for(self, base_url: str) -> str | None:
+        return self._api_key if normalize_base_url(base_url) == self.settings.endpoint else None

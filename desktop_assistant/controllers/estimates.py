@@ -1,0 +1,94 @@
+"""The live token count and cost of the draft and of the whole next request, counted off the UI thread."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.models import Message
+from desktop_assistant.core.tokens import count_text
+
+DEBOUNCE_MS = 120
+
+
+@dataclass(frozen=True)
+class DraftEstimate:
+    """What the next request would cost, before it is sent."""
+
+    model: str
+    draft_tokens: int
+    prompt_tokens: int
+    exact: bool
+    context_window: int
+    budget: int
+    dropped: int
+    fits: bool
+    input_cost_micros: int | None
+    worst_case_micros: int | None
+    max_output_tokens: int
+
+
+class EstimateController(QObject):
+    """Recounts after typing pauses; the counting (tiktoken) runs on a worker thread.
+
+    Signals:
+        estimated(DraftEstimate): a fresh estimate.
+    """
+
+    estimated = Signal(object)
+
+    def __init__(self, chat: ChatController, runner: OperationRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._chat = chat
+        self._runner = runner
+        self._draft = ""
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._start)
+        self.enabled = False
+        self.last: DraftEstimate | None = None
+
+    def enable(self) -> None:
+        """Start counting (after the first paint, when tiktoken may be loaded)."""
+        self.enabled = True
+        self._timer.start()
+
+    def draft_changed(self, text: str) -> None:
+        """The draft (or the conversation, the model) changed: recount soon."""
+        self._draft = text
+        if self.enabled:
+            self._timer.start()
+
+    def _start(self) -> None:
+        if self._runner.closing:
+            return
+        self._runner.cancel("estimate")
+        self._runner.start("estimate", self.compute(), key="estimate")
+
+    async def compute(self) -> DraftEstimate:
+        """Count now and publish the result."""
+        chat, draft = self._chat, self._draft
+        model, path = chat.model, list(chat.path)
+        estimate = await asyncio.to_thread(self._count, model, draft, path)
+        self.last = estimate
+        self.estimated.emit(estimate)
+        return estimate
+
+    def _count(self, model: str, draft: str, path: list[Message]) -> DraftEstimate:
+        chat = self._chat
+        plan = chat.plan(draft if draft.strip() else None, path)
+        max_out = chat.max_output_tokens()
+        prices = chat.prices
+        input_cost = prices.cost_micros(model, plan.prompt_tokens, 0, 0)
+        worst = prices.worst_case_micros(model, plan.prompt_tokens, max_out)
+        return DraftEstimate(model=model, draft_tokens=count_text(draft, model) if draft else 0,
+                             prompt_tokens=plan.prompt_tokens, exact=plan.exact and lookup(model).known,
+                             context_window=plan.context_window, budget=plan.budget, dropped=plan.dropped,
+                             fits=plan.fits, input_cost_micros=input_cost, worst_case_micros=worst,
+                             max_output_tokens=max_out)

@@ -1,0 +1,71 @@
+"""What of a conversation fits the next request.
+
+The budget for the prompt is ``budget_fraction`` (70 % by default) of what the context window leaves after
+reserving the reply's max output tokens. When the whole branch does not fit, the oldest turns are left out,
+a whole turn (a question and its replies) at a time; the system prompt and the newest question are always
+kept. When even those do not fit, the request cannot be sent (``fits`` is False).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.requests import WireMessage
+from desktop_assistant.core.tokens import estimate_prompt_tokens
+
+DEFAULT_BUDGET = 0.7
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    """The messages to send and how they were chosen."""
+
+    messages: list[WireMessage]
+    dropped: int  # messages of the branch left out (oldest first)
+    prompt_tokens: int
+    exact: bool
+    budget: int
+    context_window: int
+    fits: bool
+
+
+def prompt_budget(model: str, max_output_tokens: int, budget_fraction: float = DEFAULT_BUDGET) -> int:
+    """Tokens the prompt may use for ``model`` after reserving the reply."""
+    info = lookup(model)
+    room = max(info.context_window - max_output_tokens, 0)
+    return int(room * budget_fraction)
+
+
+def plan_history(
+    model: str,
+    messages: list[WireMessage],
+    *,
+    max_output_tokens: int,
+    budget_fraction: float = DEFAULT_BUDGET,
+) -> HistoryPlan:
+    """Choose what of ``messages`` (system prompt first if any, newest question last) to send."""
+    info = lookup(model)
+    budget = prompt_budget(model, max_output_tokens, budget_fraction)
+    whole = estimate_prompt_tokens(messages, model)
+    if whole.tokens <= budget:
+        return HistoryPlan(messages, 0, whole.tokens, whole.exact, budget, info.context_window, True)
+
+    system = messages[:1] if messages and messages[0].get("role") == "system" else []
+    body = messages[len(system):]
+    base = estimate_prompt_tokens([], model).tokens  # the reply priming
+    cost = [estimate_prompt_tokens([m], model).tokens - base for m in body]
+    # possible cuts: the start of each turn (a user message), up to the newest question, which always stays
+    newest_question = max((i for i, m in enumerate(body) if m.get("role") == "user"), default=len(body) - 1)
+    cuts = [i for i, m in enumerate(body) if m.get("role") == "user" and 0 < i <= newest_question]
+    if newest_question > 0 and newest_question not in cuts:
+        cuts.append(newest_question)
+    total, cut = whole.tokens, 0
+    for point in cuts:
+        if total <= budget:
+            break
+        total -= sum(cost[cut:point])
+        cut = point
+    kept = system + body[cut:]
+    est = estimate_prompt_tokens(kept, model)
+    return HistoryPlan(kept, cut, est.tokens, est.exact, budget, info.context_window, est.tokens <= budget)

@@ -1,0 +1,73 @@
+"""The one place a chat request body is built.
+
+The token estimate, the history plan and the gateway all use what this module returns, so what is counted is
+exactly what is sent. Parameters are chosen per model family here and nowhere else:
+- ``max_completion_tokens`` always (``max_tokens`` is deprecated and refused by reasoning models); an
+  endpoint found to know only ``max_tokens`` gets that instead (see :func:`to_legacy_max_tokens`);
+- no ``temperature`` for reasoning models (they accept only the default);
+- streaming always asks for the final usage chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.models import Message, Role
+
+WireMessage = dict[str, Any]
+
+
+def wire_message(message: Message) -> WireMessage:
+    """A stored message as the chat API takes it (plain string content when it is text only)."""
+    if all(p.get("type") == "text" for p in message.parts):
+        return {"role": message.role.value, "content": message.text}
+    return {"role": message.role.value, "content": [dict(p) for p in message.parts]}
+
+
+def wire_messages(system_prompt: str, path: Iterable[Message]) -> list[WireMessage]:
+    """The system prompt (if any) and the messages of a branch, as sent (empty failed replies left out)."""
+    out: list[WireMessage] = []
+    if system_prompt.strip():
+        out.append({"role": Role.SYSTEM.value, "content": system_prompt})
+    for m in path:
+        if m.role is Role.ASSISTANT and not m.text.strip():
+            continue  # a reply that failed before any text arrived is not part of the exchange
+        out.append(wire_message(m))
+    return out
+
+
+def chat_body(
+    model: str,
+    messages: list[WireMessage],
+    *,
+    max_output_tokens: int,
+    temperature: float | None = None,
+    legacy_max_tokens: bool = False,
+    stream: bool = True,
+) -> dict[str, Any]:
+    """The JSON body of a chat completion request for ``model``."""
+    info = lookup(model)
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    body["max_tokens" if legacy_max_tokens else "max_completion_tokens"] = max_output_tokens
+    if temperature is not None and not info.reasoning:
+        body["temperature"] = temperature
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def to_legacy_max_tokens(body: dict[str, Any]) -> dict[str, Any]:
+    """The same body for a server that knows only ``max_tokens``."""
+    out = dict(body)
+    if "max_completion_tokens" in out:
+        out["max_tokens"] = out.pop("max_completion_tokens")
+    return out
+
+
+def continue_messages(messages: list[WireMessage], partial_reply: str) -> list[WireMessage]:
+    """Messages asking the model to go on with a reply that was cut off by the output limit."""
+    return [*messages, {"role": Role.ASSISTANT.value, "content": partial_reply},
+            {"role": Role.USER.value, "content": "Continue exactly where you stopped, without repeating anything."}]

@@ -1,0 +1,51 @@
+"""The person's settings as plain data (no secrets): what the settings file holds."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+SCHEMA_VERSION = 1
+
+
+def normalize_base_url(url: str) -> str:
+    """A base URL in one canonical spelling (no trailing slash, lower-case scheme and host)."""
+    url = url.strip().rstrip("/")
+    if not url:
+        return OPENAI_BASE_URL
+    if "://" not in url:
+        url = "http://" + url if url.startswith(("localhost", "127.", "[::1]")) else "https://" + url
+    scheme, rest = url.split("://", 1)
+    host, sep, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{sep}{path}"
+
+
+@dataclass
+class Settings:
+    """Everything the person can set, except secrets."""
+
+    version: int = SCHEMA_VERSION
+    base_url: str = OPENAI_BASE_URL
+    organization: str = ""
+    default_model: str = "gpt-4o-mini"
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    history_budget: float = 0.7
+    default_max_output_tokens: int = 4096
+    onboarded: bool = False
+    last_conversation_id: int | None = None
+    window_geometry: str = ""
+    splitter_state: str = ""
+    legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
+    keyless_endpoints: list[str] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL in canonical form."""
+        return normalize_base_url(self.base_url)
+
+    def copy(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,79 @@
+"""SDK exceptions mapped once to what a person can act on (:class:`UserFacingError`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def map_error(exc: BaseException, *, model: str = "", base_url: str = "") -> UserFacingError:
+    """The user-facing error for ``exc`` (an openai or transport exception)."""
+    import openai
+
+    if isinstance(exc, UserFacingError):
+        return exc
+    request_id = getattr(exc, "request_id", None)
+    detail = f"{type(exc).__name__}: {exc}"
+
+    def err(kind: ErrorKind, message: str, action: ErrorAction = ErrorAction.NONE, **kw: Any) -> UserFacingError:
+        return UserFacingError(kind, message, action, request_id=request_id, detail=detail, **kw)
+
+    if isinstance(exc, openai.APITimeoutError):
+        return err(ErrorKind.TIMEOUT, "The server took too long to answer. Try again, or raise the timeout in "
+                   "Settings.", ErrorAction.RETRY)
+    if isinstance(exc, openai.APIConnectionError):
+        where = base_url or "the server"
+        return err(ErrorKind.NETWORK, f"Could not reach {where}. Check your connection and the base URL in "
+                   "Settings, then try again.", ErrorAction.RETRY)
+    if isinstance(exc, openai.AuthenticationError):
+        return err(ErrorKind.BAD_KEY, "The API key was not accepted. Check it in Settings.",
+                   ErrorAction.OPEN_SETTINGS)
+    if isinstance(exc, openai.PermissionDeniedError):
+        return err(ErrorKind.PERMISSION, "This key is not allowed to do that (for example, the model or the "
+                   "organization is not enabled for it). Check Settings or choose another model.",
+                   ErrorAction.OPEN_SETTINGS)
+    if isinstance(exc, openai.RateLimitError):
+        if getattr(exc, "code", None) == "insufficient_quota":
+            return err(ErrorKind.QUOTA, "Your OpenAI account has run out of credit. Add credit in your OpenAI "
+                       "billing settings, then try again.", ErrorAction.RETRY)
+        wait = _retry_after(exc)
+        when = f" Wait about {wait:.0f} s" if wait else " Wait a moment"
+        return err(ErrorKind.RATE_LIMITED, f"The server is limiting requests right now.{when} and try again.",
+                   ErrorAction.RETRY, retry_after=wait)
+    if isinstance(exc, openai.NotFoundError):
+        name = f"“{model}”" if model else "this model"
+        return err(ErrorKind.MODEL_UNAVAILABLE, f"The model {name} is not available on this endpoint. Choose "
+                   "another model.", ErrorAction.CHOOSE_MODEL)
+    if isinstance(exc, openai.BadRequestError):
+        code = getattr(exc, "code", None) or ""
+        text = str(getattr(exc, "message", exc))
+        if code == "context_length_exceeded" or re.search(r"context length|too many tokens", text, re.I):
+            return err(ErrorKind.CONTEXT_TOO_LONG, "The conversation is too long for this model. Leave out "
+                       "older messages and try again, or choose a model with a larger context.",
+                       ErrorAction.TRIM_AND_RETRY)
+        if code == "model_not_found":
+            return err(ErrorKind.MODEL_UNAVAILABLE, f"The model “{model}” is not available. Choose another.",
+                       ErrorAction.CHOOSE_MODEL)
+        return err(ErrorKind.BAD_REQUEST, f"The server refused the request: {text}", ErrorAction.NONE)
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return err(ErrorKind.SERVER, f"The server had a problem ({exc.status_code}). Try again in a moment.",
+                       ErrorAction.RETRY)
+        return err(ErrorKind.BAD_REQUEST, f"The server refused the request ({exc.status_code}): {exc.message}")
+    if isinstance(exc, openai.APIError | OSError) or type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2"}:
+        return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
+                   "kept; try again to get the rest.", ErrorAction.RETRY)
+    return err(ErrorKind.INTERNAL, f"Unexpected error: {detail}")

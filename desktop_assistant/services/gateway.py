@@ -1,0 +1,204 @@
+"""The OpenAI gateway: one ``AsyncOpenAI`` client per endpoint, chat streams, model lists.
+
+``openai`` is imported lazily (it costs half a second): nothing here runs before the first paint. The client
+gets key, base URL and organization explicitly, so the SDK's own environment look-ups never decide which key
+goes where. The SDK's retries (408/409/429/5xx with backoff and Retry-After) and timeouts are configured,
+not rewritten. Every SDK error leaves this module as a :class:`UserFacingError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from desktop_assistant.core.catalog import is_chat_model, lookup
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+from desktop_assistant.core.models import Usage
+from desktop_assistant.core.requests import to_legacy_max_tokens
+from desktop_assistant.services.api_errors import map_error
+
+log = logging.getLogger(__name__)
+
+KEYLESS_PLACEHOLDER = "no-key-needed"  # keyless local servers (Ollama, LM Studio) still need a string
+REASONING_READ_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where requests go and how."""
+
+    base_url: str
+    api_key: str | None
+    organization: str = ""
+    timeout: float = 60.0
+    max_retries: int = 2
+    legacy_max_tokens: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        """A server on this machine (often keyless)."""
+        host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        return host in {"localhost", "127.0.0.1", "[::1]", "0.0.0.0"}
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """More text of the reply."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RefusalDelta:
+    """More text of a refusal."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The reply ended with ``reason`` (stop, length, content_filter, ...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Tokens the API reports for the request (the last chunk of a stream)."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Started:
+    """The first chunk arrived: the server is answering."""
+
+
+ChatEvent = Started | TextDelta | RefusalDelta | Finished | UsageReport
+
+
+def _usage(raw: Any) -> Usage:
+    prompt_details = getattr(raw, "prompt_tokens_details", None)
+    completion_details = getattr(raw, "completion_tokens_details", None)
+    return Usage(
+        input_tokens=int(raw.prompt_tokens or 0),
+        cached_input_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
+        output_tokens=int(raw.completion_tokens or 0),
+        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+    )
+
+
+def _rejects_max_completion_tokens(exc: BaseException) -> bool:
+    import openai
+
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    return getattr(exc, "param", None) == "max_completion_tokens" or "max_completion_tokens" in str(exc)
+
+
+class Gateway:
+    """Talks to one OpenAI-compatible endpoint."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self._endpoint = endpoint
+        self._client: Any = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The endpoint requests go to."""
+        return self._endpoint
+
+    def configure(self, endpoint: Endpoint) -> None:
+        """Switch to ``endpoint`` (a new client is built on the next request)."""
+        if endpoint != self._endpoint:
+            self._endpoint = endpoint
+            self._client = None
+
+    def client(self) -> Any:
+        """The ``AsyncOpenAI`` client for the endpoint (built on first use)."""
+        if self._client is None:
+            import openai
+
+            ep = self._endpoint
+            if not ep.api_key and not ep.is_local:
+                raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
+                                      ErrorAction.OPEN_SETTINGS)
+            client = openai.AsyncOpenAI(
+                api_key=ep.api_key or KEYLESS_PLACEHOLDER, base_url=ep.base_url,
+                organization=ep.organization or None, timeout=ep.timeout, max_retries=ep.max_retries)
+            # the SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID when given None: we decide, not it
+            client.organization = ep.organization or None
+            client.project = None
+            self._client = client
+        return self._client
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def list_models(self) -> list[str]:
+        """The endpoint's chat model ids, sorted (``models.list()``)."""
+        try:
+            page = await self.client().models.list()
+            ids = [m.id async for m in page]
+        except Exception as exc:
+            raise map_error(exc, base_url=self._endpoint.base_url) from exc
+        return sorted(i for i in ids if is_chat_model(i))
+
+    async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        """Stream a chat completion for ``body`` (built by ``core.requests``), as events.
+
+        The stream is always closed (``async with``), also when the consumer is cancelled (Stop). An endpoint
+        that refuses ``max_completion_tokens`` is retried once with ``max_tokens`` and remembered.
+        """
+        model = str(body.get("model", ""))
+        if self._endpoint.legacy_max_tokens:
+            body = to_legacy_max_tokens(body)
+        timeout = max(self._endpoint.timeout, REASONING_READ_TIMEOUT) if lookup(model).reasoning else None
+        options: dict[str, Any] = {"timeout": timeout} if timeout else {}
+        try:
+            try:
+                stream = await self.client().chat.completions.create(**body, **options)
+            except Exception as exc:
+                if self._endpoint.legacy_max_tokens or not _rejects_max_completion_tokens(exc):
+                    raise
+                log.info("endpoint %s knows only max_tokens; remembering", self._endpoint.base_url)
+                self._endpoint = replace(self._endpoint, legacy_max_tokens=True)
+                stream = await self.client().chat.completions.create(**to_legacy_max_tokens(body), **options)
+            try:
+                async with stream:
+                    yield Started()
+                    async for chunk in stream:
+                        for event in _events(chunk):
+                            yield event
+            finally:
+                # closing the response leaves the SDK's half-read generator to be finalised outside any
+                # loop (qasync installs no async-generator hooks); close it here, on the loop
+                iterator = getattr(stream, "_iterator", None)
+                if iterator is not None:
+                    await iterator.aclose()
+        except UserFacingError:
+            raise
+        except Exception as exc:
+            raise map_error(exc, model=model, base_url=self._endpoint.base_url) from exc
+
+
+def _events(chunk: Any) -> list[ChatEvent]:
+    events: list[ChatEvent] = []
+    for choice in chunk.choices or []:
+        delta = choice.delta
+        if delta is not None:
+            if delta.content:
+                events.append(TextDelta(delta.content))
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                events.append(RefusalDelta(refusal))
+        if choice.finish_reason:
+            events.append(Finished(str(choice.finish_reason)))
+    if getattr(chunk, "usage", None) is not None:
+        events.append(UsageReport(_usage(chunk.usage)))
+    return events

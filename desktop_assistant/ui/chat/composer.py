@@ -1,0 +1,169 @@
+"""The composer: a growing text box, Send / Stop, and one quiet line of tokens and cost."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class ComposerEdit(QPlainTextEdit):
+    """Enter sends, Shift+Enter starts a new line, Up in an empty box edits the last question.
+
+    Signals:
+        submitted(): Enter was pressed.
+        editLastRequested(): Up was pressed in an empty box.
+    """
+
+    submitted = Signal()
+    editLastRequested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Handle Enter and Up; everything else as usual."""
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not mods & Qt.KeyboardModifier.ShiftModifier:
+            self.submitted.emit()
+            return
+        if key == Qt.Key.Key_Up and not self.toPlainText():
+            self.editLastRequested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    """Where the person writes.
+
+    Signals:
+        sendRequested(str): send this text.
+        stopRequested(): stop the streaming reply.
+        draftChanged(str): the draft changed (for the live token count).
+        editLastRequested(): edit the last question.
+    """
+
+    sendRequested = Signal(str)
+    stopRequested = Signal()
+    draftChanged = Signal(str)
+    editLastRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 8, 16, 12)
+        layout.setSpacing(6)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.edit = ComposerEdit()
+        self.edit.setObjectName("composer")
+        self.edit.setAccessibleName("Message")
+        self.edit.setPlaceholderText("Ask anything…")
+        self.edit.setTabChangesFocus(True)
+        self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.edit.submitted.connect(self._submit)
+        self.edit.editLastRequested.connect(self.editLastRequested)
+        self.edit.textChanged.connect(self._on_text_changed)
+        row.addWidget(self.edit, 1)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send_button")
+        self.send_button.setAccessibleName("Send")
+        self.send_button.setToolTip("Send (Enter)")
+        self.send_button.clicked.connect(self._submit)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop_button")
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.hide()
+        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addLayout(row)
+
+        status = QHBoxLayout()
+        status.setSpacing(8)
+        self.token_count = QLabel("counting tokens…")
+        self.token_count.setObjectName("token_count")
+        self.token_count.setProperty("muted", True)
+        self.token_count.setTextFormat(Qt.TextFormat.PlainText)
+        self.token_count.setAccessibleDescription("Tokens of the draft and of the next request")
+        status.addWidget(self.token_count)
+        self.context_gauge = QProgressBar()
+        self.context_gauge.setObjectName("context_gauge")
+        self.context_gauge.setAccessibleName("Context window used by the next request")
+        self.context_gauge.setTextVisible(False)
+        self.context_gauge.setFixedWidth(120)
+        self.context_gauge.setRange(0, 1000)
+        status.addWidget(self.context_gauge, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.cost_label = QLabel()
+        self.cost_label.setObjectName("cost_label")
+        self.cost_label.setProperty("muted", True)
+        self.cost_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.cost_label.setAccessibleDescription("Estimated cost of the next request")
+        status.addWidget(self.cost_label)
+        status.addStretch(1)
+        layout.addLayout(status)
+        self.refusal = QLabel()
+        self.refusal.setObjectName("send_refusal")
+        self.refusal.setTextFormat(Qt.TextFormat.PlainText)
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+        layout.addWidget(self.refusal)
+        self._max_height = 240
+        self._fit()
+
+    @property
+    def text(self) -> str:
+        """The draft."""
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Replace the draft (cursor at the end)."""
+        self.edit.setPlainText(text)
+        self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
+
+    def clear(self) -> None:
+        """Empty the draft (after it was accepted)."""
+        self.edit.clear()
+
+    def set_streaming(self, streaming: bool) -> None:
+        """Send turns into Stop while a reply streams."""
+        self.send_button.setVisible(not streaming)
+        self.stop_button.setVisible(streaming)
+
+    def set_max_height(self, height: int) -> None:
+        """The box grows up to ``height`` pixels (a third of the window)."""
+        self._max_height = max(60, height)
+        self._fit()
+
+    def show_refusal(self, text: str) -> None:
+        """Say why the draft was not sent (it stays in the box)."""
+        self.refusal.setText(text)
+        self.refusal.setVisible(bool(text))
+
+    def _submit(self) -> None:
+        if self.text.strip():
+            self.sendRequested.emit(self.text)
+
+    def _on_text_changed(self) -> None:
+        self._fit()
+        self.refusal.hide()
+        self.draftChanged.emit(self.text)
+
+    def _fit(self) -> None:
+        doc = self.edit.document()
+        line = self.edit.fontMetrics().lineSpacing()
+        chrome = int(2 * doc.documentMargin()) + 2 * self.edit.frameWidth() + 20  # margins, frame, padding
+        lines = max(1, int(doc.size().height()))  # a plain-text document's height counts lines
+        wanted = lines * line + chrome
+        self.edit.setFixedHeight(max(line + chrome, min(wanted, self._max_height)))
+        self.edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wanted > self._max_height
+                                             else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+

@@ -1,0 +1,200 @@
+"""The header: the conversation's title, the model picker and the conversation options."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.catalog import lookup
+
+
+class Header(QWidget):
+    """Title (click to rename), model picker, options button.
+
+    Signals:
+        renameRequested(str): the title was edited.
+        modelChosen(str): the person chose a model.
+        optionsToggled(bool): show or hide the conversation options.
+        settingsRequested(): open Settings.
+    """
+
+    renameRequested = Signal(str)
+    modelChosen = Signal(str)
+    optionsToggled = Signal(bool)
+    settingsRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 8, 12, 8)
+        layout.setSpacing(8)
+        self.title = QLineEdit()
+        self.title.setObjectName("conversation_title")
+        self.title.setAccessibleName("Conversation title")
+        self.title.setFrame(False)
+        self.title.setPlaceholderText("New chat")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.editingFinished.connect(self._on_title_edited)
+        layout.addWidget(self.title, 1)
+        label = QLabel("Model")
+        label.setProperty("muted", True)
+        self.model_picker = QComboBox()
+        self.model_picker.setObjectName("model_picker")
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.setToolTip("The model for this conversation (type to filter)")
+        self.model_picker.setEditable(True)
+        self.model_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model_picker.setMinimumContentsLength(16)
+        completer = QCompleter(self.model_picker.model(), self.model_picker)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.model_picker.setCompleter(completer)
+        self.model_picker.activated.connect(self._on_model_activated)
+        line = self.model_picker.lineEdit()
+        assert line is not None
+        line.editingFinished.connect(self._on_model_typed)
+        label.setBuddy(self.model_picker)
+        layout.addWidget(label)
+        layout.addWidget(self.model_picker)
+        self.options_button = QToolButton()
+        self.options_button.setObjectName("options_button")
+        self.options_button.setText("Options")
+        self.options_button.setCheckable(True)
+        self.options_button.setAccessibleName("Conversation options")
+        self.options_button.setToolTip("System prompt, temperature and max output tokens")
+        self.options_button.toggled.connect(self.optionsToggled)
+        layout.addWidget(self.options_button)
+        self.settings_button = QToolButton()
+        self.settings_button.setObjectName("settings_button")
+        self.settings_button.setText("Settings")
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("API key, endpoint and defaults (Ctrl+,)")
+        self.settings_button.clicked.connect(self.settingsRequested)
+        layout.addWidget(self.settings_button)
+        self._model = ""
+
+    def set_title(self, title: str) -> None:
+        """Show the conversation's title."""
+        self.title.setText(title)
+
+    def _on_title_edited(self) -> None:
+        if self.title.isModified():
+            self.title.setModified(False)
+            self.renameRequested.emit(self.title.text())
+
+    def set_models(self, models: list[str], current: str) -> None:
+        """Offer ``models`` (vision-capable ones marked) with ``current`` selected."""
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        for m in dict.fromkeys([*models, current]):
+            if not m:
+                continue
+            self.model_picker.addItem(m, m)
+            index = self.model_picker.count() - 1
+            info = lookup(m)
+            if info.vision:
+                self.model_picker.setItemData(index, f"{m} · sees images", Qt.ItemDataRole.ToolTipRole)
+        self.model_picker.blockSignals(False)
+        self.set_model(current)
+
+    def set_model(self, model: str) -> None:
+        """Select ``model`` without emitting."""
+        self._model = model
+        self.model_picker.blockSignals(True)
+        index = self.model_picker.findData(model)
+        if index < 0:
+            self.model_picker.addItem(model, model)
+            index = self.model_picker.count() - 1
+        self.model_picker.setCurrentIndex(index)
+        self.model_picker.blockSignals(False)
+
+    def _on_model_activated(self, index: int) -> None:
+        self._choose(str(self.model_picker.itemData(index) or self.model_picker.itemText(index)))
+
+    def _on_model_typed(self) -> None:
+        self._choose(self.model_picker.currentText())
+
+    def _choose(self, model: str) -> None:
+        model = model.strip()
+        if model and model != self._model:
+            self._model = model
+            self.modelChosen.emit(model)
+
+
+class ConversationOptions(QWidget):
+    """System prompt, temperature and max output tokens of the current conversation.
+
+    Signals:
+        applied(str, object, object): system prompt, temperature (None = model default), max tokens (None).
+    """
+
+    applied = Signal(str, object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversation_options")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 0, 16, 8)
+        form = QFormLayout()
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setObjectName("system_prompt")
+        self.system_prompt.setAccessibleName("System prompt")
+        self.system_prompt.setPlaceholderText("Optional: how the assistant should behave in this conversation")
+        self.system_prompt.setFixedHeight(70)
+        form.addRow("System prompt", self.system_prompt)
+        temp_row = QHBoxLayout()
+        self.use_temperature = QCheckBox("Set")
+        self.use_temperature.setObjectName("use_temperature")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("temperature")
+        self.temperature.setAccessibleName("Temperature")
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(1.0)
+        self.temperature.setEnabled(False)
+        self.use_temperature.toggled.connect(self.temperature.setEnabled)
+        temp_row.addWidget(self.use_temperature)
+        temp_row.addWidget(self.temperature)
+        temp_row.addStretch(1)
+        form.addRow("Temperature", temp_row)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setObjectName("max_output_tokens")
+        self.max_tokens.setAccessibleName("Max output tokens")
+        self.max_tokens.setRange(0, 200_000)
+        self.max_tokens.setSpecialValueText("Default")
+        self.max_tokens.setSingleStep(256)
+        form.addRow("Max output tokens", self.max_tokens)
+        outer.addLayout(form)
+        apply = QPushButton("Apply")
+        apply.setObjectName("apply_options_button")
+        apply.clicked.connect(self._apply)
+        outer.addWidget(apply, 0, Qt.AlignmentFlag.AlignRight)
+
+    def load(self, system_prompt: str, temperature: float | None, max_tokens: int | None) -> None:
+        """Show a conversation's options."""
+        self.system_prompt.setPlainText(system_prompt)
+        self.use_temperature.setChecked(temperature is not None)
+        self.temperature.setValue(1.0 if temperature is None else temperature)
+        self.max_tokens.setValue(max_tokens or 0)
+
+    def _apply(self) -> None:
+        temperature = self.temperature.value() if self.use_temperature.isChecked() else None
+        self.applied.emit(self.system_prompt.toPlainText(), temperature, self.max_tokens.value() or None)

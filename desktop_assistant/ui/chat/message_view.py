@@ -1,0 +1,258 @@
+"""One message in the transcript: who, the safely rendered text, a quiet footer and hover actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.models import Message, Role, Status
+from desktop_assistant.core.render import StreamRenderer, code_blocks, document_css, render_markdown
+from desktop_assistant.ui import theme
+from desktop_assistant.ui.chat.footer import footer_text
+
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+class SafeBrowser(QTextBrowser):
+    """A QTextBrowser that loads nothing: no remote, file or data resource is ever fetched."""
+
+    linkClicked = Signal(QUrl)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("background: transparent;")
+        self.document().setDocumentMargin(2)
+        self.document().setDefaultStyleSheet(document_css(theme.is_dark()))
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.anchorClicked.connect(self.linkClicked)
+        self.requested: list[str] = []
+
+    def loadResource(self, kind: int, url: QUrl | str) -> object:
+        """Refuse every resource: model output never loads anything."""
+        self.requested.append(url.toString() if isinstance(url, QUrl) else url)
+        return None
+
+    def _fit_height(self) -> None:
+        height = int(self.document().size().height()) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-wrap the text to the new width and fit the height."""
+        super().resizeEvent(event)
+        self.document().setTextWidth(self.viewport().width())
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        """As tall as the text."""
+        return QSize(super().sizeHint().width(), int(self.document().size().height()) + 4)
+
+
+class MessageView(QFrame):
+    """Shows one message.
+
+    Signals:
+        copyRequested(str): text to put on the clipboard.
+        editRequested(int): edit this question and resend.
+        regenerateRequested(): ask again for this reply.
+        continueRequested(): ask for the rest of a truncated reply.
+        retryRequested(): try a failed reply again.
+        settingsRequested(): the error's next step is in Settings.
+        branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
+    """
+
+    copyRequested = Signal(str)
+    editRequested = Signal(int)
+    regenerateRequested = Signal()
+    continueRequested = Signal()
+    retryRequested = Signal()
+    settingsRequested = Signal()
+    branchRequested = Signal(int, int)
+
+    def __init__(self, message: Message, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = message
+        self._is_user = message.role is Role.USER
+        self.setObjectName("message_user" if self._is_user else "message_assistant")
+        self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
+        self._stream: StreamRenderer | None = None
+        self._stable_end = 0
+        self._text = ""
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setSpacing(4)
+        who = QLabel("You" if self._is_user else "Assistant")
+        who.setTextFormat(Qt.TextFormat.PlainText)
+        font = who.font()
+        font.setBold(True)
+        who.setFont(font)
+        layout.addWidget(who)
+
+        self.body = SafeBrowser(self)
+        self.body.setObjectName("message_body")
+        self.body.setAccessibleName("Message text")
+        self.body.linkClicked.connect(self._on_link)
+        layout.addWidget(self.body)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("message_error")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        layout.addWidget(self.error_label)
+
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        self.footer = QLabel()
+        self.footer.setObjectName("message_footer")
+        self.footer.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(self.footer)
+        row.addStretch(1)
+        self.action_bar = QWidget()
+        actions = QHBoxLayout(self.action_bar)
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.setSpacing(2)
+        self.prev_button = self._tool("‹", "Previous version", lambda: self.branchRequested.emit(message.id, -1))
+        self.branch_label = QLabel()
+        self.branch_label.setObjectName("branch_label")
+        self.next_button = self._tool("›", "Next version", lambda: self.branchRequested.emit(message.id, 1))
+        for w in (self.prev_button, self.branch_label, self.next_button):
+            actions.addWidget(w)
+        self.copy_button = self._tool("Copy", "Copy this message", lambda: self.copyRequested.emit(self._text))
+        actions.addWidget(self.copy_button)
+        if self._is_user:
+            self.edit_button = self._tool("Edit", "Edit and resend", lambda: self.editRequested.emit(message.id))
+            actions.addWidget(self.edit_button)
+        else:
+            self.regenerate_button = self._tool("Regenerate", "Ask for this reply again",
+                                                self.regenerateRequested.emit)
+            actions.addWidget(self.regenerate_button)
+        row.addWidget(self.action_bar)
+        layout.addLayout(row)
+
+        self.action_button = QPushButton()
+        self.action_button.setObjectName("message_action")
+        self.action_button.hide()
+        self.action_button.clicked.connect(self._on_action)
+        self._action = ""
+        layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.update_message(message)
+        self.set_branch(1, 1)
+
+    def _tool(self, text: str, tip: str, slot: object) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setObjectName(tip.lower().replace(" ", "_") + "_button")
+        button.clicked.connect(slot)
+        return button
+
+    # -- content ---------------------------------------------------------------------------------------------
+
+    def update_message(self, message: Message) -> None:
+        """Show ``message`` in full (final text, status, footer, error and its action)."""
+        self.message = message
+        self._stream = None
+        self._set_final_text(message.text)
+        refusal = next((p.get("refusal") for p in message.parts if p.get("type") == "refusal"), None)
+        error = message.error or (f"The model declined: {refusal}" if refusal else None)
+        self.error_label.setText(error or "")
+        self.error_label.setVisible(bool(error))
+        self.footer.setText(footer_text(message))
+        self._set_action(message)
+        streaming = message.status is Status.STREAMING
+        self.action_bar.setEnabled(not streaming)
+
+    def _set_final_text(self, text: str) -> None:
+        self._text = text
+        if self._is_user:
+            self.body.setPlainText(text)
+        else:
+            self.body.setHtml(render_markdown(text, dark=theme.is_dark()))
+
+    def set_streaming_text(self, text: str) -> None:
+        """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
+        self._text = text
+        if self._stream is None:
+            self._stream = StreamRenderer(dark=theme.is_dark())
+            self.body.clear()
+            self._stable_end = 0
+            self.action_bar.setEnabled(False)
+        new_stable, tail = self._stream.feed(text)
+        cursor = QTextCursor(self.body.document())
+        cursor.setPosition(self._stable_end)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if new_stable:
+            cursor.insertHtml(new_stable)
+            self._stable_end = cursor.position()
+        if tail:
+            cursor.insertHtml(tail)
+
+    def set_branch(self, position: int, count: int) -> None:
+        """Show "position/count" arrows when the message has alternatives."""
+        show = count > 1
+        for w in (self.prev_button, self.branch_label, self.next_button):
+            w.setVisible(show)
+        self.branch_label.setText(f"{position}/{count}")
+        self.prev_button.setEnabled(position > 1)
+        self.next_button.setEnabled(position < count)
+
+    def set_latest_reply(self, latest: bool) -> None:
+        """Only the last reply offers Regenerate."""
+        if not self._is_user:
+            self.regenerate_button.setVisible(latest)
+
+    def _set_action(self, message: Message) -> None:
+        action, label = "", ""
+        if message.status is Status.TRUNCATED:
+            action, label = "continue", "Continue"
+        elif message.status in (Status.ERROR, Status.INTERRUPTED) or message.error_action:
+            if message.error_action == "open_settings":
+                action, label = "open_settings", "Open settings"
+            elif message.error_action in ("retry", "trim_and_retry", None):
+                action, label = "retry", "Retry"
+        self._action = action
+        self.action_button.setText(label)
+        self.action_button.setAccessibleName(label)
+        self.action_button.setVisible(bool(action))
+
+    def _on_action(self) -> None:
+        {"continue": self.continueRequested, "retry": self.retryRequested,
+         "open_settings": self.settingsRequested}[self._action].emit()
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == "copy-code":
+            blocks = code_blocks(self._text)
+            index = int(url.path() or url.toString().split(":", 1)[-1] or 0)
+            if 0 <= index < len(blocks):
+                self.copyRequested.emit(blocks[index])
+        elif url.scheme() in SAFE_SCHEMES:
+            QDesktopServices.openUrl(url)
+
+
+def copy_to_clipboard(text: str) -> None:
+    """Put ``text`` on the system clipboard."""
+    QGuiApplication.clipboard().setText(text)

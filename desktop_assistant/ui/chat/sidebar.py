@@ -1,0 +1,149 @@
+"""The sidebar: New chat, a filter box, and conversations grouped by their last activity."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.models import Conversation
+from desktop_assistant.core.pricing import format_usd
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def group_name(updated_at: float, today: dt.date) -> str:
+    """Today / Yesterday / Previous 7 days / Older."""
+    day = dt.datetime.fromtimestamp(updated_at).date()
+    delta = (today - day).days
+    if delta <= 0:
+        return "Today"
+    if delta == 1:
+        return "Yesterday"
+    if delta < 8:
+        return "Previous 7 days"
+    return "Older"
+
+
+class Sidebar(QWidget):
+    """Lists conversations and emits what the person chose.
+
+    Signals:
+        newRequested(): start a new chat.
+        openRequested(int): show this conversation.
+        renameRequested(int, str): rename a conversation.
+        deleteRequested(int): delete a conversation (undoable).
+    """
+
+    newRequested = Signal()
+    openRequested = Signal(int)
+    renameRequested = Signal(int, str)
+    deleteRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.setMinimumWidth(180)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+        self.new_button = QPushButton("+  New chat")
+        self.new_button.setObjectName("new_chat_button")
+        self.new_button.setAccessibleName("New chat")
+        self.new_button.setToolTip("New chat (Ctrl+N)")
+        self.new_button.clicked.connect(self.newRequested)
+        layout.addWidget(self.new_button)
+        self.filter = QLineEdit()
+        self.filter.setObjectName("conversation_filter")
+        self.filter.setPlaceholderText("Search titles")
+        self.filter.setAccessibleName("Search conversations")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._apply_filter)
+        layout.addWidget(self.filter)
+        self.list = QListWidget()
+        self.list.setObjectName("conversation_list")
+        self.list.setAccessibleName("Conversations")
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.itemActivated.connect(self._on_activated)
+        self.list.itemClicked.connect(self._on_activated)
+        self.list.itemChanged.connect(self._on_item_changed)
+        layout.addWidget(self.list, 1)
+        self._current: int | None = None
+        self._filling = False
+
+    def set_conversations(self, conversations: list[Conversation]) -> None:
+        """Show ``conversations`` (newest activity first), grouped by day."""
+        self._filling = True
+        self.list.clear()
+        today = dt.date.today()
+        last_group = None
+        for c in conversations:
+            group = group_name(c.updated_at, today)
+            if group != last_group:
+                header = QListWidgetItem(group)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = header.font()
+                font.setBold(True)
+                header.setFont(font)
+                self.list.addItem(header)
+                last_group = group
+            item = QListWidgetItem(c.title or "Untitled")
+            item.setData(ID_ROLE, c.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            cost = format_usd(c.cost_micros) if c.cost_micros else "no cost yet"
+            item.setToolTip(f"{c.model} · {cost}")
+            self.list.addItem(item)
+            if c.id == self._current:
+                item.setSelected(True)
+                self.list.setCurrentItem(item)
+        self._filling = False
+        self._apply_filter(self.filter.text())
+
+    def set_current(self, conversation_id: int | None) -> None:
+        """Highlight the conversation shown."""
+        self._current = conversation_id
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(ID_ROLE) == conversation_id and conversation_id is not None:
+                self.list.setCurrentItem(item)
+                return
+        self.list.clearSelection()
+
+    def _apply_filter(self, text: str) -> None:
+        needle = text.strip().casefold()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(ID_ROLE) is None:
+                item.setHidden(bool(needle))
+            else:
+                item.setHidden(bool(needle) and needle not in item.text().casefold())
+
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        cid = item.data(ID_ROLE)
+        if cid is not None and cid != self._current:
+            self.openRequested.emit(int(cid))
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        cid = item.data(ID_ROLE)
+        if not self._filling and cid is not None:
+            self.renameRequested.emit(int(cid), item.text())
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is None or item.data(ID_ROLE) is None:
+            return
+        cid = int(item.data(ID_ROLE))
+        menu = QMenu(self)
+        menu.addAction("Rename", lambda: self.list.editItem(item))
+        menu.addAction("Delete", lambda: self.deleteRequested.emit(cid))
+        menu.popup(self.list.viewport().mapToGlobal(pos))

@@ -1,0 +1,345 @@
+"""The main window: sidebar, header, transcript, composer; onboarding while no key is set.
+
+Widgets only show state and emit intents; every intent goes to a controller through the operation runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from desktop_assistant import APP_NAME
+from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
+from desktop_assistant.controllers.lifecycle import Lifecycle
+from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.errors import ErrorAction, UserFacingError
+from desktop_assistant.core.models import Conversation, Message, Role
+from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.header import ConversationOptions, Header
+from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
+from desktop_assistant.ui.chat.sidebar import Sidebar
+from desktop_assistant.ui.chat.transcript import Transcript
+from desktop_assistant.ui.notice_banner import NoticeBanner
+from desktop_assistant.ui.settings.endpoint_form import connect_form
+from desktop_assistant.ui.settings.onboarding import Onboarding
+from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
+from desktop_assistant.ui.status_line import estimate_texts
+
+
+class MainWindow(QMainWindow):
+    """The chat window."""
+
+    def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
+                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+        super().__init__()
+        self.chat, self.endpoint, self.estimates = chat, endpoint, estimates
+        self.runner, self.lifecycle = runner, lifecycle
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("main_window")
+        self.resize(1180, 780)
+
+        self.sidebar = Sidebar()
+        right = QWidget()
+        right.setObjectName("chat_area")
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        self.header = Header()
+        right_layout.addWidget(self.header)
+        self.options = ConversationOptions()
+        self.options.hide()
+        right_layout.addWidget(self.options)
+        self.banner = NoticeBanner()
+        right_layout.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        self.onboarding = Onboarding()
+        self.chat_page = chat_page = QWidget()
+        chat_page.setObjectName("chat")
+        page = QVBoxLayout(chat_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(0)
+        self.transcript = Transcript()
+        page.addWidget(self.transcript, 1)
+        self.composer = Composer()
+        page.addWidget(self.composer)
+        self.stack.addWidget(chat_page)
+        self.stack.addWidget(self.onboarding)
+        right_layout.addWidget(self.stack, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main_splitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 920])
+        self.setCentralWidget(self.splitter)
+        self.endpoint_label = QLabel()
+        self.endpoint_label.setObjectName("endpoint_status")
+        self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.endpoint_label)
+        self.settings_dialog: SettingsDialog | None = None
+        self._close_started = False
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self._editing: int | None = None
+
+        self._connect_widgets()
+        self._connect_controllers(notices)
+        self._shortcuts()
+        self._restore_geometry(endpoint.settings)
+        self._on_settings(endpoint.settings)
+        self.composer.edit.setFocus()
+
+    # -- wiring ----------------------------------------------------------------------------------------------
+
+    def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        self.runner.start(name, coro)
+
+    def _connect_widgets(self) -> None:
+        c = self.chat
+        self.sidebar.newRequested.connect(self.new_chat)
+        self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
+        self.sidebar.renameRequested.connect(lambda cid, t: self._run("rename", c.rename(cid, t)))
+        self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
+        self.header.renameRequested.connect(self._rename_current)
+        self.header.modelChosen.connect(self._on_model_chosen)
+        self.header.optionsToggled.connect(self._toggle_options)
+        self.header.settingsRequested.connect(self.open_settings)
+        self.options.applied.connect(lambda s, t, m: self._run("options", c.set_options(s, t, m)))
+        self.composer.sendRequested.connect(self._on_send)
+        self.composer.stopRequested.connect(c.stop)
+        self.composer.draftChanged.connect(self._on_draft)
+        self.composer.editLastRequested.connect(self._edit_last)
+        self.transcript.viewCreated.connect(self._connect_message)
+        self.onboarding.saveRequested.connect(self._save_settings)
+        self.banner.actionRequested.connect(self._on_action)
+        connect_form(self.onboarding.form, self.endpoint, self.runner.start)
+
+    def _connect_controllers(self, notices: NoticeBus) -> None:
+        c = self.chat
+        c.conversationsChanged.connect(self.sidebar.set_conversations)
+        c.conversationOpened.connect(self._on_conversation_opened)
+        c.transcriptChanged.connect(self._on_transcript)
+        c.messageChanged.connect(self._on_message_changed)
+        c.replyProgress.connect(self.transcript.set_streaming_text)
+        c.streamingChanged.connect(self._on_streaming)
+        c.sendAccepted.connect(self._on_send_accepted)
+        c.sendRefused.connect(self._on_send_refused)
+        c.historyCut.connect(self.transcript.set_history_cut)
+        c.deletedUndoable.connect(self._on_deleted)
+        self.endpoint.settingsChanged.connect(self._on_settings)
+        self.endpoint.modelsChanged.connect(lambda models: self.header.set_models(models, c.model))
+        self.endpoint.keyStateChanged.connect(lambda _s: self._update_page())
+        self.endpoint.keyringProblem.connect(self.onboarding.show_problem)
+        self.endpoint.keyringProblem.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.estimates.estimated.connect(self._on_estimate)
+        notices.subscribe(self._on_notice)
+
+    def _connect_message(self, view: MessageView) -> None:
+        c = self.chat
+        view.copyRequested.connect(self._copy)
+        view.regenerateRequested.connect(lambda: self._run("regenerate", c.regenerate()))
+        view.retryRequested.connect(lambda: self._run("retry", c.retry()))
+        view.continueRequested.connect(lambda: self._run("continue", c.continue_reply()))
+        view.settingsRequested.connect(self.open_settings)
+        view.branchRequested.connect(lambda mid, step: self._run("branch", c.switch_branch(mid, step)))
+        if view.message.role is Role.USER:
+            view.editRequested.connect(self._edit_message)
+        view.set_branch(*c.alternatives(view.message))
+
+    def _shortcuts(self) -> None:
+        bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], None]]] = [
+            ("Ctrl+N", self.new_chat),
+            ("Esc", self.chat.stop),
+            ("Ctrl+L", self.composer.edit.setFocus),
+            ("Ctrl+B", lambda: self.sidebar.setVisible(not self.sidebar.isVisible())),
+            ("Ctrl+,", self.open_settings),
+            ("Ctrl+K", self.sidebar.filter.setFocus),
+        ]
+        for key, slot in bindings:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+    # -- intents ---------------------------------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        """Start a new conversation and focus the composer."""
+        self.chat.new_conversation()
+        self.composer.edit.setFocus()
+
+    def open_settings(self) -> None:
+        """Show Settings (non-modal)."""
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self)
+            self.settings_dialog.saveRequested.connect(self._save_settings)
+            connect_form(self.settings_dialog.form, self.endpoint, self.runner.start)
+        self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value)
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    def _save_settings(self, settings: Settings, key: str | None) -> None:
+        async def save() -> None:
+            await self.endpoint.save(settings, key)
+            self._update_page()
+            await self.endpoint.refresh_models()
+        self._run("save settings", save())
+
+    def _rename_current(self, title: str) -> None:
+        if self.chat.conversation is not None:
+            self._run("rename", self.chat.rename(self.chat.conversation.id, title))
+
+    def _on_model_chosen(self, model: str) -> None:
+        self._run("model", self.chat.set_model(model))
+        self.estimates.draft_changed(self.composer.text)
+
+    def _toggle_options(self, show: bool) -> None:
+        conv = self.chat.conversation
+        if show:
+            self.options.load(conv.system_prompt if conv else "", conv.temperature if conv else None,
+                              conv.max_output_tokens if conv else None)
+        self.options.setVisible(show)
+
+    def _edit_last(self) -> None:
+        last = next((m for m in reversed(self.chat.path) if m.role is Role.USER), None)
+        if last is not None:
+            self._edit_message(last.id)
+
+    def _edit_message(self, message_id: int) -> None:
+        message = next((m for m in self.chat.path if m.id == message_id), None)
+        if message is None:
+            return
+        self._editing = message_id
+        self.composer.set_text(message.text)
+        self.composer.send_button.setText("Resend")
+        self.composer.show_refusal("Editing an earlier message: Resend keeps the old version as an alternative. "
+                                   "Clear the box to cancel.")
+        self.composer.edit.setFocus()
+
+    def _on_draft(self, text: str) -> None:
+        if self._editing is not None and not text:
+            self._editing = None
+            self.composer.send_button.setText("Send")
+        self.estimates.draft_changed(text)
+
+    def _on_send(self, text: str) -> None:
+        if self._editing is not None:
+            message_id, self._editing = self._editing, None
+            self.composer.send_button.setText("Send")
+            self.composer.clear()
+            self._run("edit", self.chat.edit_and_resend(message_id, text))
+        else:
+            self._run("send", self.chat.send(text))
+
+    def _copy(self, text: str) -> None:
+        copy_to_clipboard(text)
+        self.statusBar().showMessage("Copied", 2000)
+
+    def _on_action(self, action: ErrorAction) -> None:
+        if action is ErrorAction.OPEN_SETTINGS:
+            self.open_settings()
+        elif action is ErrorAction.CHOOSE_MODEL:
+            self.header.model_picker.setFocus()
+            self.header.model_picker.showPopup()
+        elif action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY):
+            self._run("retry", self.chat.retry())
+
+    # -- showing state ---------------------------------------------------------------------------------------
+
+    def _on_settings(self, settings: Settings) -> None:
+        self.onboarding.load(settings, self.endpoint.key_source.value)
+        where = "OpenAI" if "api.openai.com" in settings.endpoint else settings.endpoint
+        self.endpoint_label.setText(where)
+        self._update_page()
+
+    def _update_page(self) -> None:
+        onboarding = self.endpoint.needs_onboarding
+        self.stack.setCurrentWidget(self.onboarding if onboarding else self.chat_page)
+        self.header.model_picker.setEnabled(not onboarding)
+        key = self.endpoint.key_source.value
+        suffix = {"keyring": " · key in keyring", "environment": " · key from environment",
+                  "session": " · key for this session only"}.get(key, "")
+        where = "OpenAI" if "api.openai.com" in self.endpoint.settings.endpoint else self.endpoint.settings.endpoint
+        self.endpoint_label.setText(where + suffix)
+
+    def _on_conversation_opened(self, conversation: Conversation | None) -> None:
+        self.header.set_title(conversation.title if conversation else "")
+        self.header.set_model(self.chat.model)
+        self.sidebar.set_current(conversation.id if conversation else None)
+        self.transcript.set_history_cut(0)
+        if self.options.isVisible():
+            self._toggle_options(True)
+        self.estimates.draft_changed(self.composer.text)
+
+    def _on_transcript(self, path: list[Message]) -> None:
+        self.transcript.set_messages(path)
+        for view in self.transcript.views.values():
+            view.set_branch(*self.chat.alternatives(view.message))
+        self.estimates.draft_changed(self.composer.text)
+
+    def _on_message_changed(self, message: Message) -> None:
+        self.transcript.update_message(message)
+        self.estimates.draft_changed(self.composer.text)
+
+    def _on_streaming(self, streaming: bool) -> None:
+        self.composer.set_streaming(streaming)
+
+    def _on_send_accepted(self) -> None:
+        self.composer.clear()
+        self.banner.hide()
+
+    def _on_send_refused(self, error: UserFacingError) -> None:
+        self.composer.show_refusal(error.message)
+        if error.action is ErrorAction.OPEN_SETTINGS and self.endpoint.needs_onboarding:
+            self._update_page()
+
+    def _on_deleted(self, conversation_id: int, title: str) -> None:
+        self.banner.show_undo(f"Deleted “{title}”.", lambda: self._run("undo", self.chat.undo_delete(conversation_id)))
+
+    def _on_estimate(self, estimate: DraftEstimate) -> None:
+        text, cost, fraction = estimate_texts(estimate)
+        self.composer.token_count.setText(text)
+        self.composer.cost_label.setText(cost)
+        self.composer.context_gauge.setValue(int(fraction * 1000))
+
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.level is Level.INFO:
+            self.statusBar().showMessage(notice.text, 8000)
+        else:
+            self.banner.show_notice(notice)
+
+    # -- window state ----------------------------------------------------------------------------------------
+
+    def _restore_geometry(self, settings: Settings) -> None:
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(settings.window_geometry.encode()))
+        if settings.splitter_state:
+            self.splitter.restoreState(QByteArray.fromHex(settings.splitter_state.encode()))
+
+    def resizeEvent(self, event: Any) -> None:
+        """Let the composer grow up to a third of the window."""
+        super().resizeEvent(event)
+        self.composer.set_max_height(self.height() // 3)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """First close: save state, stop and await pending work, flush the store; then really close."""
+        if self.lifecycle.done:
+            event.accept()
+            return
+        event.ignore()
+        if self._close_started:
+            return
+        self._close_started = True
+        self.endpoint.update_settings(window_geometry=bytes(self.saveGeometry().toHex().data()).decode(),
+                                      splitter_state=bytes(self.splitter.saveState().toHex().data()).decode())
+        self.lifecycle.closed.connect(self.close)
+        # not through the runner: its shutdown cancels every operation it runs
+        self._shutdown_task = asyncio.get_event_loop().create_task(self.lifecycle.shutdown())

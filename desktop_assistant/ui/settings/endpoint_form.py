@@ -1,0 +1,128 @@
+"""The form for the endpoint: API key, base URL, organization, default model, timeout, Test connection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.core.settings import Settings
+
+
+class EndpointForm(QWidget):
+    """Edits the endpoint settings; ``values()`` returns what was typed.
+
+    Signals:
+        testRequested(str, str, str): base URL, key, organization to try.
+    """
+
+    testRequested = Signal(str, str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        key_row = QHBoxLayout()
+        self.api_key = QLineEdit()
+        self.api_key.setObjectName("api_key")
+        self.api_key.setAccessibleName("API key")
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("sk-…")
+        key_row.addWidget(self.api_key, 1)
+        self.show_key = QToolButton()
+        self.show_key.setText("Show")
+        self.show_key.setCheckable(True)
+        self.show_key.setAccessibleName("Show the key")
+        self.show_key.toggled.connect(lambda on: self.api_key.setEchoMode(
+            QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
+        key_row.addWidget(self.show_key)
+        form.addRow("API key", key_row)
+        self.key_hint = QLabel()
+        self.key_hint.setObjectName("key_hint")
+        self.key_hint.setProperty("muted", True)
+        self.key_hint.setWordWrap(True)
+        self.key_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.base_url = QLineEdit()
+        self.base_url.setObjectName("base_url")
+        self.base_url.setAccessibleName("Base URL")
+        self.base_url.setPlaceholderText("https://api.openai.com/v1  ·  Ollama: http://localhost:11434/v1")
+        form.addRow("Base URL", self.base_url)
+        self.organization = QLineEdit()
+        self.organization.setObjectName("organization")
+        self.organization.setAccessibleName("Organization")
+        self.organization.setPlaceholderText("Optional (org-…)")
+        form.addRow("Organization", self.organization)
+        self.default_model = QLineEdit()
+        self.default_model.setObjectName("default_model")
+        self.default_model.setAccessibleName("Default model")
+        form.addRow("Default model", self.default_model)
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setObjectName("timeout")
+        self.timeout.setAccessibleName("Timeout in seconds")
+        self.timeout.setRange(5, 3600)
+        self.timeout.setSuffix(" s")
+        self.timeout.setDecimals(0)
+        form.addRow("Timeout", self.timeout)
+        outer.addLayout(form)
+        outer.addWidget(self.key_hint)
+        test_row = QHBoxLayout()
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setObjectName("test_connection_button")
+        self.test_button.clicked.connect(self._test)
+        test_row.addWidget(self.test_button)
+        self.test_result = QLabel()
+        self.test_result.setObjectName("test_result")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)
+        test_row.addWidget(self.test_result, 1)
+        outer.addLayout(test_row)
+
+    def load(self, settings: Settings, key_source: str) -> None:
+        """Fill the form from ``settings`` (the key itself is never shown back)."""
+        self.api_key.clear()
+        self.base_url.setText(settings.base_url)
+        self.organization.setText(settings.organization)
+        self.default_model.setText(settings.default_model)
+        self.timeout.setValue(settings.timeout_seconds)
+        self.key_hint.setText({
+            "keyring": "A key is saved in your system keyring. Type a new one to replace it.",
+            "environment": "Using the key from the OPENAI_API_KEY environment variable for this session.",
+            "session": "A key is held for this session only (no system keyring was found).",
+        }.get(key_source, "Your key is kept in your system keyring, never in a file. Local servers such as "
+                          "Ollama or LM Studio need no key."))
+
+    def values(self, base: Settings) -> tuple[Settings, str | None]:
+        """The settings typed and the key (None when the field was left empty: keep the stored one)."""
+        settings = base.copy(base_url=self.base_url.text().strip() or base.base_url,
+                             organization=self.organization.text().strip(),
+                             default_model=self.default_model.text().strip() or base.default_model,
+                             timeout_seconds=float(self.timeout.value()))
+        key = self.api_key.text().strip()
+        return settings, key or None
+
+    def _test(self) -> None:
+        self.test_result.setText("Testing…")
+        self.testRequested.emit(self.base_url.text(), self.api_key.text(), self.organization.text())
+
+    def show_test_result(self, ok: bool, message: str) -> None:
+        """Show the result of Test connection."""
+        self.test_result.setText(("✓ " if ok else "✗ ") + message)
+
+
+def connect_form(form: EndpointForm, endpoint: EndpointController, start: object) -> None:
+    """Wire Test connection to the controller through ``start`` (the runner's start)."""
+    endpoint.connectionTested.connect(form.show_test_result)
+    form.testRequested.connect(lambda url, key, org: start(  # type: ignore[operator]
+        "test connection", endpoint.test_connection(url, key, org)))

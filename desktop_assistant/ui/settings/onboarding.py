@@ -1,0 +1,79 @@
+"""First launch: paste a key or point at a local server, test it, start. Not an error: a welcome."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop_assistant.core.settings import OPENAI_BASE_URL, Settings
+from desktop_assistant.ui.settings.endpoint_form import EndpointForm
+
+
+class Onboarding(QWidget):
+    """The welcome panel shown while no key is set.
+
+    Signals:
+        saveRequested(object, object): the ``Settings`` and the key typed.
+    """
+
+    saveRequested = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("onboarding")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 24, 24, 24)
+        outer.addStretch(1)
+        column = QWidget()
+        column.setMaximumWidth(620)
+        layout = QVBoxLayout(column)
+        title = QLabel("Welcome to Desktop Assistant")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        title.setFont(font)
+        layout.addWidget(title)
+        intro = QLabel(
+            "Paste your OpenAI API key to start. It is kept in your system keyring, never in a file, and only "
+            "sent to the server it belongs to.\nUsing a local server such as Ollama or LM Studio? Set its base "
+            "URL (for example http://localhost:11434/v1) and leave the key empty.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.form = EndpointForm(column)
+        layout.addWidget(self.form)
+        self.start_button = QPushButton("Save and start chatting")
+        self.start_button.setObjectName("onboarding_start_button")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self._save)
+        layout.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.problem = QLabel()
+        self.problem.setObjectName("onboarding_problem")
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem.hide()
+        layout.addWidget(self.problem)
+        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self._base = Settings()
+
+    def load(self, settings: Settings, key_source: str) -> None:
+        """Fill the form."""
+        self._base = settings
+        self.form.load(settings, key_source)
+
+    def show_problem(self, text: str) -> None:
+        """Say what is in the way (for example, no system keyring)."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    def _save(self) -> None:
+        settings, key = self.form.values(self._base)
+        if key is None:
+            if settings.endpoint == OPENAI_BASE_URL:
+                self.show_problem("Paste your OpenAI API key (it starts with “sk-”), or set the base URL of a "
+                                  "local server that needs no key.")
+                return
+            if settings.endpoint not in settings.keyless_endpoints:
+                settings = settings.copy(keyless_endpoints=[*settings.keyless_endpoints, settings.endpoint])
+        self.show_problem("")
+        self.saveRequested.emit(settings, key)

@@ -1,0 +1,52 @@
+"""Settings, non-modal: the endpoint form with Save and Cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui.settings.endpoint_form import EndpointForm
+
+
+class SettingsDialog(QDialog):
+    """Edits settings without blocking the window (opened with ``show()``).
+
+    Signals:
+        saveRequested(object, object): the new ``Settings`` and the key typed (None: keep the stored one).
+    """
+
+    saveRequested = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_dialog")
+        self.setWindowTitle("Settings")
+        self.setModal(False)
+        self.resize(560, 420)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Your API key is stored in your system keyring (never in a file), separately for each "
+                       "base URL, so a key is only ever sent to the server it was typed for.")
+        intro.setWordWrap(True)
+        intro.setProperty("muted", True)
+        layout.addWidget(intro)
+        self.form = EndpointForm(self)
+        layout.addWidget(self.form)
+        layout.addStretch(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.setObjectName("settings_buttons")
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._base = Settings()
+
+    def load(self, settings: Settings, key_source: str) -> None:
+        """Show ``settings``."""
+        self._base = settings
+        self.form.load(settings, key_source)
+        self.form.test_result.clear()
+
+    def _save(self) -> None:
+        settings, key = self.form.values(self._base)
+        self.saveRequested.emit(settings, key)
+        self.accept()

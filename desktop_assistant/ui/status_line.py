@@ -1,0 +1,24 @@
+"""The words of the composer's status line, from a draft estimate."""
+
+from __future__ import annotations
+
+from desktop_assistant.controllers.estimates import DraftEstimate
+from desktop_assistant.core.pricing import format_usd
+
+
+def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
+    """(token text, cost text, fraction of the context window) for the composer's status line."""
+    approx = "" if e.exact else "~"
+    tokens = (f"draft {approx}{e.draft_tokens:,} tok · next request {approx}{e.prompt_tokens:,} / "
+              f"{e.context_window:,}")
+    if e.dropped:
+        tokens += f" · {e.dropped:,} oldest left out"
+    if not e.fits:
+        tokens += " · too long for this model"
+    if e.input_cost_micros is None:
+        cost = "price unknown"
+    else:
+        cost = (f"{format_usd(e.input_cost_micros, estimate=not e.exact)} to send · at most "
+                f"{format_usd(e.worst_case_micros or 0, estimate=True)} with a {e.max_output_tokens:,}-token reply")
+    fraction = min(1.0, e.prompt_tokens / e.context_window) if e.context_window else 0.0
+    return tokens, cost, fraction

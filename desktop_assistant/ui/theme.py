@@ -1,0 +1,88 @@
+"""Look: Fusion with a tuned palette that follows the system's light or dark scheme, live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+ACCENT = "#2f6fdf"
+
+
+@dataclass(frozen=True)
+class Colors:
+    """The few colours the window uses besides the palette."""
+
+    dark: bool
+    window: str
+    base: str
+    text: str
+    muted: str
+    user_bubble: str
+    border: str
+    error: str
+    accent: str = ACCENT
+
+
+LIGHT = Colors(False, "#f7f7f8", "#ffffff", "#1f2328", "#5c6370", "#eef2f8", "#dde1e6", "#b42318")
+DARK = Colors(True, "#1e1f22", "#26272b", "#e6e6e6", "#a4a9b3", "#2e3340", "#3a3d44", "#ff8a80")
+
+
+def is_dark() -> bool:
+    """Whether the system asks for a dark scheme."""
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def colors() -> Colors:
+    """The colours for the current scheme."""
+    return DARK if is_dark() else LIGHT
+
+
+def apply(app: QApplication) -> Colors:
+    """Apply Fusion and the palette for the current scheme; returns the colours used."""
+    app.setStyle("Fusion")
+    c = colors()
+    pal = QPalette()
+    pal.setColor(QPalette.ColorRole.Window, QColor(c.window))
+    pal.setColor(QPalette.ColorRole.Base, QColor(c.base))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor(c.user_bubble))
+    pal.setColor(QPalette.ColorRole.Text, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.ButtonText, QColor(c.text))
+    pal.setColor(QPalette.ColorRole.Button, QColor(c.base))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, QColor(c.muted))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor(c.accent))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.Link, QColor("#8ab4f8" if c.dark else "#1a56c4"))
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor(c.base))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
+    app.setPalette(pal)
+    app.setStyleSheet(_stylesheet(c))
+    return c
+
+
+def _stylesheet(c: Colors) -> str:
+    return f"""
+    QWidget#sidebar {{ background: {c.window}; }}
+    QWidget#chat_area, QScrollArea#transcript, QWidget#transcript_body {{ background: {c.base}; }}
+    QFrame#message_user {{ background: {c.user_bubble}; border-radius: 12px; }}
+    QLabel#message_footer, QLabel[muted="true"] {{ color: {c.muted}; }}
+    QLabel#message_error {{ color: {c.error}; }}
+    QPlainTextEdit#composer {{ border: 1px solid {c.border}; border-radius: 12px; padding: 8px;
+                               background: {c.base}; }}
+    QPushButton#send_button {{ background: {c.accent}; color: white; border: none; border-radius: 8px;
+                               padding: 6px 16px; font-weight: 600; }}
+    QPushButton#send_button:disabled {{ background: {c.border}; color: {c.muted}; }}
+    QPushButton#stop_button {{ border: 1px solid {c.border}; border-radius: 8px; padding: 6px 16px; }}
+    QProgressBar#context_gauge {{ border: none; background: {c.border}; border-radius: 2px; max-height: 4px; }}
+    QProgressBar#context_gauge::chunk {{ background: {c.accent}; border-radius: 2px; }}
+    QListWidget#conversation_list {{ border: none; background: transparent; }}
+    QListWidget#conversation_list::item {{ padding: 6px 8px; border-radius: 6px; }}
+    QListWidget#conversation_list::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
+    QFrame#notice_banner {{ border: 1px solid {c.border}; border-radius: 8px; background: {c.window}; }}
+    QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
+    QToolButton:hover {{ background: {c.user_bubble}; }}
+    """

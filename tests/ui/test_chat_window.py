@@ -1,0 +1,134 @@
+"""The real window against the loopback server: type, send, stream, stop, restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core.models import Role, Status
+from tests.conftest import until
+from tests.fake_openai.fixture import fake_openai  # noqa: F401
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+
+async def test_type_send_see_reply_rendered_and_stored(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
+                                                       qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Use **print**:\n\n```python\nprint('hi')\n```\n",
+                              usage={"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21}))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        composer = window.findChild(QPlainTextEdit, "composer")
+        assert composer is not None
+        qtbot.keyClicks(composer, "How do I print?")
+        qtbot.keyClick(composer, Qt.Key.Key_Return)
+        await until(lambda: any(m.role is Role.ASSISTANT and m.status is Status.COMPLETE
+                                for m in parts.chat.path))
+        assert composer.toPlainText() == ""
+        reply_view = window.transcript.views[parts.chat.path[-1].id]
+        assert "print('hi')" in reply_view.body.toPlainText()
+        assert "9 in / 12 out" in reply_view.footer.text()
+        assert reply_view.body.requested == []  # nothing loaded
+        # stored: the question and the reply, with usage and a ledger row
+        conv = parts.chat.conversation
+        assert conv is not None and conv.title == "How do I print?"
+        stored = await parts.store.messages(conv.id)
+        assert [(m.role, m.text) for m in stored] == [
+            (Role.USER, "How do I print?"), (Role.ASSISTANT, "Use **print**:\n\n```python\nprint('hi')\n```\n")]
+        ledger = await parts.store.ledger(conv.id)
+        assert len(ledger) == 1 and ledger[0].usage.input_tokens == 9 and ledger[0].cost_micros is not None
+        body = fake_openai.requests[-1].json
+        assert body is not None and body["stream"] is True and body["stream_options"] == {"include_usage": True}
+        assert body["max_completion_tokens"] > 0 and "max_tokens" not in body
+
+
+async def test_stop_keeps_partial_reply_and_restart_finds_it(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
+                                                             qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(chunks=["Partial ", "answer ", "that ", "takes ", "ages"], chunk_delay=0.5))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        qtbot.keyClicks(composer.edit, "Tell me a long story")
+        qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+        await until(lambda: parts.chat.streaming and len(parts.chat.path) == 2)
+        stop = parts.window.findChild(QPushButton, "stop_button")
+        assert stop is not None and stop.isVisible()
+        await until(lambda: parts.window.transcript.views[parts.chat.path[-1].id].body.toPlainText() != "")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Escape)
+        await until(lambda: not parts.chat.streaming and parts.chat.path[-1].status is Status.STOPPED)
+        reply = parts.chat.path[-1]
+        assert reply.text.startswith("Partial")
+        assert reply.usage is not None and reply.usage.estimated
+        assert "stopped" in parts.window.transcript.views[reply.id].footer.text()
+        assert parts.window.composer.send_button.isVisible()
+        conv_id = parts.chat.conversation.id if parts.chat.conversation else None
+        await parts.lifecycle.shutdown()
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert again.chat.conversation is not None and again.chat.conversation.id == conv_id
+        texts = [(m.role, m.status) for m in again.chat.path]
+        assert texts == [(Role.USER, Status.COMPLETE), (Role.ASSISTANT, Status.STOPPED)]
+        assert again.chat.path[-1].text.startswith("Partial")
+        assert again.window.sidebar.list.count() == 2  # the "Today" header and the conversation
+
+
+async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(status=401))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        qtbot.keyClicks(parts.window.composer.edit, "Hello?")
+        qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Return)
+        await until(lambda: len(parts.chat.path) == 2 and bool(parts.chat.path[-1].error) and not parts.chat.streaming)
+        view = parts.window.transcript.views[parts.chat.path[-1].id]
+        assert "API key" in view.error_label.text()
+        assert view.action_button.text() == "Open settings"
+        assert parts.chat.path[0].text == "Hello?"
+        # Retry replaces the failed empty reply instead of piling up alternatives
+        fake_openai.enqueue(Reply(text="Hi there"))
+        await parts.chat.retry()
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        assert [m.text for m in parts.chat.path] == ["Hello?", "Hi there"]
+        assert parts.chat.alternatives(parts.chat.path[-1]) == (1, 1)
+
+
+async def test_no_key_shows_onboarding_not_an_error(tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, "https://api.openai.com/v1", key=None) as parts:
+        await start(parts)
+        assert parts.window.stack.currentWidget() is parts.window.onboarding
+
+
+async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
+                                               qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="The first half", finish_reason="length"), Reply(text=" and the rest."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Write something long")
+        await until(lambda: parts.chat.path[-1].status is Status.TRUNCATED)
+        view = parts.window.transcript.views[parts.chat.path[-1].id]
+        assert view.action_button.text() == "Continue" and view.action_button.isVisibleTo(view)
+        qtbot.mouseClick(view.action_button, Qt.MouseButton.LeftButton)
+        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and not parts.chat.streaming)
+        assert parts.chat.path[-1].text == "The first half and the rest."
+        sent = fake_openai.requests[-1].json
+        assert sent is not None and sent["messages"][-2] == {"role": "assistant", "content": "The first half"}
+
+
+async def test_edit_and_resend_makes_a_branch(tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="Answer one"), Reply(text="Answer two"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Question one")
+        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and len(parts.chat.path) == 2)
+        first_q = parts.chat.path[0]
+        await parts.chat.edit_and_resend(first_q.id, "Question two")
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].text == "Answer two"
+                    and not parts.chat.streaming)
+        assert parts.chat.alternatives(parts.chat.path[0]) == (2, 2)
+        await parts.chat.switch_branch(parts.chat.path[0].id, -1)
+        assert [m.text for m in parts.chat.path] == ["Question one", "Answer one"]
+        await asyncio.sleep(0)  # wait-ok: let queued UI updates run before closing
