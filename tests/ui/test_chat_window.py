@@ -132,3 +132,29 @@ async def test_edit_and_resend_makes_a_branch(tmp_path: Path, fake_openai: FakeO
         await parts.chat.switch_branch(parts.chat.path[0].id, -1)
         assert [m.text for m in parts.chat.path] == ["Question one", "Answer one"]
         await asyncio.sleep(0)  # wait-ok: let queued UI updates run before closing
+
+
+async def test_closing_the_window_mid_stream_keeps_the_partial_reply(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(chunks=["Half ", "of ", "it ", "and ", "more"], chunk_delay=0.4))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Stream please")
+
+        def reply_visible() -> bool:
+            last = parts.chat.path[-1]
+            view = parts.window.transcript.views.get(last.id)
+            return last.role is Role.ASSISTANT and view is not None and view.body.toPlainText() != ""
+
+        await until(reply_visible)
+        closed = asyncio.get_running_loop().create_future()
+        parts.lifecycle.closed.connect(lambda: closed.done() or closed.set_result(True))
+        assert parts.window.close() is False  # the first close waits for the work to be saved
+        await asyncio.wait_for(closed, 10)
+        assert parts.lifecycle.done
+        conv_id = parts.chat.conversation.id if parts.chat.conversation else 0
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert again.chat.conversation is not None and again.chat.conversation.id == conv_id
+        reply = again.chat.path[-1]
+        assert reply.role is Role.ASSISTANT and reply.status is Status.STOPPED
+        assert reply.text.startswith("Half")
