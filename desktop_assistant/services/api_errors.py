@@ -12,15 +12,20 @@ def _retry_after(exc: Any) -> float | None:
     response = getattr(exc, "response", None)
     if response is None:
         return None
-    value = response.headers.get("retry-after")
     try:
+        if (ms := response.headers.get("retry-after-ms")) is not None:
+            return float(ms) / 1000
+        value = response.headers.get("retry-after")
         return float(value) if value is not None else None
     except ValueError:
         return None
 
 
-def map_error(exc: BaseException, *, model: str = "", base_url: str = "") -> UserFacingError:
-    """The user-facing error for ``exc`` (an openai or transport exception)."""
+def map_error(exc: BaseException, *, model: str = "", base_url: str = "", streaming: bool = False) -> UserFacingError:
+    """The user-facing error for ``exc`` (an openai or transport exception).
+
+    ``streaming``: the reply had started arriving, so a broken connection means a broken stream.
+    """
     import openai
 
     if isinstance(exc, UserFacingError):
@@ -34,6 +39,9 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "") -> Use
     if isinstance(exc, openai.APITimeoutError):
         return err(ErrorKind.TIMEOUT, "The server took too long to answer. Try again, or raise the timeout in "
                    "Settings.", ErrorAction.RETRY)
+    if isinstance(exc, openai.APIConnectionError) and streaming:
+        return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
+                   "kept; try again to get the rest.", ErrorAction.RETRY)
     if isinstance(exc, openai.APIConnectionError):
         where = base_url or "the server"
         return err(ErrorKind.NETWORK, f"Could not reach {where}. Check your connection and the base URL in "
@@ -48,9 +56,9 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "") -> Use
     if isinstance(exc, openai.RateLimitError):
         if getattr(exc, "code", None) == "insufficient_quota":
             return err(ErrorKind.QUOTA, "Your OpenAI account has run out of credit. Add credit in your OpenAI "
-                       "billing settings, then try again.", ErrorAction.RETRY)
+                       "billing settings, then try again.", ErrorAction.NONE)
         wait = _retry_after(exc)
-        when = f" Wait about {wait:.0f} s" if wait else " Wait a moment"
+        when = f" Wait about {wait:.0f} s" if wait and wait >= 1 else " Wait a moment"
         return err(ErrorKind.RATE_LIMITED, f"The server is limiting requests right now.{when} and try again.",
                    ErrorAction.RETRY, retry_after=wait)
     if isinstance(exc, openai.NotFoundError):

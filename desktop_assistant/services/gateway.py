@@ -160,6 +160,7 @@ class Gateway:
             body = to_legacy_max_tokens(body)
         timeout = max(self._endpoint.timeout, REASONING_READ_TIMEOUT) if lookup(model).reasoning else None
         options: dict[str, Any] = {"timeout": timeout} if timeout else {}
+        started = False
         try:
             try:
                 stream = await self.client().chat.completions.create(**body, **options)
@@ -171,6 +172,7 @@ class Gateway:
                 stream = await self.client().chat.completions.create(**to_legacy_max_tokens(body), **options)
             try:
                 async with stream:
+                    started = True
                     yield Started()
                     async for chunk in stream:
                         for event in _events(chunk):
@@ -184,7 +186,7 @@ class Gateway:
         except UserFacingError:
             raise
         except Exception as exc:
-            raise map_error(exc, model=model, base_url=self._endpoint.base_url) from exc
+            raise map_error(exc, model=model, base_url=self._endpoint.base_url, streaming=started) from exc
 
 
 def _events(chunk: Any) -> list[ChatEvent]:
