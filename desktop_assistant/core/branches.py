@@ -38,7 +38,11 @@ def newest_leaf_under(messages: Iterable[Message], root_id: int) -> int:
     children: dict[int | None, list[int]] = {}
     for m in messages:
         children.setdefault(m.parent_id, []).append(m.id)
-    node = root_id
+    node, seen = root_id, {root_id}
     while children.get(node):
-        node = max(children[node])
+        child = max(children[node])
+        if child in seen:  # corrupt parent links: stop rather than loop
+            break
+        seen.add(child)
+        node = child
     return node

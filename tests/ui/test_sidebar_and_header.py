@@ -1,0 +1,74 @@
+"""Sidebar (rename, delete with undo), the model list from the endpoint, copying a code block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
+
+from desktop_assistant.core.models import Status
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+
+async def test_rename_delete_and_undo(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="one"), Reply(text="two"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("First chat")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        first = parts.chat.conversation
+        assert first is not None
+        parts.window.new_chat()
+        await parts.chat.send("Second chat")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        titles = [parts.window.sidebar.list.item(i).text() for i in range(parts.window.sidebar.list.count())]
+        assert titles == ["Today", "Second chat", "First chat"]  # newest activity first
+        await parts.chat.rename(first.id, "  Renamed   by hand ")
+        assert (await parts.store.get_conversation(first.id)).title == "Renamed by hand"  # type: ignore[union-attr]
+        await parts.chat.delete(first.id)
+        assert parts.window.banner.isVisible() and "Renamed by hand" in parts.window.banner.label.text()
+        assert [c.id for c in await parts.store.list_conversations()] != [] and first.id not in [
+            c.id for c in await parts.store.list_conversations()]
+        parts.window.banner.action.click()  # Undo
+        await until(lambda: parts.window.sidebar.list.count() == 3)
+        assert first.id in [c.id for c in await parts.store.list_conversations()]
+
+
+async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["gpt-4o-mini", "my-fine-tune", "text-embedding-3-small", "whisper-1"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        picker = parts.window.header.model_picker
+        items = [picker.itemText(i) for i in range(picker.count())]
+        # a local server (loopback) offers its own chat models only; embeddings and audio models are left out
+        assert items == ["gpt-4o-mini", "my-fine-tune"]
+
+
+async def test_copy_a_code_block(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Two blocks:\n\n```sh\nls -la\n```\n\n```python\nprint(1)\n```\n"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("show code")
+        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and not parts.chat.streaming)
+        view = parts.window.transcript.views[parts.chat.path[-1].id]
+        assert "copy-code:1" in view.body.toHtml()
+        view.body.linkClicked.emit(QUrl("copy-code:1"))
+        assert QGuiApplication.clipboard().text() == "print(1)\n" or QGuiApplication.clipboard().text() == "print(1)"
+
+
+async def test_legacy_max_tokens_endpoint_is_remembered(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.legacy_max_tokens = True
+    fake_openai.enqueue(Reply(text="old server"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("hello")
+        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and not parts.chat.streaming)
+        assert parts.endpoint.settings.endpoint in parts.endpoint.settings.legacy_max_tokens_endpoints
+        body = fake_openai.requests[-1].json
+        assert "max_tokens" in body and "max_completion_tokens" not in body
