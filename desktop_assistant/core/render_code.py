@@ -132,9 +132,12 @@ def _highlighted(code: str, lexer: Lexer, style_name: str, breaker: Breaker) -> 
 class CodeBlockRenderer:
     """Renders code blocks of one render call, spending a shared highlighting budget."""
 
-    def __init__(self, dark: bool, copy_label: str, budget: int = HIGHLIGHT_BUDGET_CHARS) -> None:
+    def __init__(
+        self, dark: bool, copy_label: str, code_label: str, budget: int = HIGHLIGHT_BUDGET_CHARS
+    ) -> None:
         self.palette = palette(dark)
         self.copy_label = copy_label
+        self.code_label = code_label
         self.budget = budget
 
     def _may_highlight(self, code: str) -> bool:
@@ -167,7 +170,7 @@ class CodeBlockRenderer:
         header = (
             f'<p style="background-color:{pal.header_bg}; color:{pal.header_fg}; margin-top:6px;'
             f' margin-bottom:0px; font-size:small;">'
-            f"{escape(language or 'code')}&nbsp;&nbsp;&nbsp;"
+            f"{escape(language or self.code_label)}&nbsp;&nbsp;&nbsp;"
             f'<a href="copy-code:{index}" style="color:{pal.link}; text-decoration:none;">'
             f"{escape(self.copy_label)}</a></p>\n"
         )

@@ -32,7 +32,11 @@ class Labels:
     """The few words the renderer itself writes; pass translated ones (``tr()``) from the UI."""
 
     copy: str = "Copy"
+    """The copy link above each fenced code block."""
     image: str = "image"
+    """Written as ``[image: alt]`` where a markdown image would be."""
+    code: str = "code"
+    """The header of a fenced code block that names no language."""
 
 
 DEFAULT_LABELS = Labels()
@@ -56,6 +60,7 @@ def _md() -> MarkdownIt:
 
 
 def parse(clean: str) -> list[Token]:
+    """markdown-it tokens of text already cleaned by :func:`~.render_text.clean_text`."""
     return _md().parse(clean)
 
 
@@ -64,6 +69,8 @@ def parse(clean: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class Block:
+    """One top-level block of a token stream; ``too_deep`` when it reaches the nesting limit."""
+
     first: int  # index of its first token
     end: int  # index after its last token
     line: int  # first source line
@@ -133,11 +140,11 @@ def safe_href(href: object) -> str | None:
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        return href if host else None
+    if scheme not in ALLOWED_SCHEMES:
+        return None
     if scheme == "mailto":
         return href if len(href) > len("mailto:") else None
-    return None
+    return href if host else None
 
 
 def _inline_text(tokens: Sequence[Token]) -> str:
@@ -178,7 +185,7 @@ class _Walker:
         self.lines = source_lines
         self.palette = palette(dark)
         self.labels = labels
-        self.code = CodeBlockRenderer(dark, labels.copy)
+        self.code = CodeBlockRenderer(dark, labels.copy, labels.code)
         self.code_index = code_index
         self.highlight_open_fences = highlight_open_fences
         self.ol_start = ol_start  # overrides the start of an ordered list opening at line 0 (continuation)

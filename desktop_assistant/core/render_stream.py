@@ -47,6 +47,17 @@ def _split_point(clean: str, tokens: Sequence[Token], ol_start: int | None) -> _
     return _Split(last.line, None)
 
 
+def _decide(clean: str, tokens: list[Token], ol_start: int | None, final: bool) -> _Split:
+    """Where to split; unless ``final``, only complete lines count: a line still being written can change
+    what it is (``3`` becoming ``3. item`` continues a list), and with it whether the block before it ended.
+    """
+    cut = len(clean) if final else clean.rfind("\n") + 1
+    if cut == len(clean):
+        return _split_point(clean, tokens, ol_start)
+    complete = clean[:cut]
+    return _split_point(complete, parse(complete), ol_start) if complete else _Split(0, None)
+
+
 def _offset_of_line(text: str, line: int) -> int:
     offset = 0
     for _ in range(line):
@@ -57,12 +68,13 @@ def _offset_of_line(text: str, line: int) -> int:
 def split_stable(text: str) -> tuple[str, str]:
     """Split a partial reply into (stable prefix of finished blocks, open tail); ``prefix + tail == text``.
 
-    The prefix ends where the last top-level block (or, in a long list, the last item) begins, so an open
-    code fence and everything after it stays in the tail. Rendering the prefix once and the tail each frame
-    shows the same content as rendering ``text`` whole (see the module docstring for cosmetic differences).
+    The prefix ends where the last top-level block (or, in a long list, the last item) of the text's
+    complete lines begins, so an open code fence and everything after it stays in the tail. Rendering the
+    prefix once and the tail each frame shows the same content as rendering ``text`` whole (see the module
+    docstring of :mod:`desktop_assistant.core.render` for the cosmetic differences).
     """
     clean = clean_text(text)
-    split = _split_point(clean, parse(clean), None)
+    split = _decide(clean, parse(clean), None, final=False)
     offset = _offset_of_line(text, split.line)  # clean_text keeps lines, so line numbers agree
     return text[:offset], text[offset:]
 
@@ -99,14 +111,14 @@ class StreamRenderer:
         """The HTML of the whole reply as last fed: stable blocks followed by the tail."""
         return self.stable_html + self._tail_html
 
-    def _advance(self, text: str) -> tuple[str, str, list[Token]]:
+    def _advance(self, text: str, final: bool) -> tuple[str, str, list[Token]]:
         """Move newly finished blocks to the stable part; return their HTML and the cleaned open tail."""
         if not text.startswith(self._stable_raw):
             raise ValueError("text does not extend the stable part already rendered; call reset() first")
         rest = text[len(self._stable_raw) :]
         clean = clean_text(rest)
         tokens = parse(clean)
-        split = _split_point(clean, tokens, self._ol_next)
+        split = _decide(clean, tokens, self._ol_next, final)
         if split.line == 0:
             return "", clean, tokens
         clean_offset = _offset_of_line(clean, split.line)
@@ -141,7 +153,7 @@ class StreamRenderer:
         Raises ``ValueError`` when ``text`` does not extend the part already rendered as stable (call
         :meth:`reset` first to render a different reply).
         """
-        new_html, clean, tokens = self._advance(text)
+        new_html, clean, tokens = self._advance(text, final=False)
         self._tail_html = self._tail(clean, tokens, final=False)
         return new_html, self._tail_html
 
@@ -152,7 +164,7 @@ class StreamRenderer:
         reply; it equals :func:`render_markdown` of ``text`` but for the cosmetic list differences described
         in the module docstring (and code past the highlighting budget of a single render being highlighted).
         """
-        _, clean, tokens = self._advance(text)
+        _, clean, tokens = self._advance(text, final=True)
         html = self.stable_html + self._tail(clean, tokens, final=True)
         self.reset()
         return html

@@ -46,9 +46,9 @@ _REMOVE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u115f\u1160\u180e\u200b\u202a-\u202e"
     "\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]"
 )
-# ZERO WIDTH (NON-)JOINER are real text in Persian, Indic scripts and emoji sequences: kept only between two
-# non-ASCII characters, removed elsewhere (where they can only split a word to dodge a reader or a filter).
-_LONE_JOINER = re.compile("(?<![^\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])")
+# ZERO WIDTH (NON-)JOINER are real text in Persian, Indic scripts and emoji sequences: one is kept between two
+# non-ASCII characters, removed elsewhere (where it can only split a word to dodge a reader or a filter).
+_JOINERS = re.compile("[\u200c\u200d]+")
 # Tag characters (U+E0000-U+E007F) spell invisible ASCII ("ASCII smuggling"); their one legitimate use is a
 # subdivision flag (black flag + 2-6 tags + CANCEL TAG), which is kept.
 _TAGS = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]{2,6}\U000e007f)|[\U000e0000-\U000e007f]")
@@ -73,9 +73,17 @@ def clean_text(text: str) -> str:
     if text.isascii():
         return text
     text = _LINE_SEPARATORS.sub(" ", text)
-    text = _LONE_JOINER.sub("", text)
     text = _TAGS.sub(lambda m: m.group(1) or "", text)
-    return _VS_RUN.sub("", text)
+    text = _VS_RUN.sub("", text)
+    return _JOINERS.sub(lambda m: _joiner(m, text), text)
+
+
+def _joiner(match: re.Match[str], text: str) -> str:
+    """Keep one joiner of a run when it sits between two non-ASCII characters; drop it otherwise."""
+    start, end = match.span()
+    if start == 0 or end == len(text) or text[start - 1].isascii() or text[end].isascii():
+        return ""
+    return match.group()[0]
 
 
 def escape(text: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent, QTextCursor
+from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.core.models import Message, Role, Status
-from desktop_assistant.core.render import StreamRenderer, code_blocks, document_css, render_markdown
+from desktop_assistant.core.render import code_blocks, document_css, render_markdown, strip_break_hints
 from desktop_assistant.ui import theme
 from desktop_assistant.ui.chat.footer import footer_text
+from desktop_assistant.ui.chat.stream_document import StreamingDocument
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
@@ -51,6 +52,12 @@ class SafeBrowser(QTextBrowser):
         """Refuse every resource: model output never loads anything."""
         self.requested.append(url.toString() if isinstance(url, QUrl) else url)
         return None
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        """Copy the selection without the renderer's invisible line-break hints."""
+        data = QMimeData()
+        data.setText(strip_break_hints(self.textCursor().selection().toPlainText()))
+        return data
 
     def _fit_height(self) -> None:
         height = int(self.document().size().height()) + 4
@@ -95,8 +102,7 @@ class MessageView(QFrame):
         self._is_user = message.role is Role.USER
         self.setObjectName("message_user" if self._is_user else "message_assistant")
         self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
-        self._stream: StreamRenderer | None = None
-        self._stable_end = 0
+        self._stream: StreamingDocument | None = None
         self._text = ""
 
         layout = QVBoxLayout(self)
@@ -196,20 +202,9 @@ class MessageView(QFrame):
         """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
         self._text = text
         if self._stream is None:
-            self._stream = StreamRenderer(dark=theme.is_dark())
-            self.body.clear()
-            self._stable_end = 0
+            self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark())
             self.action_bar.setEnabled(False)
-        new_stable, tail = self._stream.feed(text)
-        cursor = QTextCursor(self.body.document())
-        cursor.setPosition(self._stable_end)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        if new_stable:
-            cursor.insertHtml(new_stable)
-            self._stable_end = cursor.position()
-        if tail:
-            cursor.insertHtml(tail)
+        self._stream.feed(text)
 
     def set_branch(self, position: int, count: int) -> None:
         """Show "position/count" arrows when the message has alternatives."""
