@@ -29,7 +29,7 @@ from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
-from desktop_assistant.ui import theme
+from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(icons.app_icon())
     theme.apply(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
     try:

@@ -28,6 +28,7 @@ from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
+from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.endpoint_form import connect_form
 from desktop_assistant.ui.settings.onboarding import Onboarding
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.endpoint_label)
         self.settings_dialog: SettingsDialog | None = None
+        self.help_overlay: HelpOverlay | None = None
         self._close_started = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self._editing: int | None = None
@@ -162,6 +164,8 @@ class MainWindow(QMainWindow):
             ("Ctrl+B", lambda: self.sidebar.setVisible(not self.sidebar.isVisible())),
             ("Ctrl+,", self.open_settings),
             ("Ctrl+K", self.sidebar.filter.setFocus),
+            ("F1", self.show_help),
+            ("Ctrl+/", self.show_help),
         ]
         for key, slot in bindings:
             shortcut = QShortcut(QKeySequence(key), self)
@@ -174,6 +178,13 @@ class MainWindow(QMainWindow):
         """Start a new conversation and focus the composer."""
         self.chat.new_conversation()
         self.composer.edit.setFocus()
+
+    def show_help(self) -> None:
+        """Show the keyboard shortcuts."""
+        if self.help_overlay is None:
+            self.help_overlay = HelpOverlay(self)
+        self.help_overlay.show()
+        self.help_overlay.raise_()
 
     def open_settings(self) -> None:
         """Show Settings (non-modal)."""

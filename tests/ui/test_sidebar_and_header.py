@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Status
 from tests.conftest import until
@@ -72,3 +73,20 @@ async def test_legacy_max_tokens_endpoint_is_remembered(tmp_path: Path, fake_ope
         assert parts.endpoint.settings.endpoint in parts.endpoint.settings.legacy_max_tokens_endpoints
         body = fake_openai.requests[-1].json
         assert "max_tokens" in body and "max_completion_tokens" not in body
+
+
+async def test_shortcuts_help_and_new_chat(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.activateWindow()
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_F1)
+        assert window.help_overlay is not None and window.help_overlay.isVisible()
+        window.help_overlay.close()
+        await parts.chat.send("hello")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        window.activateWindow()
+        await until(window.isActiveWindow)
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        assert parts.chat.conversation is None and parts.chat.path == []
+        assert window.transcript.empty.isVisibleTo(window.transcript)

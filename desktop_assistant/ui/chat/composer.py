@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_assistant.ui import icons, theme
+
 
 class ComposerEdit(QPlainTextEdit):
     """Enter sends, Shift+Enter starts a new line, Up in an empty box edits the last question.
@@ -75,11 +77,13 @@ class Composer(QWidget):
         self.send_button.setObjectName("send_button")
         self.send_button.setAccessibleName("Send")
         self.send_button.setToolTip("Send (Enter)")
+        self.send_button.setIcon(icons.icon("send", "#ffffff"))
         self.send_button.clicked.connect(self._submit)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stop_button")
         self.stop_button.setAccessibleName("Stop")
         self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.setIcon(icons.icon("stop", theme.colors().text))
         self.stop_button.clicked.connect(self.stopRequested)
         self.stop_button.hide()
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)

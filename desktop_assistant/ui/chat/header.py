@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.core.catalog import lookup
+from desktop_assistant.ui import icons, theme
 
 
 class Header(QWidget):
@@ -78,6 +79,8 @@ class Header(QWidget):
         self.options_button.setObjectName("options_button")
         self.options_button.setText("Options")
         self.options_button.setCheckable(True)
+        self.options_button.setIcon(icons.icon("options", theme.colors().muted))
+        self.options_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.options_button.setAccessibleName("Conversation options")
         self.options_button.setToolTip("System prompt, temperature and max output tokens")
         self.options_button.toggled.connect(self.optionsToggled)
@@ -86,6 +89,8 @@ class Header(QWidget):
         self.settings_button.setObjectName("settings_button")
         self.settings_button.setText("Settings")
         self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setIcon(icons.icon("settings", theme.colors().muted))
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_button.setToolTip("API key, endpoint and defaults (Ctrl+,)")
         self.settings_button.clicked.connect(self.settingsRequested)
         layout.addWidget(self.settings_button)

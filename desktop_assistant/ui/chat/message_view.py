@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.models import Message, Role, Status
 from desktop_assistant.core.render import code_blocks, document_css, render_markdown, strip_break_hints
-from desktop_assistant.ui import theme
+from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
 from desktop_assistant.ui.chat.stream_document import StreamingDocument
 
@@ -145,14 +145,16 @@ class MessageView(QFrame):
         self.next_button = self._tool("›", "Next version", lambda: self.branchRequested.emit(message.id, 1))
         for w in (self.prev_button, self.branch_label, self.next_button):
             actions.addWidget(w)
-        self.copy_button = self._tool("Copy", "Copy this message", lambda: self.copyRequested.emit(self._text))
+        self.copy_button = self._tool("Copy", "Copy this message", lambda: self.copyRequested.emit(self._text),
+                                      "copy")
         actions.addWidget(self.copy_button)
         if self._is_user:
-            self.edit_button = self._tool("Edit", "Edit and resend", lambda: self.editRequested.emit(message.id))
+            self.edit_button = self._tool("Edit", "Edit and resend", lambda: self.editRequested.emit(message.id),
+                                          "edit")
             actions.addWidget(self.edit_button)
         else:
             self.regenerate_button = self._tool("Regenerate", "Ask for this reply again",
-                                                self.regenerateRequested.emit)
+                                                self.regenerateRequested.emit, "regenerate")
             actions.addWidget(self.regenerate_button)
         row.addWidget(self.action_bar)
         layout.addLayout(row)
@@ -166,9 +168,12 @@ class MessageView(QFrame):
         self.update_message(message)
         self.set_branch(1, 1)
 
-    def _tool(self, text: str, tip: str, slot: object) -> QToolButton:
+    def _tool(self, text: str, tip: str, slot: object, icon_name: str | None = None) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
+        if icon_name:
+            button.setIcon(icons.icon(icon_name, theme.colors().muted))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         button.setToolTip(tip)
         button.setAccessibleName(tip)
         button.setObjectName(tip.lower().replace(" ", "_") + "_button")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.ui import icons, theme
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -56,7 +57,8 @@ class Sidebar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        self.new_button = QPushButton("+  New chat")
+        self.new_button = QPushButton("New chat")
+        self.new_button.setIcon(icons.icon("plus", theme.colors().text))
         self.new_button.setObjectName("new_chat_button")
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")
