@@ -44,11 +44,12 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import tiktoken
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.catalog import family, lookup
+
+if TYPE_CHECKING:  # imported on first use: the first paint does not wait for tiktoken
+    import tiktoken
 
 # --- encodings ----------------------------------------------------------------------------------------
 
@@ -115,6 +116,8 @@ def _read_vocabulary(name: str) -> bytes:
 
 
 def _load(name: str) -> tiktoken.Encoding:
+    import tiktoken
+
     spec = _SPECS[name]
     data = _read_vocabulary(name)
     digest = hashlib.sha256(data).hexdigest()
