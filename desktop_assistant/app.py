@@ -24,6 +24,7 @@ from desktop_assistant.controllers.estimates import EstimateController
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.services.migrations import NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
@@ -43,6 +44,7 @@ class AppParts:
     chat: ChatController
     endpoint: EndpointController
     estimates: EstimateController
+    usage: UsageController
     runner: OperationRunner
     notices: NoticeBus
     lifecycle: Lifecycle
@@ -72,9 +74,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     runner = OperationRunner(notices)
     endpoint = EndpointController(settings_store, settings, secrets)
     lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, store.close])
-    chat = ChatController(store, endpoint, runner)
+    usage = UsageController(store, endpoint, notices)
+    chat = ChatController(store, endpoint, runner, usage)
     estimates = EstimateController(chat, runner)
-    window = MainWindow(chat, endpoint, estimates, runner, notices, lifecycle)
+    window = MainWindow(chat, endpoint, estimates, usage, runner, notices, lifecycle)
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)
@@ -82,7 +85,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
         notices.warning(settings_store.load_problem)
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    return AppParts(window, chat, endpoint, estimates, runner, notices, lifecycle, store)
+    return AppParts(window, chat, endpoint, estimates, usage, runner, notices, lifecycle, store)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -91,6 +94,7 @@ async def after_first_paint(parts: AppParts) -> None:
     parts.estimates.enable()
     await parts.store.purge_deleted()
     await parts.chat.refresh_conversations()
+    await parts.usage.refresh()
     if not parts.endpoint.needs_onboarding:
         await parts.endpoint.refresh_models()
 

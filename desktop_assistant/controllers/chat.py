@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
 from desktop_assistant.core.catalog import lookup
@@ -22,7 +23,7 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingErro
 from desktop_assistant.core.history import HistoryPlan, plan_history
 from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
 from desktop_assistant.core.pricing import PriceTable
-from desktop_assistant.core.tokens import estimate_completion_tokens
+from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
 from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, UsageReport
 from desktop_assistant.services.store import Store
 
@@ -61,12 +62,12 @@ class ChatController(QObject):
     deletedUndoable = Signal(int, str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner,
-                 prices: PriceTable | None = None, parent: QObject | None = None) -> None:
+                 usage: UsageController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._endpoint = endpoint
         self._runner = runner
-        self.prices = prices or PriceTable.load_default()
+        self._usage = usage
         self.conversation: Conversation | None = None
         self.messages: list[Message] = []
         self.path: list[Message] = []
@@ -76,6 +77,11 @@ class ChatController(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._emit_progress)
+
+    @property
+    def prices(self) -> PriceTable:
+        """The prices in force (built-in, with the person's overrides)."""
+        return self._usage.prices
 
     # -- state -----------------------------------------------------------------------------------------------
 
@@ -193,6 +199,7 @@ class ChatController(QObject):
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
                                       "Shorten it or choose a model with a larger context.")
+            await self._check_budget(plan)
         except UserFacingError as exc:
             self.sendRefused.emit(exc)
             return
@@ -209,7 +216,13 @@ class ChatController(QObject):
         self.sendAccepted.emit()
         self._append(question)
         await self.refresh_conversations()
-        self._start_reply(question)
+        self._start_reply(question, budget_checked=True)
+
+    async def _check_budget(self, plan: HistoryPlan, extra_prompt_tokens: int = 0) -> None:
+        prompt = plan.prompt_tokens + extra_prompt_tokens
+        verdict = await self._usage.check(self.model, prompt, self.max_output_tokens())
+        if not verdict.allowed:
+            raise UserFacingError(ErrorKind.SPENDING_LIMIT, verdict.message, ErrorAction.OPEN_SETTINGS)
 
     def _check_ready(self) -> None:
         if self._endpoint.needs_onboarding:
@@ -292,14 +305,16 @@ class ChatController(QObject):
         self.path.append(message)
         self.transcriptChanged.emit(self.path)
 
-    def _start_reply(self, question: Message, continuing: Message | None = None) -> None:
+    def _start_reply(self, question: Message, continuing: Message | None = None, *,
+                     budget_checked: bool = False) -> None:
         assert self.conversation is not None
         context = {"conversation_id": self.conversation.id}
-        self._runner.start("chat reply", self._stream_reply(self.conversation, question, continuing),
+        self._runner.start("chat reply", self._stream_reply(self.conversation, question, continuing, budget_checked),
                            key=STOP_KEY, context=context)
         self.streamingChanged.emit(True)
 
-    async def _stream_reply(self, conv: Conversation, question: Message, continuing: Message | None) -> None:
+    async def _stream_reply(self, conv: Conversation, question: Message, continuing: Message | None,
+                            budget_checked: bool) -> None:
         model = self.model
         path = self.path if continuing is None else self.path[:-1]
         plan = await asyncio.to_thread(self.plan, None, path)
@@ -320,6 +335,9 @@ class ChatController(QObject):
         status = Status.INTERRUPTED
         error: UserFacingError | None = None
         try:
+            if not budget_checked:
+                extra = count_text(continuing.text, model) + 20 if continuing else 0  # the partial reply + ask
+                await self._check_budget(plan, extra)
             async for event in self._endpoint.gateway.stream_chat(body):
                 if reply is None:
                     reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
@@ -386,6 +404,8 @@ class ChatController(QObject):
             self._endpoint.remember_legacy_max_tokens()
             self.messageChanged.emit(reply)
             await self.refresh_conversations()
+            if usage is not None:
+                await self._usage.refresh()
         finally:
             self.streamingChanged.emit(False)
 

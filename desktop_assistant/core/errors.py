@@ -24,6 +24,7 @@ class ErrorKind(Enum):
     TIMEOUT = "timeout"
     STREAM_BROKEN = "stream_broken"
     NO_KEY = "no_key"
+    SPENDING_LIMIT = "spending_limit"
     INTERNAL = "internal"
 
 

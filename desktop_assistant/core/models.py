@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +38,8 @@ class Usage:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     estimated: bool = False
+    audio_input_tokens: int = 0
+    audio_output_tokens: int = 0
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -104,11 +106,5 @@ class LedgerEntry:
     message_id: int | None = None
     created_at: float = 0.0
     id: int | None = None
-
-
-@dataclass
-class ConversationTree:
-    """All messages of a conversation, with the branch currently shown."""
-
-    conversation: Conversation
-    messages: dict[int, Message] = field(default_factory=dict)
+    job: str | None = None  # a bulk run or batch the call belongs to
+    batch: bool = False  # charged at the Batch API price

@@ -40,6 +40,10 @@ class Settings:
     splitter_state: str = ""
     legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
     keyless_endpoints: list[str] = field(default_factory=list)
+    monthly_limit_usd: str = ""  # empty: no limit
+    daily_limit_usd: str = ""
+    # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json
+    price_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:

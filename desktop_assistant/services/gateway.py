@@ -87,6 +87,8 @@ def _usage(raw: Any) -> Usage:
         cached_input_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
         output_tokens=int(raw.completion_tokens or 0),
         reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+        audio_input_tokens=int(getattr(prompt_details, "audio_tokens", 0) or 0),
+        audio_output_tokens=int(getattr(completion_details, "audio_tokens", 0) or 0),
     )
 
 

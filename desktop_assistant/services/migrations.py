@@ -62,6 +62,50 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX usage_by_conversation ON usage_ledger(conversation_id)",
         "CREATE INDEX usage_by_time ON usage_ledger(created_at)",
     ],
+    # 2: audio tokens, the job (bulk run, batch) a call belongs to, and whether it was billed at batch price
+    [
+        "ALTER TABLE usage_ledger ADD COLUMN audio_input_tokens INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE usage_ledger ADD COLUMN audio_output_tokens INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE usage_ledger ADD COLUMN job TEXT",
+        "ALTER TABLE usage_ledger ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
+    ],
+    # 3: a daily roll-up of the ledger kept by a trigger, so the usage panel reads thousands of rows, not millions
+    [
+        """CREATE TABLE usage_daily (
+            day TEXT NOT NULL,
+            feature TEXT NOT NULL,
+            model TEXT NOT NULL,
+            calls INTEGER NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_micros INTEGER NOT NULL DEFAULT 0,
+            unpriced_calls INTEGER NOT NULL DEFAULT 0,
+            estimated_calls INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, feature, model)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER usage_daily_add AFTER INSERT ON usage_ledger BEGIN
+            INSERT INTO usage_daily(day, feature, model, calls, input_tokens, cached_input_tokens, output_tokens,
+                                    cost_micros, unpriced_calls, estimated_calls)
+            VALUES (date(NEW.created_at, 'unixepoch', 'localtime'), NEW.feature, NEW.model, 1, NEW.input_tokens,
+                    NEW.cached_input_tokens, NEW.output_tokens, COALESCE(NEW.cost_micros, 0),
+                    NEW.cost_micros IS NULL, NEW.estimated)
+            ON CONFLICT(day, feature, model) DO UPDATE SET
+                calls = calls + 1,
+                input_tokens = input_tokens + excluded.input_tokens,
+                cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
+                output_tokens = output_tokens + excluded.output_tokens,
+                cost_micros = cost_micros + excluded.cost_micros,
+                unpriced_calls = unpriced_calls + excluded.unpriced_calls,
+                estimated_calls = estimated_calls + excluded.estimated_calls;
+        END""",
+        """INSERT INTO usage_daily(day, feature, model, calls, input_tokens, cached_input_tokens, output_tokens,
+                                  cost_micros, unpriced_calls, estimated_calls)
+           SELECT date(created_at, 'unixepoch', 'localtime'), feature, model, COUNT(*), SUM(input_tokens),
+                  SUM(cached_input_tokens), SUM(output_tokens), COALESCE(SUM(cost_micros), 0),
+                  SUM(cost_micros IS NULL), SUM(estimated)
+           FROM usage_ledger GROUP BY 1, 2, 3""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

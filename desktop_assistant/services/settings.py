@@ -36,6 +36,11 @@ def _coerce(value: Any, default: Any) -> Any:
         return value if isinstance(value, str) else default
     if isinstance(default, list):
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else default
+    if isinstance(default, dict):  # price overrides: {model: {field: "decimal string"}}
+        if not isinstance(value, dict):
+            return default
+        return {str(k): {str(f): str(x) for f, x in v.items() if isinstance(x, str | int | float)}
+                for k, v in value.items() if isinstance(v, dict)}
     return default
 
 

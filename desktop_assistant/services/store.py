@@ -98,6 +98,10 @@ class Store:
         conn.execute("COMMIT")
         return result
 
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only query function on the store thread (for query modules such as usage reports)."""
+        return await self._run(lambda: fn(self.conn))
+
     async def flush(self) -> None:
         """Wait until every write queued so far is on disk."""
         await self._run(lambda: None)
@@ -272,11 +276,13 @@ class Store:
         def do(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 """INSERT INTO usage_ledger(created_at, feature, conversation_id, message_id, model,
-                   input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, estimated, cost_micros)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                   input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, estimated, cost_micros,
+                   audio_input_tokens, audio_output_tokens, job, batch)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (entry.created_at or time.time(), entry.feature, entry.conversation_id, entry.message_id,
                  entry.model, u.input_tokens, u.cached_input_tokens, u.output_tokens, u.reasoning_tokens,
-                 int(u.estimated), entry.cost_micros))
+                 int(u.estimated), entry.cost_micros, u.audio_input_tokens, u.audio_output_tokens, entry.job,
+                 int(entry.batch)))
             return int(cur.lastrowid or 0)
         return await self._run(self._tx, do)
 
@@ -288,7 +294,7 @@ class Store:
             else:
                 rows = self.conn.execute("SELECT * FROM usage_ledger WHERE conversation_id=? ORDER BY id",
                                          (conversation_id,)).fetchall()
-            return [_ledger(r) for r in rows]
+            return [ledger_entry(r) for r in rows]
         return await self._run(do)
 
     async def conversation_cost(self, conversation_id: int) -> int:
@@ -318,9 +324,10 @@ def _message(row: sqlite3.Row) -> Message:
         error_action=row["error_action"], created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-def _ledger(row: sqlite3.Row) -> LedgerEntry:
+def ledger_entry(row: sqlite3.Row) -> LedgerEntry:
+    """A ledger row as a :class:`LedgerEntry`."""
     usage = Usage(row["input_tokens"], row["cached_input_tokens"], row["output_tokens"], row["reasoning_tokens"],
-                  bool(row["estimated"]))
+                  bool(row["estimated"]), row["audio_input_tokens"], row["audio_output_tokens"])
     return LedgerEntry(feature=row["feature"], model=row["model"], usage=usage, cost_micros=row["cost_micros"],
                        conversation_id=row["conversation_id"], message_id=row["message_id"],
-                       created_at=row["created_at"], id=row["id"])
+                       created_at=row["created_at"], id=row["id"], job=row["job"], batch=bool(row["batch"]))

@@ -11,7 +11,16 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.chat import ChatController
@@ -20,8 +29,10 @@ from desktop_assistant.controllers.estimates import DraftEstimate, EstimateContr
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
+from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
@@ -34,15 +45,16 @@ from desktop_assistant.ui.settings.endpoint_form import connect_form
 from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from desktop_assistant.ui.status_line import estimate_texts
+from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
 
 class MainWindow(QMainWindow):
     """The chat window."""
 
     def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
-                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+                 usage: UsageController, runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
         super().__init__()
-        self.chat, self.endpoint, self.estimates = chat, endpoint, estimates
+        self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
         self.runner, self.lifecycle = runner, lifecycle
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
@@ -81,7 +93,25 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 920])
-        self.setCentralWidget(self.splitter)
+        self.workspaces = QStackedWidget()
+        self.workspaces.setObjectName("workspaces")
+        self.workspaces.addWidget(self.splitter)
+        self.usage_panel = UsagePanel()
+        self.workspaces.addWidget(self.usage_panel)
+        self.setCentralWidget(self.workspaces)
+        self.workspace_tabs = QTabBar()
+        self.workspace_tabs.setObjectName("workspace_tabs")
+        self.workspace_tabs.setAccessibleName("Workspaces")
+        self.workspace_tabs.setDrawBase(False)
+        for name in ("Chat", "Usage"):
+            self.workspace_tabs.addTab(name)
+        self.workspace_tabs.currentChanged.connect(self.show_workspace)
+        self.statusBar().addWidget(self.workspace_tabs)
+        self.month_label = QLabel()
+        self.month_label.setObjectName("month_spend")
+        self.month_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.month_label)
+        self._export_dialog: QFileDialog | None = None
         self.endpoint_label = QLabel()
         self.endpoint_label.setObjectName("endpoint_status")
         self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -122,6 +152,8 @@ class MainWindow(QMainWindow):
         self.transcript.viewCreated.connect(self._connect_message)
         self.onboarding.saveRequested.connect(self._save_settings)
         self.banner.actionRequested.connect(self._on_action)
+        self.usage_panel.refreshRequested.connect(lambda: self._run("usage", self.usage.refresh()))
+        self.usage_panel.exportRequested.connect(self._choose_export_file)
         connect_form(self.onboarding.form, self.endpoint, self.runner.start)
 
     def _connect_controllers(self, notices: NoticeBus) -> None:
@@ -142,6 +174,9 @@ class MainWindow(QMainWindow):
         self.endpoint.keyringProblem.connect(self.onboarding.show_problem)
         self.endpoint.keyringProblem.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.estimates.estimated.connect(self._on_estimate)
+        self.usage.reportReady.connect(self.usage_panel.show_report)
+        self.usage.monthChanged.connect(self._on_month)
+        self.usage.exported.connect(lambda path: self.statusBar().showMessage(f"Usage exported to {path}", 8000))
         notices.subscribe(self._on_notice)
 
     def _connect_message(self, view: MessageView) -> None:
@@ -164,6 +199,8 @@ class MainWindow(QMainWindow):
             ("Ctrl+B", lambda: self.sidebar.setVisible(not self.sidebar.isVisible())),
             ("Ctrl+,", self.open_settings),
             ("Ctrl+K", self.sidebar.filter.setFocus),
+            ("Ctrl+1", lambda: self.workspace_tabs.setCurrentIndex(0)),
+            ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
             ("F1", self.show_help),
             ("Ctrl+/", self.show_help),
         ]
@@ -179,6 +216,28 @@ class MainWindow(QMainWindow):
         self.chat.new_conversation()
         self.composer.edit.setFocus()
 
+    def show_workspace(self, index: int) -> None:
+        """Switch between Chat (0) and Usage (1); each keeps its state."""
+        self.workspaces.setCurrentIndex(index)
+        if self.workspace_tabs.currentIndex() != index:
+            self.workspace_tabs.setCurrentIndex(index)
+        if index == 1:
+            self._run("usage", self.usage.refresh())
+
+    def _choose_export_file(self) -> None:
+        dialog = QFileDialog(self, "Export usage as CSV", "desktop-assistant-usage.csv", "CSV files (*.csv)")
+        dialog.setObjectName("export_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(lambda path: self._run("export", self.usage.export_csv(path)))
+        self._export_dialog = dialog
+        dialog.open()
+
+    def _on_month(self, spent: int, limit: int | None) -> None:
+        text = f"this month {format_usd(spent)}" + (f" of {format_usd(limit)}" if limit is not None else "")
+        self.month_label.setText(text)
+        self.usage_panel.show_limit(spent, limit)
+
     def show_help(self) -> None:
         """Show the keyboard shortcuts."""
         if self.help_overlay is None:
@@ -189,7 +248,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show Settings (non-modal)."""
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self)
+            source = f"Built-in prices: {self.usage.prices.source}, checked {self.usage.prices.checked}."
+            self.settings_dialog = SettingsDialog(source, self)
             self.settings_dialog.saveRequested.connect(self._save_settings)
             connect_form(self.settings_dialog.form, self.endpoint, self.runner.start)
         self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value)
@@ -248,6 +308,7 @@ class MainWindow(QMainWindow):
             self.composer.clear()
             self._run("edit", self.chat.edit_and_resend(message_id, text))
         else:
+            self.banner.hide()  # an old notice is done with; warnings about this request come next
             self._run("send", self.chat.send(text))
 
     def _copy(self, text: str) -> None:
@@ -305,7 +366,6 @@ class MainWindow(QMainWindow):
 
     def _on_send_accepted(self) -> None:
         self.composer.clear()
-        self.banner.hide()
 
     def _on_send_refused(self, error: UserFacingError) -> None:
         self.composer.show_refusal(error.message)

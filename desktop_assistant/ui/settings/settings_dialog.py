@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
+from desktop_assistant.ui.settings.spending_form import SpendingForm
 
 
 class SettingsDialog(QDialog):
@@ -18,21 +19,29 @@ class SettingsDialog(QDialog):
 
     saveRequested = Signal(object, object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, pricing_source: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settings_dialog")
         self.setWindowTitle("Settings")
         self.setModal(False)
-        self.resize(560, 420)
+        self.resize(620, 520)
         layout = QVBoxLayout(self)
         intro = QLabel("Your API key is stored in your system keyring (never in a file), separately for each "
                        "base URL, so a key is only ever sent to the server it was typed for.")
         intro.setWordWrap(True)
         intro.setProperty("muted", True)
         layout.addWidget(intro)
-        self.form = EndpointForm(self)
-        layout.addWidget(self.form)
-        layout.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settings_tabs")
+        connection = QWidget()
+        connection_layout = QVBoxLayout(connection)
+        self.form = EndpointForm(connection)
+        connection_layout.addWidget(self.form)
+        connection_layout.addStretch(1)
+        self.tabs.addTab(connection, "Connection")
+        self.spending = SpendingForm(pricing_source, self)
+        self.tabs.addTab(self.spending, "Spending and prices")
+        layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
         buttons.accepted.connect(self._save)
@@ -45,8 +54,13 @@ class SettingsDialog(QDialog):
         self._base = settings
         self.form.load(settings, key_source)
         self.form.test_result.clear()
+        self.spending.load(settings)
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
-        self.saveRequested.emit(settings, key)
+        with_spending = self.spending.values(settings)
+        if with_spending is None:
+            self.tabs.setCurrentWidget(self.spending)
+            return
+        self.saveRequested.emit(with_spending, key)
         self.accept()

@@ -1,0 +1,106 @@
+"""Usage and money: the price table in force, the spending limit, the usage report and its CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.notices import NoticeBus
+from desktop_assistant.core import budget
+from desktop_assistant.core.budget import Limits, Spent, Verdict
+from desktop_assistant.core.pricing import PriceTable
+from desktop_assistant.core.settings import Settings
+from desktop_assistant.core.usage import UsageReport, day_start, ledger_csv, month_start
+from desktop_assistant.services import usage_queries
+from desktop_assistant.services.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class UsageController(QObject):
+    """Prices, limits and reports.
+
+    Signals:
+        reportReady(UsageReport): a fresh usage report.
+        monthChanged(int, object): this month's spend and the monthly limit (micro-dollars; limit None: none).
+        exported(str): the CSV file written.
+    """
+
+    reportReady = Signal(object)
+    monthChanged = Signal(int, object)
+    exported = Signal(str)
+
+    def __init__(self, store: Store, endpoint: EndpointController, notices: NoticeBus,
+                 base_prices: PriceTable | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._endpoint = endpoint
+        self._notices = notices
+        self._base = base_prices or PriceTable.load_default()
+        self.prices = self._base
+        self._apply_settings(endpoint.settings)
+        endpoint.settingsChanged.connect(self._apply_settings)
+
+    def _apply_settings(self, settings: Settings) -> None:
+        try:
+            self.prices = self._base.with_overrides({"models": settings.price_overrides})
+        except ValueError as exc:
+            self.prices = self._base
+            self._notices.warning(f"Your own prices could not be used ({exc}); the built-in prices apply.")
+
+    @property
+    def limits(self) -> Limits:
+        """The spending limits from settings."""
+        s = self._endpoint.settings
+        return Limits(budget.parse_usd(s.monthly_limit_usd), budget.parse_usd(s.daily_limit_usd))
+
+    async def spent(self, now: dt.datetime | None = None) -> Spent:
+        """What was spent today and this month."""
+        now = now or dt.datetime.now()
+        today, month = day_start(now), month_start(now)
+        return await self._store.read(lambda c: Spent(usage_queries.spent_since(c, today),
+                                                      usage_queries.spent_since(c, month)))
+
+    async def check(self, model: str, prompt_tokens: int, max_output_tokens: int) -> Verdict:
+        """Check a request's worst case against the limits; a warning is also posted as a notice."""
+        limits = self.limits
+        if not limits.any:
+            return Verdict(True)
+        worst = self.prices.worst_case_micros(model, prompt_tokens, max_output_tokens)
+        free = self._endpoint.gateway.endpoint.is_local
+        verdict = budget.check(limits, await self.spent(), worst, free=free)
+        if verdict.allowed and verdict.warning:
+            self._notices.warning(verdict.message)
+        return verdict
+
+    async def refresh(self, now: dt.datetime | None = None) -> UsageReport:
+        """Build the usage report and publish it."""
+        moment = now or dt.datetime.now()
+        report = await self._store.read(lambda c: usage_queries.report(c, moment))
+        self.reportReady.emit(report)
+        self.monthChanged.emit(report.month.cost_micros, self.limits.monthly_micros)
+        return report
+
+    async def export_csv(self, path: str) -> None:
+        """Write the whole ledger to ``path`` as CSV (atomically, off the UI thread)."""
+        rows = await self._store.read(usage_queries.all_rows)
+        await asyncio.to_thread(_write_atomically, Path(path), ledger_csv(rows))
+        self.exported.emit(path)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,93 @@
+"""The spending limit: checked on a request's worst case before anything is sent.
+
+Worst case = the request's prompt tokens at the input price plus its max output tokens at the output price (no
+cache discount assumed). A request whose worst case would take the month's (or the day's) spend past its limit
+is refused with the numbers; one that would pass 80 % of a limit is sent with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from desktop_assistant.core.pricing import format_usd
+
+WARN_FRACTION = Decimal("0.8")
+MICROS = Decimal(1_000_000)
+
+
+def parse_usd(text: str) -> int | None:
+    """A dollar amount typed by a person ("10", "$2.50") as micro-dollars; None when empty or not a number."""
+    cleaned = text.strip().replace("$", "").replace(",", "")
+    if not cleaned:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if value < 0 or not value.is_finite():
+        return None
+    return int((value * MICROS).to_integral_value())
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Monthly and daily limits in micro-dollars (None: no limit)."""
+
+    monthly_micros: int | None = None
+    daily_micros: int | None = None
+
+    @property
+    def any(self) -> bool:
+        """Some limit is set."""
+        return self.monthly_micros is not None or self.daily_micros is not None
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What was spent so far."""
+
+    today_micros: int
+    month_micros: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a request may be sent, and what to tell the person."""
+
+    allowed: bool
+    message: str = ""
+    warning: bool = False
+
+
+def check(limits: Limits, spent: Spent, worst_case_micros: int | None, *, free: bool = False) -> Verdict:
+    """Decide on a request whose worst case is ``worst_case_micros`` (None: the model has no price).
+
+    ``free``: the endpoint does not bill (a local server), so a missing price does not block it.
+    """
+    if not limits.any:
+        return Verdict(True)
+    if worst_case_micros is None:
+        if free:
+            return Verdict(True)
+        return Verdict(False, "A spending limit is set, but this model has no price, so its cost cannot be "
+                              "checked. Add its price in Settings → Prices, or choose a priced model.")
+    warnings: list[str] = []
+    for name, limit, already in (("monthly", limits.monthly_micros, spent.month_micros),
+                                 ("daily", limits.daily_micros, spent.today_micros)):
+        if limit is None:
+            continue
+        after = already + worst_case_micros
+        if after > limit:
+            left = max(limit - already, 0)
+            return Verdict(False, (
+                f"Not sent: this request could cost up to {format_usd(worst_case_micros)}, and only "
+                f"{format_usd(left)} is left of your {name} limit of {format_usd(limit)} "
+                f"({format_usd(already)} spent). Raise the limit in Settings, lower the max output tokens, "
+                "or choose a cheaper model."))
+        if Decimal(after) >= WARN_FRACTION * limit:
+            warnings.append(f"{format_usd(after)} of your {name} limit of {format_usd(limit)} could be used "
+                            "after this request.")
+    if warnings:
+        return Verdict(True, " ".join(warnings), warning=True)
+    return Verdict(True)

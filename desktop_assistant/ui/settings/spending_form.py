@@ -1,0 +1,127 @@
+"""Spending limits and the person's own prices (per 1M tokens, over the built-in table)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.budget import parse_usd
+from desktop_assistant.core.settings import Settings
+
+PRICE_FIELDS = ("input", "cached_input", "output")
+
+
+class SpendingForm(QWidget):
+    """Edits the monthly and daily limits and the price overrides."""
+
+    def __init__(self, pricing_source: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.monthly = QLineEdit()
+        self.monthly.setObjectName("monthly_limit")
+        self.monthly.setAccessibleName("Monthly spending limit in dollars")
+        self.monthly.setPlaceholderText("No limit (e.g. 10)")
+        form.addRow("Monthly limit ($)", self.monthly)
+        self.daily = QLineEdit()
+        self.daily.setObjectName("daily_limit")
+        self.daily.setAccessibleName("Daily spending limit in dollars")
+        self.daily.setPlaceholderText("No limit")
+        form.addRow("Daily limit ($)", self.daily)
+        layout.addLayout(form)
+        explain = QLabel("Before anything is sent, the most it could cost (its prompt plus the full reply "
+                         "allowance) is checked against what is left; over the limit, nothing is sent. At 80 % "
+                         "you are warned.")
+        explain.setWordWrap(True)
+        explain.setProperty("muted", True)
+        layout.addWidget(explain)
+        prices_title = QLabel("Your prices (dollars per 1M tokens), used instead of the built-in ones")
+        layout.addWidget(prices_title)
+        source = QLabel(pricing_source)
+        source.setObjectName("pricing_source")
+        source.setWordWrap(True)
+        source.setProperty("muted", True)
+        source.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(source)
+        self.prices = QTableWidget(0, 4)
+        self.prices.setObjectName("price_overrides")
+        self.prices.setAccessibleName("Your prices")
+        self.prices.setHorizontalHeaderLabels(["Model", "Input", "Cached input", "Output"])
+        self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.prices.verticalHeader().setVisible(False)
+        layout.addWidget(self.prices, 1)
+        row = QHBoxLayout()
+        add = QPushButton("Add model")
+        add.setObjectName("add_price_button")
+        add.clicked.connect(lambda: self._add_row("", {}))
+        remove = QPushButton("Remove selected")
+        remove.setObjectName("remove_price_button")
+        remove.clicked.connect(self._remove_selected)
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.problem = QLabel()
+        self.problem.setObjectName("spending_problem")
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.problem)
+
+    def load(self, settings: Settings) -> None:
+        """Show the limits and overrides of ``settings``."""
+        self.monthly.setText(settings.monthly_limit_usd)
+        self.daily.setText(settings.daily_limit_usd)
+        self.prices.setRowCount(0)
+        for model, row in sorted(settings.price_overrides.items()):
+            self._add_row(model, row)
+        self.problem.clear()
+
+    def _add_row(self, model: str, row: dict[str, str]) -> None:
+        i = self.prices.rowCount()
+        self.prices.insertRow(i)
+        self.prices.setItem(i, 0, QTableWidgetItem(model))
+        for j, name in enumerate(PRICE_FIELDS, start=1):
+            self.prices.setItem(i, j, QTableWidgetItem(row.get(name, "")))
+
+    def _remove_selected(self) -> None:
+        for index in sorted({i.row() for i in self.prices.selectedIndexes()}, reverse=True):
+            self.prices.removeRow(index)
+
+    def _cell(self, row: int, column: int) -> str:
+        item = self.prices.item(row, column)
+        return item.text().strip() if item is not None else ""
+
+    def values(self, base: Settings) -> Settings | None:
+        """``base`` with the typed limits and prices, or None (with :attr:`problem` set) if something is off."""
+        problems: list[str] = []
+        monthly, daily = self.monthly.text().strip(), self.daily.text().strip()
+        for label, text in (("monthly limit", monthly), ("daily limit", daily)):
+            if text and parse_usd(text) is None:
+                problems.append(f"The {label} “{text}” is not an amount in dollars.")
+        overrides: dict[str, dict[str, str]] = {}
+        for i in range(self.prices.rowCount()):
+            cells = [self._cell(i, j) for j in range(4)]
+            model, values = cells[0], cells[1:]
+            if not model and not any(values):
+                continue
+            row = {name: v.replace("$", "") for name, v in zip(PRICE_FIELDS, values, strict=True) if v}
+            bad = [v for v in row.values() if parse_usd(v) is None]
+            if not model or "input" not in row or "output" not in row or bad:
+                problems.append(f"Row {i + 1}: give a model name and input and output prices as numbers.")
+                continue
+            overrides[model] = row
+        self.problem.setText(" ".join(problems))
+        if problems:
+            return None
+        return base.copy(monthly_limit_usd=monthly, daily_limit_usd=daily, price_overrides=overrides)

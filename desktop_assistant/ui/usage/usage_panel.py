@@ -1,0 +1,172 @@
+"""The Usage workspace: today, this month, all time; by feature and by model; daily spend; CSV export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.usage import Breakdown, Totals, UsageReport
+from desktop_assistant.ui.usage.spend_chart import SpendChart
+
+
+def totals_text(t: Totals) -> str:
+    """One line under a card: calls and tokens, and what could not be priced."""
+    text = f"{t.calls:,} calls · {t.input_tokens:,} in / {t.output_tokens:,} out"
+    if t.unpriced_calls:
+        text += f" · {t.unpriced_calls:,} without a price (not counted)"
+    return text
+
+
+class _Card(QFrame):
+    def __init__(self, title: str, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        heading = QLabel(title)
+        heading.setProperty("muted", True)
+        layout.addWidget(heading)
+        self.amount = QLabel("$0.00")
+        self.amount.setObjectName(f"{name}_amount")
+        font = self.amount.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.amount.setFont(font)
+        layout.addWidget(self.amount)
+        self.detail = QLabel()
+        self.detail.setProperty("muted", True)
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.detail)
+
+    def show_totals(self, totals: Totals, suffix: str = "") -> None:
+        self.amount.setText(format_usd(totals.cost_micros) + suffix)
+        self.detail.setText(totals_text(totals))
+
+
+def _table(name: str, first: str) -> QTableWidget:
+    table = QTableWidget(0, 5)
+    table.setObjectName(name)
+    table.setAccessibleName(first)
+    table.setHorizontalHeaderLabels([first, "Calls", "Input tokens", "Output tokens", "Cost"])
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setMinimumHeight(140)
+    return table
+
+
+def fill_table(table: QTableWidget, rows: list[Breakdown]) -> None:
+    """Put one breakdown per row (untrusted names shown as plain text items)."""
+    table.setRowCount(len(rows))
+    for i, row in enumerate(rows):
+        t = row.totals
+        cost = format_usd(t.cost_micros)
+        if t.unpriced_calls:
+            cost = "price unknown" if t.unpriced_calls == t.calls else f"{cost} + unpriced"
+        values = [row.name, f"{t.calls:,}", f"{t.input_tokens:,}", f"{t.output_tokens:,}", cost]
+        for j, value in enumerate(values):
+            item = QTableWidgetItem(value)
+            if j:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(i, j, item)
+
+
+class UsagePanel(QScrollArea):
+    """Shows a :class:`UsageReport`.
+
+    Signals:
+        refreshRequested(): build the report again.
+        exportRequested(): export the ledger as CSV.
+    """
+
+    refreshRequested = Signal()
+    exportRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("usage")
+        self.setAccessibleName("Usage")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.setSpacing(16)
+        top = QHBoxLayout()
+        title = QLabel("Usage")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+        top.addWidget(title)
+        top.addStretch(1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("usage_refresh_button")
+        self.refresh_button.clicked.connect(self.refreshRequested)
+        top.addWidget(self.refresh_button)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setObjectName("export_csv_button")
+        self.export_button.clicked.connect(self.exportRequested)
+        top.addWidget(self.export_button)
+        layout.addLayout(top)
+        cards = QGridLayout()
+        self.today = _Card("Today", "usage_today")
+        self.month = _Card("This month", "usage_month")
+        self.all_time = _Card("All time", "usage_all_time")
+        for i, card in enumerate((self.today, self.month, self.all_time)):
+            cards.addWidget(card, 0, i)
+        layout.addLayout(cards)
+        self.limit_label = QLabel()
+        self.limit_label.setObjectName("usage_limit")
+        self.limit_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.limit_label)
+        chart_title = QLabel("Daily spend, last 30 days")
+        chart_title.setProperty("muted", True)
+        layout.addWidget(chart_title)
+        self.chart = SpendChart()
+        layout.addWidget(self.chart)
+        self.by_feature = _table("usage_by_feature", "Feature")
+        self.by_model = _table("usage_by_model", "Model")
+        layout.addWidget(QLabel("By feature"))
+        layout.addWidget(self.by_feature)
+        layout.addWidget(QLabel("By model"))
+        layout.addWidget(self.by_model)
+        self.note = QLabel("Costs are computed from the tokens the API reports and the prices in Settings → "
+                           "Prices; amounts marked ~ elsewhere are estimates (a stopped reply, an unknown model).")
+        self.note.setWordWrap(True)
+        self.note.setProperty("muted", True)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.setWidget(body)
+
+    def show_report(self, report: UsageReport) -> None:
+        """Show ``report``."""
+        self.today.show_totals(report.today)
+        self.month.show_totals(report.month)
+        self.all_time.show_totals(report.all_time)
+        self.chart.set_days(report.daily)
+        fill_table(self.by_feature, report.by_feature)
+        fill_table(self.by_model, report.by_model)
+
+    def show_limit(self, spent: int, limit: int | None) -> None:
+        """Say how much of the monthly limit is used."""
+        if limit is None:
+            self.limit_label.setText("No monthly spending limit is set (Settings → Spending).")
+        else:
+            share = spent / limit * 100 if limit else 100.0
+            self.limit_label.setText(f"This month {format_usd(spent)} of your {format_usd(limit)} limit "
+                                     f"({share:.0f} %).")

@@ -1,0 +1,95 @@
+"""The spending limit holds before anything is sent; the usage panel and export show what was spent."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core.models import Status
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}
+
+
+def chat_requests(server: FakeOpenAI) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/chat/completions"))
+
+
+async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                   qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # gpt-4o-mini: 4,096 output tokens at $0.60/1M is about $0.0025 at worst; allow only $0.001
+        parts.endpoint.update_settings(monthly_limit_usd="0.001")
+        composer = parts.window.composer
+        qtbot.keyClicks(composer.edit, "An expensive question")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        await until(lambda: composer.refusal.isVisibleTo(composer))
+        message = composer.refusal.text()
+        assert "Not sent" in message and "$0.001" in message and "monthly limit" in message
+        assert composer.text == "An expensive question"
+        assert chat_requests(fake_openai) == 0
+        assert parts.chat.conversation is None  # nothing stored either
+
+
+async def test_eighty_percent_warns_and_sends(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="fine"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(monthly_limit_usd="0.003", default_max_output_tokens=4096)
+        qtbot.keyClicks(parts.window.composer.edit, "hello")
+        qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Return)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        assert parts.window.banner.isVisibleTo(parts.window)
+        assert "limit" in parts.window.banner.label.text()
+        assert chat_requests(fake_openai) == 1
+
+
+async def test_regenerate_is_checked_too(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="first", usage=USAGE))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        parts.endpoint.update_settings(daily_limit_usd="0.0001")
+        await parts.chat.regenerate()
+        await until(lambda: not parts.chat.streaming and parts.chat.path[-1].status is Status.ERROR)
+        assert "daily limit" in (parts.chat.path[-1].error or "")
+        assert chat_requests(fake_openai) == 1
+
+
+async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="one", usage=USAGE), Reply(text="two", usage=USAGE))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("first")
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        # gpt-4o-mini: 1000 x $0.15/1M + 500 x $0.60/1M = $0.00045
+        assert parts.chat.path[-1].cost_micros == 450
+        # the person's own price wins from the next call on
+        settings = parts.endpoint.settings.copy(
+            price_overrides={"gpt-4o-mini": {"input": "1.00", "output": "2.00"}})
+        await parts.endpoint.save(settings, None)
+        await parts.chat.send("second")
+        await until(lambda: len(parts.chat.path) == 4 and parts.chat.path[-1].status is Status.COMPLETE)
+        assert parts.chat.path[-1].cost_micros == 2000
+        parts.window.show_workspace(1)
+        report = await parts.usage.refresh()
+        assert report.month.cost_micros == 2450 and report.month.calls == 2
+        panel = parts.window.usage_panel
+        assert panel.month.amount.text() == "$0.0025"
+        assert panel.by_model.item(0, 0).text() == "gpt-4o-mini"
+        assert panel.by_feature.item(0, 0).text() == "chat"
+        assert "this month $0.0025" in parts.window.month_label.text()
+        target = tmp_path / "usage.csv"
+        await parts.usage.export_csv(str(target))
+        rows = list(csv.DictReader(target.open()))
+        assert [r["cost_usd"] for r in rows] == ["0.000450", "0.002000"]
+        assert {r["feature"] for r in rows} == {"chat"}
