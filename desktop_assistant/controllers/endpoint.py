@@ -69,13 +69,13 @@ class EndpointController(QObject):
     async def load_key(self) -> None:
         """Read the key for the endpoint in use (environment, keyring or this session)."""
         problem = await self._secrets.check_backend()
-        if problem:
-            self.keyringProblem.emit(problem)
         info = await self._secrets.get_key(self.settings.endpoint)
         self._api_key, self.key_source = info.key, info.source
         self.key_loaded = True
         self.gateway.configure(self._endpoint())
         self.keyStateChanged.emit(self.key_source.value)
+        if problem:
+            self.keyringProblem.emit(problem)
 
     async def save(self, settings: Settings, api_key: str | None) -> None:
         """Save ``settings`` and, if given, the key for its endpoint (an empty key deletes it)."""

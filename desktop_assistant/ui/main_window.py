@@ -98,15 +98,21 @@ class MainWindow(QMainWindow):
         self.workspaces.addWidget(self.splitter)
         self.usage_panel = UsagePanel()
         self.workspaces.addWidget(self.usage_panel)
-        self.setCentralWidget(self.workspaces)
         self.workspace_tabs = QTabBar()
         self.workspace_tabs.setObjectName("workspace_tabs")
         self.workspace_tabs.setAccessibleName("Workspaces")
         self.workspace_tabs.setDrawBase(False)
+        self.workspace_tabs.setExpanding(False)
         for name in ("Chat", "Usage"):
             self.workspace_tabs.addTab(name)
         self.workspace_tabs.currentChanged.connect(self.show_workspace)
-        self.statusBar().addWidget(self.workspace_tabs)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.workspace_tabs)
+        central_layout.addWidget(self.workspaces, 1)
+        self.setCentralWidget(central)
         self.month_label = QLabel()
         self.month_label.setObjectName("month_spend")
         self.month_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -172,7 +178,7 @@ class MainWindow(QMainWindow):
         self.endpoint.modelsChanged.connect(lambda models: self.header.set_models(models, c.model))
         self.endpoint.keyStateChanged.connect(lambda _s: self._update_page())
         self.endpoint.keyringProblem.connect(self.onboarding.show_problem)
-        self.endpoint.keyringProblem.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.endpoint.keyringProblem.connect(self._on_keyring_problem)
         self.estimates.estimated.connect(self._on_estimate)
         self.usage.reportReady.connect(self.usage_panel.show_report)
         self.usage.monthChanged.connect(self._on_month)
@@ -341,6 +347,10 @@ class MainWindow(QMainWindow):
                   "session": " · key for this session only"}.get(key, "")
         where = "OpenAI" if "api.openai.com" in self.endpoint.settings.endpoint else self.endpoint.settings.endpoint
         self.endpoint_label.setText(where + suffix)
+
+    def _on_keyring_problem(self, text: str) -> None:
+        if self.endpoint.key_source.value != "environment":
+            self.statusBar().showMessage(text, 15000)
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         self.header.set_title(conversation.title if conversation else "")
