@@ -25,7 +25,7 @@ def parse_usd(text: str) -> int | None:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if value < 0 or not value.is_finite():
+    if not value.is_finite() or value < 0:  # NaN compares by raising: check finiteness first
         return None
     return int((value * MICROS).to_integral_value())
 

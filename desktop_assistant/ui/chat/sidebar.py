@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +25,38 @@ from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui import icons, theme
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+COST_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class CostDelegate(QStyledItemDelegate):
+    """Draws a conversation's cost so far, muted, at the right of its row."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
+              ) -> None:
+        """The row's background and title as usual, its cost drawn at the right end."""
+        cost = str(index.data(COST_ROLE) or "")
+        if not cost:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title, opt.text = opt.text, ""
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        metrics = opt.fontMetrics
+        rect = opt.rect
+        cost_width = metrics.horizontalAdvance(cost) + 8
+        title_rect = rect.adjusted(8, 0, -(cost_width + 12), 0)
+        painter.save()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(opt.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(title_rect, align, metrics.elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width()))
+        painter.setPen(QColor(theme.colors().muted))
+        painter.drawText(rect.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, cost)
+        painter.restore()
 
 
 def group_name(updated_at: float, today: dt.date) -> str:
@@ -74,6 +111,7 @@ class Sidebar(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("conversation_list")
         self.list.setAccessibleName("Conversations")
+        self.list.setItemDelegate(CostDelegate(self.list))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemActivated.connect(self._on_activated)
@@ -102,8 +140,9 @@ class Sidebar(QWidget):
             item = QListWidgetItem(c.title or "Untitled")
             item.setData(ID_ROLE, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            cost = format_usd(c.cost_micros) if c.cost_micros else "no cost yet"
-            item.setToolTip(f"{c.model} · {cost}")
+            cost = format_usd(c.cost_micros) if c.cost_micros else ""
+            item.setData(COST_ROLE, cost)
+            item.setToolTip(f"{c.model} · {cost or 'no cost yet'}")
             self.list.addItem(item)
             if c.id == self._current:
                 item.setSelected(True)
