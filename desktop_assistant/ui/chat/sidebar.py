@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
@@ -49,9 +49,7 @@ class CostDelegate(QStyledItemDelegate):
         cost_width = metrics.horizontalAdvance(cost) + 8
         title_rect = rect.adjusted(8, 0, -(cost_width + 12), 0)
         painter.save()
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        painter.setPen(opt.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        painter.setPen(QColor(theme.colors().text))  # the selection is a light tint (see theme), not the accent
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(title_rect, align, metrics.elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width()))
         painter.setPen(QColor(theme.colors().muted))
