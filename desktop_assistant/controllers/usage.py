@@ -45,6 +45,7 @@ class UsageController(QObject):
         self._notices = notices
         self._base = base_prices or PriceTable.load_default()
         self.prices = self._base
+        self.breakdown_period = "all"  # "today", "month" or "all"
         self._apply_settings(endpoint.settings)
         endpoint.settingsChanged.connect(self._apply_settings)
 
@@ -68,22 +69,32 @@ class UsageController(QObject):
         return await self._store.read(lambda c: Spent(usage_queries.spent_since(c, today),
                                                       usage_queries.spent_since(c, month)))
 
-    async def check(self, model: str, prompt_tokens: int, max_output_tokens: int) -> Verdict:
-        """Check a request's worst case against the limits; a warning is also posted as a notice."""
+    async def check(self, model: str, prompt_tokens: int, max_output_tokens: int, *, batch: bool = False) -> Verdict:
+        """Check one request's worst case against the limits; a warning is also posted as a notice."""
+        if not self.limits.any:
+            return Verdict(True)
+        return await self.check_total(self.prices.worst_case_micros(model, prompt_tokens, max_output_tokens,
+                                                                    batch=batch))
+
+    async def check_total(self, worst_case_micros: int | None) -> Verdict:
+        """Check the worst case of a whole job (a bulk run, a batch: every request summed) against the limits.
+
+        ``None``: some request has no price. A warning is also posted as a notice.
+        """
         limits = self.limits
         if not limits.any:
             return Verdict(True)
-        worst = self.prices.worst_case_micros(model, prompt_tokens, max_output_tokens)
         free = self._endpoint.gateway.endpoint.is_local
-        verdict = budget.check(limits, await self.spent(), worst, free=free)
+        verdict = budget.check(limits, await self.spent(), worst_case_micros, free=free)
         if verdict.allowed and verdict.warning:
             self._notices.warning(verdict.message)
         return verdict
 
     async def refresh(self, now: dt.datetime | None = None) -> UsageReport:
-        """Build the usage report and publish it."""
+        """Build the usage report (breakdowns over :attr:`breakdown_period`) and publish it."""
         moment = now or dt.datetime.now()
-        report = await self._store.read(lambda c: usage_queries.report(c, moment))
+        first = {"month": moment.date().replace(day=1), "today": moment.date()}.get(self.breakdown_period)
+        report = await self._store.read(lambda c: usage_queries.report(c, moment, breakdown_from=first))
         self.reportReady.emit(report)
         self.monthChanged.emit(report.month.cost_micros, self.limits.monthly_micros)
         return report

@@ -22,6 +22,7 @@ from typing import Any
 from desktop_assistant.core.catalog import lookup
 
 MICROS_PER_DOLLAR = 1_000_000
+BATCH_DISCOUNT = Decimal("0.5")  # the Batch API bills half the standard price
 _NO_CACHED_PRICE = object()
 
 
@@ -166,10 +167,12 @@ class PriceTable:
         key = lookup(model_id).price_key
         return self.models.get(key) if key is not None else None
 
-    def cost_micros(self, model_id: str, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> int | None:
+    def cost_micros(self, model_id: str, input_tokens: int, cached_input_tokens: int, output_tokens: int,
+                    *, batch: bool = False) -> int | None:
         """Cost in integer micro-dollars (exact, rounded once), or None when the model has no price.
 
         ``input_tokens`` is the whole prompt, cached tokens included; cached tokens beyond it are clamped.
+        ``batch``: billed through the Batch API, at half the standard price.
         """
         price = self.price_for(model_id)
         if price is None:
@@ -184,11 +187,14 @@ class PriceTable:
                 (input_tokens - cached) * price.input + cached * price.cached + output_tokens * price.output
             )
             micros = dollars_times_per * MICROS_PER_DOLLAR / self.per
+            if batch:
+                micros *= BATCH_DISCOUNT
             return int(micros.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
-    def worst_case_micros(self, model_id: str, prompt_tokens: int, max_output_tokens: int) -> int | None:
+    def worst_case_micros(self, model_id: str, prompt_tokens: int, max_output_tokens: int, *,
+                          batch: bool = False) -> int | None:
         """The most a request can cost: no cache hits and the full output allowance (None without a price)."""
-        return self.cost_micros(model_id, prompt_tokens, 0, max_output_tokens)
+        return self.cost_micros(model_id, prompt_tokens, 0, max_output_tokens, batch=batch)
 
 
 def _per(data: Mapping[str, Any], default: int = 1_000_000) -> int:

@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.banner.actionRequested.connect(self._on_action)
         self.usage_panel.refreshRequested.connect(lambda: self._run("usage", self.usage.refresh()))
         self.usage_panel.exportRequested.connect(self._choose_export_file)
+        self.usage_panel.periodChosen.connect(self._on_usage_period)
         connect_form(self.onboarding.form, self.endpoint, self.runner.start)
 
     def _connect_controllers(self, notices: NoticeBus) -> None:
@@ -229,6 +230,10 @@ class MainWindow(QMainWindow):
             self.workspace_tabs.setCurrentIndex(index)
         if index == 1:
             self._run("usage", self.usage.refresh())
+
+    def _on_usage_period(self, period: str) -> None:
+        self.usage.breakdown_period = period
+        self._run("usage", self.usage.refresh())
 
     def _choose_export_file(self) -> None:
         dialog = QFileDialog(self, "Export usage as CSV", "desktop-assistant-usage.csv", "CSV files (*.csv)")

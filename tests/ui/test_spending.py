@@ -93,3 +93,29 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
         rows = list(csv.DictReader(target.open()))
         assert [r["cost_usd"] for r in rows] == ["0.000450", "0.002000"]
         assert {r["feature"] for r in rows} == {"chat"}
+
+
+async def test_a_whole_job_is_checked_as_one(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(monthly_limit_usd="1")
+        one = parts.usage.prices.worst_case_micros("gpt-4o-mini", 1000, 1000, batch=True)
+        assert one is not None
+        assert (await parts.usage.check_total(one * 1000)).allowed  # $0.375 of $1
+        refused = await parts.usage.check_total(one * 3000)  # $1.125
+        assert not refused.allowed and "$1.13" in refused.message
+        # a request without a price: a local server (this loopback one) bills nothing, so it may go
+        assert (await parts.usage.check_total(None)).allowed
+
+
+async def test_breakdown_period(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="one", usage=USAGE))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("first")
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        panel = parts.window.usage_panel
+        panel.period.setCurrentIndex(panel.period.findData("today"))
+        await until(lambda: parts.usage.breakdown_period == "today")
+        report = await parts.usage.refresh()
+        assert [b.name for b in report.by_model] == ["gpt-4o-mini"]

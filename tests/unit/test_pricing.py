@@ -188,3 +188,11 @@ def test_format_usd_estimates() -> None:
     assert format_usd(300, estimate=True) == "~$0.0003"
     assert format_usd(1_240_000, estimate=True) == "~$1.24"
     assert format_usd(5, estimate=True) == "<$0.0001"
+
+
+def test_batch_calls_cost_half() -> None:
+    table = PriceTable.load_default()
+    standard = table.cost_micros("gpt-4o-mini", 1_000_000, 0, 1_000_000)
+    batch = table.cost_micros("gpt-4o-mini", 1_000_000, 0, 1_000_000, batch=True)
+    assert (standard, batch) == (750_000, 375_000)
+    assert table.worst_case_micros("gpt-4o-mini", 1000, 1000, batch=True) == 375

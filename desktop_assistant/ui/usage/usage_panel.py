@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -95,6 +96,7 @@ class UsagePanel(QScrollArea):
 
     refreshRequested = Signal()
     exportRequested = Signal()
+    periodChosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +141,19 @@ class UsagePanel(QScrollArea):
         layout.addWidget(chart_title)
         self.chart = SpendChart()
         layout.addWidget(self.chart)
+        period_row = QHBoxLayout()
+        period_label = QLabel("Breakdowns for")
+        self.period = QComboBox()
+        self.period.setObjectName("usage_period")
+        self.period.setAccessibleName("Period of the breakdowns")
+        for text, key in (("All time", "all"), ("This month", "month"), ("Today", "today")):
+            self.period.addItem(text, key)
+        self.period.currentIndexChanged.connect(lambda _i: self.periodChosen.emit(self.period.currentData()))
+        period_label.setBuddy(self.period)
+        period_row.addWidget(period_label)
+        period_row.addWidget(self.period)
+        period_row.addStretch(1)
+        layout.addLayout(period_row)
         self.by_feature = _table("usage_by_feature", "Feature")
         self.by_model = _table("usage_by_model", "Model")
         layout.addWidget(QLabel("By feature"))
@@ -165,7 +180,7 @@ class UsagePanel(QScrollArea):
     def show_limit(self, spent: int, limit: int | None) -> None:
         """Say how much of the monthly limit is used."""
         if limit is None:
-            self.limit_label.setText("No monthly spending limit is set (Settings → Spending).")
+            self.limit_label.setText("No monthly spending limit is set (Settings → Spending and prices).")
         else:
             share = spent / limit * 100 if limit else 100.0
             self.limit_label.setText(f"This month {format_usd(spent)} of your {format_usd(limit)} limit "
