@@ -7,6 +7,7 @@ window is up.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -30,6 +31,7 @@ from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
+from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.main_window import MainWindow
 
@@ -109,13 +111,24 @@ def _refuse_to_start(app: QApplication, message: str) -> int:
     return app.exec()  # no asyncio here: a plain Qt loop for one message
 
 
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: a desktop window onto the OpenAI API.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--smoke-test", metavar="QUESTION",
+                        help="start, ask QUESTION, print the reply as JSON and quit (for checking an install)")
+    args, _qt_args = parser.parse_known_args(argv[1:])
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app; returns the process exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    args = _parse_args(argv)
     logging.basicConfig(level=os.environ.get("DA_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     import qasync
 
-    app = QApplication(sys.argv if argv is None else argv)
+    app = QApplication(argv)
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -131,7 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     install_exception_hooks(parts.notices, loop)
     parts.window.show()
-    QTimer.singleShot(0, lambda: parts.runner.start("start-up", after_first_paint(parts)))
+    exit_code = 0
+    if args.smoke_test:
+        async def smoke() -> None:
+            nonlocal exit_code
+            await after_first_paint(parts)
+            exit_code = await run_smoke_test(parts, args.smoke_test)
+            parts.window.close()
+        QTimer.singleShot(0, lambda: parts.runner.start("smoke test", smoke()))
+    else:
+        QTimer.singleShot(0, lambda: parts.runner.start("start-up", after_first_paint(parts)))
     with loop:
         loop.run_forever()
-    return 0
+    return exit_code

@@ -1,0 +1,45 @@
+"""``--smoke-test QUESTION``: start the real app, ask one question, print the reply as JSON, and quit.
+
+For installers and packaged builds: it proves that a frozen bundle starts, finds its resources, reaches the
+endpoint (``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` or the saved settings) and renders a streamed reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from desktop_assistant.core.models import Role, Status
+
+if TYPE_CHECKING:
+    from desktop_assistant.app import AppParts
+
+TIMEOUT = 60.0
+
+
+async def run(parts: AppParts, question: str) -> int:
+    """Send ``question`` through the window's controller and print the finished reply."""
+    chat = parts.chat
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_streaming(streaming: bool) -> None:
+        if not streaming and not done.done() and chat.path and chat.path[-1].role is Role.ASSISTANT:
+            done.set_result(True)
+
+    chat.streamingChanged.connect(on_streaming)
+    await chat.send(question)
+    try:
+        await asyncio.wait_for(done, TIMEOUT)
+    except TimeoutError:
+        print(json.dumps({"ok": False, "error": "no reply in time"}), flush=True)
+        return 1
+    reply = chat.path[-1]
+    view = parts.window.transcript.views.get(reply.id)
+    shown = view.body.toPlainText() if view is not None else ""
+    result = {"ok": reply.status is Status.COMPLETE, "reply": reply.text, "shown": shown,
+              "status": reply.status.value, "error": reply.error, "model": reply.model}
+    print(json.dumps(result), flush=True)
+    sys.stdout.flush()
+    return 0 if result["ok"] else 1

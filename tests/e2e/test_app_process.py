@@ -1,0 +1,92 @@
+"""The app as a real process: a smoke test of a whole chat, and a kill -9 mid-stream that loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+
+fake_openai = fixture.fake_openai
+
+
+def app_env(home: Path, base_url: str) -> dict[str, str]:
+    """An environment with an empty home, the loopback endpoint, and no desktop session (no keyring)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DBUS_", "XDG_", "OPENAI_")) and k not in {"HOME", "DISPLAY"}}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
+               XDG_CACHE_HOME=str(home / "cache"), QT_QPA_PLATFORM="offscreen", OPENAI_BASE_URL=base_url,
+               OPENAI_API_KEY="sk-e2e-test-key-0000")
+    return env
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll a condition on another process's state (its database file)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)  # wait-ok: polling another process's file
+
+
+def database(home: Path) -> Path:
+    return home / "data" / "desktop-assistant" / "conversations.sqlite3"
+
+
+def rows(home: Path, sql: str) -> list[tuple[object, ...]]:
+    path = database(home)
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:  # not created yet
+        return []
+    finally:
+        conn.close()
+
+
+def test_smoke_test_answers_a_chat(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Hello from **loopback**"))
+    out = subprocess.run([sys.executable, "-m", "desktop_assistant", "--smoke-test", "Say hello"],
+                         env=app_env(tmp_path, fake_openai.base_url), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["ok"] and result["reply"] == "Hello from **loopback**"
+    assert result["shown"].strip() == "Hello from loopback"  # rendered, not raw markdown
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"sk-e2e-test-key" not in path.read_bytes(), path
+
+
+def test_kill_9_mid_stream_keeps_question_and_partial_reply(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(chunks=[f"word{i} " for i in range(200)], chunk_delay=0.05))
+    env = app_env(tmp_path, fake_openai.base_url)
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_assistant", "--smoke-test", "Tell me a long story"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # the reply row is flushed at least every 500 ms while streaming: wait until some words are on disk
+        wait_for(lambda: any("word3" in str(r[0]) for r in rows(
+            tmp_path, "SELECT content FROM messages WHERE role='assistant' AND status='streaming'")))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    # the next start shows what arrived, marked interrupted
+    fake_openai.enqueue(Reply(text="second run"))
+    out = subprocess.run([sys.executable, "-m", "desktop_assistant", "--smoke-test", "Are you back?"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    messages = rows(tmp_path, "SELECT role, status, content FROM messages ORDER BY id")
+    assert [(r[0], r[1]) for r in messages[:2]] == [("user", "complete"), ("assistant", "interrupted")]
+    assert "Tell me a long story" in str(messages[0][2])
+    partial = json.loads(str(messages[1][2]))[0]["text"]
+    assert partial.startswith("word0 word1 word2 word3")
