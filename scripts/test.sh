@@ -36,6 +36,12 @@ echo "== ruff";         "$venv/bin/ruff" check .
 echo "== mypy";         "$venv/bin/mypy"
 echo "== lint-imports"; "$venv/bin/lint-imports"
 
+# Benchmarks run quickly so they cannot rot; their figures are printed, never failed on (see benchmarks/README.md).
+if [ "${DA_SKIP_BENCHMARKS:-}" != "1" ]; then
+  echo "== benchmarks (quick)"
+  (cd "$root" && env -u DBUS_SESSION_BUS_ADDRESS "$venv/bin/python" benchmarks/run_all.py --quick)
+fi
+
 # Run the suite from a copy of tests/ so that `import desktop_assistant` finds the installed wheel.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

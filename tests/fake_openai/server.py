@@ -291,6 +291,8 @@ class FakeOpenAI:
         await response.prepare(request)
         first, content, closing = writer.stream(reply, pieces)
         await self._send(response, first)
+        for raw in reply.raw_events:  # verbatim SSE text after the first chunk (malformed lines, odd chunks)
+            await response.write(raw.encode())
         if reply.hold:
             await self._wait_at_gate()
         for index, chunk in enumerate(content):

@@ -25,6 +25,7 @@ class Reply:
     disconnect_after: int | None = None
     hold: bool = False
     refusal: str | None = None
+    raw_events: list[str] = field(default_factory=list)  # verbatim SSE text sent after the first chunk
 
     def pieces(self) -> list[str]:
         """The streamed pieces: ``chunks`` if given, else the text (or refusal) split into words with spaces."""

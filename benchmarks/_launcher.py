@@ -1,0 +1,103 @@
+"""Child process for bench_start.py and bench_idle_memory.py: start the app (or a bare window) and report.
+
+    python benchmarks/_launcher.py app|bare [--idle SECONDS]
+
+``app`` runs the real ``desktop_assistant.app.main()``; ``build`` is wrapped (not changed) so that a Paint
+probe goes on the newest message of the conversation shown, i.e. the moment the transcript is painted.
+``bare`` shows a QMainWindow with a QLabel of the same size. On the first paint the child prints one JSON line
+``{"launcher": t0, "paint": t1}`` (``time.monotonic()``, comparable with the parent's clock) and exits; with
+``--idle`` it waits until SECONDS after its start and adds ``rss_kb``.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.monotonic()
+
+import json  # noqa: E402 (after the start time on purpose)
+import os  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _finish(paint: float, idle: float | None, extra: dict[str, Any]) -> None:
+    from PySide6.QtCore import QTimer
+
+    def done() -> None:
+        out = {"launcher": T0, "paint": paint, **extra}
+        if idle is not None:
+            out["rss_kb"] = _rss_kb()
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+        os._exit(0)  # the measure is taken: no need to time the shutdown
+
+    wait_ms = 0 if idle is None else max(0, int((T0 + idle - time.monotonic()) * 1000))
+    QTimer.singleShot(wait_ms, done)
+
+
+def _probe(widget: Any, idle: float | None, extra: dict[str, Any]) -> Any:
+    from PySide6.QtCore import QEvent, QObject
+
+    class Probe(QObject):
+        fired = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if not self.fired and event.type() == QEvent.Type.Paint:
+                self.fired = True
+                _finish(time.monotonic(), idle, extra)
+            return False
+
+    probe = Probe()
+    widget.installEventFilter(probe)
+    return probe
+
+
+def run_app(idle: float | None) -> int:
+    import desktop_assistant.app as app_module
+
+    real_build = app_module.build
+    keep: list[Any] = []
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        parts = real_build(*args, **kwargs)
+        views = parts.window.transcript.views
+        target = views[max(views)].body.viewport() if views else parts.window
+        keep.append(_probe(target, idle, {"messages_built": len(views), "built": time.monotonic()}))
+        return parts
+
+    app_module.build = build  # type: ignore[assignment]  # wrapping, not replacing: main() is the app's own
+    return app_module.main([sys.argv[0]])
+
+
+def run_bare(idle: float | None) -> int:
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    app = QApplication([sys.argv[0]])
+    window = QMainWindow()
+    label = QLabel("Hello from a bare PySide6 window")
+    window.setCentralWidget(label)
+    window.resize(1180, 780)
+    probe = _probe(label, idle, {"built": time.monotonic()})
+    window.show()
+    code = app.exec()
+    del probe
+    return code
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    idle = float(sys.argv[sys.argv.index("--idle") + 1]) if "--idle" in sys.argv else None
+    return run_app(idle) if mode == "app" else run_bare(idle)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
