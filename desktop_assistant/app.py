@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -22,10 +23,13 @@ from desktop_assistant import APP_ID, APP_NAME, __version__
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import EstimateController
+from desktop_assistant.controllers.event_loop import make_event_loop
+from desktop_assistant.controllers.instance import InstanceGuard
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.core.redact import redact
 from desktop_assistant.services.migrations import NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
@@ -63,7 +67,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if secrets.env_base_url:  # OPENAI_BASE_URL decides the endpoint for the session it is set in (not saved)
         settings = settings.copy(base_url=secrets.env_base_url)
     store = Store(paths.database)
-    store.open()
+    moved = store.open_or_recover()
     conversations = store.call_sync(store.list_conversations_sync)
     last = None
     if settings.last_conversation_id is not None:
@@ -85,6 +89,9 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     chat.show_initial(last, messages)
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
+    if moved is not None:
+        notices.warning(f"Your conversation database could not be read, so it was moved to {moved} (nothing was "
+                        "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, runner, notices, lifecycle, store)
@@ -111,6 +118,18 @@ def _refuse_to_start(app: QApplication, message: str) -> int:
     return app.exec()  # no asyncio here: a plain Qt loop for one message
 
 
+class RedactingFilter(logging.Filter):
+    """Masks anything shaped like an API key in every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with keys masked; never drops a record."""
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: a desktop window onto the OpenAI API.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
@@ -126,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     logging.basicConfig(level=os.environ.get("DA_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    import qasync
-
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     app = QApplication(argv)
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
@@ -136,11 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(icons.app_icon())
     theme.apply(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+    paths = AppPaths.default()
+    guard = InstanceGuard(paths.data)
+    if not guard.claim():
+        message = f"{APP_NAME} is already running; its window was brought to the front."
+        print(json.dumps({"ok": False, "error": message}) if args.smoke_test else message, flush=True)
+        return 0 if not args.smoke_test else 3
     try:
-        parts = build(AppPaths.default(), quit=app.quit)
+        parts = build(paths, quit=app.quit)
     except NewerDatabaseError as exc:
         return _refuse_to_start(app, str(exc))
-    loop = qasync.QEventLoop(app)
+    guard.raiseRequested.connect(parts.window.bring_to_front)
+    parts.lifecycle.closed.connect(guard.release)
+    loop = make_event_loop(app)
     asyncio.set_event_loop(loop)
     install_exception_hooks(parts.notices, loop)
     parts.window.show()

@@ -11,13 +11,14 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
+
+from desktop_assistant.controllers.event_loop import make_event_loop
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     app = QApplication.instance() or QApplication([])
-    return qasync.QEventLoop(app)
+    return make_event_loop(app)
 
 
 @pytest.fixture(autouse=True)

@@ -72,7 +72,8 @@ class ChatController(QObject):
         self.messages: list[Message] = []
         self.path: list[Message] = []
         self.model = endpoint.settings.default_model
-        self._pending_text: tuple[int, str] | None = None
+        self._pending_text: tuple[int, str, list[str], list[str]] | None = None
+        self._trim = 1.0  # shrinks the history budget after the server said the conversation was too long
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
@@ -95,6 +96,7 @@ class ChatController(QObject):
         self._set_current(conversation, messages)
 
     def _set_current(self, conversation: Conversation | None, messages: list[Message]) -> None:
+        self._trim = 1.0
         self.conversation = conversation
         self.messages = messages
         self.path = active_path(messages, conversation.current_leaf_id) if conversation else []
@@ -183,7 +185,7 @@ class ChatController(QObject):
         if draft is not None:
             wire.append({"role": "user", "content": draft})
         return plan_history(self.model, wire, max_output_tokens=self.max_output_tokens(),
-                            budget_fraction=self._endpoint.settings.history_budget)
+                            budget_fraction=self._endpoint.settings.history_budget * self._trim)
 
     # -- intents ---------------------------------------------------------------------------------------------
 
@@ -200,9 +202,18 @@ class ChatController(QObject):
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
                                       "Shorten it or choose a model with a larger context.")
             await self._check_budget(plan)
+            question = await self._store_question(text)
         except UserFacingError as exc:
             self.sendRefused.emit(exc)
             return
+        self._endpoint.update_settings(last_conversation_id=question.conversation_id)
+        self.sendAccepted.emit()
+        self._append(question)
+        await self.refresh_conversations()
+        self._start_reply(question, budget_checked=True)
+
+    async def _store_question(self, text: str) -> Message:
+        """Persist first: the question is on disk before the request leaves."""
         if self.conversation is None:
             title = " ".join(text.split())[:60]
             self.conversation = await self._store.create_conversation(self.model, title=title)
@@ -211,12 +222,7 @@ class ChatController(QObject):
             self.conversation.title = " ".join(text.split())[:60]
             await self._store.update_conversation(self.conversation.id, title=self.conversation.title)
         parent = self.path[-1].id if self.path else None
-        question = await self._store.add_message(self.conversation.id, parent, Role.USER, [text_part(text)])
-        self._endpoint.update_settings(last_conversation_id=self.conversation.id)
-        self.sendAccepted.emit()
-        self._append(question)
-        await self.refresh_conversations()
-        self._start_reply(question, budget_checked=True)
+        return await self._store.add_message(self.conversation.id, parent, Role.USER, [text_part(text)])
 
     async def _check_budget(self, plan: HistoryPlan, extra_prompt_tokens: int = 0) -> None:
         prompt = plan.prompt_tokens + extra_prompt_tokens
@@ -246,7 +252,10 @@ class ChatController(QObject):
         self._start_reply(question)
 
     async def retry(self) -> None:
-        """Try the failed last reply again."""
+        """Try the failed last reply again; after "too long" errors, with half as much history each time."""
+        last = self.path[-1] if self.path else None
+        if last is not None and last.error_action == ErrorAction.TRIM_AND_RETRY.value:
+            self._trim = max(self._trim / 2, 0.02)
         await self.regenerate()
 
     async def edit_and_resend(self, message_id: int, text: str) -> None:
@@ -352,7 +361,7 @@ class ChatController(QObject):
                 elif isinstance(event, UsageReport):
                     usage = event.usage
                 if isinstance(event, TextDelta | RefusalDelta):
-                    self._queue_progress(reply.id, prefix + "".join(chunks) + "".join(refusal))
+                    self._queue_progress(reply.id, prefix, chunks, refusal)
                     if time.monotonic() - last_flush >= FLUSH_INTERVAL:
                         last_flush = time.monotonic()
                         await self._store.update_message(reply.id, parts=[text_part(prefix + "".join(chunks))])
@@ -409,12 +418,14 @@ class ChatController(QObject):
         finally:
             self.streamingChanged.emit(False)
 
-    def _queue_progress(self, message_id: int, text: str) -> None:
-        self._pending_text = (message_id, text)
+    def _queue_progress(self, message_id: int, prefix: str, chunks: list[str], refusal: list[str]) -> None:
+        # the lists keep growing in place; they are joined once per frame, not once per delta
+        self._pending_text = (message_id, prefix, chunks, refusal)
         if not self._frame.isActive():
             self._frame.start()
 
     def _emit_progress(self) -> None:
         if self._pending_text is not None:
-            self.replyProgress.emit(*self._pending_text)
+            message_id, prefix, chunks, refusal = self._pending_text
+            self.replyProgress.emit(message_id, prefix + "".join(chunks) + "".join(refusal))
             self._pending_text = None

@@ -93,6 +93,7 @@ class EndpointController(QObject):
         """Change and save settings that need no key handling (window state, last conversation, ...)."""
         self.settings = self.settings.copy(**changes)
         self._settings_store.save(self.settings)
+        self.gateway.configure(self._endpoint())  # timeouts, retries and the like apply from the next request
 
     def remember_legacy_max_tokens(self) -> None:
         """Keep in mind that the endpoint in use knows only ``max_tokens``."""

@@ -25,6 +25,7 @@ class ErrorKind(Enum):
     STREAM_BROKEN = "stream_broken"
     NO_KEY = "no_key"
     SPENDING_LIMIT = "spending_limit"
+    STORAGE = "storage"
     INTERNAL = "internal"
 
 

@@ -39,6 +39,9 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
     if isinstance(exc, openai.APITimeoutError):
         return err(ErrorKind.TIMEOUT, "The server took too long to answer. Try again, or raise the timeout in "
                    "Settings.", ErrorAction.RETRY)
+    if isinstance(exc, ValueError) and streaming:  # a malformed event (json.JSONDecodeError is a ValueError)
+        return err(ErrorKind.STREAM_BROKEN, "The server sent part of the reply in a form that could not be read. "
+                   "What arrived is kept; try again to get the rest.", ErrorAction.RETRY)
     if isinstance(exc, openai.APIConnectionError) and streaming:
         return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
                    "kept; try again to get the rest.", ErrorAction.RETRY)

@@ -16,6 +16,7 @@ from typing import Any
 from desktop_assistant.core.catalog import is_chat_model, lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Usage
+from desktop_assistant.core.redact import mask_key, redact
 from desktop_assistant.core.requests import to_legacy_max_tokens
 from desktop_assistant.services.api_errors import map_error
 
@@ -148,7 +149,7 @@ class Gateway:
             page = await self.client().models.list()
             ids = [m.id async for m in page]
         except Exception as exc:
-            raise map_error(exc, base_url=self._endpoint.base_url) from exc
+            raise self._mapped(exc) from exc
         return sorted(i for i in ids if is_chat_model(i))
 
     async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
@@ -188,7 +189,17 @@ class Gateway:
         except UserFacingError:
             raise
         except Exception as exc:
-            raise map_error(exc, model=model, base_url=self._endpoint.base_url, streaming=started) from exc
+            raise self._mapped(exc, model=model, streaming=started) from exc
+
+    def _mapped(self, exc: BaseException, *, model: str = "", streaming: bool = False) -> UserFacingError:
+        """``exc`` as a user-facing error, with the key masked wherever the server may have echoed it."""
+        error = map_error(exc, model=model, base_url=self._endpoint.base_url, streaming=streaming)
+        secrets = [self._endpoint.api_key or ""]
+        if error.kind is ErrorKind.BAD_KEY and self._endpoint.api_key:
+            error = replace(error, message=f"The API key {mask_key(self._endpoint.api_key)} was not accepted by "
+                                           f"{self._endpoint.base_url}. Check it in Settings.")
+        return replace(error, message=redact(error.message, secrets),
+                       detail=redact(error.detail, secrets) if error.detail else None)
 
 
 def _events(chunk: Any) -> list[ChatEvent]:

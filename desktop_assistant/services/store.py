@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import (
     Conversation,
     LedgerEntry,
@@ -24,7 +25,7 @@ from desktop_assistant.core.models import (
     Status,
     Usage,
 )
-from desktop_assistant.services.migrations import check_version, migrate
+from desktop_assistant.services.migrations import NewerDatabaseError, check_version, migrate
 
 T = TypeVar("T")
 
@@ -47,7 +48,33 @@ class Store:
     def open(self) -> None:
         """Open (creating or migrating) the database; blocking, called once before the loop runs."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self.call_sync(self._open)
+        try:
+            self.call_sync(self._open)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            raise
+
+    def open_or_recover(self) -> Path | None:
+        """Open the database; if the file is damaged, move it aside (nothing is deleted) and start afresh.
+
+        Returns where the damaged file was moved, or None when it opened normally. A database from a newer
+        version of the app is never touched: :class:`NewerDatabaseError` is raised as it is.
+        """
+        try:
+            self.open()
+            return None
+        except NewerDatabaseError:
+            raise
+        except sqlite3.DatabaseError:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            moved = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(str(self.path) + suffix)
+                if source.exists():
+                    source.replace(Path(str(moved) + suffix))
+            self.open()
+            return moved
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,13 +116,17 @@ class Store:
 
     def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
+            conn.execute("BEGIN IMMEDIATE")
             result = fn(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite may already have rolled back (a full disk does)
+                conn.execute("ROLLBACK")
+            mapped = _storage_error(exc) if isinstance(exc, sqlite3.OperationalError) else None
+            if mapped is not None:
+                raise mapped from exc
             raise
-        conn.execute("COMMIT")
         return result
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -302,6 +333,21 @@ class Store:
         return await self._run(lambda: int(self.conn.execute(
             "SELECT COALESCE(SUM(cost_micros), 0) FROM usage_ledger WHERE conversation_id=?",
             (conversation_id,)).fetchone()[0]))
+
+
+def _storage_error(exc: sqlite3.OperationalError) -> UserFacingError | None:
+    """What a person can do about a storage failure (None: not one of those)."""
+    text = str(exc).lower()
+    if "full" in text:
+        return UserFacingError(ErrorKind.STORAGE, "Your disk is full, so this could not be saved. Free some space "
+                               "and try again; nothing already saved was lost.", ErrorAction.RETRY, detail=str(exc))
+    if "locked" in text or "busy" in text:
+        return UserFacingError(ErrorKind.STORAGE, "The conversation database is busy (another program is using "
+                               "it). Try again in a moment.", ErrorAction.RETRY, detail=str(exc))
+    if "readonly" in text or "read-only" in text:
+        return UserFacingError(ErrorKind.STORAGE, "The conversation database cannot be written (the folder is "
+                               "read-only). Check its permissions.", ErrorAction.NONE, detail=str(exc))
+    return None
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

@@ -223,6 +223,14 @@ class MainWindow(QMainWindow):
         self.chat.new_conversation()
         self.composer.edit.setFocus()
 
+    def bring_to_front(self) -> None:
+        """Show the window in front (another start of the app asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     def show_workspace(self, index: int) -> None:
         """Switch between Chat (0) and Usage (1); each keeps its state."""
         self.workspaces.setCurrentIndex(index)

@@ -90,3 +90,39 @@ def test_kill_9_mid_stream_keeps_question_and_partial_reply(tmp_path: Path, fake
     assert "Tell me a long story" in str(messages[0][2])
     partial = json.loads(str(messages[1][2]))[0]["text"]
     assert partial.startswith("word0 word1 word2 word3")
+
+
+def test_second_start_hands_over_to_the_running_app(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="held until the second start is done", hold=True))
+    env = app_env(tmp_path, fake_openai.base_url)
+    first = subprocess.Popen([sys.executable, "-m", "desktop_assistant", "--smoke-test", "first"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: fake_openai.holding == 1)
+        second = subprocess.run([sys.executable, "-m", "desktop_assistant"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+    finally:
+        fake_openai.release()
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["ok"]
+
+
+def test_the_key_is_in_no_log_file_or_message(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    key = "sk-e2e-test-key-0000"
+    fake_openai.enqueue(Reply(status=401, error={"error": {
+        "message": f"Incorrect API key provided: {key}. You can find your API key at the dashboard.",
+        "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}))
+    env = app_env(tmp_path, fake_openai.base_url) | {"DA_LOG_LEVEL": "DEBUG"}
+    out = subprocess.run([sys.executable, "-m", "desktop_assistant", "--smoke-test", "hello"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not result["ok"] and "API key" in result["error"]
+    assert key not in out.stdout and key not in out.stderr  # the server echoed it; we masked it
+    assert "sk-...0000" in result["error"]
+    assert "DEBUG" in out.stderr  # the debug log really ran
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path

@@ -1,0 +1,68 @@
+"""Storage faults: a full disk, a damaged database, a second instance."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.controllers.instance import InstanceGuard
+from desktop_assistant.core.errors import ErrorKind
+from desktop_assistant.services.paths import AppPaths
+from tests.conftest import next_emission, until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+
+async def test_disk_full_keeps_the_draft_and_says_so(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # the database may not grow by a single page: exactly what a full disk looks like to SQLite
+        await parts.store.read(lambda c: c.execute(
+            f"PRAGMA max_page_count = {c.execute('PRAGMA page_count').fetchone()[0]}"))
+        composer = parts.window.composer
+        qtbot.keyClicks(composer.edit, "Words I do not want to lose " * 200)
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        await until(lambda: composer.refusal.isVisibleTo(composer))
+        assert "disk is full" in composer.refusal.text()
+        assert composer.text.startswith("Words I do not want to lose")
+        assert not [n for n in parts.notices.history if n.kind is ErrorKind.INTERNAL]
+        assert not [r for r in fake_openai.requests if r.path.endswith("/chat/completions")]
+
+
+async def test_damaged_database_is_moved_aside_not_overwritten(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    database = AppPaths.under(tmp_path).database
+    database.parent.mkdir(parents=True)
+    garbage = b"this is not a database " * 500
+    database.write_bytes(garbage)
+    fake_openai.enqueue(Reply(text="fresh start"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        kept = [p for p in database.parent.iterdir() if ".damaged-" in p.name]
+        assert len(kept) == 1 and kept[0].read_bytes() == garbage
+        warning = next(n for n in parts.notices.history if "could not be read" in n.text)
+        assert str(kept[0]) in warning.text
+        assert parts.window.banner.isVisibleTo(parts.window)
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].text == "fresh start")
+    conn = sqlite3.connect(database)
+    assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 2
+    conn.close()
+
+
+async def test_second_instance_raises_the_first(tmp_path: Path) -> None:
+    first = InstanceGuard(tmp_path)
+    assert first.claim()
+    second = InstanceGuard(tmp_path)
+    assert not second.claim()
+    await next_emission(first.raiseRequested.connect)
+    first.release()
+    third = InstanceGuard(tmp_path)
+    assert third.claim()  # after the first quits (or crashed and left its socket) a new start takes over
+    third.release()
+    assert InstanceGuard(tmp_path / "other").name != first.name
