@@ -20,6 +20,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__
+from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import EstimateController
@@ -30,6 +31,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.redact import redact
+from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
@@ -51,6 +53,7 @@ class AppParts:
     endpoint: EndpointController
     estimates: EstimateController
     usage: UsageController
+    attachments: AttachmentsController
     runner: OperationRunner
     notices: NoticeBus
     lifecycle: Lifecycle
@@ -81,9 +84,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     endpoint = EndpointController(settings_store, settings, secrets)
     lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, store.close])
     usage = UsageController(store, endpoint, notices)
-    chat = ChatController(store, endpoint, runner, usage)
-    estimates = EstimateController(chat, runner)
-    window = MainWindow(chat, endpoint, estimates, usage, runner, notices, lifecycle)
+    attachments = AttachmentsController(ImageStore(paths.images))
+    chat = ChatController(store, endpoint, runner, usage, attachments)
+    estimates = EstimateController(chat, runner, attachments)
+    window = MainWindow(chat, endpoint, estimates, usage, attachments, runner, notices, lifecycle)
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)
@@ -94,7 +98,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                         "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    return AppParts(window, chat, endpoint, estimates, usage, runner, notices, lifecycle, store)
+    return AppParts(window, chat, endpoint, estimates, usage, attachments, runner, notices, lifecycle, store)
 
 
 async def after_first_paint(parts: AppParts) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.images import ATTACHMENT_SCHEME, Attachment, data_url
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
@@ -30,8 +33,14 @@ from desktop_assistant.services.store import Store
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5
+VISION_FALLBACK = "gpt-4o-mini"
 FRAME_MS = 16
 STOP_KEY = "chat"
+
+
+def question_parts(text: str, images: list[Attachment]) -> list[dict[str, Any]]:
+    """A question's stored content: its text, then its images."""
+    return ([text_part(text)] if text or not images else []) + [a.part() for a in images]
 
 
 class ChatController(QObject):
@@ -62,8 +71,9 @@ class ChatController(QObject):
     deletedUndoable = Signal(int, str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner,
-                 usage: UsageController, parent: QObject | None = None) -> None:
+                 usage: UsageController, attachments: AttachmentsController, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._attachments = attachments
         self._store = store
         self._endpoint = endpoint
         self._runner = runner
@@ -178,12 +188,18 @@ class ChatController(QObject):
             or self._endpoint.settings.default_max_output_tokens
         return max(1, min(wanted, info.max_output))
 
-    def plan(self, draft: str | None, path: list[Message] | None = None) -> HistoryPlan:
+    def plan(self, draft: str | None, path: list[Message] | None = None,
+             images: list[Attachment] | None = None) -> HistoryPlan:
         """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
         system = self.conversation.system_prompt if self.conversation else ""
         wire = requests.wire_messages(system, self.path if path is None else path)
         if draft is not None:
-            wire.append({"role": "user", "content": draft})
+            parts = question_parts(draft, images or [])
+            wire.append({"role": "user", "content": draft if len(parts) == 1 else parts})
+        if not lookup(self.model).vision and lookup(self.model).known:
+            wire = requests.drop_images(wire, keep_last_question=False)
+        elif not self._endpoint.settings.images_in_history:
+            wire = requests.drop_images(wire, keep_last_question=True)
         return plan_history(self.model, wire, max_output_tokens=self.max_output_tokens(),
                             budget_fraction=self._endpoint.settings.history_budget * self._trim)
 
@@ -192,43 +208,82 @@ class ChatController(QObject):
     async def send(self, text: str) -> None:
         """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
         text = text.strip()
-        if not text or self.streaming:
+        images = list(self._attachments.items)
+        if not (text or images) or self.streaming:
             return
         try:
             self._check_ready()
-            plan = await asyncio.to_thread(self.plan, text)
+            if images:
+                self._check_vision()
+            plan = await asyncio.to_thread(self.plan, text, None, images)
             if not plan.fits:
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
                                       "Shorten it or choose a model with a larger context.")
             await self._check_budget(plan)
-            question = await self._store_question(text)
+            question = await self._store_question(text, images)
         except UserFacingError as exc:
             self.sendRefused.emit(exc)
             return
         self._endpoint.update_settings(last_conversation_id=question.conversation_id)
+        self._attachments.take()
         self.sendAccepted.emit()
         self._append(question)
         await self.refresh_conversations()
         self._start_reply(question, budget_checked=True)
 
-    async def _store_question(self, text: str) -> Message:
+    async def _store_question(self, text: str, images: list[Attachment]) -> Message:
         """Persist first: the question is on disk before the request leaves."""
         if self.conversation is None:
-            title = " ".join(text.split())[:60]
+            title = " ".join(text.split())[:60] or "Image"
             self.conversation = await self._store.create_conversation(self.model, title=title)
             self.conversationOpened.emit(self.conversation)
         elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
             self.conversation.title = " ".join(text.split())[:60]
             await self._store.update_conversation(self.conversation.id, title=self.conversation.title)
         parent = self.path[-1].id if self.path else None
-        return await self._store.add_message(self.conversation.id, parent, Role.USER, [text_part(text)])
+        return await self._store.add_message(self.conversation.id, parent, Role.USER, question_parts(text, images))
+
+    def _check_vision(self) -> None:
+        info = lookup(self.model)
+        if info.known and not info.vision:
+            raise UserFacingError(ErrorKind.NO_VISION, f"{self.model} cannot see images. Switch to a model that can "
+                                  f"(such as {VISION_FALLBACK}) to send them; your text and images are kept.",
+                                  ErrorAction.SWITCH_TO_VISION)
 
     async def _check_budget(self, plan: HistoryPlan, extra_prompt_tokens: int = 0) -> None:
         prompt = plan.prompt_tokens + extra_prompt_tokens
         verdict = await self._usage.check(self.model, prompt, self.max_output_tokens())
         if not verdict.allowed:
             raise UserFacingError(ErrorKind.SPENDING_LIMIT, verdict.message, ErrorAction.OPEN_SETTINGS)
+
+    def _with_image_data(self, messages: list[requests.WireMessage], model: str) -> list[requests.WireMessage]:
+        """Stored image parts turned into what the API takes: base64 data URLs at the size the model uses."""
+        out: list[requests.WireMessage] = []
+        for m in messages:
+            content = m.get("content")
+            if not isinstance(content, list):
+                out.append(m)
+                continue
+            parts = []
+            for p in content:
+                if p.get("type") == "image_url" and str(p["image_url"]["url"]).startswith(ATTACHMENT_SCHEME):
+                    parts.append(self._image_part(p, model))
+                else:
+                    parts.append({k: v for k, v in p.items() if k in ("type", "text", "image_url")})
+            out.append({**m, "content": parts})
+        return out
+
+    def _image_part(self, part: dict[str, Any], model: str) -> dict[str, Any]:
+        reference = str(part["image_url"]["url"])[len(ATTACHMENT_SCHEME):]
+        sha, _, suffix = reference.partition(".")
+        stored = self._attachments.images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
+        detail = str(part["image_url"].get("detail", "auto"))
+        if stored is None:
+            return {"type": "text", "text": requests.IMAGE_PLACEHOLDER}
+        width, height = part.get("size", [0, 0])
+        url, _w, _h = data_url(stored, int(width), int(height), detail, model)
+        return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
 
     def _check_ready(self) -> None:
         if self._endpoint.needs_onboarding:
@@ -328,6 +383,8 @@ class ChatController(QObject):
         path = self.path if continuing is None else self.path[:-1]
         plan = await asyncio.to_thread(self.plan, None, path)
         messages = plan.messages
+        if requests.has_images(messages):
+            messages = await asyncio.to_thread(self._with_image_data, messages, model)
         if continuing is not None:
             messages = requests.continue_messages(messages, continuing.text)
         self.historyCut.emit(plan.dropped)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.models import Message
@@ -31,6 +33,7 @@ class DraftEstimate:
     input_cost_micros: int | None
     worst_case_micros: int | None
     max_output_tokens: int
+    images: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # hash -> (tokens, cost)
 
 
 class EstimateController(QObject):
@@ -42,9 +45,11 @@ class EstimateController(QObject):
 
     estimated = Signal(object)
 
-    def __init__(self, chat: ChatController, runner: OperationRunner, parent: QObject | None = None) -> None:
+    def __init__(self, chat: ChatController, runner: OperationRunner, attachments: AttachmentsController,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._chat = chat
+        self._attachments = attachments
         self._runner = runner
         self._draft = ""
         self._timer = QTimer(self)
@@ -74,15 +79,15 @@ class EstimateController(QObject):
     async def compute(self) -> DraftEstimate:
         """Count now and publish the result."""
         chat, draft = self._chat, self._draft
-        model, path = chat.model, list(chat.path)
-        estimate = await asyncio.to_thread(self._count, model, draft, path)
+        model, path, images = chat.model, list(chat.path), list(self._attachments.items)
+        estimate = await asyncio.to_thread(self._count, model, draft, path, images)
         self.last = estimate
         self.estimated.emit(estimate)
         return estimate
 
-    def _count(self, model: str, draft: str, path: list[Message]) -> DraftEstimate:
+    def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment]) -> DraftEstimate:
         chat = self._chat
-        plan = chat.plan(draft if draft.strip() else None, path)
+        plan = chat.plan(draft if draft.strip() or images else None, path, images)
         max_out = chat.max_output_tokens()
         prices = chat.prices
         input_cost = prices.cost_micros(model, plan.prompt_tokens, 0, 0)
@@ -91,4 +96,12 @@ class EstimateController(QObject):
                              prompt_tokens=plan.prompt_tokens, exact=plan.exact and lookup(model).known,
                              context_window=plan.context_window, budget=plan.budget, dropped=plan.dropped,
                              fits=plan.fits, input_cost_micros=input_cost, worst_case_micros=worst,
-                             max_output_tokens=max_out)
+                             max_output_tokens=max_out, images=self._image_costs(model, images))
+
+    def _image_costs(self, model: str, images: list[Attachment]) -> dict[str, tuple[int, int | None]]:
+        prices = self._chat.prices
+        costs: dict[str, tuple[int, int | None]] = {}
+        for a in images:
+            tokens = a.tokens(model)
+            costs[a.sha256] = (tokens, prices.cost_micros(model, tokens, 0, 0))
+        return costs

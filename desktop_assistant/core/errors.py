@@ -26,6 +26,8 @@ class ErrorKind(Enum):
     NO_KEY = "no_key"
     SPENDING_LIMIT = "spending_limit"
     STORAGE = "storage"
+    BAD_INPUT = "bad_input"
+    NO_VISION = "no_vision"
     INTERNAL = "internal"
 
 
@@ -36,6 +38,7 @@ class ErrorAction(Enum):
     OPEN_SETTINGS = "open_settings"
     TRIM_AND_RETRY = "trim_and_retry"
     CHOOSE_MODEL = "choose_model"
+    SWITCH_TO_VISION = "switch_to_vision"
     NONE = "none"
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.images import parts_image_tokens
 from desktop_assistant.core.requests import WireMessage
-from desktop_assistant.core.tokens import estimate_prompt_tokens
+from desktop_assistant.core.tokens import PromptEstimate, estimate_prompt_tokens
 
 DEFAULT_BUDGET = 0.7
 
@@ -37,6 +38,13 @@ def prompt_budget(model: str, max_output_tokens: int, budget_fraction: float = D
     return int(room * budget_fraction)
 
 
+def estimate(messages: list[WireMessage], model: str) -> PromptEstimate:
+    """Prompt tokens of ``messages`` as stored: text by the chat rule, images by their size (an estimate)."""
+    text = estimate_prompt_tokens(messages, model)
+    images = parts_image_tokens(messages, model)
+    return PromptEstimate(text.tokens + images, text.exact and not images)
+
+
 def plan_history(
     model: str,
     messages: list[WireMessage],
@@ -47,14 +55,14 @@ def plan_history(
     """Choose what of ``messages`` (system prompt first if any, newest question last) to send."""
     info = lookup(model)
     budget = prompt_budget(model, max_output_tokens, budget_fraction)
-    whole = estimate_prompt_tokens(messages, model)
+    whole = estimate(messages, model)
     if whole.tokens <= budget:
         return HistoryPlan(messages, 0, whole.tokens, whole.exact, budget, info.context_window, True)
 
     system = messages[:1] if messages and messages[0].get("role") == "system" else []
     body = messages[len(system):]
-    base = estimate_prompt_tokens([], model).tokens  # the reply priming
-    cost = [estimate_prompt_tokens([m], model).tokens - base for m in body]
+    base = estimate([], model).tokens  # the reply priming
+    cost = [estimate([m], model).tokens - base for m in body]
     # possible cuts: the start of each turn (a user message), up to the newest question, which always stays
     newest_question = max((i for i, m in enumerate(body) if m.get("role") == "user"), default=len(body) - 1)
     cuts = [i for i, m in enumerate(body) if m.get("role") == "user" and 0 < i <= newest_question]
@@ -67,5 +75,5 @@ def plan_history(
         total -= sum(cost[cut:point])
         cut = point
     kept = system + body[cut:]
-    est = estimate_prompt_tokens(kept, model)
+    est = estimate(kept, model)
     return HistoryPlan(kept, cut, est.tokens, est.exact, budget, info.context_window, est.tokens <= budget)

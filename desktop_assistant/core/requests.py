@@ -71,3 +71,26 @@ def continue_messages(messages: list[WireMessage], partial_reply: str) -> list[W
     """Messages asking the model to go on with a reply that was cut off by the output limit."""
     return [*messages, {"role": Role.ASSISTANT.value, "content": partial_reply},
             {"role": Role.USER.value, "content": "Continue exactly where you stopped, without repeating anything."}]
+
+
+IMAGE_PLACEHOLDER = "[image not sent]"
+
+
+def drop_images(messages: list[WireMessage], *, keep_last_question: bool) -> list[WireMessage]:
+    """``messages`` with image parts replaced by a short note (all of them, or all but the newest question's)."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    out: list[WireMessage] = []
+    for i, m in enumerate(messages):
+        content = m.get("content")
+        if not isinstance(content, list) or (keep_last_question and i == last_user):
+            out.append(m)
+            continue
+        parts = [p if p.get("type") != "image_url" else {"type": "text", "text": IMAGE_PLACEHOLDER} for p in content]
+        out.append({**m, "content": parts})
+    return out
+
+
+def has_images(messages: list[WireMessage]) -> bool:
+    """Whether any message carries an image part."""
+    return any(isinstance(m.get("content"), list) and any(p.get("type") == "image_url" for p in m["content"])
+               for m in messages)

@@ -40,10 +40,12 @@ class Settings:
     splitter_state: str = ""
     legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
     keyless_endpoints: list[str] = field(default_factory=list)
+    images_in_history: bool = True  # False: images of older turns are not sent again
     monthly_limit_usd: str = ""  # empty: no limit
     daily_limit_usd: str = ""
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json
     price_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    auto_backup_keep: int = 7  # automatic daily backups kept in <data>/backups; 0: off
 
     @property
     def endpoint(self) -> str:

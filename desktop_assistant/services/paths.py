@@ -35,6 +35,11 @@ class AppPaths:
         return self.data / "conversations.sqlite3"
 
     @property
+    def images(self) -> Path:
+        """Where sent images are kept, by content hash."""
+        return self.data / "images"
+
+    @property
     def settings_file(self) -> Path:
         """The settings file (never holds a secret)."""
         return self.config / "settings.json"

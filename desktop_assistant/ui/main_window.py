@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant import APP_NAME
-from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.attachments import AttachmentsController
+from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
 from desktop_assistant.controllers.lifecycle import Lifecycle
@@ -34,9 +35,11 @@ from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
+from desktop_assistant.ui.chat.mime import images_in
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.help_overlay import HelpOverlay
@@ -44,7 +47,7 @@ from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.endpoint_form import connect_form
 from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
-from desktop_assistant.ui.status_line import estimate_texts
+from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
 
@@ -52,8 +55,10 @@ class MainWindow(QMainWindow):
     """The chat window."""
 
     def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
-                 usage: UsageController, runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+                 usage: UsageController, attachments: AttachmentsController, runner: OperationRunner,
+                 notices: NoticeBus, lifecycle: Lifecycle) -> None:
         super().__init__()
+        self.attachments = attachments
         self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
         self.runner, self.lifecycle = runner, lifecycle
         self.setWindowTitle(APP_NAME)
@@ -130,6 +135,9 @@ class MainWindow(QMainWindow):
 
         self._connect_widgets()
         self._connect_controllers(notices)
+        self.attach_wiring = AttachWiring(self, self.composer, attachments, self._run)
+        attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
+        self.setAcceptDrops(True)
         self._shortcuts()
         self._restore_geometry(endpoint.settings)
         self._on_settings(endpoint.settings)
@@ -222,6 +230,18 @@ class MainWindow(QMainWindow):
         """Start a new conversation and focus the composer."""
         self.chat.new_conversation()
         self.composer.edit.setFocus()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept images dropped anywhere on the window."""
+        if not images_in(event.mimeData()).empty:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Attach dropped images to the draft."""
+        found = images_in(event.mimeData())
+        if not found.empty:
+            event.acceptProposedAction()
+            self.attach_wiring.attach(found)
 
     def bring_to_front(self) -> None:
         """Show the window in front (another start of the app asked for it)."""
@@ -340,6 +360,9 @@ class MainWindow(QMainWindow):
         elif action is ErrorAction.CHOOSE_MODEL:
             self.header.model_picker.setFocus()
             self.header.model_picker.showPopup()
+        elif action is ErrorAction.SWITCH_TO_VISION:
+            self._on_model_chosen(VISION_FALLBACK)
+            self.header.set_model(VISION_FALLBACK)
         elif action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY):
             self._run("retry", self.chat.retry())
 
@@ -392,6 +415,8 @@ class MainWindow(QMainWindow):
 
     def _on_send_refused(self, error: UserFacingError) -> None:
         self.composer.show_refusal(error.message)
+        if error.action is ErrorAction.SWITCH_TO_VISION:
+            self.banner.show_notice(Notice(Level.WARNING, error.message, error.action, error.kind))
         if error.action is ErrorAction.OPEN_SETTINGS and self.endpoint.needs_onboarding:
             self._update_page()
 
@@ -403,6 +428,7 @@ class MainWindow(QMainWindow):
         self.composer.token_count.setText(text)
         self.composer.cost_label.setText(cost)
         self.composer.context_gauge.setValue(int(fraction * 1000))
+        self.composer.attachments.set_costs(image_cost_texts(estimate))
 
     def _on_notice(self, notice: Notice) -> None:
         if notice.level is Level.INFO:

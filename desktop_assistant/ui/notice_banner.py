@@ -11,7 +11,8 @@ from desktop_assistant.controllers.notices import Level, Notice
 from desktop_assistant.core.errors import ErrorAction
 
 ACTION_LABELS = {ErrorAction.OPEN_SETTINGS: "Open settings", ErrorAction.RETRY: "Retry",
-                 ErrorAction.CHOOSE_MODEL: "Choose model", ErrorAction.TRIM_AND_RETRY: "Retry"}
+                 ErrorAction.CHOOSE_MODEL: "Choose model", ErrorAction.TRIM_AND_RETRY: "Retry",
+                 ErrorAction.SWITCH_TO_VISION: "Switch to a model that sees images"}
 
 
 class NoticeBanner(QFrame):

@@ -22,3 +22,9 @@ def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
                 f"{format_usd(e.worst_case_micros or 0, estimate=True)} with a {e.max_output_tokens:,}-token reply")
     fraction = min(1.0, e.prompt_tokens / e.context_window) if e.context_window else 0.0
     return tokens, cost, fraction
+
+
+def image_cost_texts(e: DraftEstimate) -> dict[str, str]:
+    """Each attached image's token count and cost for the selected model (estimates), by hash."""
+    return {sha: f"~{tokens:,} tok · " + (format_usd(cost, estimate=True) if cost is not None else "price unknown")
+            for sha, (tokens, cost) in e.images.items()}

@@ -91,7 +91,8 @@ async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
         # Retry replaces the failed empty reply instead of piling up alternatives
         fake_openai.enqueue(Reply(text="Hi there"))
         await parts.chat.retry()
-        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         assert [m.text for m in parts.chat.path] == ["Hello?", "Hi there"]
         assert parts.chat.alternatives(parts.chat.path[-1]) == (1, 1)
 
@@ -123,7 +124,8 @@ async def test_edit_and_resend_makes_a_branch(tmp_path: Path, fake_openai: FakeO
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         await parts.chat.send("Question one")
-        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and len(parts.chat.path) == 2)
+        await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and len(parts.chat.path) == 2
+                    and not parts.chat.streaming)
         first_q = parts.chat.path[0]
         await parts.chat.edit_and_resend(first_q.id, "Question two")
         await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].text == "Answer two"

@@ -46,7 +46,8 @@ async def test_eighty_percent_warns_and_sends(tmp_path: Path, fake_openai: FakeO
         parts.endpoint.update_settings(monthly_limit_usd="0.003", default_max_output_tokens=4096)
         qtbot.keyClicks(parts.window.composer.edit, "hello")
         qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Return)
-        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         assert parts.window.banner.isVisibleTo(parts.window)
         assert "limit" in parts.window.banner.label.text()
         assert chat_requests(fake_openai) == 1
@@ -57,7 +58,8 @@ async def test_regenerate_is_checked_too(tmp_path: Path, fake_openai: FakeOpenAI
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         await parts.chat.send("hello")
-        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         parts.endpoint.update_settings(daily_limit_usd="0.0001")
         await parts.chat.regenerate()
         await until(lambda: not parts.chat.streaming and parts.chat.path[-1].status is Status.ERROR)
@@ -70,7 +72,8 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         await parts.chat.send("first")
-        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         # gpt-4o-mini: 1000 x $0.15/1M + 500 x $0.60/1M = $0.00045
         assert parts.chat.path[-1].cost_micros == 450
         # the person's own price wins from the next call on
@@ -78,7 +81,8 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
             price_overrides={"gpt-4o-mini": {"input": "1.00", "output": "2.00"}})
         await parts.endpoint.save(settings, None)
         await parts.chat.send("second")
-        await until(lambda: len(parts.chat.path) == 4 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 4 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         assert parts.chat.path[-1].cost_micros == 2000
         parts.window.show_workspace(1)
         report = await parts.usage.refresh()
@@ -113,7 +117,8 @@ async def test_breakdown_period(tmp_path: Path, fake_openai: FakeOpenAI) -> None
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         await parts.chat.send("first")
-        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
+                    and not parts.chat.streaming)
         panel = parts.window.usage_panel
         panel.period.setCurrentIndex(panel.period.findData("today"))
         await until(lambda: parts.usage.breakdown_period == "today")

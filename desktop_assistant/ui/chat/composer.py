@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -11,23 +11,41 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
+from desktop_assistant.ui.chat.mime import images_in
 
 
 class ComposerEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter starts a new line, Up in an empty box edits the last question.
+    """Enter sends, Shift+Enter starts a new line, Up in an empty box edits the last question; images pasted or
+    dropped here are attached instead of inserted.
 
     Signals:
         submitted(): Enter was pressed.
         editLastRequested(): Up was pressed in an empty box.
+        imagesGiven(object): a ``Dropped`` with the images of a paste or drop.
     """
 
     submitted = Signal()
     editLastRequested = Signal()
+    imagesGiven = Signal(object)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        """Images are welcome too."""
+        return not images_in(source).empty or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """Attach images; insert text as usual."""
+        found = images_in(source)
+        if found.empty:
+            super().insertFromMimeData(source)
+        else:
+            self.imagesGiven.emit(found)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Handle Enter and Up; everything else as usual."""
@@ -55,12 +73,17 @@ class Composer(QWidget):
     stopRequested = Signal()
     draftChanged = Signal(str)
     editLastRequested = Signal()
+    imagesGiven = Signal(object)
+    attachRequested = Signal()
+    captureRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 8, 16, 12)
         layout.setSpacing(6)
+        self.attachments = AttachmentsBar()
+        layout.addWidget(self.attachments)
         row = QHBoxLayout()
         row.setSpacing(8)
         self.edit = ComposerEdit()
@@ -72,6 +95,13 @@ class Composer(QWidget):
         self.edit.submitted.connect(self._submit)
         self.edit.editLastRequested.connect(self.editLastRequested)
         self.edit.textChanged.connect(self._on_text_changed)
+        self.edit.imagesGiven.connect(self.imagesGiven)
+        self.attach_button = self._tool("attach_button", "Attach images (or drop or paste them)", "plus",
+                                        self.attachRequested)
+        self.capture_button = self._tool("capture_button", "Capture a screen region", "capture",
+                                         self.captureRequested)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.capture_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.edit, 1)
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send_button")
@@ -122,6 +152,15 @@ class Composer(QWidget):
         self._max_height = 240
         self._fit()
 
+    def _tool(self, name: str, tip: str, icon_name: str, signal: object) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName(name)
+        button.setAccessibleName(tip)
+        button.setToolTip(tip)
+        button.setIcon(icons.icon(icon_name, theme.colors().muted))
+        button.clicked.connect(signal)
+        return button
+
     @property
     def text(self) -> str:
         """The draft."""
@@ -152,7 +191,7 @@ class Composer(QWidget):
         self.refusal.setVisible(bool(text))
 
     def _submit(self) -> None:
-        if self.text.strip():
+        if self.text.strip() or self.attachments.chips:
             self.sendRequested.emit(self.text)
 
     def _on_text_changed(self) -> None:

@@ -1,0 +1,118 @@
+"""The images waiting to go with the next message: added, checked, stored, priced, removed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage
+
+from desktop_assistant.controllers.images import (
+    MAX_FILE_BYTES,
+    MAX_IMAGES,
+    Attachment,
+    bad_input,
+    decode,
+    normalise,
+    too_large,
+)
+from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.services.fetch import fetch_image
+from desktop_assistant.services.image_store import ImageStore
+
+THUMBNAIL = 96
+
+
+class AttachmentsController(QObject):
+    """The draft's images.
+
+    Signals:
+        changed(list): the attachments (``Attachment``) now waiting.
+        refused(object): a ``UserFacingError`` explaining why something could not be attached.
+    """
+
+    changed = Signal(list)
+    refused = Signal(object)
+
+    def __init__(self, images: ImageStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.images = images
+        self.items: list[Attachment] = []
+        self.thumbnails: dict[str, QImage] = {}
+
+    def _prepare(self, data: bytes, name: str) -> tuple[Attachment, QImage]:
+        image, note = decode(data, name)
+        stored, mime, width, height = normalise(image)
+        digest = self.images.put(stored, mime)
+        thumb = image.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        return Attachment(digest, mime, width, height, name, note=note), thumb
+
+    async def add_bytes(self, data: bytes, name: str) -> Attachment | None:
+        """Attach an image given as bytes (a paste, a capture, a dropped file's content)."""
+        if len(self.items) >= MAX_IMAGES:
+            self.refused.emit(self._room_error())
+            return None
+        try:
+            attachment, thumb = await asyncio.to_thread(self._prepare, data, name)
+        except UserFacingError as exc:
+            self.refused.emit(exc)
+            return None
+        if any(a.sha256 == attachment.sha256 for a in self.items):
+            return None  # the same picture twice adds nothing
+        self.thumbnails[attachment.sha256] = thumb
+        self.items.append(attachment)
+        self.changed.emit(list(self.items))
+        return attachment
+
+    def _room_error(self) -> UserFacingError:
+        return bad_input(f"A message can carry up to {MAX_IMAGES} images; the rest were not attached.")
+
+    async def add_files(self, paths: list[Path]) -> None:
+        """Attach image files (each checked; the ones that cannot be attached are explained)."""
+        for path in paths:
+            if len(self.items) >= MAX_IMAGES:
+                self.refused.emit(self._room_error())
+                return
+            try:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    self.refused.emit(too_large(path.name, size))
+                    continue
+                data = await asyncio.to_thread(path.read_bytes)
+            except OSError as exc:
+                self.refused.emit(bad_input(f"“{path.name}” could not be opened ({exc.strerror})."))
+                continue
+            await self.add_bytes(data, path.name)
+
+    async def add_url(self, url: str) -> None:
+        """Fetch an image from a web address the person gave and attach it."""
+        try:
+            data = await fetch_image(url, MAX_FILE_BYTES)
+        except UserFacingError as exc:
+            self.refused.emit(exc)
+            return
+        await self.add_bytes(data, url.rsplit("/", 1)[-1] or url)
+
+    def remove(self, sha256: str) -> None:
+        """Take an image off the draft."""
+        self.items = [a for a in self.items if a.sha256 != sha256]
+        self.changed.emit(list(self.items))
+
+    def set_detail(self, sha256: str, detail: str) -> None:
+        """Choose auto, low or high detail for one image."""
+        self.items = [dataclasses.replace(a, detail=detail) if a.sha256 == sha256 else a for a in self.items]
+        self.changed.emit(list(self.items))
+
+    def take(self) -> list[Attachment]:
+        """The attachments, handed to a message being sent (the draft is emptied)."""
+        items, self.items = self.items, []
+        self.changed.emit([])
+        return items
+
+    def restore(self, items: list[Attachment]) -> None:
+        """Put images back on the draft (a send that was refused keeps them)."""
+        self.items = items + [a for a in self.items if a not in items]
+        self.changed.emit(list(self.items))

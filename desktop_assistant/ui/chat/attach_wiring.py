@@ -1,0 +1,93 @@
+"""Connects the composer's ways in for images (drop, paste, file dialog, screen capture) to the controller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from desktop_assistant.controllers.attachments import AttachmentsController
+from desktop_assistant.controllers.images import Attachment, encoded
+from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.ui.chat.capture_overlay import CaptureOverlay, grab_screens
+from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.mime import Dropped
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp);;All files (*)"
+HIDE_BEFORE_CAPTURE_MS = 250  # time for the window to leave the screen before it is photographed
+
+
+class AttachWiring(QObject):
+    """The glue between the composer's image affordances and :class:`AttachmentsController`."""
+
+    def __init__(self, window: QWidget, composer: Composer, attachments: AttachmentsController,
+                 run: Callable[[str, Coroutine[Any, Any, Any]], None]) -> None:
+        super().__init__(window)
+        self._window, self._composer, self._attachments, self._run = window, composer, attachments, run
+        self.file_dialog: QFileDialog | None = None
+        self.overlay: CaptureOverlay | None = None
+        composer.imagesGiven.connect(self.attach)
+        composer.attachRequested.connect(self.choose_files)
+        composer.captureRequested.connect(self.capture_region)
+        composer.attachments.removeRequested.connect(attachments.remove)
+        composer.attachments.detailChosen.connect(attachments.set_detail)
+        attachments.changed.connect(self._on_changed)
+        attachments.refused.connect(self._on_refused)
+
+    def attach(self, found: Dropped) -> None:
+        """Attach what a drop or paste carried."""
+        async def work() -> None:
+            await self._attachments.add_files(found.files)
+            for data, name in found.data:
+                await self._attachments.add_bytes(data, name)
+            for url in found.urls:
+                await self._attachments.add_url(url)
+        self._run("attach", work())
+
+    def choose_files(self) -> None:
+        """Pick image files (a non-blocking dialog)."""
+        dialog = QFileDialog(self._window, "Attach images", str(Path.home()), IMAGE_FILTER)
+        dialog.setObjectName("attach_dialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda paths: self.attach(Dropped(files=[Path(p) for p in paths])))
+        self.file_dialog = dialog
+        dialog.open()
+
+    def capture_region(self) -> None:
+        """Hide the window, freeze the screen, let the person pick a region."""
+        self._window.hide()
+        QTimer.singleShot(HIDE_BEFORE_CAPTURE_MS, self._show_overlay)
+
+    def _show_overlay(self) -> None:
+        screenshot = grab_screens()
+        if screenshot is None:
+            self._window.show()
+            self._composer.show_refusal("The screen cannot be captured here (on Wayland, use your desktop's "
+                                        "screenshot tool and paste the picture with Ctrl+V).")
+            return
+        self.start_capture(screenshot)
+
+    def start_capture(self, screenshot: Any) -> CaptureOverlay:
+        """Show the capture overlay over ``screenshot`` (a QPixmap); returns it (tests drive it)."""
+        overlay = CaptureOverlay(screenshot)
+        overlay.captured.connect(self._on_captured)
+        overlay.cancelled.connect(self._window.show)
+        self.overlay = overlay
+        overlay.showFullScreen()
+        return overlay
+
+    def _on_captured(self, image: QImage) -> None:
+        self._window.show()
+        self._run("capture", self._attachments.add_bytes(encoded(image), "screen capture.png"))
+
+    def _on_changed(self, items: list[Attachment]) -> None:
+        self._composer.attachments.set_items(items, self._attachments.thumbnails)
+        notes = [f"{a.name}: {a.note}" for a in items if a.note]
+        self._composer.show_refusal(" ".join(notes))
+
+    def _on_refused(self, error: UserFacingError) -> None:
+        self._composer.show_refusal(error.message)
