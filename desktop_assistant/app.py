@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from desktop_assistant import APP_ID, APP_NAME, __version__
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import EstimateController
 from desktop_assistant.controllers.event_loop import make_event_loop
@@ -32,7 +33,7 @@ from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.redact import redact
 from desktop_assistant.services.image_store import ImageStore
-from desktop_assistant.services.migrations import NewerDatabaseError
+from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
@@ -54,6 +55,7 @@ class AppParts:
     estimates: EstimateController
     usage: UsageController
     attachments: AttachmentsController
+    data: DataController
     runner: OperationRunner
     notices: NoticeBus
     lifecycle: Lifecycle
@@ -70,7 +72,12 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if secrets.env_base_url:  # OPENAI_BASE_URL decides the endpoint for the session it is set in (not saved)
         settings = settings.copy(base_url=secrets.env_base_url)
     store = Store(paths.database)
-    moved = store.open_or_recover()
+    upgrade_failed: MigrationFailedError | None = None
+    try:
+        moved = store.open_or_recover()
+    except MigrationFailedError as exc:  # the file is untouched: open it as it is, read-only
+        upgrade_failed, moved = exc, None
+        store.open_read_only()
     conversations = store.call_sync(store.list_conversations_sync)
     last = None
     if settings.last_conversation_id is not None:
@@ -84,21 +91,28 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     endpoint = EndpointController(settings_store, settings, secrets)
     lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, store.close])
     usage = UsageController(store, endpoint, notices)
-    attachments = AttachmentsController(ImageStore(paths.images))
+    images = ImageStore(paths.images)
+    attachments = AttachmentsController(images)
+    data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
     chat = ChatController(store, endpoint, runner, usage, attachments)
     estimates = EstimateController(chat, runner, attachments)
-    window = MainWindow(chat, endpoint, estimates, usage, attachments, runner, notices, lifecycle)
+    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
+    if upgrade_failed is not None:
+        notices.warning(str(upgrade_failed))
+    elif store.pre_migration_backup is not None:
+        notices.info(f"Your conversation database was upgraded; the earlier one was copied to "
+                     f"{store.pre_migration_backup}.")
     if moved is not None:
         notices.warning(f"Your conversation database could not be read, so it was moved to {moved} (nothing was "
                         "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    return AppParts(window, chat, endpoint, estimates, usage, attachments, runner, notices, lifecycle, store)
+    return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -108,6 +122,7 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.store.purge_deleted()
     await parts.chat.refresh_conversations()
     await parts.usage.refresh()
+    parts.data.start_automatic_backups()
     if not parts.endpoint.needs_onboarding:
         await parts.endpoint.refresh_models()
 

@@ -26,13 +26,14 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingErro
 from desktop_assistant.core.history import HistoryPlan, plan_history
 from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
 from desktop_assistant.core.pricing import PriceTable
-from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
+from desktop_assistant.core.tokens import count_text, estimate_completion_tokens, estimate_prompt_tokens
 from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, UsageReport
 from desktop_assistant.services.store import Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5
+TITLE_MAX_TOKENS = 24
 VISION_FALLBACK = "gpt-4o-mini"
 FRAME_MS = 16
 STOP_KEY = "chat"
@@ -57,6 +58,7 @@ class ChatController(QObject):
         sendRefused(object): the draft could not be sent (``UserFacingError``); it stays in the composer.
         historyCut(int): messages of the branch left out of the last request.
         deletedUndoable(int, str): a conversation was deleted; it can be restored until the next purge.
+        thinking(int): seconds waited with no text yet (each second while a model thinks); -1 when it ends.
     """
 
     conversationsChanged = Signal(list)
@@ -64,6 +66,7 @@ class ChatController(QObject):
     transcriptChanged = Signal(list)
     messageChanged = Signal(object)
     replyProgress = Signal(int, str)
+    thinking = Signal(int)
     streamingChanged = Signal(bool)
     sendAccepted = Signal()
     sendRefused = Signal(object)
@@ -88,6 +91,12 @@ class ChatController(QObject):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._emit_progress)
+        self._thinking_since = 0.0
+        self._streaming = False
+        self._reply_seq = 0  # which reply is the latest: an older one finishing must not touch the state
+        self._thinking_timer = QTimer(self)
+        self._thinking_timer.setInterval(1000)
+        self._thinking_timer.timeout.connect(self._tick_thinking)
 
     @property
     def prices(self) -> PriceTable:
@@ -98,8 +107,8 @@ class ChatController(QObject):
 
     @property
     def streaming(self) -> bool:
-        """A reply is on its way."""
-        return self._runner.find(STOP_KEY) is not None
+        """A reply is on its way (false as soon as it is final, before the bookkeeping that follows)."""
+        return self._streaming
 
     def show_initial(self, conversation: Conversation | None, messages: list[Message]) -> None:
         """Show what was read before the window appeared (no await: this is the first paint)."""
@@ -173,7 +182,8 @@ class ChatController(QObject):
     async def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
         """Change this conversation's system prompt, temperature and max output tokens."""
         if self.conversation is None:
-            self.conversation = await self._store.create_conversation(self.model, title="New chat")
+            self.conversation = await self._store.create_conversation(
+                self.model, title="New chat", system_prompt=self._endpoint.settings.default_system_prompt)
             self.conversationOpened.emit(self.conversation)
         c = self.conversation
         c.system_prompt, c.temperature, c.max_output_tokens = system_prompt, temperature, max_output_tokens
@@ -236,7 +246,8 @@ class ChatController(QObject):
         """Persist first: the question is on disk before the request leaves."""
         if self.conversation is None:
             title = " ".join(text.split())[:60] or "Image"
-            self.conversation = await self._store.create_conversation(self.model, title=title)
+            self.conversation = await self._store.create_conversation(
+                self.model, title=title, system_prompt=self._endpoint.settings.default_system_prompt)
             self.conversationOpened.emit(self.conversation)
         elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
             self.conversation.title = " ".join(text.split())[:60]
@@ -375,10 +386,16 @@ class ChatController(QObject):
         context = {"conversation_id": self.conversation.id}
         self._runner.start("chat reply", self._stream_reply(self.conversation, question, continuing, budget_checked),
                            key=STOP_KEY, context=context)
+        self._streaming = True
+        self._reply_seq += 1
+        self._thinking_since = time.monotonic()
+        self._thinking_timer.start()
+        self.thinking.emit(0)
         self.streamingChanged.emit(True)
 
     async def _stream_reply(self, conv: Conversation, question: Message, continuing: Message | None,
                             budget_checked: bool) -> None:
+        seq = self._reply_seq
         model = self.model
         path = self.path if continuing is None else self.path[:-1]
         plan = await asyncio.to_thread(self.plan, None, path)
@@ -390,7 +407,8 @@ class ChatController(QObject):
         self.historyCut.emit(plan.dropped)
         body = requests.chat_body(model, messages, max_output_tokens=self.max_output_tokens(),
                                   temperature=conv.temperature,
-                                  legacy_max_tokens=self._endpoint.gateway.endpoint.legacy_max_tokens)
+                                  legacy_max_tokens=self._endpoint.gateway.endpoint.legacy_max_tokens,
+                                  reasoning_effort=self._endpoint.settings.reasoning_effort)
         reply: Message | None = continuing
         prefix = continuing.text if continuing else ""
         chunks: list[str] = []
@@ -418,6 +436,8 @@ class ChatController(QObject):
                 elif isinstance(event, UsageReport):
                     usage = event.usage
                 if isinstance(event, TextDelta | RefusalDelta):
+                    if self._thinking_timer.isActive():
+                        self._stop_thinking()
                     self._queue_progress(reply.id, prefix, chunks, refusal)
                     if time.monotonic() - last_flush >= FLUSH_INTERVAL:
                         last_flush = time.monotonic()
@@ -441,11 +461,11 @@ class ChatController(QObject):
             self._frame.stop()
             self._pending_text = None
             await asyncio.shield(self._finish_reply(conv, question, reply, model, plan, prefix + "".join(chunks),
-                                                    "".join(refusal), status, finish, usage, error))
+                                                    "".join(refusal), status, finish, usage, error, seq))
 
     async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
                             plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,
-                            usage: Usage | None, error: UserFacingError | None) -> None:
+                            usage: Usage | None, error: UserFacingError | None, seq: int) -> None:
         try:
             if reply is None:
                 reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
@@ -467,13 +487,57 @@ class ChatController(QObject):
                                              error_action=action)
             reply.parts, reply.status, reply.usage, reply.cost_micros = parts, status, usage, cost
             reply.finish_reason, reply.error, reply.error_action = finish, error_text, action
+            if seq == self._reply_seq:
+                self._streaming = False
             self._endpoint.remember_legacy_max_tokens()
             self.messageChanged.emit(reply)
             await self.refresh_conversations()
             if usage is not None:
                 await self._usage.refresh()
+            if status is Status.COMPLETE and self._wants_title(conv, reply):
+                self._runner.start("title", self._name_conversation(conv, question.text, reply.text), key="title")
         finally:
-            self.streamingChanged.emit(False)
+            if seq == self._reply_seq:
+                self._streaming = False
+                self._stop_thinking()
+                self.streamingChanged.emit(False)
+
+    def _tick_thinking(self) -> None:
+        self.thinking.emit(round(time.monotonic() - self._thinking_since))
+
+    def _stop_thinking(self) -> None:
+        self._thinking_timer.stop()
+        self.thinking.emit(-1)
+
+    def _wants_title(self, conv: Conversation, reply: Message) -> bool:
+        first_exchange = sum(1 for m in self.path if m.role is Role.ASSISTANT) == 1
+        return (self._endpoint.settings.auto_titles and not conv.title_by_user and first_exchange
+                and reply.text.strip() != "" and self.conversation is conv)
+
+    async def _name_conversation(self, conv: Conversation, question: str, answer: str) -> None:
+        """Title a new conversation from its first exchange (a cheap model; recorded as ``titles``)."""
+        local = self._endpoint.gateway.endpoint.is_local
+        model = conv.model if local else self._endpoint.settings.title_model
+        messages = requests.title_messages(question, answer)
+        body = requests.chat_body(model, messages, max_output_tokens=TITLE_MAX_TOKENS, temperature=0.2,
+                                  legacy_max_tokens=self._endpoint.gateway.endpoint.legacy_max_tokens,
+                                  stream=False)
+        prompt = estimate_prompt_tokens(messages, model).tokens
+        if not (await self._usage.check(model, prompt, TITLE_MAX_TOKENS)).allowed:
+            return  # a title is not worth going over a limit; the first words stay the title
+        text, usage = await self._endpoint.gateway.complete(body)
+        cost = self.prices.cost_micros(model, usage.input_tokens, usage.cached_input_tokens, usage.output_tokens)
+        await self._store.record_usage(LedgerEntry("titles", model, usage, cost, conv.id))
+        title = requests.clean_title(text)
+        fresh = await self._store.get_conversation(conv.id)
+        if title and fresh is not None and not fresh.title_by_user:
+            await self._store.update_conversation(conv.id, title=title)
+            conv.title = title
+            if self.conversation is not None and self.conversation.id == conv.id:
+                self.conversation.title = title
+                self.conversationOpened.emit(self.conversation)
+            await self.refresh_conversations()
+        await self._usage.refresh()
 
     def _queue_progress(self, message_id: int, prefix: str, chunks: list[str], refusal: list[str]) -> None:
         # the lists keep growing in place; they are joined once per frame, not once per delta

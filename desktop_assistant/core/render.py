@@ -51,6 +51,7 @@ from desktop_assistant.core.render_html import (
     Labels,
     parse,
     render_clean,
+    render_clean_without_loading,
     safe_href,
     top_blocks,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "code_blocks",
     "document_css",
     "render_markdown",
+    "render_markdown_without_loading",
     "safe_href",
     "split_stable",
     "strip_break_hints",
@@ -84,6 +86,16 @@ def render_markdown(text: str, *, dark: bool = False, labels: Labels = DEFAULT_L
     """
     html, _ = render_clean(clean_text(text), dark=dark, labels=labels)
     return html
+
+
+def render_markdown_without_loading(
+    text: str, *, dark: bool = False, labels: Labels = DEFAULT_LABELS
+) -> tuple[str, bool]:
+    """:func:`render_markdown` that never loads a pygments lexer (the first use of a language compiles its
+    regular expressions, ~30-60 ms): code in a language not loaded yet is shown plain. Returns the HTML and
+    whether it equals :func:`render_markdown`'s; when not, render again later (off the first paint).
+    """
+    return render_clean_without_loading(clean_text(text), dark=dark, labels=labels)
 
 
 def code_blocks(text: str) -> list[str]:

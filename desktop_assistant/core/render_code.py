@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.styles import get_style_by_name
-from pygments.token import _TokenType
-from pygments.util import ClassNotFound
+from typing import TYPE_CHECKING
 
 from desktop_assistant.core.render_text import Breaker, escape
+
+if TYPE_CHECKING:  # pygments is imported on first highlighting: start-up renders code plain until then
+    from pygments.lexer import Lexer
+    from pygments.token import _TokenType
 
 HIGHLIGHT_MAX_BLOCK_CHARS = 30_000
 """A code block longer than this is shown unhighlighted (pygments costs up to ~6 us per character)."""
@@ -82,19 +81,42 @@ def language_of(info: str) -> str:
     return word[:40]
 
 
-@lru_cache(maxsize=128)
+_LEXERS: dict[str, Lexer | None] = {}
+_LEXER_CACHE_SIZE = 256
+
+
 def _lexer(language: str) -> Lexer | None:
-    if not _LANG_OK.fullmatch(language):
-        return None
-    try:
-        lexer = get_lexer_by_name(language, stripnl=False, stripall=False, ensurenl=False)
-    except ClassNotFound:
-        return None
-    return None if lexer.name == "Text only" else lexer
+    if language in _LEXERS:
+        return _LEXERS[language]
+    lexer: Lexer | None = None
+    if _LANG_OK.fullmatch(language):
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
+        try:
+            lexer = get_lexer_by_name(language, stripnl=False, stripall=False, ensurenl=False)
+        except ClassNotFound:
+            lexer = None
+        if lexer is not None and lexer.name == "Text only":
+            lexer = None
+    if len(_LEXERS) >= _LEXER_CACHE_SIZE:  # languages come from untrusted text: keep the cache bounded
+        _LEXERS.clear()
+    _LEXERS[language] = lexer
+    return lexer
+
+
+def lexer_loaded(language: str) -> bool:
+    """Whether the lexer lookup for ``language`` was already done (so highlighting it costs no loading).
+
+    Loading a pygments lexer compiles its regular expressions: ~30-60 ms for Python, once per process.
+    """
+    return language.lower() in _LEXERS
 
 
 @lru_cache(maxsize=1024)
 def _span_style(style_name: str, ttype: _TokenType) -> str:
+    from pygments.styles import get_style_by_name
+
     spec = get_style_by_name(style_name).style_for_token(ttype)
     parts = []
     if spec["color"]:
@@ -133,12 +155,19 @@ class CodeBlockRenderer:
     """Renders code blocks of one render call, spending a shared highlighting budget."""
 
     def __init__(
-        self, dark: bool, copy_label: str, code_label: str, budget: int = HIGHLIGHT_BUDGET_CHARS
+        self,
+        dark: bool,
+        copy_label: str,
+        code_label: str,
+        budget: int = HIGHLIGHT_BUDGET_CHARS,
+        load_lexers: bool = True,
     ) -> None:
         self.palette = palette(dark)
         self.copy_label = copy_label
         self.code_label = code_label
         self.budget = budget
+        self.load_lexers = load_lexers
+        self.deferred = False  # some code was left plain because its lexer was not loaded (load_lexers=False)
 
     def _may_highlight(self, code: str) -> bool:
         if len(code) > HIGHLIGHT_MAX_BLOCK_CHARS or len(code) > self.budget:
@@ -151,7 +180,12 @@ class CodeBlockRenderer:
         breaker = Breaker()
         if code.endswith("\n"):
             code = code[:-1]
-        lexer = _lexer(language.lower()) if (highlight and language) else None
+        lexer = None
+        if highlight and language:
+            if self.load_lexers or lexer_loaded(language):
+                lexer = _lexer(language.lower())
+            else:
+                self.deferred = True
         if lexer is not None and self._may_highlight(code):
             self.budget -= len(code)
             body = _highlighted(code, lexer, pal.pygments_style, breaker)

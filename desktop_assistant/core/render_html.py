@@ -181,11 +181,12 @@ class _Walker:
         code_index: int,
         highlight_open_fences: bool,
         ol_start: int | None,
+        load_lexers: bool = True,
     ) -> None:
         self.lines = source_lines
         self.palette = palette(dark)
         self.labels = labels
-        self.code = CodeBlockRenderer(dark, labels.copy, labels.code)
+        self.code = CodeBlockRenderer(dark, labels.copy, labels.code, load_lexers=load_lexers)
         self.code_index = code_index
         self.highlight_open_fences = highlight_open_fences
         self.ol_start = ol_start  # overrides the start of an ordered list opening at line 0 (continuation)
@@ -312,3 +313,12 @@ def render_clean(
     walker = _Walker(clean.split("\n"), dark, labels, code_index, highlight_open_fences, ol_start)
     html = walker.render(tokens)
     return html, walker.code_index
+
+
+def render_clean_without_loading(clean: str, *, dark: bool, labels: Labels) -> tuple[str, bool]:
+    """Render cleaned text without loading any pygments lexer: code in a language whose lexer is not loaded
+    yet stays plain. Returns the HTML and whether it is complete (False: some code was left plain).
+    """
+    walker = _Walker(clean.split("\n"), dark, labels, 0, True, None, load_lexers=False)
+    html = walker.render(parse(clean))
+    return html, not walker.code.deferred

@@ -157,6 +157,20 @@ class StreamRenderer:
         self._tail_html = self._tail(clean, tokens, final=False)
         return new_html, self._tail_html
 
+    def can_continue(self, text: str) -> bool:
+        """Whether ``text`` extends the part already rendered as stable (so :meth:`feed`/:meth:`finish` accept it)."""
+        return text.startswith(self._stable_raw)
+
+    def finish_parts(self, text: str) -> tuple[str, str]:
+        """Like :meth:`finish`, but return (HTML of blocks newly finished, final HTML of the last blocks), then
+        reset: a document that shows the fed stable HTML can append the first and replace its tail with the
+        second, without rendering the whole reply again. The open fences are highlighted now.
+        """
+        new_html, clean, tokens = self._advance(text, final=True)
+        tail = self._tail(clean, tokens, final=True)
+        self.reset()
+        return new_html, tail
+
     def finish(self, text: str) -> str:
         """The final HTML of the complete reply, then reset.
 

@@ -17,6 +17,7 @@ from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.models import Message, Role
 
 WireMessage = dict[str, Any]
+REASONING_EFFORTS = ("minimal", "low", "medium", "high")  # "" leaves the model's default
 
 
 def wire_message(message: Message) -> WireMessage:
@@ -46,6 +47,7 @@ def chat_body(
     temperature: float | None = None,
     legacy_max_tokens: bool = False,
     stream: bool = True,
+    reasoning_effort: str = "",
 ) -> dict[str, Any]:
     """The JSON body of a chat completion request for ``model``."""
     info = lookup(model)
@@ -53,6 +55,8 @@ def chat_body(
     body["max_tokens" if legacy_max_tokens else "max_completion_tokens"] = max_output_tokens
     if temperature is not None and not info.reasoning:
         body["temperature"] = temperature
+    if reasoning_effort in REASONING_EFFORTS and info.reasoning:
+        body["reasoning_effort"] = reasoning_effort
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
@@ -94,3 +98,20 @@ def has_images(messages: list[WireMessage]) -> bool:
     """Whether any message carries an image part."""
     return any(isinstance(m.get("content"), list) and any(p.get("type") == "image_url" for p in m["content"])
                for m in messages)
+
+
+TITLE_PROMPT = ("Write a short title (at most six words, no quotes, no final period) for a conversation that "
+                "starts like this. Answer with the title only.")
+
+
+def title_messages(question: str, answer: str) -> list[WireMessage]:
+    """The request for a conversation's title from its first exchange (both cut to keep it cheap)."""
+    return [{"role": "system", "content": TITLE_PROMPT},
+            {"role": "user", "content": f"User: {question[:1500]}\n\nAssistant: {answer[:1500]}"}]
+
+
+def clean_title(text: str) -> str:
+    """A model's title answer made tidy: one line, no quotes or final period, at most 60 characters."""
+    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    line = line.strip("\"'“”‘’*#` ").removeprefix("Title:").strip().rstrip(".")
+    return line[:60]

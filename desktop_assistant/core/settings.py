@@ -41,6 +41,10 @@ class Settings:
     legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
     keyless_endpoints: list[str] = field(default_factory=list)
     images_in_history: bool = True  # False: images of older turns are not sent again
+    auto_titles: bool = True  # name new conversations from their first exchange (a cheap model)
+    title_model: str = "gpt-4o-mini"
+    reasoning_effort: str = ""  # "", minimal, low, medium, high (reasoning models only)
+    default_system_prompt: str = ""
     monthly_limit_usd: str = ""  # empty: no limit
     daily_limit_usd: str = ""
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json

@@ -37,10 +37,12 @@ for a known OpenAI model with text-only messages the estimate says ``exact=True`
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import hashlib
 import importlib.resources
 import json
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,9 +126,43 @@ def _load(name: str) -> tiktoken.Encoding:
     if digest != spec.sha256:
         raise ValueError(f"bundled vocabulary {name} is corrupt (sha256 {digest}, expected {spec.sha256})")
     ranks = {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in data.splitlines() if line)}
-    return tiktoken.Encoding(
+    del data
+    encoding = tiktoken.Encoding(
         name, pat_str=spec.pat_str, mergeable_ranks=ranks, special_tokens=dict(spec.special_tokens)
     )
+    del ranks
+    _drop_python_ranks(encoding)
+    return encoding
+
+
+def _drop_python_ranks(encoding: tiktoken.Encoding) -> None:
+    """Free the Python copy of the vocabulary (~30 MB for o200k): the Rust ``CoreBPE`` keeps its own.
+
+    In tiktoken 0.14 ``Encoding._mergeable_ranks`` is read only by ``__getstate__`` (pickling, unused here)
+    and the educational module; ``encode*``/``decode*`` go through ``_core_bpe``. The attribute is deleted
+    rather than emptied so that a future use fails loudly instead of silently misbehaving. Then the freed
+    heap is handed back to the system (``malloc_trim`` on glibc).
+    """
+    if hasattr(encoding, "_core_bpe") and hasattr(encoding, "_mergeable_ranks"):
+        del encoding._mergeable_ranks
+    gc.collect()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # imported here: ctypes.util costs ~10 ms of start-up
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim  # glibc only (musl has none)
+    except (OSError, AttributeError):
+        return
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:

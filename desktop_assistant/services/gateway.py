@@ -143,6 +143,19 @@ class Gateway:
             await self._client.close()
             self._client = None
 
+    async def complete(self, body: dict[str, Any]) -> tuple[str, Usage]:
+        """A non-streamed chat completion: its text and usage (small requests such as titles)."""
+        model = str(body.get("model", ""))
+        if self._endpoint.legacy_max_tokens:
+            body = to_legacy_max_tokens(body)
+        try:
+            result = await self.client().chat.completions.create(**body)
+        except Exception as exc:
+            raise self._mapped(exc, model=model) from exc
+        text = (result.choices[0].message.content or "") if result.choices else ""
+        usage = _usage(result.usage) if result.usage is not None else Usage(estimated=True)
+        return text, usage
+
     async def list_models(self) -> list[str]:
         """The endpoint's chat model ids, sorted (``models.list()``)."""
         try:

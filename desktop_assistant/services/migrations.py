@@ -1,7 +1,9 @@
 """Schema migrations, one list of statements per version, applied by ``PRAGMA user_version``.
 
-Each migration runs in one explicit transaction on the store's own thread (never ``executescript``, which
-commits first). A database from a newer version of the app is refused, never migrated down.
+All pending migrations run in one explicit transaction on the store's own thread (never ``executescript``,
+which commits first): if any step fails, the file is left exactly as it was (schema version included). A
+database from a newer version of the app is refused, never migrated down. The store copies the file to
+``backups/`` before migrating an existing database (see :mod:`desktop_assistant.services.backup`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,16 @@ MIGRATIONS: list[list[str]] = [
                   SUM(cost_micros IS NULL), SUM(estimated)
            FROM usage_ledger GROUP BY 1, 2, 3""",
     ],
+    # 4: what was imported (a fingerprint per conversation), so a second import of the same file skips it
+    [
+        """CREATE TABLE imports (
+            fingerprint TEXT PRIMARY KEY,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            imported_at REAL NOT NULL
+        )""",
+        "CREATE INDEX imports_by_conversation ON imports(conversation_id)",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)
@@ -113,6 +125,29 @@ LATEST = len(MIGRATIONS)
 
 class NewerDatabaseError(RuntimeError):
     """The database was written by a newer version of the app."""
+
+
+class MigrationFailedError(RuntimeError):
+    """A schema upgrade failed and was rolled back: the file is exactly as it was before."""
+
+    def __init__(self, from_version: int, to_version: int, cause: BaseException, backup: str | None) -> None:
+        self.from_version = from_version
+        self.to_version = to_version
+        self.cause = cause
+        self.backup = backup
+        where = f" A copy made before the upgrade is at {backup}." if backup else ""
+        super().__init__(
+            f"Your conversation database could not be upgraded (schema {from_version} to {to_version}: {cause}). "
+            f"Nothing was changed: the app opened it read-only, so you can read and export your conversations."
+            f"{where}")
+
+
+def pending(conn: sqlite3.Connection, target: int = LATEST) -> bool:
+    """True when ``conn`` holds data at an older schema (a migration would change an existing database)."""
+    version = check_version(conn)
+    if version >= target:
+        return False
+    return version > 0 or conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
 
 
 def check_version(conn: sqlite3.Connection) -> int:
@@ -126,17 +161,24 @@ def check_version(conn: sqlite3.Connection) -> int:
     return start
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring ``conn`` (autocommit mode) to the latest schema; returns the version it started at."""
+def migrate(conn: sqlite3.Connection, migrations: list[list[str]] | None = None) -> int:
+    """Bring ``conn`` (autocommit mode) to the latest schema in one transaction; returns the starting version.
+
+    ``migrations`` replaces :data:`MIGRATIONS` (tests use it to make a step fail).
+    """
+    steps = MIGRATIONS if migrations is None else migrations
     start = check_version(conn)
-    for version in range(start + 1, LATEST + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[version - 1]:
+    if start >= len(steps):
+        return start
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(start + 1, len(steps) + 1):
+            for statement in steps[version - 1]:
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
+        conn.execute(f"PRAGMA user_version = {len(steps)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
             conn.execute("ROLLBACK")
-            raise
+        raise
     return start

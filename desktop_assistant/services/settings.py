@@ -72,6 +72,8 @@ class SettingsStore:
             if f.name in raw:
                 values[f.name] = _coerce(raw[f.name], default)
         values["version"] = SCHEMA_VERSION
+        if "auto_backup_keep" in values:
+            values["auto_backup_keep"] = max(0, min(365, values["auto_backup_keep"]))
         return dataclasses.replace(defaults, **values)
 
     def _keep_aside(self) -> None:

@@ -17,15 +17,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
-from desktop_assistant.core.models import (
-    Conversation,
-    LedgerEntry,
-    Message,
-    Role,
-    Status,
-    Usage,
+from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage
+from desktop_assistant.services.backup import backup_dir, pre_migration_backup
+from desktop_assistant.services.migrations import (
+    LATEST,
+    MigrationFailedError,
+    NewerDatabaseError,
+    check_version,
+    migrate,
+    pending,
 )
-from desktop_assistant.services.migrations import NewerDatabaseError, check_version, migrate
+from desktop_assistant.services.rows import conversation_row as _conversation
+from desktop_assistant.services.rows import ledger_entry
+from desktop_assistant.services.rows import message_row as _message
+
+__all__ = ["Store", "ledger_entry"]
 
 T = TypeVar("T")
 
@@ -36,12 +42,20 @@ _CONVERSATION_COLUMNS = {"title", "title_by_user", "model", "system_prompt", "te
 class Store:
     """Conversations and usage in one SQLite file (WAL, one writer thread)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, migrations: list[list[str]] | None = None) -> None:
         self.path = path
+        self.migrations = migrations  # None: the app's own list (tests pass one with a failing step)
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
         self.started_at_version = 0
         self.interrupted_on_open = 0
+        self.read_only = False  # opened without upgrading after a failed migration
+        self.pre_migration_backup: Path | None = None
+
+    @property
+    def backups(self) -> Path:
+        """The folder holding backups (next to the database)."""
+        return backup_dir(self.path.parent)
 
     # -- thread plumbing ------------------------------------------------------------------------------------
 
@@ -59,12 +73,13 @@ class Store:
         """Open the database; if the file is damaged, move it aside (nothing is deleted) and start afresh.
 
         Returns where the damaged file was moved, or None when it opened normally. A database from a newer
-        version of the app is never touched: :class:`NewerDatabaseError` is raised as it is.
+        version of the app is never touched: :class:`NewerDatabaseError` is raised as it is; so is
+        :class:`MigrationFailedError` (the file is untouched: call :meth:`open_read_only`).
         """
         try:
             self.open()
             return None
-        except NewerDatabaseError:
+        except (NewerDatabaseError, MigrationFailedError):
             raise
         except sqlite3.DatabaseError:
             stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -81,12 +96,22 @@ class Store:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         conn.row_factory = sqlite3.Row
         try:
-            check_version(conn)  # before anything writes to a file from a newer app
+            start = check_version(conn)  # before anything writes to a file from a newer app
+            backup: Path | None = None
+            target = LATEST if self.migrations is None else len(self.migrations)
+            if pending(conn, target):
+                try:  # an existing database is about to change: copy it first, or do not change it
+                    backup = self.pre_migration_backup = pre_migration_backup(conn, self.path.parent, start)
+                except UserFacingError as exc:
+                    raise MigrationFailedError(start, target, exc, None) from exc
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=5000")
-            self.started_at_version = migrate(conn)
+            try:
+                self.started_at_version = migrate(conn, self.migrations)
+            except sqlite3.Error as exc:
+                raise MigrationFailedError(start, target, exc, str(backup) if backup else None) from exc
             # a reply left `streaming` by a crash: keep what arrived, mark it interrupted
             cur = conn.execute("UPDATE messages SET status=? WHERE status=?",
                                (Status.INTERRUPTED.value, Status.STREAMING.value))
@@ -95,6 +120,24 @@ class Store:
             conn.close()
             raise
         self._conn = conn
+
+    def open_read_only(self) -> None:
+        """Open the database as it is, without upgrading or writing anything (after a failed migration)."""
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+        def do() -> None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            self.started_at_version = check_version(conn)
+            self._conn = conn
+        try:
+            self.call_sync(do)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            raise
+        self.read_only = True
 
     def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the store thread and wait for it (only before the event loop runs)."""
@@ -116,6 +159,10 @@ class Store:
 
     def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self.conn
+        if self.read_only:
+            raise UserFacingError(ErrorKind.STORAGE, "Your conversations are open read-only because the database "
+                                  "could not be upgraded; nothing can be saved until the app is updated or the "
+                                  "database restored from a backup.", ErrorAction.NONE)
         try:
             conn.execute("BEGIN IMMEDIATE")
             result = fn(conn)
@@ -132,6 +179,10 @@ class Store:
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read-only query function on the store thread (for query modules such as usage reports)."""
         return await self._run(lambda: fn(self.conn))
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one write transaction on the store thread (for modules such as import)."""
+        return await self._run(self._tx, fn)
 
     async def flush(self) -> None:
         """Wait until every write queued so far is on disk."""
@@ -155,7 +206,8 @@ class Store:
 
     def _close(self) -> None:
         if self._conn is not None:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.read_only:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
             self._conn = None
 
@@ -229,6 +281,8 @@ class Store:
 
     async def purge_deleted(self) -> int:
         """Remove deleted conversations for good (their ledger rows stay, unlinked); returns how many."""
+        if self.read_only:
+            return 0
         return await self._run(self._tx, lambda c: c.execute(
             "DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount)
 
@@ -348,32 +402,3 @@ def _storage_error(exc: sqlite3.OperationalError) -> UserFacingError | None:
         return UserFacingError(ErrorKind.STORAGE, "The conversation database cannot be written (the folder is "
                                "read-only). Check its permissions.", ErrorAction.NONE, detail=str(exc))
     return None
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    return Conversation(
-        id=row["id"], title=row["title"], model=row["model"], system_prompt=row["system_prompt"],
-        temperature=row["temperature"], max_output_tokens=row["max_output_tokens"],
-        current_leaf_id=row["current_leaf_id"], title_by_user=bool(row["title_by_user"]),
-        created_at=row["created_at"], updated_at=row["updated_at"], cost_micros=int(row["cost"] or 0))
-
-
-def _message(row: sqlite3.Row) -> Message:
-    usage = None
-    if row["input_tokens"] is not None or row["output_tokens"] is not None:
-        usage = Usage(row["input_tokens"] or 0, row["cached_input_tokens"] or 0, row["output_tokens"] or 0,
-                      row["reasoning_tokens"] or 0, bool(row["usage_estimated"]))
-    return Message(
-        id=row["id"], conversation_id=row["conversation_id"], parent_id=row["parent_id"], role=Role(row["role"]),
-        parts=json.loads(row["content"]), status=Status(row["status"]), model=row["model"], usage=usage,
-        cost_micros=row["cost_micros"], finish_reason=row["finish_reason"], error=row["error"],
-        error_action=row["error_action"], created_at=row["created_at"], updated_at=row["updated_at"])
-
-
-def ledger_entry(row: sqlite3.Row) -> LedgerEntry:
-    """A ledger row as a :class:`LedgerEntry`."""
-    usage = Usage(row["input_tokens"], row["cached_input_tokens"], row["output_tokens"], row["reasoning_tokens"],
-                  bool(row["estimated"]), row["audio_input_tokens"], row["audio_output_tokens"])
-    return LedgerEntry(feature=row["feature"], model=row["model"], usage=usage, cost_micros=row["cost_micros"],
-                       conversation_id=row["conversation_id"], message_id=row["message_id"],
-                       created_at=row["created_at"], id=row["id"], job=row["job"], batch=bool(row["batch"]))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
+from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
 from desktop_assistant.controllers.lifecycle import Lifecycle
@@ -44,6 +45,7 @@ from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
+from desktop_assistant.ui.settings.data_tab import connect_data_tab
 from desktop_assistant.ui.settings.endpoint_form import connect_form
 from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
@@ -55,10 +57,10 @@ class MainWindow(QMainWindow):
     """The chat window."""
 
     def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
-                 usage: UsageController, attachments: AttachmentsController, runner: OperationRunner,
-                 notices: NoticeBus, lifecycle: Lifecycle) -> None:
+                 usage: UsageController, attachments: AttachmentsController, data: DataController,
+                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
         super().__init__()
-        self.attachments = attachments
+        self.attachments, self.data = attachments, data
         self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
         self.runner, self.lifecycle = runner, lifecycle
         self.setWindowTitle(APP_NAME)
@@ -137,6 +139,8 @@ class MainWindow(QMainWindow):
         self._connect_controllers(notices)
         self.attach_wiring = AttachWiring(self, self.composer, attachments, self._run)
         attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
+        data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
+        data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
         self.setAcceptDrops(True)
         self._shortcuts()
         self._restore_geometry(endpoint.settings)
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
         c.transcriptChanged.connect(self._on_transcript)
         c.messageChanged.connect(self._on_message_changed)
         c.replyProgress.connect(self.transcript.set_streaming_text)
+        c.thinking.connect(self.composer.set_thinking)
         c.streamingChanged.connect(self._on_streaming)
         c.sendAccepted.connect(self._on_send_accepted)
         c.sendRefused.connect(self._on_send_refused)
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
         view.retryRequested.connect(lambda: self._run("retry", c.retry()))
         view.continueRequested.connect(lambda: self._run("continue", c.continue_reply()))
         view.settingsRequested.connect(self.open_settings)
+        view.chooseModelRequested.connect(lambda: self._on_action(ErrorAction.CHOOSE_MODEL))
         view.branchRequested.connect(lambda mid, step: self._run("branch", c.switch_branch(mid, step)))
         if view.message.role is Role.USER:
             view.editRequested.connect(self._edit_message)
@@ -291,10 +297,25 @@ class MainWindow(QMainWindow):
             self.settings_dialog = SettingsDialog(source, self)
             self.settings_dialog.saveRequested.connect(self._save_settings)
             connect_form(self.settings_dialog.form, self.endpoint, self.runner.start)
+            connect_data_tab(self.settings_dialog.data, self.data)
         self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value)
+        dialog = self.settings_dialog
+
+        async def list_conversations() -> None:
+            current = self.chat.conversation.id if self.chat.conversation else None
+            dialog.data.set_conversations(await self.data.conversations(), current)
+        self._run("list conversations for export", list_conversations())
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
+
+    async def _reload_after_data(self) -> None:
+        await self.chat.refresh_conversations()
+        conversations = await self.data.conversations()
+        if conversations:
+            await self.chat.open_conversation(conversations[0].id)
+        else:
+            self.chat.new_conversation()
 
     def _save_settings(self, settings: Settings, key: str | None) -> None:
         async def save() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
 from desktop_assistant.core.models import LedgerEntry, Role, Status, Usage, text_part
-from desktop_assistant.services.migrations import LATEST, NewerDatabaseError
+from desktop_assistant.services.migrations import LATEST, MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.store import Store
 
 
@@ -137,9 +137,10 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(migrations, "MIGRATIONS", broken)
     monkeypatch.setattr(migrations, "LATEST", len(broken))
     store = Store(tmp_path / "db.sqlite3")
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(MigrationFailedError):
         store.open()
     conn = sqlite3.connect(tmp_path / "db.sqlite3")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    # every pending migration runs in one transaction: a failure leaves the file exactly as it was (empty here)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
     assert conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchone() is None
     conn.close()

@@ -160,3 +160,50 @@ async def test_closing_the_window_mid_stream_keeps_the_partial_reply(
         reply = again.chat.path[-1]
         assert reply.role is Role.ASSISTANT and reply.status is Status.STOPPED
         assert reply.text.startswith("Half")
+
+
+async def test_a_new_conversation_is_titled_from_its_first_exchange(tmp_path: Path,
+                                                                     fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="Use a list comprehension."),
+                        Reply(text='"Squaring Numbers in Python."', usage={"prompt_tokens": 60, "completion_tokens": 6,
+                                                                            "total_tokens": 66}))
+    async with built_app(tmp_path, fake_openai.base_url, titles=True) as parts:
+        await start(parts)
+        await parts.chat.send("how do i square every number in a python list quickly and cleanly")
+        await until(lambda: parts.chat.conversation is not None
+                    and parts.chat.conversation.title == "Squaring Numbers in Python")
+        title_request = fake_openai.requests[-1].json
+        assert title_request["model"] == "gpt-4o-mini" and "stream" not in title_request
+        assert title_request["max_completion_tokens"] == 24
+        ledger = await parts.store.ledger(parts.chat.conversation.id)
+        assert [e.feature for e in ledger] == ["chat", "titles"] and ledger[1].usage.input_tokens == 60
+        assert parts.window.header.title.text() == "Squaring Numbers in Python"
+        # renaming by hand always wins: a later exchange never retitles
+        await parts.chat.rename(parts.chat.conversation.id, "My own name")
+        await parts.chat.send("and cubes?")
+        await until(lambda: len(parts.chat.path) == 4 and not parts.chat.streaming)
+        assert parts.chat.conversation.title == "My own name"
+
+
+async def test_reasoning_model_gets_effort_no_temperature_and_a_thinking_state(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="42", first_byte_delay=1.6, usage={
+        "prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60,
+        "completion_tokens_details": {"reasoning_tokens": 45}}))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(reasoning_effort="high")
+        await parts.chat.set_model("o4-mini")
+        await parts.chat.set_options("", 0.3, None)
+        seen: list[int] = []
+        parts.chat.thinking.connect(seen.append)
+        await parts.chat.send("think hard")
+        await until(lambda: 1 in seen)
+        assert parts.window.composer.thinking.text() == "Thinking… 1 s"
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        assert seen[-1] == -1 and not parts.window.composer.thinking.isVisibleTo(parts.window)
+        body = fake_openai.requests[-1].json
+        assert body["reasoning_effort"] == "high" and "temperature" not in body
+        assert parts.chat.path[-1].usage is not None and parts.chat.path[-1].usage.reasoning_tokens == 45
+        ledger = await parts.store.ledger(parts.chat.path[-1].conversation_id)
+        assert ledger[-1].usage.reasoning_tokens == 45

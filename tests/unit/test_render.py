@@ -645,3 +645,18 @@ def test_partial_escape_sequence_at_a_chunk_end() -> None:
     assert "[31m" not in text_of(renderer.html) and "red" in text_of(renderer.html)
     assert "\x1b" not in renderer.html
     assert html_lib.unescape(renderer.html).count("next") == 1
+
+
+def test_finish_parts_completes_what_was_fed() -> None:
+    text = "Intro.\n\n```python\nx = 1\n```\n\nMiddle para.\n\n```python\ndef f():\n    return 2\n"
+    final = text + "```\n"
+    renderer = StreamRenderer()
+    stable: list[str] = []
+    for end in range(0, len(text) + 1, 7):
+        new, _tail = renderer.feed(text[:end])
+        stable.append(new)
+    assert renderer.can_continue(final) and not renderer.can_continue("Other")
+    new, tail = renderer.finish_parts(final)
+    assert "".join(stable) + new + tail == StreamRenderer().finish(final)
+    assert "color:#" in tail  # the fence that closed at the end is highlighted
+    assert renderer.stable_html == ""  # reset

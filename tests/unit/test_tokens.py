@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 
@@ -236,3 +237,22 @@ def test_response_formats() -> None:
     structured = estimate_prompt_tokens(messages, "gpt-4o", response_format=schema)
     assert not structured.exact
     assert structured.tokens > plain.tokens + 10
+
+
+def test_loaded_encoding_drops_the_python_vocabulary(fresh_cache: dict[str, tiktoken.Encoding]) -> None:
+    encoding = get_encoding("o200k_base")
+    assert not hasattr(encoding, "_mergeable_ranks")  # the Rust CoreBPE keeps its own copy
+    spec = tokens._SPECS["o200k_base"]
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in tokens._read_vocabulary("o200k_base").splitlines() if line)
+    }
+    reference = tiktoken.Encoding("reference", pat_str=spec.pat_str, mergeable_ranks=ranks,
+                                  special_tokens=dict(spec.special_tokens))
+    text = "Hello, wörld! <|endoftext|> def f(x):\n    return x ** 2  # 你好"
+    assert encoding.encode_ordinary(text) == reference.encode_ordinary(text)
+    assert encoding.encode(text, disallowed_special=()) == reference.encode(text, disallowed_special=())
+    assert encoding.encode(text, allowed_special="all") == reference.encode(text, allowed_special="all")
+    assert encoding.decode(encoding.encode(text, allowed_special="all")) == text
+    assert encoding.n_vocab == reference.n_vocab and encoding.eot_token == reference.eot_token
+    tokens._malloc_trim()  # harmless to call again

@@ -116,6 +116,12 @@ class Composer(QWidget):
         self.stop_button.setIcon(icons.icon("stop", theme.colors().text))
         self.stop_button.clicked.connect(self.stopRequested)
         self.stop_button.hide()
+        self.thinking = QLabel()
+        self.thinking.setObjectName("thinking_label")
+        self.thinking.setProperty("muted", True)
+        self.thinking.setTextFormat(Qt.TextFormat.PlainText)
+        self.thinking.hide()
+        row.addWidget(self.thinking, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(row)
@@ -179,6 +185,11 @@ class Composer(QWidget):
         """Send turns into Stop while a reply streams."""
         self.send_button.setVisible(not streaming)
         self.stop_button.setVisible(streaming)
+
+    def set_thinking(self, seconds: int) -> None:
+        """Show how long the model has been working before its first word (-1 hides it)."""
+        self.thinking.setVisible(seconds >= 0)
+        self.thinking.setText(f"Thinking… {seconds} s" if seconds > 0 else "Thinking…")
 
     def set_max_height(self, height: int) -> None:
         """The box grows up to ``height`` pixels (a third of the window)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QSize, QSizeF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,12 +17,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.core.models import Message, Role, Status
-from desktop_assistant.core.render import code_blocks, document_css, render_markdown, strip_break_hints
+from desktop_assistant.core.render import (
+    code_blocks,
+    document_css,
+    render_markdown,
+    render_markdown_without_loading,
+    strip_break_hints,
+)
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
 from desktop_assistant.ui.chat.stream_document import StreamingDocument
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
+HIGHLIGHT_DELAY_MS = 150
+"""Code whose lexer was not loaded yet is highlighted this long after the view was built (after the paint)."""
 
 
 class SafeBrowser(QTextBrowser):
@@ -42,9 +50,11 @@ class SafeBrowser(QTextBrowser):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.viewport().setAutoFillBackground(False)
         self.setStyleSheet("background: transparent;")
-        self.document().setDocumentMargin(2)
-        self.document().setDefaultStyleSheet(document_css(theme.is_dark()))
-        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        document = self.document()
+        document.setUndoRedoEnabled(False)  # read-only: an undo stack would only keep every streamed frame
+        document.setDocumentMargin(2)
+        document.setDefaultStyleSheet(document_css(theme.is_dark()))
+        document.documentLayout().documentSizeChanged.connect(self._on_size_changed)
         self.anchorClicked.connect(self.linkClicked)
         self.requested: list[str] = []
 
@@ -59,15 +69,26 @@ class SafeBrowser(QTextBrowser):
         data.setText(strip_break_hints(self.textCursor().selection().toPlainText()))
         return data
 
+    def _on_size_changed(self, size: QSizeF) -> None:
+        self._set_height(int(size.height()) + 4)
+
     def _fit_height(self) -> None:
-        height = int(self.document().size().height()) + 4
+        self._set_height(int(self.document().size().height()) + 4)
+
+    def _set_height(self, height: int) -> None:
         if height != self.height():
             self.setFixedHeight(height)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Re-wrap the text to the new width and fit the height."""
+        """Re-wrap the text when the width changed (only then: a new text width lays the whole document out
+        again, and fitting the height resizes this widget on every streamed frame), and fit the height.
+        """
         super().resizeEvent(event)
-        self.document().setTextWidth(self.viewport().width())
+        if event.oldSize().width() == event.size().width():
+            return
+        width = self.viewport().width()
+        if self.document().textWidth() != width:
+            self.document().setTextWidth(width)
         self._fit_height()
 
     def sizeHint(self) -> QSize:
@@ -85,6 +106,7 @@ class MessageView(QFrame):
         continueRequested(): ask for the rest of a truncated reply.
         retryRequested(): try a failed reply again.
         settingsRequested(): the error's next step is in Settings.
+        chooseModelRequested(): the model is not available; pick another.
         branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
     """
 
@@ -94,6 +116,7 @@ class MessageView(QFrame):
     continueRequested = Signal()
     retryRequested = Signal()
     settingsRequested = Signal()
+    chooseModelRequested = Signal()
     branchRequested = Signal(int, int)
 
     def __init__(self, message: Message, parent: QWidget | None = None) -> None:
@@ -104,6 +127,7 @@ class MessageView(QFrame):
         self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
         self._stream: StreamingDocument | None = None
         self._text = ""
+        self._shown: tuple[str, bool] | None = None  # (text, dark) the document shows, when final
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
@@ -185,8 +209,19 @@ class MessageView(QFrame):
     def update_message(self, message: Message) -> None:
         """Show ``message`` in full (final text, status, footer, error and its action)."""
         self.message = message
-        self._stream = None
-        self._set_final_text(message.text)
+        stream, self._stream = self._stream, None
+        text = message.text
+        if stream is not None and message.status is Status.STREAMING and stream.can_finish(text):
+            self._stream = stream  # still streaming: keep feeding the same document
+            if text != self._text:
+                self.set_streaming_text(text)
+        elif stream is not None and stream.dark == theme.is_dark() and stream.can_finish(text):
+            # the reply ended: keep what was streamed, render only the unfinished blocks final
+            self._text = text
+            stream.finish(text)
+            self._shown = (text, stream.dark)
+        else:
+            self._set_final_text(text)
         refusal = next((p.get("refusal") for p in message.parts if p.get("type") == "refusal"), None)
         error = message.error or (f"The model declined: {refusal}" if refusal else None)
         self.error_label.setText(error or "")
@@ -198,14 +233,29 @@ class MessageView(QFrame):
 
     def _set_final_text(self, text: str) -> None:
         self._text = text
+        dark = theme.is_dark()
+        if self._shown == (text, dark):  # the document already shows exactly this
+            return
+        self._shown = (text, dark)
         if self._is_user:
             self.body.setPlainText(text)
-        else:
-            self.body.setHtml(render_markdown(text, dark=theme.is_dark()))
+            return
+        html, complete = render_markdown_without_loading(text, dark=dark)
+        self.body.setHtml(html)
+        if not complete:  # a language's lexer is not loaded yet: highlight from the event loop, after painting
+            QTimer.singleShot(HIGHLIGHT_DELAY_MS, self, self._highlight_later)
+
+    def _highlight_later(self) -> None:
+        if self._stream is not None or self._shown is None:
+            return
+        text, dark = self._shown
+        if text == self._text:
+            self.body.setHtml(render_markdown(text, dark=dark))
 
     def set_streaming_text(self, text: str) -> None:
         """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
         self._text = text
+        self._shown = None
         if self._stream is None:
             self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark())
             self.action_bar.setEnabled(False)
@@ -232,7 +282,11 @@ class MessageView(QFrame):
         elif message.status in (Status.ERROR, Status.INTERRUPTED) or message.error_action:
             if message.error_action == "open_settings":
                 action, label = "open_settings", "Open settings"
-            elif message.error_action in ("retry", "trim_and_retry", None):
+            elif message.error_action == "choose_model":
+                action, label = "choose_model", "Choose another model"
+            elif message.error_action == "trim_and_retry":
+                action, label = "retry", "Leave out older messages and retry"
+            elif message.error_action in ("retry", None):
                 action, label = "retry", "Retry"
         self._action = action
         self.action_button.setText(label)
@@ -240,8 +294,8 @@ class MessageView(QFrame):
         self.action_button.setVisible(bool(action))
 
     def _on_action(self) -> None:
-        {"continue": self.continueRequested, "retry": self.retryRequested,
-         "open_settings": self.settingsRequested}[self._action].emit()
+        {"continue": self.continueRequested, "retry": self.retryRequested, "open_settings": self.settingsRequested,
+         "choose_model": self.chooseModelRequested}[self._action].emit()
 
     def _on_link(self, url: QUrl) -> None:
         if url.scheme() == "copy-code":

@@ -1,12 +1,19 @@
 """The transcript: messages of the current branch in a centred column of readable width.
 
-Only the newest messages are built (``PAGE``); older ones come on request. The view follows a streaming
-reply only while the person is at the bottom.
+Only the newest messages are shown (``PAGE``); older ones come on request ("Show earlier messages"). Views
+are built lazily: :meth:`Transcript.set_messages` builds, newest first, just the views that fill the first
+screen (so the first paint waits for those only) and the rest in small batches from a zero-interval timer,
+each batch stopping after :data:`BATCH_MS`. "Show earlier messages" queues its page the same way (oldest
+first, so the page fills in below the button). While batches insert views above what is on screen, the
+topmost visible view keeps its place. The view follows a streaming reply only while the person is at the
+bottom.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import time
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_assistant.core.models import Message, Role
@@ -14,6 +21,20 @@ from desktop_assistant.ui.chat.message_view import MessageView
 
 COLUMN_WIDTH = 780
 PAGE = 60
+BATCH_MS = 6.0
+"""A background batch stops building views once it has run this long (one view takes a few ms)."""
+FIRST_SCREEN_PX = 900
+"""Views are built synchronously until their estimated height covers this much (or the viewport if taller)."""
+MIN_FIRST = 2
+"""At least the newest question and reply are built synchronously."""
+
+
+def _estimated_height(message: Message, width: int) -> int:
+    """A cheap guess at a view's height (no layout): wrapped lines of ~7 px characters, 20 px each."""
+    per_line = max(20, width // 7)
+    text = message.text
+    lines = sum(1 + len(line) // per_line for line in text.split("\n"))
+    return 70 + 20 * lines
 
 
 class Transcript(QScrollArea):
@@ -71,6 +92,15 @@ class Transcript(QScrollArea):
         self._views: dict[int, MessageView] = {}
         self._shown_from = 0
         self._follow = True
+        self._queue: list[int] = []  # message ids still to build, in build order
+        self._last_reply: int | None = None
+        self._anchor: tuple[QWidget, int] | None = None  # (view, its top minus the scroll value) to keep
+        self._anchoring = True  # False while "Show earlier messages" fills in below the button
+        self._restoring = False
+        self._batch = QTimer(self)
+        self._batch.setSingleShot(True)
+        self._batch.setInterval(0)
+        self._batch.timeout.connect(self._build_batch)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
 
@@ -80,12 +110,18 @@ class Transcript(QScrollArea):
         return self._views
 
     def set_messages(self, messages: list[Message]) -> None:
-        """Show ``messages`` (the current branch), reusing views of messages already shown."""
+        """Show ``messages`` (the current branch), reusing views of messages already shown.
+
+        The newest views (enough to fill the first screen) exist when this returns; older ones are built in
+        batches from the event loop (``views`` grows as they come).
+        """
         self._messages = list(messages)
         start = max(0, len(messages) - PAGE)
         if self._shown_from and self._shown_from < start:
             start = self._shown_from
         self._shown_from = start
+        self._anchor = None
+        self._anchoring = True
         self._rebuild()
         self._follow = True
         self._scroll_to_bottom()
@@ -94,30 +130,102 @@ class Transcript(QScrollArea):
         wanted = self._messages[self._shown_from:]
         keep = {m.id for m in wanted}
         for mid in [i for i in self._views if i not in keep]:
-            view = self._views.pop(mid)
-            self._layout.removeWidget(view)
-            view.deleteLater()
-        base = 2  # after the "earlier" button and the cut label
-        last_reply = next((m.id for m in reversed(wanted) if m.role is Role.ASSISTANT), None)
-        for index, message in enumerate(wanted):
-            existing = self._views.get(message.id)
-            if existing is None:
-                view = MessageView(message, self._column)
-                self._views[message.id] = view
-                self.viewCreated.emit(view)
-            else:
-                view = existing
-                if view.message is not message:
-                    view.update_message(message)
-            self._layout.insertWidget(base + index, view)
-            view.set_latest_reply(message.id == last_reply)
+            gone = self._views.pop(mid)
+            self._layout.removeWidget(gone)
+            gone.hide()
+            gone.deleteLater()
+        self._last_reply = next((m.id for m in reversed(wanted) if m.role is Role.ASSISTANT), None)
+        # newest first: reuse every existing view, build new ones until the first screen is covered
+        width = min(COLUMN_WIDTH, max(280, self.viewport().width() - 32)) - 32
+        budget = max(FIRST_SCREEN_PX, self.viewport().height())
+        covered = 0
+        built = 0
+        queue: list[int] = []
+        for message in reversed(wanted):
+            view: MessageView | None = self._views.get(message.id)
+            if view is None and (built < MIN_FIRST or covered < budget):
+                view = self._new_view(message)
+                built += 1
+            if view is None:
+                queue.append(message.id)
+                continue
+            if view.message is not message:
+                view.update_message(message)
+            view.set_latest_reply(message.id == self._last_reply)
+            covered += _estimated_height(message, width)
+        self._queue = queue
+        # lay the built views out in message order, after the "earlier" button and the cut label
+        base = 2
+        index = base
+        for message in wanted:
+            placed = self._views.get(message.id)
+            if placed is None:
+                continue
+            if self._layout.indexOf(placed) != index:
+                self._layout.insertWidget(index, placed)
+            index += 1
         self._earlier.setVisible(self._shown_from > 0)
         self.empty.setVisible(not self._messages)
+        self._schedule()
+
+    def _new_view(self, message: Message) -> MessageView:
+        view = MessageView(message, self._column)
+        self._views[message.id] = view
+        self.viewCreated.emit(view)
+        return view
+
+    def _schedule(self) -> None:
+        if self._queue and not self._batch.isActive():
+            self._batch.start()
+
+    def _build_batch(self) -> None:
+        """Build queued views until :data:`BATCH_MS` has passed, each at its place in message order."""
+        if self._anchoring and not self._follow and self._anchor is None:
+            self._anchor = self._top_visible()
+        deadline = time.perf_counter() + BATCH_MS / 1000.0
+        positions = {m.id: i for i, m in enumerate(self._messages)}
+        while self._queue:
+            mid = self._queue.pop(0)
+            index = positions.get(mid)
+            if index is None or index < self._shown_from or mid in self._views:
+                continue
+            message = self._messages[index]
+            view = self._new_view(message)
+            view.set_latest_reply(message.id == self._last_reply)
+            before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views)
+            self._layout.insertWidget(2 + before, view)
+            if time.perf_counter() >= deadline:
+                break
+        self._schedule()
+
+    @property
+    def pending(self) -> int:
+        """How many views are still to be built in the background."""
+        return len(self._queue)
 
     def _show_earlier(self) -> None:
+        old = self._shown_from
         self._shown_from = max(0, self._shown_from - PAGE)
         self._follow = False
-        self._rebuild()
+        self._anchoring = False  # the page fills in below the button, where the person is looking
+        self._anchor = None
+        self._queue = [m.id for m in self._messages[self._shown_from:old]] + self._queue
+        self._earlier.setVisible(self._shown_from > 0)
+        self._schedule()
+
+    def _top_visible(self) -> tuple[QWidget, int] | None:
+        value = self.verticalScrollBar().value()
+        body = self.widget()
+        if body is None:
+            return None
+        for i in range(self._layout.count()):
+            item = self._layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, MessageView) and widget.isVisible():
+                top = widget.mapTo(body, QPoint(0, 0)).y()
+                if top + widget.height() > value:
+                    return widget, top - value
+        return None
 
     def update_message(self, message: Message) -> None:
         """Refresh one message's view."""
@@ -144,10 +252,24 @@ class Transcript(QScrollArea):
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 24
+        if not self._restoring:
+            self._anchor = None
 
     def _on_range(self, _minimum: int, _maximum: int) -> None:
         if self._follow:
             self._scroll_to_bottom()
+        elif self._anchor is not None:
+            widget, offset = self._anchor
+            body = self.widget()
+            if body is None or widget.parent() is None or widget.isHidden():
+                self._anchor = None
+                return
+            top = widget.mapTo(body, QPoint(0, 0)).y()
+            self._restoring = True
+            try:
+                self.verticalScrollBar().setValue(top - offset)
+            finally:
+                self._restoring = False
 
     def _scroll_to_bottom(self) -> None:
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui.settings.data_tab import DataTab
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
 from desktop_assistant.ui.settings.spending_form import SpendingForm
 
@@ -41,6 +42,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(connection, "Connection")
         self.spending = SpendingForm(pricing_source, self)
         self.tabs.addTab(self.spending, "Spending and prices")
+        self.data = DataTab(self)
+        self.tabs.addTab(self.data, "Your data")
         layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
@@ -55,6 +58,7 @@ class SettingsDialog(QDialog):
         self.form.load(settings, key_source)
         self.form.test_result.clear()
         self.spending.load(settings)
+        self.data.load(settings)
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
@@ -62,5 +66,5 @@ class SettingsDialog(QDialog):
         if with_spending is None:
             self.tabs.setCurrentWidget(self.spending)
             return
-        self.saveRequested.emit(with_spending, key)
+        self.saveRequested.emit(self.data.values(with_spending), key)
         self.accept()

@@ -1,0 +1,74 @@
+"""Backups of the open store: back up now, automatic daily backups with rotation, restore with a preview.
+
+Everything that touches the live connection runs on the store's own thread (through :meth:`Store.read`);
+reading a backup file for its preview runs on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_assistant.core.errors import ErrorKind, UserFacingError
+from desktop_assistant.core.models import Status
+from desktop_assistant.services import backup
+from desktop_assistant.services.backup import BackupInfo
+from desktop_assistant.services.migrations import migrate
+from desktop_assistant.services.store import Store
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore did."""
+
+    restored: BackupInfo
+    kept_current_at: Path  # the database as it was before the restore
+    started_at_version: int  # the backup's schema version (migrated to the latest if older)
+
+
+class StoreBackups:
+    """Backups of one :class:`Store`."""
+
+    def __init__(self, store: Store, folder: Path | None = None) -> None:
+        self.store = store
+        self.folder = folder or store.backups
+
+    async def back_up_to(self, dest: Path) -> Path:
+        """Copy the database to ``dest`` now (a file the person chose)."""
+        return await self.store.read(lambda conn: backup.copy_database(conn, dest))
+
+    async def auto_backup_if_due(self, keep: int, now: float | None = None) -> Path | None:
+        """Write the daily automatic backup when one is due (``keep`` 0: automatic backups are off)."""
+        if keep <= 0 or not await asyncio.to_thread(backup.auto_backup_due, self.folder, now):
+            return None
+        return await self.store.read(lambda conn: backup.auto_backup(conn, self.folder, keep, now))
+
+    async def inspect(self, path: Path) -> BackupInfo:
+        """What ``path`` holds (conversations, messages, date), read without changing it."""
+        return await asyncio.to_thread(backup.inspect, path)
+
+    async def restore(self, path: Path) -> RestoreResult:
+        """Replace the database with the backup at ``path``; the current database is kept as a backup first."""
+        if self.store.read_only:
+            raise UserFacingError(ErrorKind.STORAGE, "The database is open read-only (its upgrade failed), so a "
+                                  "backup cannot be restored into it by this version of the app.")
+        return await self.store.read(lambda conn: self._restore(conn, path))
+
+    def _restore(self, conn: sqlite3.Connection, path: Path) -> RestoreResult:
+        info = backup.inspect(path)
+        kept = backup.restore_into(conn, path, self.folder)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            started = migrate(conn, self.store.migrations)
+        except sqlite3.Error as exc:  # put the database back as it was
+            src = sqlite3.connect(kept)
+            try:
+                src.backup(conn)
+            finally:
+                src.close()
+            raise UserFacingError(ErrorKind.STORAGE, f"The backup could not be brought up to date ({exc}); your "
+                                  "database was put back as it was.", detail=str(exc)) from exc
+        conn.execute("UPDATE messages SET status=? WHERE status=?", (Status.INTERRUPTED.value, Status.STREAMING.value))
+        return RestoreResult(info, kept, started)

@@ -1,0 +1,192 @@
+"""Safe upgrades and backups, on real SQLite files: a copy before every migration, a failed migration leaves the
+file untouched (the app opens it read-only), a newer file is refused, backups rotate and restore with a preview."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.services import backup
+from desktop_assistant.services.migrations import LATEST, MIGRATIONS, MigrationFailedError, NewerDatabaseError
+from desktop_assistant.services.store import Store
+from desktop_assistant.services.store_backup import StoreBackups
+from tests.services.data_helpers import make_old_database, records, seed, version_of
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("version", range(1, LATEST))
+async def test_every_earlier_schema_migrates_with_a_backup_left_behind(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    make_old_database(path, version)
+    before = _digest(path)
+    store = Store(path)
+    store.open()
+    try:
+        assert store.started_at_version == version
+        assert version_of(path) == LATEST
+        assert [m.text for m in await store.messages(1)] == [f"hello from v{version}"]
+        assert (await store.ledger())[0].cost_micros == 9
+        copy = store.pre_migration_backup
+        assert copy is not None and copy.parent == tmp_path / "backups"
+        assert copy.name.startswith(f"conversations-before-v{LATEST}-from-v{version}-")
+        assert version_of(copy) == version
+        assert backup.inspect(copy).conversations == 1
+    finally:
+        store.close_sync()
+    assert before != _digest(path)
+
+
+def test_no_backup_for_a_fresh_or_current_database(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    for _ in range(2):  # created, then reopened at the latest version
+        store = Store(path)
+        store.open()
+        assert store.pre_migration_backup is None
+        store.close_sync()
+    assert not (tmp_path / "backups").exists()
+
+
+def test_a_failing_migration_leaves_the_file_untouched_and_opens_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    make_old_database(path, 2)
+    broken = [*MIGRATIONS, ["CREATE TABLE extra (x)", "THIS IS NOT SQL"]]
+    store = Store(path, migrations=broken)
+    with pytest.raises(MigrationFailedError) as caught:
+        store.open_or_recover()
+    assert caught.value.from_version == 2 and caught.value.backup is not None
+    assert "Nothing was changed" in str(caught.value) and caught.value.backup in str(caught.value)
+    assert version_of(path) == 2  # the earlier good steps were rolled back too: one transaction
+    conn = sqlite3.connect(path)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    assert "extra" not in tables and "usage_daily" not in tables and "imports" not in tables
+    assert not list(tmp_path.glob("*.damaged-*"))  # not mistaken for a damaged file
+
+    store.open_read_only()
+    try:
+        assert store.read_only and store.started_at_version == 2
+        assert [c.title for c in store.call_sync(store.list_conversations_sync)] == ["Old chat"]
+        assert [m.text for m in store.call_sync(store.messages_sync, 1)] == ["hello from v2"]
+        with pytest.raises(UserFacingError, match="read-only"):
+            store.call_sync(store._tx, lambda c: c.execute("DELETE FROM messages"))
+    finally:
+        store.close_sync()
+    assert version_of(path) == 2
+
+
+def test_a_newer_database_is_refused_untouched_and_not_backed_up(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    make_old_database(path, LATEST)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    before = _digest(path)
+    with pytest.raises(NewerDatabaseError, match="newer version"):
+        Store(path).open_or_recover()
+    assert _digest(path) == before
+    assert not (tmp_path / "backups").exists()
+
+
+async def test_back_up_now_and_preview(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data" / "conversations.sqlite3")
+    store.open()
+    try:
+        await seed(store)
+        dest = await StoreBackups(store).back_up_to(tmp_path / "chosen" / "my backup.sqlite3")
+        info = backup.inspect(dest)
+        assert (info.schema_version, info.conversations, info.messages) == (LATEST, 2, 6)
+        assert "2 conversations, 6 messages" in info.summary()
+        assert not list((tmp_path / "chosen").glob(".*partial"))
+        assert b"sk-" not in dest.read_bytes()  # nothing key-shaped: the key is never in the database
+    finally:
+        store.close_sync()
+
+
+async def test_automatic_backups_are_daily_and_keep_the_last_n(tmp_path: Path) -> None:
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        backups = StoreBackups(store)
+        assert await backups.auto_backup_if_due(keep=0) is None  # off
+        first = await backups.auto_backup_if_due(keep=3)
+        assert first is not None and first.exists()
+        assert await backups.auto_backup_if_due(keep=3) is None  # not due again the same day
+        day = 24 * 3600
+        start = time.time()
+        assert await backups.auto_backup_if_due(keep=3, now=start + day - 60) is None
+        for n in range(1, 5):  # four more days
+            assert await backups.auto_backup_if_due(keep=3, now=start + n * day + 60) is not None
+        kept = backup.auto_backups(backups.folder)
+        assert len(kept) == 3
+        assert first not in kept  # the oldest went
+    finally:
+        store.close_sync()
+
+
+async def test_restore_shows_what_it_holds_keeps_the_current_one_and_replaces(tmp_path: Path) -> None:
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        await seed(store)
+        backups = StoreBackups(store)
+        saved = await backups.back_up_to(tmp_path / "saved.sqlite3")
+        await store.create_conversation("gpt-4o", title="made after the backup")
+        preview = await backups.inspect(saved)
+        assert (preview.conversations, preview.messages) == (2, 6)
+        result = await backups.restore(saved)
+        assert [c.title for c in await store.list_conversations()][-1] == "Trip to Lisbon"
+        assert len(await store.list_conversations()) == 2
+        assert backup.inspect(result.kept_current_at).conversations == 3  # the replaced database, kept
+        await store.create_conversation("gpt-4o", title="still writable")
+        assert len(await store.list_conversations()) == 3
+    finally:
+        store.close_sync()
+
+
+async def test_restore_an_older_backup_migrates_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite3"
+    make_old_database(old, 1)
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        result = await StoreBackups(store).restore(old)
+        assert result.started_at_version == 1
+        assert [m.text for m in await store.messages(1)] == ["hello from v1"]
+        assert version_of(old) == 1  # the backup file itself is not changed
+        assert (await store.ledger())[0].job is None
+    finally:
+        store.close_sync()
+
+
+async def test_restore_refuses_a_newer_or_broken_backup_before_touching_anything(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite3"
+    make_old_database(newer, LATEST)
+    conn = sqlite3.connect(newer)
+    conn.execute(f"PRAGMA user_version = {LATEST + 3}")
+    conn.close()
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not a database" * 100)
+    store = Store(tmp_path / "data" / "conversations.sqlite3")
+    store.open()
+    try:
+        await seed(store)
+        backups = StoreBackups(store)
+        assert (await backups.inspect(newer)).newer_than_app
+        with pytest.raises(UserFacingError, match="newer version"):
+            await backups.restore(newer)
+        with pytest.raises(UserFacingError, match="not a backup"):
+            await backups.restore(junk)
+        assert len(records(store)) == 2
+        assert not backups.folder.exists()  # nothing kept: nothing was replaced
+    finally:
+        store.close_sync()

@@ -1,0 +1,123 @@
+"""The "Your data" tab and its controller: intents reach the controller, previews come back before anything is
+replaced, progress and cancel work, and the automatic-backup setting is saved (real files, qasync loop)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from desktop_assistant.controllers.data import DataController
+from desktop_assistant.controllers.notices import NoticeBus
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.settings import Settings
+from desktop_assistant.services.settings import SettingsStore
+from desktop_assistant.services.store import Store
+from desktop_assistant.ui.settings.data_tab import connect_data_tab
+from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
+from tests.conftest import next_emission, until
+from tests.services.data_helpers import seed
+
+
+@pytest.fixture
+async def parts(tmp_path: Path) -> AsyncIterator[tuple[Store, DataController, SettingsDialog]]:
+    store = Store(tmp_path / "data" / "conversations.sqlite3")
+    store.open()
+    notices = NoticeBus()
+    runner = OperationRunner(notices)
+    data = DataController(store, runner, notices, keep=lambda: 3)
+    dialog = SettingsDialog()
+    connect_data_tab(dialog.data, data)
+    yield store, data, dialog
+    await runner.shutdown()
+    data.stop_automatic_backups()
+    dialog.deleteLater()
+    await store.close()
+
+
+def _pick(dialog: QFileDialog | None, path: Path) -> None:
+    assert dialog is not None and dialog.isVisible()  # opened with open(): no nested loop
+    dialog.fileSelected.emit(str(path))
+    dialog.close()
+
+
+async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, SettingsDialog],
+                                            tmp_path: Path) -> None:
+    store, data, dialog = parts
+    tab = dialog.data
+    await seed(store)
+    tab.back_up.click()
+    _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
+    (text,) = await next_emission(data.finished.connect)
+    assert "Backed up" in text and (tmp_path / "mine.sqlite3").exists()
+    await store.create_conversation("gpt-4o", title="later")
+    tab.restore.click()
+    _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
+    await until(lambda: tab.confirm.isVisibleTo(tab))
+    assert "2 conversations, 6 messages" in tab.preview.text()
+    assert len(await store.list_conversations()) == 3  # the preview replaced nothing
+    tab.confirm.click()
+    await next_emission(data.restored.connect)
+    assert len(await store.list_conversations()) == 2
+    await until(lambda: "kept in" in tab.status.text())
+
+
+async def test_export_and_import_with_preview(parts: tuple[Store, DataController, SettingsDialog],
+                                              tmp_path: Path) -> None:
+    store, data, dialog = parts
+    tab = dialog.data
+    await seed(store)
+    tab.format.setCurrentIndex(0)
+    tab.export.click()
+    _pick(tab.file_dialog, tmp_path / "all.json")
+    await next_emission(data.finished.connect)
+    assert json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))["version"] == 1
+    tab.import_.click()
+    _pick(tab.file_dialog, tmp_path / "all.json")
+    await until(lambda: tab.preview.isVisibleTo(tab))
+    assert "2 already here" in tab.preview.text() and not tab.confirm.isVisibleTo(tab)  # nothing new to import
+
+
+async def test_export_a_selection(parts: tuple[Store, DataController, SettingsDialog], tmp_path: Path) -> None:
+    store, data, dialog = parts
+    tab = dialog.data
+    ids = await seed(store)
+    tab.set_conversations(await store.list_conversations(), current=ids[0])
+    tab.scope.setCurrentIndex(2)
+    assert tab.selected_ids() == []
+    tab.chosen.item(0).setCheckState(tab.chosen.item(0).checkState().Checked)
+    chosen = tab.selected_ids()
+    assert chosen is not None and len(chosen) == 1
+    tab.format.setCurrentIndex(1)
+    tab.export.click()
+    _pick(tab.file_dialog, tmp_path / "one.md")
+    (text,) = await next_emission(data.finished.connect)
+    assert "Exported 1 conversations" in text
+    tab.scope.setCurrentIndex(1)
+    assert tab.selected_ids() == [ids[0]]
+
+
+async def test_automatic_backup_runs_once_a_day(parts: tuple[Store, DataController, SettingsDialog]) -> None:
+    store, data, _dialog = parts
+    data.start_automatic_backups()
+    await until(lambda: store.backups.exists() and len(list(store.backups.iterdir())) == 1)
+
+
+def test_keep_setting_is_saved(tmp_path: Path, qtbot: object) -> None:
+    dialog = SettingsDialog()
+    dialog.load(Settings(auto_backup_keep=5), "none")
+    assert dialog.data.keep.value() == 5
+    dialog.data.keep.setValue(0)
+    saved: list[Settings] = []
+    dialog.saveRequested.connect(lambda s, _k: saved.append(s))
+    dialog._save()
+    assert saved and saved[0].auto_backup_keep == 0
+    store = SettingsStore(tmp_path / "settings.json")
+    store.save(saved[0])
+    assert store.load().auto_backup_keep == 0
+    (tmp_path / "settings.json").write_text('{"auto_backup_keep": 100000}', encoding="utf-8")
+    assert store.load().auto_backup_keep == 365
+    dialog.deleteLater()

@@ -1,0 +1,225 @@
+"""The transcript builds views lazily; a finished stream keeps its document; heights fit without re-wrapping."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QApplication
+
+from desktop_assistant.core.models import Message, Role, Status, text_part
+from desktop_assistant.core.render import render_markdown
+from desktop_assistant.ui.chat import transcript as transcript_module
+from desktop_assistant.ui.chat.message_view import MessageView, SafeBrowser
+from desktop_assistant.ui.chat.transcript import PAGE, Transcript
+
+REPLY = "## Title\n\nSome *prose* here.\n\n```python\ndef f(x):\n    return x * 2\n```\n\n- one\n- two\n"
+
+
+def _messages(count: int) -> list[Message]:
+    return [
+        Message(id=i + 1, conversation_id=1, parent_id=i or None, role=Role.USER if i % 2 == 0 else Role.ASSISTANT,
+                parts=[text_part(f"Question {i}" if i % 2 == 0 else f"Reply {i}\n\n{REPLY}")])
+        for i in range(count)
+    ]
+
+
+def _wait_built(transcript: Transcript, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while transcript.pending and time.monotonic() < deadline:
+        QApplication.processEvents()
+    QApplication.processEvents()
+
+
+def _layout_ids(transcript: Transcript) -> list[int]:
+    layout = transcript._layout
+    items = (layout.itemAt(i).widget() for i in range(layout.count()))
+    return [w.message.id for w in items if isinstance(w, MessageView)]
+
+
+def test_first_screen_is_built_at_once_and_the_rest_in_batches(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    created: list[int] = []
+    transcript.viewCreated.connect(lambda view: created.append(view.message.id))
+    messages = _messages(200)
+    transcript.set_messages(messages)
+    newest = [m.id for m in messages[-2:]]
+    assert all(mid in transcript.views for mid in newest)  # the newest views exist right away
+    assert len(transcript.views) < PAGE and transcript.pending > 0
+    _wait_built(transcript)
+    shown = [m.id for m in messages[-PAGE:]]
+    assert sorted(transcript.views) == shown
+    assert _layout_ids(transcript) == shown  # message order, whatever the build order
+    assert sorted(created) == shown and len(created) == len(set(created))
+    latest = [v for v in transcript.views.values() if not v._is_user and v.regenerate_button.isVisibleTo(v)]
+    assert [v.message.id for v in latest] == [messages[-1].id]
+
+
+def test_batches_stay_short(qtbot: Any, monkeypatch: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    spans: list[float] = []
+    original = transcript._build_batch
+
+    def timed() -> None:
+        t0 = time.perf_counter()
+        original()
+        spans.append(time.perf_counter() - t0)
+
+    transcript._batch.timeout.disconnect()
+    transcript._batch.timeout.connect(timed)
+    transcript.set_messages(_messages(120))
+    _wait_built(transcript)
+    assert len(spans) > 1
+    # a batch stops after BATCH_MS plus at most one view (a few ms; generous for a loaded machine)
+    assert sorted(spans)[len(spans) // 2] < (transcript_module.BATCH_MS + 40) / 1000
+
+
+def test_views_are_reused_and_new_messages_appended(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(10)
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    before = dict(transcript.views)
+    more = messages + _messages(12)[10:]
+    transcript.set_messages(more)
+    assert all(transcript.views[mid] is view for mid, view in before.items())
+    assert more[-1].id in transcript.views
+    _wait_built(transcript)
+    assert _layout_ids(transcript) == [m.id for m in more]
+
+
+def test_show_earlier_is_incremental(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(3 * PAGE)
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    assert transcript._earlier.isVisible()
+    t0 = time.perf_counter()
+    transcript._earlier.click()
+    blocked = time.perf_counter() - t0
+    assert len(transcript.views) == PAGE and transcript.pending == PAGE  # nothing built by the click itself
+    assert blocked < 0.1
+    _wait_built(transcript)
+    shown = [m.id for m in messages[-2 * PAGE:]]
+    assert _layout_ids(transcript) == shown
+
+
+def test_new_conversation_replaces_views(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.show()
+    transcript.set_messages(_messages(PAGE))
+    other = [Message(id=1000 + m.id, conversation_id=2, parent_id=None, role=m.role, parts=m.parts)
+             for m in _messages(4)]
+    transcript.set_messages(other)  # while the first is still being built
+    _wait_built(transcript)
+    assert sorted(transcript.views) == [m.id for m in other]
+    assert _layout_ids(transcript) == [m.id for m in other]
+    transcript.set_messages([])
+    assert transcript.views == {} and transcript.empty.isVisibleTo(transcript)
+
+
+def _reply(text: str, status: Status) -> Message:
+    return Message(id=7, conversation_id=1, parent_id=None, role=Role.ASSISTANT, parts=[text_part(text)],
+                   status=status)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_finished_stream_keeps_its_document(qtbot: Any, monkeypatch: Any) -> None:
+    text = "Intro paragraph.\n\n" + REPLY + "\nMore text.\n\n```python\nprint('open at the end')\n"
+    final = text + "```\n"
+    view = MessageView(_reply("", Status.STREAMING))
+    qtbot.addWidget(view)
+    for end in range(0, len(text) + 1, 17):
+        view.set_streaming_text(text[:end])
+    view.set_streaming_text(text)
+    set_html: list[str] = []
+    monkeypatch.setattr(view.body, "setHtml", lambda html: set_html.append(html))
+    view.update_message(_reply(final, Status.COMPLETE))
+    assert set_html == []  # no full re-render at the end of the reply
+    whole = MessageView(_reply(final, Status.COMPLETE))
+    qtbot.addWidget(whole)
+    assert _squash(view.body.toPlainText()) == _squash(whole.body.toPlainText())
+    assert "print" in view.body.toPlainText()
+    html = view.body.document().toHtml()
+    assert "print" in html and html.count("color:#") > 3  # the fence closed at the end is highlighted now
+    view.update_message(_reply(final, Status.COMPLETE))  # the same text again: nothing to do
+    assert set_html == []
+
+
+def test_final_text_that_does_not_extend_the_stream_is_rendered_whole(qtbot: Any) -> None:
+    view = MessageView(_reply("", Status.STREAMING))
+    qtbot.addWidget(view)
+    view.set_streaming_text("First paragraph.\n\nSecond paragraph.\n\nThird")
+    view.update_message(_reply("Something else entirely.", Status.COMPLETE))
+    assert view.body.toPlainText().strip() == "Something else entirely."
+
+
+def test_stream_updates_with_streaming_status_keep_feeding(qtbot: Any) -> None:
+    view = MessageView(_reply("", Status.STREAMING))
+    qtbot.addWidget(view)
+    view.set_streaming_text("Para one.\n\nPara two")
+    stream = view._stream
+    view.update_message(_reply("Para one.\n\nPara two and more", Status.STREAMING))
+    assert view._stream is stream
+    assert "and more" in view.body.toPlainText()
+
+
+def test_height_change_does_not_rewrap(qtbot: Any) -> None:
+    browser = SafeBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(500, 100)
+    browser.setHtml(render_markdown(REPLY * 5))
+    browser.show()
+    QApplication.processEvents()
+    calls: list[float] = []
+    document = browser.document()
+    original = document.setTextWidth
+    document.setTextWidth = lambda width: (calls.append(width), original(width))  # type: ignore[method-assign]
+    old = browser.size()
+    browser.resizeEvent(QResizeEvent(QSize(old.width(), old.height() + 50), old))
+    assert calls == []
+    assert browser.height() == int(document.size().height()) + 4
+
+
+def test_safe_browser_still_loads_nothing(qtbot: Any) -> None:
+    view = MessageView(_reply("", Status.STREAMING))
+    qtbot.addWidget(view)
+    text = "![x](http://evil.example/a.png) <img src=file:///etc/passwd>\n\n```python\nx = 1\n"
+    for end in range(0, len(text) + 1, 9):
+        view.set_streaming_text(text[:end])
+    view.update_message(_reply(text + "```\n", Status.COMPLETE))
+    view.body.grab()
+    assert view.body.requested == []
+
+
+def test_lexer_loading_waits_until_after_the_view_is_built(qtbot: Any, monkeypatch: Any) -> None:
+    from desktop_assistant.core import render_code
+
+    monkeypatch.setattr(render_code, "_LEXERS", {})
+    view = MessageView(_reply(REPLY, Status.COMPLETE))
+    qtbot.addWidget(view)
+    assert not render_code.lexer_loaded("python")  # built without loading pygments' Python lexer
+    plain = view.body.document().toHtml()
+    qtbot.waitUntil(lambda: render_code.lexer_loaded("python"), timeout=5000)
+    QApplication.processEvents()
+    highlighted = view.body.document().toHtml()
+    assert highlighted != plain and highlighted.count("color:#") > plain.count("color:#")
