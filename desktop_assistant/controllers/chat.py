@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.images import ATTACHMENT_SCHEME, Attachment, data_url
+from desktop_assistant.controllers.images import Attachment, with_image_data
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.titles import TitleMaker
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
@@ -26,14 +27,13 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingErro
 from desktop_assistant.core.history import HistoryPlan, plan_history
 from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
 from desktop_assistant.core.pricing import PriceTable
-from desktop_assistant.core.tokens import count_text, estimate_completion_tokens, estimate_prompt_tokens
+from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
 from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, UsageReport
 from desktop_assistant.services.store import Store
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5
-TITLE_MAX_TOKENS = 24
 VISION_FALLBACK = "gpt-4o-mini"
 FRAME_MS = 16
 STOP_KEY = "chat"
@@ -77,6 +77,7 @@ class ChatController(QObject):
                  usage: UsageController, attachments: AttachmentsController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._attachments = attachments
+        self._titles = TitleMaker(store, endpoint, usage, self._on_titled)
         self._store = store
         self._endpoint = endpoint
         self._runner = runner
@@ -268,34 +269,6 @@ class ChatController(QObject):
         if not verdict.allowed:
             raise UserFacingError(ErrorKind.SPENDING_LIMIT, verdict.message, ErrorAction.OPEN_SETTINGS)
 
-    def _with_image_data(self, messages: list[requests.WireMessage], model: str) -> list[requests.WireMessage]:
-        """Stored image parts turned into what the API takes: base64 data URLs at the size the model uses."""
-        out: list[requests.WireMessage] = []
-        for m in messages:
-            content = m.get("content")
-            if not isinstance(content, list):
-                out.append(m)
-                continue
-            parts = []
-            for p in content:
-                if p.get("type") == "image_url" and str(p["image_url"]["url"]).startswith(ATTACHMENT_SCHEME):
-                    parts.append(self._image_part(p, model))
-                else:
-                    parts.append({k: v for k, v in p.items() if k in ("type", "text", "image_url")})
-            out.append({**m, "content": parts})
-        return out
-
-    def _image_part(self, part: dict[str, Any], model: str) -> dict[str, Any]:
-        reference = str(part["image_url"]["url"])[len(ATTACHMENT_SCHEME):]
-        sha, _, suffix = reference.partition(".")
-        stored = self._attachments.images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
-        detail = str(part["image_url"].get("detail", "auto"))
-        if stored is None:
-            return {"type": "text", "text": requests.IMAGE_PLACEHOLDER}
-        width, height = part.get("size", [0, 0])
-        url, _w, _h = data_url(stored, int(width), int(height), detail, model)
-        return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
-
     def _check_ready(self) -> None:
         if self._endpoint.needs_onboarding:
             raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
@@ -401,7 +374,7 @@ class ChatController(QObject):
         plan = await asyncio.to_thread(self.plan, None, path)
         messages = plan.messages
         if requests.has_images(messages):
-            messages = await asyncio.to_thread(self._with_image_data, messages, model)
+            messages = await asyncio.to_thread(with_image_data, messages, model, self._attachments.images)
         if continuing is not None:
             messages = requests.continue_messages(messages, continuing.text)
         self.historyCut.emit(plan.dropped)
@@ -494,8 +467,8 @@ class ChatController(QObject):
             await self.refresh_conversations()
             if usage is not None:
                 await self._usage.refresh()
-            if status is Status.COMPLETE and self._wants_title(conv, reply):
-                self._runner.start("title", self._name_conversation(conv, question.text, reply.text), key="title")
+            if status is Status.COMPLETE and self._titles.wanted(conv, reply, self.path):
+                self._runner.start("title", self._titles.name(conv, question.text, reply.text), key="title")
         finally:
             if seq == self._reply_seq:
                 self._streaming = False
@@ -509,35 +482,11 @@ class ChatController(QObject):
         self._thinking_timer.stop()
         self.thinking.emit(-1)
 
-    def _wants_title(self, conv: Conversation, reply: Message) -> bool:
-        first_exchange = sum(1 for m in self.path if m.role is Role.ASSISTANT) == 1
-        return (self._endpoint.settings.auto_titles and not conv.title_by_user and first_exchange
-                and reply.text.strip() != "" and self.conversation is conv)
-
-    async def _name_conversation(self, conv: Conversation, question: str, answer: str) -> None:
-        """Title a new conversation from its first exchange (a cheap model; recorded as ``titles``)."""
-        local = self._endpoint.gateway.endpoint.is_local
-        model = conv.model if local else self._endpoint.settings.title_model
-        messages = requests.title_messages(question, answer)
-        body = requests.chat_body(model, messages, max_output_tokens=TITLE_MAX_TOKENS, temperature=0.2,
-                                  legacy_max_tokens=self._endpoint.gateway.endpoint.legacy_max_tokens,
-                                  stream=False)
-        prompt = estimate_prompt_tokens(messages, model).tokens
-        if not (await self._usage.check(model, prompt, TITLE_MAX_TOKENS)).allowed:
-            return  # a title is not worth going over a limit; the first words stay the title
-        text, usage = await self._endpoint.gateway.complete(body)
-        cost = self.prices.cost_micros(model, usage.input_tokens, usage.cached_input_tokens, usage.output_tokens)
-        await self._store.record_usage(LedgerEntry("titles", model, usage, cost, conv.id))
-        title = requests.clean_title(text)
-        fresh = await self._store.get_conversation(conv.id)
-        if title and fresh is not None and not fresh.title_by_user:
-            await self._store.update_conversation(conv.id, title=title)
-            conv.title = title
-            if self.conversation is not None and self.conversation.id == conv.id:
-                self.conversation.title = title
-                self.conversationOpened.emit(self.conversation)
-            await self.refresh_conversations()
-        await self._usage.refresh()
+    async def _on_titled(self, conv: Conversation) -> None:
+        if self.conversation is not None and self.conversation.id == conv.id:
+            self.conversation.title = conv.title
+            self.conversationOpened.emit(self.conversation)
+        await self.refresh_conversations()
 
     def _queue_progress(self, message_id: int, prefix: str, chunks: list[str], refusal: list[str]) -> None:
         # the lists keep growing in place; they are joined once per frame, not once per delta

@@ -14,6 +14,8 @@ from PySide6.QtGui import QImage, QImageReader
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.images import MAX_SIDE, image_tokens, upload_size
+from desktop_assistant.core.requests import IMAGE_PLACEHOLDER
+from desktop_assistant.services.image_store import ImageStore
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 100_000_000  # a larger picture is a decompression bomb, not a screenshot
@@ -129,3 +131,33 @@ def data_url(stored: bytes, width: int, height: int, detail: str, model: str) ->
                              Qt.TransformationMode.SmoothTransformation)
     data, mime = _encode(image)
     return f"data:{mime};base64,{base64.b64encode(data).decode()}", image.width(), image.height()
+
+
+def with_image_data(messages: list[dict[str, Any]], model: str, images: ImageStore) -> list[dict[str, Any]]:
+    """Stored image parts turned into what the API takes: base64 data URLs at the size ``model`` uses."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        content = m.get("content")
+        if not isinstance(content, list):
+            out.append(m)
+            continue
+        parts = []
+        for p in content:
+            if p.get("type") == "image_url" and str(p["image_url"]["url"]).startswith(ATTACHMENT_SCHEME):
+                parts.append(_image_part(p, model, images))
+            else:
+                parts.append({k: v for k, v in p.items() if k in ("type", "text", "image_url")})
+        out.append({**m, "content": parts})
+    return out
+
+
+def _image_part(part: dict[str, Any], model: str, images: ImageStore) -> dict[str, Any]:
+    reference = str(part["image_url"]["url"])[len(ATTACHMENT_SCHEME):]
+    sha, _, suffix = reference.partition(".")
+    stored = images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
+    detail = str(part["image_url"].get("detail", "auto"))
+    if stored is None:
+        return {"type": "text", "text": IMAGE_PLACEHOLDER}
+    width, height = part.get("size", [0, 0])
+    url, _w, _h = data_url(stored, int(width), int(height), detail, model)
+    return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
