@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -38,6 +39,7 @@ from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.find_bar import FindBar
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.mime import images_in
@@ -88,6 +90,8 @@ class MainWindow(QMainWindow):
         page.setContentsMargins(0, 0, 0, 0)
         page.setSpacing(0)
         self.transcript = Transcript()
+        self.find_bar = FindBar(self.transcript)
+        page.addWidget(self.find_bar)
         page.addWidget(self.transcript, 1)
         self.composer = Composer()
         page.addWidget(self.composer)
@@ -144,6 +148,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._shortcuts()
         self._restore_geometry(endpoint.settings)
+        if endpoint.settings.text_zoom != 100:
+            self._apply_zoom(endpoint.settings.text_zoom)
         self._on_settings(endpoint.settings)
         self.composer.edit.setFocus()
 
@@ -222,6 +228,11 @@ class MainWindow(QMainWindow):
             ("Ctrl+K", self.sidebar.filter.setFocus),
             ("Ctrl+1", lambda: self.workspace_tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
+            ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
+            ("Ctrl++", lambda: self.zoom(10)),
+            ("Ctrl+=", lambda: self.zoom(10)),
+            ("Ctrl+-", lambda: self.zoom(-10)),
+            ("Ctrl+0", lambda: self.zoom(0)),
             ("F1", self.show_help),
             ("Ctrl+/", self.show_help),
         ]
@@ -248,6 +259,19 @@ class MainWindow(QMainWindow):
         if not found.empty:
             event.acceptProposedAction()
             self.attach_wiring.attach(found)
+
+    def zoom(self, step: int) -> None:
+        """Make the conversation's text larger (+), smaller (-) or normal (0); remembered."""
+        percent = 100 if step == 0 else max(50, min(300, self.endpoint.settings.text_zoom + step))
+        self.endpoint.update_settings(text_zoom=percent)
+        self._apply_zoom(percent)
+
+    def _apply_zoom(self, percent: int) -> None:
+        font = QApplication.font()
+        font.setPointSizeF(font.pointSizeF() * percent / 100)
+        self.transcript.setFont(font)
+        self.composer.edit.setFont(font)
+        self.statusBar().showMessage(f"Text size {percent} %", 2000)
 
     def bring_to_front(self) -> None:
         """Show the window in front (another start of the app asked for it)."""

@@ -198,6 +198,36 @@ class Transcript(QScrollArea):
                 break
         self._schedule()
 
+    def ensure_view(self, message_id: int) -> MessageView | None:
+        """The view of a message of the branch, built now if it was not yet (also before "earlier")."""
+        view = self._views.get(message_id)
+        if view is not None:
+            return view
+        positions = {m.id: i for i, m in enumerate(self._messages)}
+        index = positions.get(message_id)
+        if index is None:
+            return None
+        if index < self._shown_from:
+            self._shown_from = index
+            self._earlier.setVisible(self._shown_from > 0)
+        message = self._messages[index]
+        view = self._new_view(message)
+        view.set_latest_reply(message.id == self._last_reply)
+        before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views and m.id != message_id)
+        self._layout.insertWidget(2 + before, view)
+        self._queue = [q for q in self._queue if q != message_id]
+        return view
+
+    def scroll_to(self, view: MessageView, y_in_body: int = 0) -> None:
+        """Scroll so that a point of ``view``'s text (``y_in_body`` pixels down its body) is in sight."""
+        self._follow = False
+        body = self.widget()
+        assert body is not None
+        body.adjustSize()
+        point = view.body.mapTo(body, view.body.rect().topLeft())
+        target = point.y() + y_in_body - self.viewport().height() // 3
+        self.verticalScrollBar().setValue(max(0, target))
+
     @property
     def pending(self) -> int:
         """How many views are still to be built in the background."""
