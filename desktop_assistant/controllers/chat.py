@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -37,6 +38,30 @@ FLUSH_INTERVAL = 0.5
 VISION_FALLBACK = "gpt-4o-mini"
 FRAME_MS = 16
 STOP_KEY = "chat"
+
+
+@dataclass(frozen=True)
+class NewOptions:
+    """What a new conversation starts with (the default system prompt, or a preset's options)."""
+
+    system_prompt: str = ""
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+
+    @classmethod
+    def from_preset(cls, preset: dict[str, str] | None, default_system_prompt: str) -> NewOptions:
+        """The options of ``preset`` (None: the defaults)."""
+        if not preset:
+            return cls(default_system_prompt)
+
+        def number(key: str) -> float | None:
+            try:
+                return float(preset.get(key, ""))
+            except ValueError:
+                return None
+        tokens = number("max_output_tokens")
+        return cls(preset.get("system_prompt", default_system_prompt), number("temperature"),
+                   int(tokens) if tokens else None)
 
 
 def question_parts(text: str, images: list[Attachment]) -> list[dict[str, Any]]:
@@ -67,6 +92,7 @@ class ChatController(QObject):
     messageChanged = Signal(object)
     replyProgress = Signal(int, str)
     thinking = Signal(int)
+    presetsChanged = Signal(list)
     streamingChanged = Signal(bool)
     sendAccepted = Signal()
     sendRefused = Signal(object)
@@ -95,6 +121,7 @@ class ChatController(QObject):
         self._thinking_since = 0.0
         self._streaming = False
         self._reply_seq = 0  # which reply is the latest: an older one finishing must not touch the state
+        self._new_options = NewOptions.from_preset(None, endpoint.settings.default_system_prompt)
         self._thinking_timer = QTimer(self)
         self._thinking_timer.setInterval(1000)
         self._thinking_timer.timeout.connect(self._tick_thinking)
@@ -137,10 +164,37 @@ class ChatController(QObject):
         self._set_current(conv, await self._store.messages(conversation_id))
         self._endpoint.update_settings(last_conversation_id=conversation_id)
 
-    def new_conversation(self) -> None:
-        """Start a new chat (stored when the first message is sent)."""
-        self.model = self._endpoint.settings.default_model
+    def new_conversation(self, preset: str | None = None) -> None:
+        """Start a new chat (stored when the first message is sent), from a named preset if given."""
+        settings = self._endpoint.settings
+        chosen = settings.presets.get(preset or "")
+        self._new_options = NewOptions.from_preset(chosen, settings.default_system_prompt)
         self._set_current(None, [])
+        self.model = (chosen or {}).get("model") or settings.default_model
+        self.conversationOpened.emit(None)
+
+    def save_preset(self, name: str, system_prompt: str, temperature: float | None,
+                    max_output_tokens: int | None) -> None:
+        """Keep the current model and these options as a named preset for new chats."""
+        name = " ".join(name.split())[:60]
+        if not name:
+            return
+        presets = dict(self._endpoint.settings.presets)
+        presets[name] = {"system_prompt": system_prompt, "model": self.model,
+                         "temperature": "" if temperature is None else str(temperature),
+                         "max_output_tokens": "" if max_output_tokens is None else str(max_output_tokens)}
+        self._endpoint.update_settings(presets=presets)
+        self.presetsChanged.emit(sorted(presets))
+
+    def delete_preset(self, name: str) -> None:
+        """Forget a preset."""
+        presets = {k: v for k, v in self._endpoint.settings.presets.items() if k != name}
+        self._endpoint.update_settings(presets=presets)
+        self.presetsChanged.emit(sorted(presets))
+
+    def set_default_system_prompt(self, text: str) -> None:
+        """The system prompt every new chat starts with."""
+        self._endpoint.update_settings(default_system_prompt=text)
 
     async def rename(self, conversation_id: int, title: str) -> None:
         """Rename a conversation by hand (a manual title always wins)."""
@@ -184,7 +238,8 @@ class ChatController(QObject):
         """Change this conversation's system prompt, temperature and max output tokens."""
         if self.conversation is None:
             self.conversation = await self._store.create_conversation(
-                self.model, title="New chat", system_prompt=self._endpoint.settings.default_system_prompt)
+                self.model, title="New chat", system_prompt=self._new_options.system_prompt,
+                temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
             self.conversationOpened.emit(self.conversation)
         c = self.conversation
         c.system_prompt, c.temperature, c.max_output_tokens = system_prompt, temperature, max_output_tokens
@@ -248,7 +303,8 @@ class ChatController(QObject):
         if self.conversation is None:
             title = " ".join(text.split())[:60] or "Image"
             self.conversation = await self._store.create_conversation(
-                self.model, title=title, system_prompt=self._endpoint.settings.default_system_prompt)
+                self.model, title=title, system_prompt=self._new_options.system_prompt,
+                temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
             self.conversationOpened.emit(self.conversation)
         elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
             self.conversation.title = " ".join(text.split())[:60]

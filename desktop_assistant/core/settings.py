@@ -46,6 +46,8 @@ class Settings:
     reasoning_effort: str = ""  # "", minimal, low, medium, high (reasoning models only)
     default_system_prompt: str = ""
     text_zoom: int = 100  # percent, Ctrl+plus / Ctrl+minus
+    # name -> {"system_prompt", "model", "temperature" ("" = default), "max_output_tokens" ("" = default)}
+    presets: dict[str, dict[str, str]] = field(default_factory=dict)
     monthly_limit_usd: str = ""  # empty: no limit
     daily_limit_usd: str = ""
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json

@@ -161,6 +161,10 @@ class MainWindow(QMainWindow):
     def _connect_widgets(self) -> None:
         c = self.chat
         self.sidebar.newRequested.connect(self.new_chat)
+        self.sidebar.presetChosen.connect(self.new_chat)
+        self.sidebar.set_presets(sorted(self.endpoint.settings.presets))
+        self.options.presetSaved.connect(c.save_preset)
+        self.options.defaultPromptChosen.connect(self._set_default_prompt)
         self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
         self.sidebar.renameRequested.connect(lambda cid, t: self._run("rename", c.rename(cid, t)))
         self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
@@ -189,6 +193,7 @@ class MainWindow(QMainWindow):
         c.messageChanged.connect(self._on_message_changed)
         c.replyProgress.connect(self.transcript.set_streaming_text)
         c.thinking.connect(self.composer.set_thinking)
+        c.presetsChanged.connect(self.sidebar.set_presets)
         c.streamingChanged.connect(self._on_streaming)
         c.sendAccepted.connect(self._on_send_accepted)
         c.sendRefused.connect(self._on_send_refused)
@@ -243,10 +248,14 @@ class MainWindow(QMainWindow):
 
     # -- intents ---------------------------------------------------------------------------------------------
 
-    def new_chat(self) -> None:
-        """Start a new conversation and focus the composer."""
-        self.chat.new_conversation()
+    def new_chat(self, preset: str | None = None) -> None:
+        """Start a new conversation (from a preset if named) and focus the composer."""
+        self.chat.new_conversation(preset or None)
         self.composer.edit.setFocus()
+
+    def _set_default_prompt(self, text: str) -> None:
+        self.chat.set_default_system_prompt(text)
+        self.statusBar().showMessage("New chats will start with this system prompt.", 4000)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept images dropped anywhere on the window."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Status
@@ -90,3 +91,33 @@ async def test_shortcuts_help_and_new_chat(tmp_path: Path, fake_openai: FakeOpen
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
         assert parts.chat.conversation is None and parts.chat.path == []
         assert window.transcript.empty.isVisibleTo(window.transcript)
+
+
+async def test_presets_and_default_system_prompt(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="ok"), Reply(text="ok"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.options.load("You are terse.", 0.2, 300)
+        await parts.chat.set_model("gpt-4o")
+        window.options.preset_name.setText("Terse 4o")
+        window.options.findChild(QPushButton, "save_preset_button").click()
+        assert parts.endpoint.settings.presets["Terse 4o"]["model"] == "gpt-4o"
+        assert [a.text() for a in window.sidebar.presets_menu.actions()] == ["Terse 4o"]
+        window.options.system_prompt.setPlainText("Answer in French.")
+        window.options.findChild(QPushButton, "default_prompt_button").click()
+        # a plain new chat gets the default prompt and the default model
+        window.new_chat()
+        await parts.chat.send("bonjour")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        first = fake_openai.requests[-1].json
+        assert first["model"] == "gpt-4o-mini"
+        assert first["messages"][0] == {"role": "system", "content": "Answer in French."}
+        # a chat from the preset gets its prompt, model, temperature and max tokens
+        window.sidebar.presets_menu.actions()[0].trigger()
+        assert parts.chat.model == "gpt-4o" and window.header.model_picker.currentText() == "gpt-4o"
+        await parts.chat.send("hi")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        body = fake_openai.requests[-1].json
+        assert body["model"] == "gpt-4o" and body["temperature"] == 0.2 and body["max_completion_tokens"] == 300
+        assert body["messages"][0] == {"role": "system", "content": "You are terse."}

@@ -149,9 +149,13 @@ class ConversationOptions(QWidget):
 
     Signals:
         applied(str, object, object): system prompt, temperature (None = model default), max tokens (None).
+        presetSaved(str, str, object, object): a preset name and the options above, to keep for new chats.
+        defaultPromptChosen(str): this system prompt for every new chat.
     """
 
     applied = Signal(str, object, object)
+    presetSaved = Signal(str, str, object, object)
+    defaultPromptChosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,10 +192,27 @@ class ConversationOptions(QWidget):
         self.max_tokens.setSingleStep(256)
         form.addRow("Max output tokens", self.max_tokens)
         outer.addLayout(form)
+        row = QHBoxLayout()
+        self.preset_name = QLineEdit()
+        self.preset_name.setObjectName("preset_name")
+        self.preset_name.setAccessibleName("Preset name")
+        self.preset_name.setPlaceholderText("Preset name (model and options above)")
+        row.addWidget(self.preset_name, 1)
+        save_preset = QPushButton("Save as preset")
+        save_preset.setObjectName("save_preset_button")
+        save_preset.clicked.connect(self._save_preset)
+        row.addWidget(save_preset)
+        default_prompt = QPushButton("Use prompt for new chats")
+        default_prompt.setObjectName("default_prompt_button")
+        default_prompt.setToolTip("Every new chat starts with this system prompt")
+        default_prompt.clicked.connect(lambda: self.defaultPromptChosen.emit(self.system_prompt.toPlainText()))
+        row.addWidget(default_prompt)
         apply = QPushButton("Apply")
         apply.setObjectName("apply_options_button")
+        apply.setDefault(True)
         apply.clicked.connect(self._apply)
-        outer.addWidget(apply, 0, Qt.AlignmentFlag.AlignRight)
+        row.addWidget(apply)
+        outer.addLayout(row)
 
     def load(self, system_prompt: str, temperature: float | None, max_tokens: int | None) -> None:
         """Show a conversation's options."""
@@ -200,6 +221,15 @@ class ConversationOptions(QWidget):
         self.temperature.setValue(1.0 if temperature is None else temperature)
         self.max_tokens.setValue(max_tokens or 0)
 
-    def _apply(self) -> None:
+    def _values(self) -> tuple[str, float | None, int | None]:
         temperature = self.temperature.value() if self.use_temperature.isChecked() else None
-        self.applied.emit(self.system_prompt.toPlainText(), temperature, self.max_tokens.value() or None)
+        return self.system_prompt.toPlainText(), temperature, self.max_tokens.value() or None
+
+    def _apply(self) -> None:
+        self.applied.emit(*self._values())
+
+    def _save_preset(self) -> None:
+        name = self.preset_name.text().strip()
+        if name:
+            self.presetSaved.emit(name, *self._values())
+            self.preset_name.clear()

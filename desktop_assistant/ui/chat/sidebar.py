@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signa
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QApplication,
+    QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -75,12 +77,14 @@ class Sidebar(QWidget):
 
     Signals:
         newRequested(): start a new chat.
+        presetChosen(str): start a new chat from this preset.
         openRequested(int): show this conversation.
         renameRequested(int, str): rename a conversation.
         deleteRequested(int): delete a conversation (undoable).
     """
 
     newRequested = Signal()
+    presetChosen = Signal(str)
     openRequested = Signal(int)
     renameRequested = Signal(int, str)
     deleteRequested = Signal(int)
@@ -98,7 +102,20 @@ class Sidebar(QWidget):
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")
         self.new_button.clicked.connect(self.newRequested)
-        layout.addWidget(self.new_button)
+        new_row = QHBoxLayout()
+        new_row.setSpacing(4)
+        new_row.addWidget(self.new_button, 1)
+        self.presets_button = QToolButton()
+        self.presets_button.setObjectName("presets_button")
+        self.presets_button.setText("▾")
+        self.presets_button.setAccessibleName("New chat from a preset")
+        self.presets_button.setToolTip("New chat from a preset")
+        self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.presets_menu = QMenu(self.presets_button)
+        self.presets_button.setMenu(self.presets_menu)
+        new_row.addWidget(self.presets_button)
+        layout.addLayout(new_row)
+        self.set_presets([])
         self.filter = QLineEdit()
         self.filter.setObjectName("conversation_filter")
         self.filter.setPlaceholderText("Search titles")
@@ -118,6 +135,16 @@ class Sidebar(QWidget):
         layout.addWidget(self.list, 1)
         self._current: int | None = None
         self._filling = False
+
+    def set_presets(self, names: list[str]) -> None:
+        """Offer these presets for a new chat (saved from the conversation options)."""
+        self.presets_menu.clear()
+        for name in names:
+            action = self.presets_menu.addAction(name)
+            action.triggered.connect(lambda _c=False, n=name: self.presetChosen.emit(n))
+        if not names:
+            hint = self.presets_menu.addAction("No presets yet: save one from a chat's Options")
+            hint.setEnabled(False)
 
     def set_conversations(self, conversations: list[Conversation]) -> None:
         """Show ``conversations`` (newest activity first), grouped by day."""
