@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
 from desktop_assistant.controllers.images import (
+    ATTACHMENT_SCHEME,
     MAX_FILE_BYTES,
     MAX_IMAGES,
     Attachment,
@@ -23,6 +24,7 @@ from desktop_assistant.services.fetch import fetch_image
 from desktop_assistant.services.image_store import ImageStore
 
 THUMBNAIL = 96
+SHOWN_SIDE = 640  # images in the transcript are drawn at most 320 px; 2x for high-density screens
 
 
 class AttachmentsController(QObject):
@@ -41,6 +43,7 @@ class AttachmentsController(QObject):
         self.images = images
         self.items: list[Attachment] = []
         self.thumbnails: dict[str, QImage] = {}
+        self._shown: dict[str, QImage] = {}
 
     def _prepare(self, data: bytes, name: str) -> tuple[Attachment, QImage]:
         image, note = decode(data, name)
@@ -95,6 +98,24 @@ class AttachmentsController(QObject):
             self.refused.emit(exc)
             return
         await self.add_bytes(data, url.rsplit("/", 1)[-1] or url)
+
+    def image_for_url(self, url: str) -> QImage | None:
+        """A stored image by its ``attachment:`` URL, for showing in the transcript (cached, thumbnail size)."""
+        cached = self._shown.get(url)
+        if cached is not None:
+            return cached
+        reference = url.removeprefix(ATTACHMENT_SCHEME)
+        sha, _, suffix = reference.partition(".")
+        data = self.images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
+        if data is None:
+            return None
+        image = QImage.fromData(data)
+        if image.isNull():
+            return None
+        image = image.scaled(SHOWN_SIDE, SHOWN_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        self._shown[url] = image
+        return image
 
     def remove(self, sha256: str) -> None:
         """Take an image off the draft."""

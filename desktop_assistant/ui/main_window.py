@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         page.setContentsMargins(0, 0, 0, 0)
         page.setSpacing(0)
         self.transcript = Transcript()
+        self.transcript.image_loader = attachments.image_for_url
         self.find_bar = FindBar(self.transcript)
         page.addWidget(self.find_bar)
         page.addWidget(self.transcript, 1)

@@ -97,13 +97,24 @@ async def test_dropped_screenshot_is_priced_scaled_sent_and_stored(tmp_path: Pat
         assert stored["image_url"]["url"].startswith("attachment:")
         files = list((tmp_path / "home" / "data" / "images").rglob("*.png"))
         assert len(files) == 1
+        question_view = parts.window.transcript.views[parts.chat.path[0].id]
+        assert question_view.body.requested == [stored["image_url"]["url"]]  # drawn from the app's own store
         conv_id = parts.chat.path[0].conversation_id
     async with built_app(tmp_path / "home", fake_openai.base_url) as again:
         await start(again)
         assert again.chat.conversation is not None and again.chat.conversation.id == conv_id
+        shown = again.window.transcript.views[again.chat.path[0].id]
+        shown.body.document().size()  # lay it out: images are loaded as the document is laid out
+        assert shown.body.requested and shown.body.requested[0].startswith("attachment:")
+        assert again.attachments.image_for_url(shown.body.requested[0]) is not None
         await again.chat.send("And now?")
         await until(lambda: len(again.chat.path) == 4 and not again.chat.streaming)
         assert len(image_parts(fake_openai)) == 1  # the earlier image is sent again with the history
+        again.endpoint.update_settings(images_in_history=False)
+        fake_openai.enqueue(Reply(text="without it"))
+        await again.chat.send("Once more, cheaper")
+        await until(lambda: len(again.chat.path) == 6 and not again.chat.streaming)
+        assert image_parts(fake_openai) == []  # older turns' images are left out
 
 
 async def test_paste_a_screenshot_and_a_url(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QMimeData, QSize, QSizeF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_assistant.controllers.images import ATTACHMENT_SCHEME
 from desktop_assistant.core.models import Message, Role, Status
 from desktop_assistant.core.render import (
     code_blocks,
@@ -57,10 +62,14 @@ class SafeBrowser(QTextBrowser):
         document.documentLayout().documentSizeChanged.connect(self._on_size_changed)
         self.anchorClicked.connect(self.linkClicked)
         self.requested: list[str] = []
+        self.image_loader: Callable[[str], QImage | None] | None = None
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
-        """Refuse every resource: model output never loads anything."""
-        self.requested.append(url.toString() if isinstance(url, QUrl) else url)
+        """Only the app's own stored images (``attachment:`` URLs) load; anything else is refused."""
+        text = url.toString() if isinstance(url, QUrl) else url
+        self.requested.append(text)
+        if text.startswith(ATTACHMENT_SCHEME) and self.image_loader is not None:
+            return self.image_loader(text)
         return None
 
     def createMimeDataFromSelection(self) -> QMimeData:
@@ -119,7 +128,8 @@ class MessageView(QFrame):
     chooseModelRequested = Signal()
     branchRequested = Signal(int, int)
 
-    def __init__(self, message: Message, parent: QWidget | None = None) -> None:
+    def __init__(self, message: Message, parent: QWidget | None = None,
+                 image_loader: Callable[[str], QImage | None] | None = None) -> None:
         super().__init__(parent)
         self.message = message
         self._is_user = message.role is Role.USER
@@ -140,6 +150,7 @@ class MessageView(QFrame):
         layout.addWidget(who)
 
         self.body = SafeBrowser(self)
+        self.body.image_loader = image_loader
         self.body.setObjectName("message_body")
         self.body.setAccessibleName("Message text")
         self.body.linkClicked.connect(self._on_link)
@@ -238,7 +249,11 @@ class MessageView(QFrame):
             return
         self._shown = (text, dark)
         if self._is_user:
-            self.body.setPlainText(text)
+            images = [p for p in self.message.parts if p.get("type") == "image_url"]
+            if images:
+                self.body.setHtml(user_html(text, images))
+            else:
+                self.body.setPlainText(text)
             return
         html, complete = render_markdown_without_loading(text, dark=dark)
         self.body.setHtml(html)
@@ -305,6 +320,23 @@ class MessageView(QFrame):
                 self.copyRequested.emit(blocks[index])
         elif url.scheme() in SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
+
+
+THUMB_SIDE = 320
+
+
+def user_html(text: str, images: list[dict[str, Any]]) -> str:
+    """A question with images: its text escaped, then each image at thumbnail size (loaded by the app only)."""
+    body = html.escape(text).replace("\n", "<br>")
+    pictures = []
+    for part in images:
+        url = str(part.get("image_url", {}).get("url", ""))
+        size = part.get("size") or [THUMB_SIDE, THUMB_SIDE]
+        width, height = int(size[0]), int(size[1])
+        scale = min(1.0, THUMB_SIDE / max(width, height, 1))
+        pictures.append(f'<img src="{html.escape(url, quote=True)}" width="{round(width * scale)}" '
+                        f'height="{round(height * scale)}">')
+    return f"<p>{body}</p><p>{'&nbsp;'.join(pictures)}</p>"
 
 
 def copy_to_clipboard(text: str) -> None:

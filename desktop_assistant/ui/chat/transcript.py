@@ -12,8 +12,10 @@ bottom.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_assistant.core.models import Message, Role
@@ -97,6 +99,7 @@ class Transcript(QScrollArea):
         self._anchor: tuple[QWidget, int] | None = None  # (view, its top minus the scroll value) to keep
         self._anchoring = True  # False while "Show earlier messages" fills in below the button
         self._restoring = False
+        self.image_loader: Callable[[str], QImage | None] | None = None  # the app's stored images
         self._batch = QTimer(self)
         self._batch.setSingleShot(True)
         self._batch.setInterval(0)
@@ -169,7 +172,7 @@ class Transcript(QScrollArea):
         self._schedule()
 
     def _new_view(self, message: Message) -> MessageView:
-        view = MessageView(message, self._column)
+        view = MessageView(message, self._column, self.image_loader)
         self._views[message.id] = view
         self.viewCreated.emit(view)
         return view

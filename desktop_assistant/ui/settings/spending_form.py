@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -46,6 +47,11 @@ class SpendingForm(QWidget):
         explain.setWordWrap(True)
         explain.setProperty("muted", True)
         layout.addWidget(explain)
+        self.images_in_history = QCheckBox("Send images from earlier messages again with each question")
+        self.images_in_history.setObjectName("images_in_history")
+        self.images_in_history.setToolTip("Off: only the newest question's images are sent; earlier ones are left "
+                                          "out (and cost nothing)")
+        layout.addWidget(self.images_in_history)
         prices_title = QLabel("Your prices (dollars per 1M tokens), used instead of the built-in ones")
         layout.addWidget(prices_title)
         source = QLabel(pricing_source)
@@ -82,6 +88,7 @@ class SpendingForm(QWidget):
         """Show the limits and overrides of ``settings``."""
         self.monthly.setText(settings.monthly_limit_usd)
         self.daily.setText(settings.daily_limit_usd)
+        self.images_in_history.setChecked(settings.images_in_history)
         self.prices.setRowCount(0)
         for model, row in sorted(settings.price_overrides.items()):
             self._add_row(model, row)
@@ -124,4 +131,5 @@ class SpendingForm(QWidget):
         self.problem.setText(" ".join(problems))
         if problems:
             return None
-        return base.copy(monthly_limit_usd=monthly, daily_limit_usd=daily, price_overrides=overrides)
+        return base.copy(monthly_limit_usd=monthly, daily_limit_usd=daily, price_overrides=overrides,
+                         images_in_history=self.images_in_history.isChecked())
