@@ -32,6 +32,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.redact import redact
+from desktop_assistant.core.tokens import encoding_for
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
@@ -118,6 +119,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
 async def after_first_paint(parts: AppParts) -> None:
     """The work the first paint must not wait for: keyring, token counting, model list, clean-up."""
     await parts.endpoint.load_key()
+    await asyncio.to_thread(parts.endpoint.gateway.warm_up)  # the SDK's imports, off the UI thread
+    # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
+    # than in the middle of the first reply
+    await asyncio.to_thread(encoding_for, parts.chat.model)
     parts.estimates.enable()
     await parts.store.purge_deleted()
     await parts.chat.refresh_conversations()

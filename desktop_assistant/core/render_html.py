@@ -7,6 +7,7 @@ design. Pure Python, no Qt.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,9 +60,23 @@ def _md() -> MarkdownIt:
     return md
 
 
+_DEEP_PREFIX = re.compile(rf"^[ \t]*(?:(?:[>*+-]|\d{{1,9}}[.)])[ \t]*){{{MAX_NESTING + 1},}}", re.MULTILINE)
+
+
+def _defuse_deep(match: re.Match[str]) -> str:
+    prefix = match.group(0)
+    stripped = len(prefix) - len(prefix.lstrip(" \t"))
+    return prefix[:stripped] + "\\" + prefix[stripped:]
+
+
 def parse(clean: str) -> list[Token]:
-    """markdown-it tokens of text already cleaned by :func:`~.render_text.clean_text`."""
-    return _md().parse(clean)
+    """markdown-it tokens of text already cleaned by :func:`~.render_text.clean_text`.
+
+    A line opening more containers (quotes, list items) than :data:`MAX_NESTING` has its first marker escaped,
+    so it is a paragraph of plain text: markdown-it would drop what is past its nesting limit anyway, and its
+    list and rule scanners are slow on such lines. Lines and their count are unchanged (streaming relies on it).
+    """
+    return _md().parse(_DEEP_PREFIX.sub(_defuse_deep, clean))
 
 
 # --- top-level blocks -----------------------------------------------------------------------------------

@@ -137,6 +137,21 @@ class Gateway:
             self._client = client
         return self._client
 
+    def warm_up(self) -> None:
+        """Import the SDK and build the client with its chat resource and chunk types (call off the UI thread).
+
+        The SDK imports its resources and pydantic types lazily on first use; done on the UI thread that is a
+        stall of a few hundred milliseconds in the middle of the first reply.
+        """
+        try:
+            client = self.client()
+        except UserFacingError:
+            return  # no key yet: nothing to build
+        _ = client.chat.completions
+        _ = client.models
+        import openai.types.chat.chat_completion
+        import openai.types.chat.chat_completion_chunk  # noqa: F401
+
     async def close(self) -> None:
         """Close the HTTP connections."""
         if self._client is not None:

@@ -180,7 +180,7 @@ def test_stream_updates_with_streaming_status_keep_feeding(qtbot: Any) -> None:
     stream = view._stream
     view.update_message(_reply("Para one.\n\nPara two and more", Status.STREAMING))
     assert view._stream is stream
-    assert "and more" in view.body.toPlainText()
+    qtbot.waitUntil(lambda: "and more" in view.body.toPlainText())  # rendered on a worker, applied when ready
 
 
 def test_height_change_does_not_rewrap(qtbot: Any) -> None:

@@ -156,6 +156,12 @@ class MessageView(QFrame):
         self.body.linkClicked.connect(self._on_link)
         layout.addWidget(self.body)
 
+        self.long_note = QLabel()
+        self.long_note.setObjectName("long_message_note")
+        self.long_note.setProperty("muted", True)
+        self.long_note.setWordWrap(True)
+        self.long_note.hide()
+        layout.addWidget(self.long_note)
         self.error_label = QLabel()
         self.error_label.setObjectName("message_error")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -221,7 +227,8 @@ class MessageView(QFrame):
         """Show ``message`` in full (final text, status, footer, error and its action)."""
         self.message = message
         stream, self._stream = self._stream, None
-        text = message.text
+        full = message.text
+        text = self._shown_part(full)
         if stream is not None and message.status is Status.STREAMING and stream.can_finish(text):
             self._stream = stream  # still streaming: keep feeding the same document
             if text != self._text:
@@ -233,6 +240,7 @@ class MessageView(QFrame):
             self._shown = (text, stream.dark)
         else:
             self._set_final_text(text)
+        self._text = full  # Copy copies the whole message, also the part too long to show
         refusal = next((p.get("refusal") for p in message.parts if p.get("type") == "refusal"), None)
         error = message.error or (f"The model declined: {refusal}" if refusal else None)
         self.error_label.setText(error or "")
@@ -269,12 +277,25 @@ class MessageView(QFrame):
 
     def set_streaming_text(self, text: str) -> None:
         """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
+        shown = self._shown_part(text)
+        grew = shown != self._text[: len(shown)] or len(shown) > len(self._text) or self._stream is None
         self._text = text
         self._shown = None
         if self._stream is None:
-            self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark())
+            self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark(), threaded=True)
             self.action_bar.setEnabled(False)
-        self._stream.feed(text)
+        if grew:
+            self._stream.feed(shown)
+
+    def _shown_part(self, text: str) -> str:
+        """What of ``text`` is shown: all of it, or its start when it is too long to lay out quickly."""
+        shown = display_part(text)
+        cut = len(text) - len(shown)
+        self.long_note.setVisible(cut > 0)
+        if cut:
+            self.long_note.setText(f"This message is {len(text):,} characters long; the first {len(shown):,} are "
+                                   "shown. Copy copies all of it.")
+        return shown
 
     def set_branch(self, position: int, count: int) -> None:
         """Show "position/count" arrows when the message has alternatives."""
@@ -323,6 +344,15 @@ class MessageView(QFrame):
 
 
 THUMB_SIDE = 320
+DISPLAY_LIMIT = 100_000  # characters laid out per message: Qt needs ~0.1 s per 100 KB of one paragraph
+
+
+def display_part(text: str, limit: int = DISPLAY_LIMIT) -> str:
+    """``text`` if it is short enough to lay out quickly, else its start (cut after a line where possible)."""
+    if len(text) <= limit:
+        return text
+    newline = text.rfind("\n", limit - 2000, limit)
+    return text[: newline + 1] if newline > 0 else text[:limit]
 
 
 def user_html(text: str, images: list[dict[str, Any]]) -> str:

@@ -8,38 +8,97 @@ stray list numbers.) Selection in the finished part survives, and the cost per f
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextDocument, QTextFrame, QTextFrameFormat
 
 from desktop_assistant.core.render import StreamRenderer
 
+# Markdown is parsed off the UI thread while a reply streams: markdown-it is pure Python and a hostile reply
+# (thousands of nested markers, long lines) takes tens of milliseconds a frame. The GIL is handed over every
+# few milliseconds, so the window keeps breathing while the worker parses.
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
 
-class StreamingDocument:
+
+class StreamingDocument(QObject):
     """Feeds a growing reply into ``document``.
 
     Each :meth:`feed` is one edit block, so the document is laid out (and its size signalled) once per frame
-    instead of after each of the removal and the insertions.
+    instead of after each of the removal and the insertions. With ``threaded`` the HTML is made on a worker
+    thread and applied when ready (a timer on the UI thread collects it: the worker never touches a Qt
+    object, so a view deleted meanwhile is no hazard); feeds that arrive meanwhile are merged into the next.
     """
 
-    def __init__(self, document: QTextDocument, *, dark: bool = False) -> None:
+    def __init__(self, document: QTextDocument, *, dark: bool = False, threaded: bool = False) -> None:
+        super().__init__()
         self._document = document
         self._renderer = StreamRenderer(dark=dark)
         self.dark = dark
+        self._threaded = threaded
+        self._future: Future[tuple[int, str, str]] | None = None
+        self._pending: str | None = None
+        self._seq = 0
+        self._applied = 0
         document.clear()
         self._tail: QTextFrame = QTextCursor(document).insertFrame(QTextFrameFormat())
+        self._collect = QTimer(self)
+        self._collect.setInterval(4)
+        self._collect.timeout.connect(self._collect_result)
 
     def feed(self, text: str) -> None:
         """Show ``text`` (the whole reply so far, extending the previous call)."""
+        if not self._threaded:
+            new, tail = self._renderer.feed(text)
+            self._show(new, tail)
+            return
+        if self._future is not None and not self._future.done():
+            self._pending = text
+            return
+        self._seq += 1
+        self._future = _RENDERER.submit(self._render, self._seq, text)
+        self._collect.start()
+
+    def _render(self, seq: int, text: str) -> tuple[int, str, str]:
         new, tail = self._renderer.feed(text)
+        return seq, new, tail
+
+    def _collect_result(self) -> None:
+        future = self._future
+        if future is None or not future.done():
+            return
+        self._collect.stop()
+        self._future = None
+        self._on_rendered(future.result())
+
+    def _on_rendered(self, result: tuple[int, str, str]) -> None:
+        seq, new, tail = result
+        if seq <= self._applied:
+            return  # already applied by finish()
+        self._applied = seq
         self._show(new, tail)
+        if self._pending is not None:
+            text, self._pending = self._pending, None
+            self.feed(text)
+
+    def _settle(self) -> None:
+        """Wait for a render in flight and apply it now (before the UI thread uses the renderer itself)."""
+        self._collect.stop()
+        self._pending = None  # before applying: applying must not start another render
+        if self._future is not None:
+            future, self._future = self._future, None
+            self._on_rendered(future.result())
 
     def can_finish(self, text: str) -> bool:
         """Whether :meth:`finish` can show ``text`` by finishing what was streamed (it extends the stable part)."""
+        self._settle()
         return self._renderer.can_continue(text)
 
     def finish(self, text: str) -> None:
         """Show the complete reply ``text``: the blocks not yet finished are rendered final (open code fences
         highlighted); what was already inserted stays as it is. The object is spent afterwards.
         """
+        self._settle()
         new, tail = self._renderer.finish_parts(text)
         self._show(new, tail)
 
