@@ -21,11 +21,13 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__
 from desktop_assistant.controllers.attachments import AttachmentsController
+from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import EstimateController
 from desktop_assistant.controllers.event_loop import make_event_loop
+from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.instance import InstanceGuard
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
@@ -61,6 +63,8 @@ class AppParts:
     notices: NoticeBus
     lifecycle: Lifecycle
     store: Store
+    extraction: ExtractionController
+    batches: BatchController
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -97,7 +101,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
     chat = ChatController(store, endpoint, runner, usage, attachments)
     estimates = EstimateController(chat, runner, attachments)
-    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
+    extraction = ExtractionController(store, endpoint, runner, usage)
+    batches = BatchController(store, endpoint, runner, usage, extraction)
+    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle,
+                        extraction, batches)
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)
@@ -113,7 +120,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                         "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store)
+    return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
+                    extraction, batches)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -128,7 +136,9 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.chat.refresh_conversations()
     await parts.usage.refresh()
     parts.data.start_automatic_backups()
+    await parts.extraction.load_schemas()
     if not parts.endpoint.needs_onboarding:
+        await parts.batches.resume()
         await parts.endpoint.refresh_models()
 
 

@@ -1,4 +1,4 @@
-"""The images waiting to go with the next message: added, checked, stored, priced, removed."""
+"""Images and files waiting to go with the next message: added, checked, stored, priced, removed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
+from desktop_assistant.controllers.files import IMAGE_SUFFIXES, FileAttachment, is_text_file, read_file
 from desktop_assistant.controllers.images import (
     ATTACHMENT_SCHEME,
     MAX_FILE_BYTES,
@@ -31,17 +32,22 @@ class AttachmentsController(QObject):
     """The draft's images.
 
     Signals:
-        changed(list): the attachments (``Attachment``) now waiting.
+        changed(list): the images (``Attachment``) now waiting.
+        filesChanged(list): the text files (``FileAttachment``) now waiting.
         refused(object): a ``UserFacingError`` explaining why something could not be attached.
+        noted(str): something the person should know about what was attached (a scanned PDF's pages).
     """
 
     changed = Signal(list)
+    filesChanged = Signal(list)
     refused = Signal(object)
+    noted = Signal(str)
 
     def __init__(self, images: ImageStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.images = images
         self.items: list[Attachment] = []
+        self.files: list[FileAttachment] = []
         self.thumbnails: dict[str, QImage] = {}
         self._shown: dict[str, QImage] = {}
 
@@ -74,8 +80,11 @@ class AttachmentsController(QObject):
         return bad_input(f"A message can carry up to {MAX_IMAGES} images; the rest were not attached.")
 
     async def add_files(self, paths: list[Path]) -> None:
-        """Attach image files (each checked; the ones that cannot be attached are explained)."""
+        """Attach files: images as images, text, code, CSV and PDF as text (each checked and explained)."""
         for path in paths:
+            if path.suffix.lower() not in IMAGE_SUFFIXES and (is_text_file(path) or not _looks_like_image(path)):
+                await self.add_text_file(path)
+                continue
             if len(self.items) >= MAX_IMAGES:
                 self.refused.emit(self._room_error())
                 return
@@ -117,9 +126,36 @@ class AttachmentsController(QObject):
         self._shown[url] = image
         return image
 
-    def remove(self, sha256: str) -> None:
-        """Take an image off the draft."""
-        self.items = [a for a in self.items if a.sha256 != sha256]
+    async def add_text_file(self, path: Path) -> None:
+        """Attach a text file (or a PDF's text; a scanned PDF's page images)."""
+        try:
+            attachment, pages, note = await asyncio.to_thread(read_file, path)
+        except UserFacingError as exc:
+            self.refused.emit(exc)
+            return
+        except OSError as exc:
+            self.refused.emit(bad_input(f"“{path.name}” could not be opened ({exc.strerror})."))
+            return
+        if attachment is not None and all(f.key != attachment.key for f in self.files):
+            self.files.append(attachment)
+            self.filesChanged.emit(list(self.files))
+        for data, name in pages:
+            await self.add_bytes(data, name)
+        if note:
+            self.noted.emit(note)
+
+    def shorten_file(self, key: str, chars: int) -> None:
+        """Send only the first ``chars`` characters of a file."""
+        self.files = [f.shortened(chars) if f.key == key else f for f in self.files]
+        self.filesChanged.emit(list(self.files))
+
+    def remove(self, key: str) -> None:
+        """Take an image or a file (by its key) off the draft."""
+        if any(f.key == key for f in self.files):
+            self.files = [f for f in self.files if f.key != key]
+            self.filesChanged.emit(list(self.files))
+            return
+        self.items = [a for a in self.items if a.sha256 != key]
         self.changed.emit(list(self.items))
 
     def set_detail(self, sha256: str, detail: str) -> None:
@@ -128,12 +164,26 @@ class AttachmentsController(QObject):
         self.changed.emit(list(self.items))
 
     def take(self) -> list[Attachment]:
-        """The attachments, handed to a message being sent (the draft is emptied)."""
+        """The attachments, handed to a message being sent (the draft is emptied of images and files)."""
         items, self.items = self.items, []
         self.changed.emit([])
+        if self.files:
+            self.files = []
+            self.filesChanged.emit([])
         return items
 
     def restore(self, items: list[Attachment]) -> None:
         """Put images back on the draft (a send that was refused keeps them)."""
         self.items = items + [a for a in self.items if a not in items]
         self.changed.emit(list(self.items))
+
+
+def _looks_like_image(path: Path) -> bool:
+    """Whether a file of unknown name starts like a picture (PNG, JPEG, GIF, WebP, BMP)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return True  # let the image path explain the error
+    webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")) or webp

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment, with_image_data
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.titles import TitleMaker
@@ -64,9 +65,12 @@ class NewOptions:
                    int(tokens) if tokens else None)
 
 
-def question_parts(text: str, images: list[Attachment]) -> list[dict[str, Any]]:
-    """A question's stored content: its text, then its images."""
-    return ([text_part(text)] if text or not images else []) + [a.part() for a in images]
+def question_parts(text: str, images: list[Attachment], files: list[FileAttachment] | None = None
+                   ) -> list[dict[str, Any]]:
+    """A question's stored content: its text, its files' delimited text, then its images."""
+    files = files or []
+    head = [text_part(text)] if text or not (images or files) else []
+    return head + [f.part() for f in files] + [a.part() for a in images]
 
 
 class ChatController(QObject):
@@ -255,13 +259,14 @@ class ChatController(QObject):
         return max(1, min(wanted, info.max_output))
 
     def plan(self, draft: str | None, path: list[Message] | None = None,
-             images: list[Attachment] | None = None) -> HistoryPlan:
+             images: list[Attachment] | None = None, files: list[FileAttachment] | None = None) -> HistoryPlan:
         """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
         system = self.conversation.system_prompt if self.conversation else ""
         wire = requests.wire_messages(system, self.path if path is None else path)
         if draft is not None:
-            parts = question_parts(draft, images or [])
-            wire.append({"role": "user", "content": draft if len(parts) == 1 else parts})
+            parts = question_parts(draft, images or [], files)
+            content: Any = "".join(p["text"] for p in parts) if all(p["type"] == "text" for p in parts) else parts
+            wire.append({"role": "user", "content": content})
         if not lookup(self.model).vision and lookup(self.model).known:
             wire = requests.drop_images(wire, keep_last_question=False)
         elif not self._endpoint.settings.images_in_history:
@@ -274,20 +279,21 @@ class ChatController(QObject):
     async def send(self, text: str) -> None:
         """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
         text = text.strip()
-        images = list(self._attachments.items)
-        if not (text or images) or self.streaming:
+        images, files = list(self._attachments.items), list(self._attachments.files)
+        if not (text or images or files) or self.streaming:
             return
         try:
             self._check_ready()
             if images:
                 self._check_vision()
-            plan = await asyncio.to_thread(self.plan, text, None, images)
+            plan = await asyncio.to_thread(self.plan, text, None, images, files)
             if not plan.fits:
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
-                                      "Shorten it or choose a model with a larger context.")
+                                      "Shorten it, send only part of a long file (its “Send part” button), or "
+                                      "choose a model with a larger context.")
             await self._check_budget(plan)
-            question = await self._store_question(text, images)
+            question = await self._store_question(text, images, files)
         except UserFacingError as exc:
             self.sendRefused.emit(exc)
             return
@@ -298,10 +304,10 @@ class ChatController(QObject):
         await self.refresh_conversations()
         self._start_reply(question, budget_checked=True)
 
-    async def _store_question(self, text: str, images: list[Attachment]) -> Message:
+    async def _store_question(self, text: str, images: list[Attachment], files: list[FileAttachment]) -> Message:
         """Persist first: the question is on disk before the request leaves."""
         if self.conversation is None:
-            title = " ".join(text.split())[:60] or "Image"
+            title = " ".join(text.split())[:60] or (files[0].name if files else "Image")
             self.conversation = await self._store.create_conversation(
                 self.model, title=title, system_prompt=self._new_options.system_prompt,
                 temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
@@ -310,7 +316,8 @@ class ChatController(QObject):
             self.conversation.title = " ".join(text.split())[:60]
             await self._store.update_conversation(self.conversation.id, title=self.conversation.title)
         parent = self.path[-1].id if self.path else None
-        return await self._store.add_message(self.conversation.id, parent, Role.USER, question_parts(text, images))
+        return await self._store.add_message(self.conversation.id, parent, Role.USER,
+                                             question_parts(text, images, files))
 
     def _check_vision(self) -> None:
         info = lookup(self.model)
@@ -516,20 +523,23 @@ class ChatController(QObject):
                                              error_action=action)
             reply.parts, reply.status, reply.usage, reply.cost_micros = parts, status, usage, cost
             reply.finish_reason, reply.error, reply.error_action = finish, error_text, action
-            if seq == self._reply_seq:
-                self._streaming = False
             self._endpoint.remember_legacy_max_tokens()
             self.messageChanged.emit(reply)
+            self._end_streaming(seq)
             await self.refresh_conversations()
             if usage is not None:
                 await self._usage.refresh()
             if status is Status.COMPLETE and self._titles.wanted(conv, reply, self.path):
                 self._runner.start("title", self._titles.name(conv, question.text, reply.text), key="title")
         finally:
-            if seq == self._reply_seq:
-                self._streaming = False
-                self._stop_thinking()
-                self.streamingChanged.emit(False)
+            self._end_streaming(seq)  # also when saving failed
+
+    def _end_streaming(self, seq: int) -> None:
+        """The reply ``seq`` is final: intents (send, regenerate, ...) are possible again, Stop becomes Send."""
+        if seq == self._reply_seq and self._streaming:
+            self._streaming = False
+            self._stop_thinking()
+            self.streamingChanged.emit(False)
 
     def _tick_thinking(self) -> None:
         self.thinking.emit(round(time.monotonic() - self._thinking_since))

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.catalog import lookup
@@ -34,6 +35,7 @@ class DraftEstimate:
     worst_case_micros: int | None
     max_output_tokens: int
     images: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # hash -> (tokens, cost)
+    files: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # file key -> (tokens, cost)
 
 
 class EstimateController(QObject):
@@ -80,14 +82,16 @@ class EstimateController(QObject):
         """Count now and publish the result."""
         chat, draft = self._chat, self._draft
         model, path, images = chat.model, list(chat.path), list(self._attachments.items)
-        estimate = await asyncio.to_thread(self._count, model, draft, path, images)
+        files = list(self._attachments.files)
+        estimate = await asyncio.to_thread(self._count, model, draft, path, images, files)
         self.last = estimate
         self.estimated.emit(estimate)
         return estimate
 
-    def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment]) -> DraftEstimate:
+    def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment],
+               files: list[FileAttachment]) -> DraftEstimate:
         chat = self._chat
-        plan = chat.plan(draft if draft.strip() or images else None, path, images)
+        plan = chat.plan(draft if draft.strip() or images or files else None, path, images, files)
         max_out = chat.max_output_tokens()
         prices = chat.prices
         input_cost = prices.cost_micros(model, plan.prompt_tokens, 0, 0)
@@ -96,7 +100,16 @@ class EstimateController(QObject):
                              prompt_tokens=plan.prompt_tokens, exact=plan.exact and lookup(model).known,
                              context_window=plan.context_window, budget=plan.budget, dropped=plan.dropped,
                              fits=plan.fits, input_cost_micros=input_cost, worst_case_micros=worst,
-                             max_output_tokens=max_out, images=self._image_costs(model, images))
+                             max_output_tokens=max_out, images=self._image_costs(model, images),
+                             files=self._file_costs(model, files))
+
+    def _file_costs(self, model: str, files: list[FileAttachment]) -> dict[str, tuple[int, int | None]]:
+        prices = self._chat.prices
+        costs: dict[str, tuple[int, int | None]] = {}
+        for f in files:
+            tokens = count_text(f.block(), model)
+            costs[f.key] = (tokens, prices.cost_micros(model, tokens, 0, 0))
+        return costs
 
     def _image_costs(self, model: str, images: list[Attachment]) -> dict[str, tuple[int, int | None]]:
         prices = self._chat.prices

@@ -157,6 +157,11 @@ class StreamRenderer:
         self._tail_html = self._tail(clean, tokens, final=False)
         return new_html, self._tail_html
 
+    @property
+    def stable_length(self) -> int:
+        """How many characters of the reply are rendered as finished blocks."""
+        return len(self._stable_raw)
+
     def can_continue(self, text: str) -> bool:
         """Whether ``text`` extends the part already rendered as stable (so :meth:`feed`/:meth:`finish` accept it)."""
         return text.startswith(self._stable_raw)

@@ -115,3 +115,72 @@ def clean_title(text: str) -> str:
     line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
     line = line.strip("\"'“”‘’*#` ").removeprefix("Title:").strip().rstrip(".")
     return line[:60]
+
+
+# --- structured extraction -----------------------------------------------------------------------------
+
+EXTRACTION_PROMPT = ("Extract the requested fields from the user's input. Use only what the input says; when a "
+                     "field is not mentioned, use null if it may be null, else the closest faithful value.")
+EXTRACTION_MAX_OUTPUT = 2048
+FUNCTION_NAME = "record_extraction"
+
+
+def extraction_messages(text: str, image_url: str | None = None, instructions: str = "") -> list[WireMessage]:
+    """The system instructions and the input (text, and an image as a data URL for a vision model)."""
+    system = EXTRACTION_PROMPT + (f"\n\n{instructions.strip()}" if instructions.strip() else "")
+    user: WireMessage
+    if image_url:
+        parts: list[dict[str, Any]] = []
+        if text.strip():
+            parts.append({"type": "text", "text": text})
+        parts.append({"type": "image_url", "image_url": {"url": image_url}})
+        user = {"role": Role.USER.value, "content": parts}
+    else:
+        user = {"role": Role.USER.value, "content": text}
+    return [{"role": Role.SYSTEM.value, "content": system}, user]
+
+
+def response_format(schema: dict[str, Any], name: str, description: str = "") -> dict[str, Any]:
+    """A strict ``json_schema`` response format (Structured Outputs)."""
+    spec: dict[str, Any] = {"name": name, "schema": schema, "strict": True}
+    if description:
+        spec["description"] = description
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def extraction_tool(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """The one strict function whose arguments are the extracted fields."""
+    function: dict[str, Any] = {"name": FUNCTION_NAME, "parameters": schema, "strict": True,
+                                "description": description or "Record the fields extracted from the input."}
+    return {"type": "function", "function": function}
+
+
+def extraction_body(
+    model: str,
+    messages: list[WireMessage],
+    schema: dict[str, Any],
+    *,
+    mode: str = "structured",
+    name: str = "extraction",
+    description: str = "",
+    max_output_tokens: int = EXTRACTION_MAX_OUTPUT,
+    temperature: float | None = 0.0,
+    legacy_max_tokens: bool = False,
+) -> dict[str, Any]:
+    """A non-streamed extraction request: ``mode`` ``structured`` (``response_format``) or ``function``
+    (``tools`` with a forced ``tool_choice``); max tokens always set, temperature 0 unless told."""
+    body = chat_body(model, messages, max_output_tokens=max_output_tokens, temperature=temperature,
+                     legacy_max_tokens=legacy_max_tokens, stream=False)
+    if mode == "function":
+        body["tools"] = [extraction_tool(schema, description)]
+        body["tool_choice"] = {"type": "function", "function": {"name": FUNCTION_NAME}}
+        if not lookup(model).reasoning:
+            body["parallel_tool_calls"] = False
+    else:
+        body["response_format"] = response_format(schema, name, description)
+    return body
+
+
+def batch_line(custom_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One line of a Batch API input file for ``POST /v1/chat/completions``."""
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}

@@ -80,6 +80,42 @@ class Started:
 ChatEvent = Started | TextDelta | RefusalDelta | Finished | UsageReport
 
 
+@dataclass(frozen=True)
+class StructuredReply:
+    """The answer to an extraction call: JSON text (structured outputs) or tool arguments, or a refusal."""
+
+    content: str | None
+    refusal: str | None
+    arguments: str | None
+    finish_reason: str
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """What the Batch API says about a batch."""
+
+    id: str
+    status: str
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: tuple[str, ...] = ()
+
+
+def _batch_info(batch: Any) -> BatchInfo:
+    counts = getattr(batch, "request_counts", None)
+    errors = getattr(getattr(batch, "errors", None), "data", None) or []
+    return BatchInfo(
+        id=str(batch.id), status=str(batch.status),
+        total=int(getattr(counts, "total", 0) or 0), completed=int(getattr(counts, "completed", 0) or 0),
+        failed=int(getattr(counts, "failed", 0) or 0),
+        output_file_id=getattr(batch, "output_file_id", None), error_file_id=getattr(batch, "error_file_id", None),
+        errors=tuple(str(getattr(e, "message", "") or "") for e in errors))
+
+
 def _usage(raw: Any) -> Usage:
     prompt_details = getattr(raw, "prompt_tokens_details", None)
     completion_details = getattr(raw, "completion_tokens_details", None)
@@ -170,6 +206,79 @@ class Gateway:
         text = (result.choices[0].message.content or "") if result.choices else ""
         usage = _usage(result.usage) if result.usage is not None else Usage(estimated=True)
         return text, usage
+
+    async def structured(self, body: dict[str, Any]) -> StructuredReply:
+        """A non-streamed extraction call (``response_format`` or forced ``tools``): the raw answer, unparsed.
+
+        The answer is not parsed here: the caller validates it against its own schema, so a server that ignores
+        the schema gives validation errors, not an exception.
+        """
+        model = str(body.get("model", ""))
+        if self._endpoint.legacy_max_tokens:
+            body = to_legacy_max_tokens(body)
+        try:
+            try:
+                result = await self.client().chat.completions.create(**body)
+            except Exception as exc:
+                if self._endpoint.legacy_max_tokens or not _rejects_max_completion_tokens(exc):
+                    raise
+                self._endpoint = replace(self._endpoint, legacy_max_tokens=True)
+                result = await self.client().chat.completions.create(**to_legacy_max_tokens(body))
+        except UserFacingError:
+            raise
+        except Exception as exc:
+            raise self._mapped(exc, model=model) from exc
+        usage = _usage(result.usage) if getattr(result, "usage", None) is not None else Usage(estimated=True)
+        if not result.choices:
+            return StructuredReply(None, None, None, "", usage)
+        choice = result.choices[0]
+        message = choice.message
+        calls = getattr(message, "tool_calls", None) or []
+        arguments = next((c.function.arguments for c in calls if getattr(c, "function", None) is not None), None)
+        return StructuredReply(message.content, getattr(message, "refusal", None), arguments,
+                               str(choice.finish_reason or ""), usage)
+
+    async def upload_file(self, name: str, data: bytes, purpose: str = "batch") -> str:
+        """Upload ``data`` as a file (multipart); returns its id."""
+        try:
+            created = await self.client().files.create(file=(name, data, "application/jsonl"), purpose=purpose)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        return str(created.id)
+
+    async def create_batch(self, input_file_id: str, metadata: dict[str, str] | None = None) -> BatchInfo:
+        """Start a chat-completions batch over an uploaded file (24 h window)."""
+        try:
+            batch = await self.client().batches.create(
+                input_file_id=input_file_id, endpoint="/v1/chat/completions", completion_window="24h",
+                **({"metadata": metadata} if metadata else {}))
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        return _batch_info(batch)
+
+    async def retrieve_batch(self, batch_id: str) -> BatchInfo:
+        """The batch's status, request counts and output files."""
+        try:
+            batch = await self.client().batches.retrieve(batch_id)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        return _batch_info(batch)
+
+    async def cancel_batch(self, batch_id: str) -> BatchInfo:
+        """Ask the server to cancel the batch."""
+        try:
+            batch = await self.client().batches.cancel(batch_id)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        return _batch_info(batch)
+
+    async def file_content(self, file_id: str) -> str:
+        """The text of a file (a batch's output or error JSONL)."""
+        try:
+            content = await self.client().files.content(file_id)
+            return str(content.text)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
 
     async def list_models(self) -> list[str]:
         """The endpoint's chat model ids, sorted (``models.list()``)."""

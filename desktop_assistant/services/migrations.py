@@ -118,6 +118,36 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX imports_by_conversation ON imports(conversation_id)",
     ],
+    # 5: extraction: the person's own schemas, and Batch API jobs (so a restarted app picks a batch up again)
+    [
+        """CREATE TABLE extraction_schemas (
+            name TEXT PRIMARY KEY,
+            schema TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE batch_jobs (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            schema_name TEXT NOT NULL,
+            schema TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            input_file_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            completed INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            results TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            collected_at REAL
+        )""",
+        "CREATE INDEX batch_jobs_open ON batch_jobs(collected_at)",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.attachments import AttachmentsController
+from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
+from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
@@ -45,6 +47,7 @@ from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboar
 from desktop_assistant.ui.chat.mime import images_in
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
+from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.data_tab import connect_data_tab
@@ -60,7 +63,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
                  usage: UsageController, attachments: AttachmentsController, data: DataController,
-                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle,
+                 extraction: ExtractionController, batches: BatchController) -> None:
         super().__init__()
         self.attachments, self.data = attachments, data
         self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
         self.workspaces = QStackedWidget()
         self.workspaces.setObjectName("workspaces")
         self.workspaces.addWidget(self.splitter)
+        self.extract_page = ExtractWorkspace(extraction, batches, endpoint, runner)
+        self.workspaces.addWidget(self.extract_page)
         self.usage_panel = UsagePanel()
         self.workspaces.addWidget(self.usage_panel)
         self.workspace_tabs = QTabBar()
@@ -115,7 +121,7 @@ class MainWindow(QMainWindow):
         self.workspace_tabs.setAccessibleName("Workspaces")
         self.workspace_tabs.setDrawBase(False)
         self.workspace_tabs.setExpanding(False)
-        for name in ("Chat", "Usage"):
+        for name in ("Chat", "Extract", "Usage"):
             self.workspace_tabs.addTab(name)
         self.workspace_tabs.currentChanged.connect(self.show_workspace)
         central = QWidget()
@@ -144,6 +150,7 @@ class MainWindow(QMainWindow):
         self._connect_controllers(notices)
         self.attach_wiring = AttachWiring(self, self.composer, attachments, self._run)
         attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
+        attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
         data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
         data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
         self.setAcceptDrops(True)
@@ -234,6 +241,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+K", self.sidebar.filter.setFocus),
             ("Ctrl+1", lambda: self.workspace_tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
+            ("Ctrl+3", lambda: self.workspace_tabs.setCurrentIndex(2)),
             ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
             ("Ctrl++", lambda: self.zoom(10)),
             ("Ctrl+=", lambda: self.zoom(10)),
@@ -292,11 +300,11 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def show_workspace(self, index: int) -> None:
-        """Switch between Chat (0) and Usage (1); each keeps its state."""
+        """Switch between Chat (0), Extract (1) and Usage (2); each keeps its state."""
         self.workspaces.setCurrentIndex(index)
         if self.workspace_tabs.currentIndex() != index:
             self.workspace_tabs.setCurrentIndex(index)
-        if index == 1:
+        if self.workspaces.widget(index) is self.usage_panel:
             self._run("usage", self.usage.refresh())
 
     def _on_usage_period(self, period: str) -> None:
@@ -484,6 +492,7 @@ class MainWindow(QMainWindow):
         self.composer.cost_label.setText(cost)
         self.composer.context_gauge.setValue(int(fraction * 1000))
         self.composer.attachments.set_costs(image_cost_texts(estimate))
+        self.attach_wiring.show_file_costs(estimate)
 
     def _on_notice(self, notice: Notice) -> None:
         if notice.level is Level.INFO:

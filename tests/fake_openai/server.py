@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import email.parser
+import email.policy
 import gc
 import json
 import threading
@@ -22,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .batches import FakeBatches
 from .spec import OpenAPISpec, load_spec
 from .wire import (
     CompletionWriter,
@@ -77,6 +80,8 @@ class FakeOpenAI:
         self._runner: web.AppRunner | None = None
         self._gate: asyncio.Event | None = None
         self._released = False
+        self.batches = FakeBatches(self._batch_answer, self._check_batch_body)
+        self.batches.violations = self.violations  # batch input lines break the spec like any request
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -182,7 +187,10 @@ class FakeOpenAI:
         raw = await request.read()
         body: Any = None
         problems: list[str] = []
-        if raw:
+        form: dict[str, tuple[str | None, bytes]] | None = None
+        if request.content_type == "multipart/form-data":
+            form = parse_multipart(request.headers.get("Content-Type", ""), raw)
+        elif raw:
             try:
                 body = json.loads(raw)
             except ValueError as exc:
@@ -200,6 +208,9 @@ class FakeOpenAI:
         api_path = request.path[3:] if request.path.startswith("/v1/") else None
         if self._spec is not None and body is not None and api_path is not None:
             problems.extend(self._spec.check_request(request.method, api_path, body))
+        if self._spec is not None and form is not None and api_path is not None:
+            problems.extend(self._spec.check_multipart(request.method, api_path,
+                                                       {k: v[1].decode("utf-8", "replace") for k, v in form.items()}))
         if problems:
             self.violations.append(f"{request.method} {request.path}: " + "; ".join(problems))
 
@@ -217,6 +228,9 @@ class FakeOpenAI:
                     return self._json(200, self._model(model_id))
                 return self._json(404, openai_error(f"The model '{model_id}' does not exist", param="model",
                                                     code="model_not_found"))
+            files_or_batches = self._files_and_batches(request.method, api_path or "", body, form)
+            if files_or_batches is not None:
+                return files_or_batches
             if request.method == "POST" and api_path == "/chat/completions" and isinstance(body, dict):
                 return await self._chat_completion(request, record, body)
             if request.method == "POST" and api_path == "/chat/completions":
@@ -231,6 +245,46 @@ class FakeOpenAI:
             record.client_disconnected = True
             return web.StreamResponse()
         return self._json(404, openai_error(f"Invalid URL ({request.method} {request.path})"))
+
+    def _files_and_batches(self, method: str, api_path: str, body: Any,
+                           form: dict[str, tuple[str | None, bytes]] | None) -> web.Response | None:
+        """``/files`` and ``/batches`` (see :mod:`.batches`); None for any other path."""
+        b = self.batches
+        parts = api_path.strip("/").split("/")
+        if method == "POST" and api_path == "/files":
+            if form is None or "file" not in form or "purpose" not in form:
+                return self._json(400, openai_error("Expected a multipart body with 'file' and 'purpose'."))
+            filename, data = form["file"]
+            return self._json(*b.upload(filename or "upload", form["purpose"][1].decode(), data))
+        if method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+            content = b.content(parts[1])
+            if content is None:
+                return self._json(404, openai_error(f"No such File object: {parts[1]}", param="id"))
+            return web.Response(body=content, content_type="application/octet-stream", headers=self._headers())
+        if method == "GET" and len(parts) == 2 and parts[0] == "files":
+            found = b.file(parts[1])
+            return self._json(200, found) if found else self._json(404, openai_error(
+                f"No such File object: {parts[1]}", param="id"))
+        if method == "POST" and api_path == "/batches" and isinstance(body, dict):
+            return self._json(*b.create(body))
+        if method == "GET" and len(parts) == 2 and parts[0] == "batches":
+            return self._json(*b.retrieve(parts[1]))
+        if method == "POST" and len(parts) == 3 and parts[0] == "batches" and parts[2] == "cancel":
+            return self._json(*b.cancel(parts[1]))
+        return None
+
+    def _batch_answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """How one batch line is answered: the next scripted reply, as a whole completion."""
+        reply = self._next_reply(body)
+        model = str(body.get("model", ""))
+        if reply.status != 200:
+            return reply.status, reply.error_body(model)
+        return 200, CompletionWriter(model, include_usage=False).completion(reply, reply.pieces(), body)
+
+    def _check_batch_body(self, body: Any) -> list[str]:
+        if self._spec is None:
+            return []
+        return self._spec.check_request("POST", "/chat/completions", body)
 
     def _check_auth(self, request: web.Request) -> dict[str, Any] | None:
         if self.api_key is None:
@@ -284,7 +338,7 @@ class FakeOpenAI:
                 await self._wait_at_gate()
             if reply.disconnect_after is not None:
                 return self._drop(request)
-            return self._json(200, writer.completion(reply, pieces), reply.headers)
+            return self._json(200, writer.completion(reply, pieces, body), reply.headers)
 
         response = web.StreamResponse(status=200, headers=self._headers({
             "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", **reply.headers}))
@@ -322,3 +376,17 @@ class FakeOpenAI:
         if request.transport is not None:
             request.transport.close()
         return response if response is not None else web.StreamResponse()
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """The fields of a ``multipart/form-data`` body: name -> (file name or None, bytes)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name is None:
+            continue
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return fields

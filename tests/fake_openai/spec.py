@@ -119,6 +119,25 @@ class OpenAPISpec:
             self._known[pointer] = result
         return result
 
+    def check_multipart(self, method: str, api_path: str, fields: dict[str, str]) -> list[str]:
+        """Problems with the fields of a ``multipart/form-data`` body (``POST /files``), file parts as text."""
+        for route_method, regex, template in self._multipart_routes():
+            if route_method == method.upper() and regex.match(api_path):
+                escaped = template.replace("~", "~0").replace("/", "~1")
+                pointer = f"/paths/{escaped}/{method.lower()}/requestBody/content/multipart~1form-data/schema"
+                return describe_errors(self._validator_for_pointer(pointer).iter_errors(fields))
+        return []
+
+    def _multipart_routes(self) -> list[tuple[str, re.Pattern[str], str]]:
+        routes = []
+        for template, item in self.document.get("paths", {}).items():
+            for method in _METHODS:
+                operation = item.get(method)
+                content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+                if "multipart/form-data" in content:
+                    routes.append((method.upper(), _template_regex(template), template))
+        return sorted(routes, key=lambda route: route[2].count("{"))
+
     def schema_validator(self, name: str) -> Draft202012Validator:
         """The validator for ``components.schemas[name]`` (e.g. to check the server's own responses)."""
         return self._validator_for_pointer(f"/components/schemas/{name}")

@@ -26,6 +26,7 @@ class Reply:
     hold: bool = False
     refusal: str | None = None
     raw_events: list[str] = field(default_factory=list)  # verbatim SSE text sent after the first chunk
+    tool_arguments: str | None = None  # answer with one call of the request's (forced) function instead of text
 
     def pieces(self) -> list[str]:
         """The streamed pieces: ``chunks`` if given, else the text (or refusal) split into words with spaces."""
@@ -193,7 +194,7 @@ class CompletionWriter:
             closing.append(self.usage_chunk(reply.usage_body(pieces)))
         return first, content, closing
 
-    def completion(self, reply: Reply, pieces: list[str]) -> dict[str, Any]:
+    def completion(self, reply: Reply, pieces: list[str], body: dict[str, Any] | None = None) -> dict[str, Any]:
         """A whole (non-streamed) ``chat.completion`` object."""
         text = "".join(pieces)
         message: dict[str, Any] = {
@@ -202,12 +203,18 @@ class CompletionWriter:
             "refusal": text if reply.refusal is not None else None,
             "annotations": [],
         }
+        finish_reason = reply.finish_reason
+        if reply.tool_arguments is not None and reply.refusal is None:
+            message["content"] = None
+            message["tool_calls"] = [{"id": new_id("call_"), "type": "function",
+                                      "function": {"name": function_name(body), "arguments": reply.tool_arguments}}]
+            finish_reason = "tool_calls" if finish_reason == "stop" else finish_reason
         return {
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}],
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
             "usage": reply.usage_body(pieces),
             "service_tier": "default",
             "system_fingerprint": self.fingerprint,
@@ -230,3 +237,15 @@ def last_user_text(body: dict[str, Any]) -> str:
                 )
             return ""
     return ""
+
+
+def function_name(body: dict[str, Any] | None) -> str:
+    """The function a request forces with ``tool_choice`` (else its first tool's name, else ``"function"``)."""
+    body = body or {}
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        return str(choice["function"].get("name", "function"))
+    tools = body.get("tools")
+    if isinstance(tools, list) and tools and isinstance(tools[0], dict):
+        return str((tools[0].get("function") or {}).get("name", "function"))
+    return "function"

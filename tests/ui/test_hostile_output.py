@@ -40,6 +40,7 @@ async def test_hostile_reply_is_inert_and_the_ui_keeps_breathing(tmp_path: Path,
             await parts.chat.send("show me")
             await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming, timeout=60)
             view = parts.window.transcript.views[parts.chat.path[-1].id]
+            await until(lambda: not view.rendering)  # the end of a long reply is finished on a worker
             view.body.document().size()  # lay it out
         assert parts.chat.path[-1].status is Status.COMPLETE
         shown = view.body.toPlainText()

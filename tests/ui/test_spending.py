@@ -84,7 +84,7 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
         await until(lambda: len(parts.chat.path) == 4 and parts.chat.path[-1].status is Status.COMPLETE
                     and not parts.chat.streaming)
         assert parts.chat.path[-1].cost_micros == 2000
-        parts.window.show_workspace(1)
+        parts.window.show_workspace(2)
         report = await parts.usage.refresh()
         assert report.month.cost_micros == 2450 and report.month.calls == 2
         panel = parts.window.usage_panel

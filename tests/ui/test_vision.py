@@ -140,12 +140,12 @@ async def test_paste_a_screenshot_and_a_url(tmp_path: Path, fake_openai: FakeOpe
 async def test_bad_images_are_explained_and_nothing_is_lost(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     files = tmp_path / "files"
     files.mkdir()
-    (files / "notes.txt").write_text("hello, not a picture")
+    (files / "data.bin").write_bytes(bytes(range(256)) * 40)
     (files / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100)
     (files / "broken.png").write_bytes(encoded(screenshot(400, 300))[:200])
     (files / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * (50 * 1024 * 1024))
     (files / "animated.gif").write_bytes(ANIMATED_GIF)
-    cases = [("notes.txt", "is not an image"), ("photo.heic", "cannot be sent"), ("broken.png", "could not be read"),
+    cases = [("data.bin", "not a text file"), ("photo.heic", "cannot be sent"), ("broken.png", "could not be read"),
              ("huge.png", "50.0 MB")]
     async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
         await start(parts)

@@ -13,12 +13,16 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.images import Attachment, encoded
 from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui.chat.capture_overlay import CaptureOverlay, grab_screens
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.mime import Dropped
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp);;All files (*)"
-HIDE_BEFORE_CAPTURE_MS = 250  # time for the window to leave the screen before it is photographed
+IMAGE_FILTER = ("Images and text files (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.txt *.md *.csv *.pdf *.py *.json);;"
+                "All files (*)")
+HIDE_BEFORE_CAPTURE_MS = 250
+LARGE_SHARE = 0.5  # a file taking more than half the room for the prompt offers "Send part"
+SHORTEN_TO_SHARE = 0.3  # time for the window to leave the screen before it is photographed
 
 
 class AttachWiring(QObject):
@@ -35,8 +39,12 @@ class AttachWiring(QObject):
         composer.captureRequested.connect(self.capture_region)
         composer.attachments.removeRequested.connect(attachments.remove)
         composer.attachments.detailChosen.connect(attachments.set_detail)
+        composer.attachments.shortenRequested.connect(self._shorten)
         attachments.changed.connect(self._on_changed)
+        attachments.filesChanged.connect(composer.attachments.set_files)
         attachments.refused.connect(self._on_refused)
+        attachments.noted.connect(composer.show_refusal)
+        self.last_estimate: Any = None
 
     def attach(self, found: Dropped) -> None:
         """Attach what a drop or paste carried."""
@@ -88,6 +96,25 @@ class AttachWiring(QObject):
         self._composer.attachments.set_items(items, self._attachments.thumbnails)
         notes = [f"{a.name}: {a.note}" for a in items if a.note]
         self._composer.show_refusal(" ".join(notes))
+
+    def show_file_costs(self, estimate: Any) -> None:
+        """Each file's token count, cost and share of the prompt budget (from a ``DraftEstimate``)."""
+        self.last_estimate = estimate
+        texts: dict[str, tuple[str, bool]] = {}
+        for key, (tokens, cost) in estimate.files.items():
+            share = tokens / estimate.budget if estimate.budget else 1.0
+            money = format_usd(cost) if cost is not None else "price unknown"
+            texts[key] = (f"{tokens:,} tok · {money} · {share:.0%} of the room", share > LARGE_SHARE)
+        self._composer.attachments.set_file_costs(texts)
+
+    def _shorten(self, key: str) -> None:
+        estimate = self.last_estimate
+        file = next((f for f in self._attachments.files if f.key == key), None)
+        if file is None or estimate is None or key not in estimate.files:
+            return
+        tokens = max(estimate.files[key][0], 1)
+        target = int(estimate.budget * SHORTEN_TO_SHARE)
+        self._attachments.shorten_file(key, max(1000, int(len(file.text) * target / tokens)))
 
     def _on_refused(self, error: UserFacingError) -> None:
         self._composer.show_refusal(error.message)

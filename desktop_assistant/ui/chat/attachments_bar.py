@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.core.images import DETAILS
 
@@ -69,19 +70,70 @@ class AttachmentChip(QFrame):
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
 
 
+class FileChip(QFrame):
+    """One text file: name, size, cost, a "send part" button when it is large, remove.
+
+    Signals:
+        removeRequested(str): take this file (by key) off the draft.
+        shortenRequested(str): send only the first part of it.
+    """
+
+    removeRequested = Signal(str)
+    shortenRequested = Signal(str)
+
+    def __init__(self, attachment: FileAttachment, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.attachment = attachment
+        self.setObjectName("file_chip")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 4, 4)
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        name = QLabel(f"📎 {attachment.name}")
+        name.setTextFormat(Qt.TextFormat.PlainText)
+        name.setMaximumWidth(220)
+        kind = f"PDF, {attachment.pages} pages · " if attachment.kind == "pdf" else ""
+        part = f"first {len(attachment.text):,} of " if attachment.cut else ""
+        name.setToolTip(f"{attachment.name} · {kind}{part}{attachment.original_chars:,} characters")
+        column.addWidget(name)
+        self.cost = QLabel()
+        self.cost.setObjectName("file_cost")
+        self.cost.setProperty("muted", True)
+        self.cost.setTextFormat(Qt.TextFormat.PlainText)
+        column.addWidget(self.cost)
+        self.shorten = QToolButton()
+        self.shorten.setObjectName("send_part_button")
+        self.shorten.setText("Send part")
+        self.shorten.setToolTip("Send only the first part of this file, so that it fits comfortably")
+        self.shorten.clicked.connect(lambda: self.shortenRequested.emit(attachment.key))
+        self.shorten.hide()
+        column.addWidget(self.shorten)
+        layout.addLayout(column)
+        remove = QToolButton()
+        remove.setObjectName("remove_attachment_button")
+        remove.setText("✕")
+        remove.setAccessibleName(f"Remove {attachment.name}")
+        remove.setToolTip("Remove this file")
+        remove.clicked.connect(lambda: self.removeRequested.emit(attachment.key))
+        layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+
+
 class AttachmentsBar(QWidget):
     """The row of chips above the composer (hidden when empty).
 
     Signals:
-        removeRequested(str), detailChosen(str, str): forwarded from the chips.
+        removeRequested(str), detailChosen(str, str), shortenRequested(str): forwarded from the chips.
     """
 
     removeRequested = Signal(str)
     detailChosen = Signal(str, str)
+    shortenRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("attachments_bar")
+        self.file_chips: list[FileChip] = []
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addStretch(1)
@@ -100,7 +152,28 @@ class AttachmentsBar(QWidget):
             chip.detailChosen.connect(self.detailChosen)
             self._layout.insertWidget(i, chip)
             self.chips.append(chip)
-        self.setVisible(bool(items))
+        self.setVisible(bool(self.chips or self.file_chips))
+
+    def set_files(self, files: list[FileAttachment]) -> None:
+        """Show the text files waiting (after the images)."""
+        for chip in self.file_chips:
+            self._layout.removeWidget(chip)
+            chip.deleteLater()
+        self.file_chips = []
+        for attachment in files:
+            chip = FileChip(attachment, self)
+            chip.removeRequested.connect(self.removeRequested)
+            chip.shortenRequested.connect(self.shortenRequested)
+            self._layout.insertWidget(self._layout.count() - 1, chip)
+            self.file_chips.append(chip)
+        self.setVisible(bool(self.chips or self.file_chips))
+
+    def set_file_costs(self, texts: dict[str, tuple[str, bool]]) -> None:
+        """Each file's tokens, cost and share of the context, by key; True offers "Send part"."""
+        for chip in self.file_chips:
+            text, large = texts.get(chip.attachment.key, ("", False))
+            chip.cost.setText(text)
+            chip.shorten.setVisible(large)
 
     def set_costs(self, texts: dict[str, str]) -> None:
         """Each image's token count and cost for the selected model, by hash."""

@@ -202,7 +202,7 @@ class Composer(QWidget):
         self.refusal.setVisible(bool(text))
 
     def _submit(self) -> None:
-        if self.text.strip() or self.attachments.chips:
+        if self.text.strip() or self.attachments.chips or self.attachments.file_chips:
             self.sendRequested.emit(self.text)
 
     def _on_text_changed(self) -> None:

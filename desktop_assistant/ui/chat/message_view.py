@@ -136,6 +136,7 @@ class MessageView(QFrame):
         self.setObjectName("message_user" if self._is_user else "message_assistant")
         self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
         self._stream: StreamingDocument | None = None
+        self._finishing: StreamingDocument | None = None
         self._text = ""
         self._shown: tuple[str, bool] | None = None  # (text, dark) the document shows, when final
 
@@ -233,10 +234,11 @@ class MessageView(QFrame):
             self._stream = stream  # still streaming: keep feeding the same document
             if text != self._text:
                 self.set_streaming_text(text)
-        elif stream is not None and stream.dark == theme.is_dark() and stream.can_finish(text):
-            # the reply ended: keep what was streamed, render only the unfinished blocks final
+        elif stream is not None and stream.dark == theme.is_dark() and stream.can_finish(text) \
+                and stream.finish(text):
+            # the reply ended: kept what was streamed, rendering only the unfinished blocks final
             self._text = text
-            stream.finish(text)
+            self._finishing = stream if stream.busy else None  # alive until its last render is applied
             self._shown = (text, stream.dark)
         else:
             self._set_final_text(text)
@@ -252,14 +254,20 @@ class MessageView(QFrame):
 
     def _set_final_text(self, text: str) -> None:
         self._text = text
+        if self._finishing is not None:
+            self._finishing.abandon()
+            self._finishing = None
         dark = theme.is_dark()
         if self._shown == (text, dark):  # the document already shows exactly this
             return
         self._shown = (text, dark)
         if self._is_user:
-            images = [p for p in self.message.parts if p.get("type") == "image_url"]
-            if images:
-                self.body.setHtml(user_html(text, images))
+            parts = self.message.parts
+            images = [p for p in parts if p.get("type") == "image_url"]
+            files = [p for p in parts if p.get("file")]
+            if images or files:
+                own = "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text" and not p.get("file"))
+                self.body.setHtml(user_html(own, images, files))
             else:
                 self.body.setPlainText(text)
             return
@@ -282,10 +290,18 @@ class MessageView(QFrame):
         self._text = text
         self._shown = None
         if self._stream is None:
+            if self._finishing is not None:
+                self._finishing.abandon()
+                self._finishing = None
             self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark(), threaded=True)
             self.action_bar.setEnabled(False)
         if grew:
             self._stream.feed(shown)
+
+    @property
+    def rendering(self) -> bool:
+        """The end of a long reply is still being rendered on the worker (the text is all there)."""
+        return self._finishing is not None and self._finishing.busy
 
     def _shown_part(self, text: str) -> str:
         """What of ``text`` is shown: all of it, or its start when it is too long to lay out quickly."""
@@ -355,9 +371,13 @@ def display_part(text: str, limit: int = DISPLAY_LIMIT) -> str:
     return text[: newline + 1] if newline > 0 else text[:limit]
 
 
-def user_html(text: str, images: list[dict[str, Any]]) -> str:
-    """A question with images: its text escaped, then each image at thumbnail size (loaded by the app only)."""
+def user_html(text: str, images: list[dict[str, Any]], files: list[dict[str, Any]] | None = None) -> str:
+    """A question with images or files: its text escaped, each file by name, each image at thumbnail size."""
     body = html.escape(text).replace("\n", "<br>")
+    for part in files or []:
+        chars = len(str(part.get("text", "")))
+        name = html.escape(str(part.get("file")))
+        body += f'<br><span style="color:#5c6370;">📎 {name} ({chars:,} characters)</span>'
     pictures = []
     for part in images:
         url = str(part.get("image_url", {}).get("url", ""))

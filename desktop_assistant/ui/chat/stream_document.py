@@ -19,6 +19,7 @@ from desktop_assistant.core.render import StreamRenderer
 # (thousands of nested markers, long lines) takes tens of milliseconds a frame. The GIL is handed over every
 # few milliseconds, so the window keeps breathing while the worker parses.
 _RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+FINISH_ON_WORKER = 20_000  # characters of unfinished tail above which the final render runs on the worker
 
 
 class StreamingDocument(QObject):
@@ -38,6 +39,8 @@ class StreamingDocument(QObject):
         self._threaded = threaded
         self._future: Future[tuple[int, str, str]] | None = None
         self._pending: str | None = None
+        self._final: str | None = None
+        self._finished = False
         self._seq = 0
         self._applied = 0
         document.clear()
@@ -48,6 +51,8 @@ class StreamingDocument(QObject):
 
     def feed(self, text: str) -> None:
         """Show ``text`` (the whole reply so far, extending the previous call)."""
+        if self._finished:
+            return
         if not self._threaded:
             new, tail = self._renderer.feed(text)
             self._show(new, tail)
@@ -56,12 +61,8 @@ class StreamingDocument(QObject):
             self._pending = text
             return
         self._seq += 1
-        self._future = _RENDERER.submit(self._render, self._seq, text)
+        self._future = _RENDERER.submit(_feed, self._renderer, self._seq, text)
         self._collect.start()
-
-    def _render(self, seq: int, text: str) -> tuple[int, str, str]:
-        new, tail = self._renderer.feed(text)
-        return seq, new, tail
 
     def _collect_result(self) -> None:
         future = self._future
@@ -77,7 +78,9 @@ class StreamingDocument(QObject):
             return  # already applied by finish()
         self._applied = seq
         self._show(new, tail)
-        if self._pending is not None:
+        if self._final is not None:
+            self._submit_final()
+        elif self._pending is not None and not self._finished:
             text, self._pending = self._pending, None
             self.feed(text)
 
@@ -90,17 +93,54 @@ class StreamingDocument(QObject):
             self._on_rendered(future.result())
 
     def can_finish(self, text: str) -> bool:
-        """Whether :meth:`finish` can show ``text`` by finishing what was streamed (it extends the stable part)."""
-        self._settle()
+        """Whether :meth:`finish` can show ``text`` by finishing what was streamed (it extends the stable part).
+
+        The stable part only ever grows (the worker swaps in a longer string), so this needs no waiting.
+        """
         return self._renderer.can_continue(text)
 
-    def finish(self, text: str) -> None:
+    def finish(self, text: str) -> bool:
         """Show the complete reply ``text``: the blocks not yet finished are rendered final (open code fences
         highlighted); what was already inserted stays as it is. The object is spent afterwards.
+
+        Threaded, a long unfinished tail is finished on the worker too (after the render in flight), so the
+        end of a huge reply never stalls the window; a short one is finished at once. Returns False (and
+        shows nothing more) when ``text`` does not continue what was streamed: render it whole instead.
         """
+        self._finished = True
+        if self._threaded and len(text) - self._renderer.stable_length > FINISH_ON_WORKER:
+            self._pending = None
+            self._final = text
+            if self._future is None:
+                self._submit_final()
+            return True
         self._settle()
+        if not self._renderer.can_continue(text):
+            self.abandon()
+            return False
         new, tail = self._renderer.finish_parts(text)
         self._show(new, tail)
+        return True
+
+    def _submit_final(self) -> None:
+        text, self._final = self._final, None
+        if text is None:
+            return
+        self._seq += 1
+        self._future = _RENDERER.submit(_finish, self._renderer, self._seq, text)
+        self._collect.start()
+
+    def abandon(self) -> None:
+        """The document is about to show something else: apply nothing more to it."""
+        self._collect.stop()
+        self._future = None
+        self._final = self._pending = None
+        self._finished = True
+
+    @property
+    def busy(self) -> bool:
+        """A render is in flight or queued (the document is not final yet)."""
+        return self._future is not None or self._final is not None
 
     def _show(self, new: str, tail: str) -> None:
         cursor = QTextCursor(self._document)
@@ -120,3 +160,18 @@ class StreamingDocument(QObject):
             cursor.insertHtml(tail)
         finally:
             cursor.endEditBlock()
+
+
+# The worker gets the pure-Python renderer, never the QObject: the last reference to a Qt object must not be
+# dropped on a worker thread (Qt objects die on the thread that owns them).
+def _feed(renderer: StreamRenderer, seq: int, text: str) -> tuple[int, str, str]:
+    new, tail = renderer.feed(text)
+    return seq, new, tail
+
+
+def _finish(renderer: StreamRenderer, seq: int, text: str) -> tuple[int, str, str]:
+    if not renderer.can_continue(text):  # cannot happen for a reply that only grew; render it whole then
+        renderer.reset()
+        return seq, "", renderer.finish(text)
+    new, tail = renderer.finish_parts(text)
+    return seq, new, tail

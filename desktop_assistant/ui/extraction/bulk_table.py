@@ -1,0 +1,143 @@
+"""The bulk results table: one row per input, one column per field; progress, cost, cancel, retry, export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.extraction import Row, RowState, flatten
+from desktop_assistant.core.pricing import format_usd
+
+
+def row_problem(row: Row) -> str:
+    """What went wrong with a row, in one line (empty when it is fine)."""
+    o = row.outcome
+    if o is None:
+        return ""
+    if o.error:
+        return o.error
+    if o.refusal:
+        return f"Refused: {o.refusal}"
+    return "; ".join(o.errors)
+
+
+class BulkTable(QWidget):
+    """Rows of a bulk run or batch.
+
+    Signals: cancelRequested(), retryRequested(int row), exportRequested(), batchCancelRequested().
+    """
+
+    cancelRequested = Signal()
+    retryRequested = Signal(int)
+    exportRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("bulk_results")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("bulk_progress")
+        self.progress.setAccessibleName("Bulk progress")
+        self.progress.setValue(0)
+        bar.addWidget(self.progress, 1)
+        self.cost = QLabel()
+        self.cost.setObjectName("bulk_cost")
+        self.cost.setTextFormat(Qt.TextFormat.PlainText)
+        self.cost.setAccessibleDescription("Cost of this run so far")
+        bar.addWidget(self.cost)
+        self.cancel_button = self._button("Cancel", "bulk_cancel", self.cancelRequested.emit)
+        self.cancel_button.setEnabled(False)
+        self.retry_button = self._button("Retry row", "bulk_retry", self._retry_selected)
+        self.export_button = self._button("Export…", "bulk_export", self.exportRequested.emit)
+        for b in (self.cancel_button, self.retry_button, self.export_button):
+            bar.addWidget(b)
+        layout.addLayout(bar)
+        self.batch_status = QLabel()
+        self.batch_status.setObjectName("batch_status")
+        self.batch_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.batch_status.hide()
+        layout.addWidget(self.batch_status)
+        self.table = QTableWidget(0, 0)
+        self.table.setObjectName("bulk_table")
+        self.table.setAccessibleName("Bulk results")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        layout.addWidget(self.table, 1)
+        self.columns: list[str] = []
+        self.rows: list[Row] = []
+
+    def _button(self, text: str, name: str, slot: object) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAccessibleName(text)
+        button.setToolTip(text)
+        button.clicked.connect(slot)
+        return button
+
+    def set_columns(self, columns: list[str]) -> None:
+        """The schema's fields, one column each (between the input/status and the problems)."""
+        self.columns = list(columns)
+        self.table.setColumnCount(len(self.columns) + 3)
+        self.table.setHorizontalHeaderLabels(["Input", "Status", *self.columns, "Problems"])
+        for row in self.rows:
+            self.set_row(row.index, row)
+
+    def set_rows(self, rows: list[Row]) -> None:
+        """Start over with ``rows``."""
+        self.rows = list(rows)
+        self.table.setRowCount(len(rows))
+        for row in rows:
+            self.set_row(row.index, row)
+
+    def set_row(self, index: int, row: Row) -> None:
+        """Show one row's state and values (plain text cells)."""
+        if index >= self.table.rowCount():
+            return
+        if index < len(self.rows):
+            self.rows[index] = row
+        values = row.outcome.values if row.outcome else None
+        cells = [row.label or row.text, row.state.value, *flatten(values, self.columns), row_problem(row)]
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text[:500])
+            self.table.setItem(index, column, item)
+
+    def set_progress(self, done: int, total: int) -> None:
+        """``done`` of ``total`` rows finished."""
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} / {total}")
+
+    def set_cost(self, micros: int, unpriced: int) -> None:
+        """The run's cost so far."""
+        text = f"cost {format_usd(micros)}"
+        if unpriced:
+            text += f" (+{unpriced} without a price)"
+        self.cost.setText(text)
+
+    def set_running(self, running: bool) -> None:
+        """Cancel is offered while a run is in flight."""
+        self.cancel_button.setEnabled(running)
+
+    def show_batch(self, text: str) -> None:
+        """The batch's status line."""
+        self.batch_status.setText(text)
+        self.batch_status.setVisible(bool(text))
+
+    def _retry_selected(self) -> None:
+        for index in sorted({i.row() for i in self.table.selectedIndexes()}):
+            if index < len(self.rows) and self.rows[index].state is not RowState.DONE:
+                self.retryRequested.emit(index)

@@ -1,0 +1,240 @@
+"""The Extract workspace: schema on the left; model, mode, input, result and bulk table on the right.
+
+Widgets emit intents; :class:`ExtractionController` and :class:`BatchController` act (through the runner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.controllers.batches import BatchController
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.extraction import ExtractionController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.extraction import BatchJob, Outcome
+from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.schemas import ExtractionSchema
+from desktop_assistant.ui.extraction.bulk_table import BulkTable
+from desktop_assistant.ui.extraction.input_panel import InputPanel
+from desktop_assistant.ui.extraction.result_view import ResultView
+from desktop_assistant.ui.extraction.schema_editor import SchemaEditor
+
+MODE_LABELS = {"structured": "Structured outputs", "function": "Function calling"}
+
+
+def price_text(sync: int | None, batch: int | None, count: int) -> str:
+    """The batch price beside the synchronous one (worst case: the full output allowance)."""
+    if sync is None or batch is None:
+        return f"{count} requests · price unknown for this model"
+    return (f"{count} requests · at most {format_usd(batch)} with the Batch API (50 % off) · "
+            f"{format_usd(sync)} run now")
+
+
+def batch_text(job: BatchJob) -> str:
+    """One line on a batch: id, status, request counts."""
+    return (f"Batch {job.id}: {job.status.replace('_', ' ')} · {job.completed} done, {job.failed} failed of "
+            f"{job.total}")
+
+
+class ExtractWorkspace(QWidget):
+    """Schema editor, input, result and bulk table, wired to the extraction and batch controllers."""
+
+    def __init__(self, extraction: ExtractionController, batches: BatchController, endpoint: EndpointController,
+                 runner: OperationRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("extract")
+        self.setAccessibleName("Extract")
+        self.extraction, self.batches, self.endpoint, self.runner = extraction, batches, endpoint, runner
+        self.schema_editor = SchemaEditor()
+        right = QWidget()
+        layout = QVBoxLayout(right)
+        options = QHBoxLayout()
+        self.model = self._combo("Model", "extract_model", options)
+        self.model.setEditable(True)
+        self.mode = self._combo("Mode", "extract_mode", options)
+        for key, label in MODE_LABELS.items():
+            self.mode.addItem(label, key)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("extract_temperature")
+        self.temperature.setAccessibleName("Temperature")
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.0)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setObjectName("extract_max_tokens")
+        self.max_tokens.setAccessibleName("Max output tokens")
+        self.max_tokens.setRange(16, 128_000)
+        self.max_tokens.setValue(extraction.max_output_tokens)
+        for label, widget in (("Temperature", self.temperature), ("Max tokens", self.max_tokens)):
+            buddy = QLabel(label)
+            buddy.setBuddy(widget)
+            options.addWidget(buddy)
+            options.addWidget(widget)
+        layout.addLayout(options)
+        self.input = InputPanel()
+        layout.addWidget(self.input, 1)
+        self.refusal = QLabel()
+        self.refusal.setObjectName("extract_refusal")
+        self.refusal.setTextFormat(Qt.TextFormat.PlainText)
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+        layout.addWidget(self.refusal)
+        self.results = QTabWidget()
+        self.results.setObjectName("extract_results")
+        self.result_view = ResultView()
+        self.bulk = BulkTable()
+        self.results.addTab(self.result_view, "Result")
+        self.results.addTab(self.bulk, "Bulk")
+        layout.addWidget(self.results, 2)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.schema_editor)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([420, 760])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.addWidget(self.splitter)
+        self._export_dialog: QFileDialog | None = None
+        self.set_models(endpoint.models, extraction.model)
+        self._connect()
+        self._schema_changed(self.schema_editor.schema)
+
+    def _combo(self, label: str, name: str, row: QHBoxLayout) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.setAccessibleName(label)
+        buddy = QLabel(label)
+        buddy.setBuddy(combo)
+        row.addWidget(buddy)
+        row.addWidget(combo, 1 if name == "extract_model" else 0)
+        return combo
+
+    def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        self.runner.start(name, coro)
+
+    def _connect(self) -> None:
+        ex, b = self.extraction, self.batches
+        self.schema_editor.schemaChanged.connect(self._schema_changed)
+        self.schema_editor.saveRequested.connect(lambda n, s: self._run("save schema", ex.save_schema(n, s)))
+        self.model.currentTextChanged.connect(self._apply_options)
+        self.mode.currentIndexChanged.connect(lambda _i: self._apply_options())
+        self.temperature.valueChanged.connect(lambda _v: self._apply_options())
+        self.max_tokens.valueChanged.connect(lambda _v: self._apply_options())
+        self.input.extractRequested.connect(self.extract)
+        self.input.bulkRequested.connect(self.run_bulk)
+        self.input.batchQuoteRequested.connect(self.quote_batch)
+        self.input.batchRequested.connect(self.submit_batch)
+        self.result_view.valuesEdited.connect(self._values_edited)
+        self.bulk.cancelRequested.connect(ex.cancel)
+        self.bulk.retryRequested.connect(ex.retry_row)
+        self.bulk.exportRequested.connect(self.choose_export_file)
+        ex.resultReady.connect(self._on_result)
+        ex.refused.connect(self._on_refused)
+        ex.rowsReset.connect(self._on_rows)
+        ex.rowChanged.connect(self.bulk.set_row)
+        ex.progress.connect(self.bulk.set_progress)
+        ex.costChanged.connect(self.bulk.set_cost)
+        ex.runningChanged.connect(self._on_running)
+        ex.schemasChanged.connect(self.schema_editor.set_saved)
+        b.refused.connect(self._on_refused)
+        b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
+        b.jobChanged.connect(lambda job: self.bulk.show_batch(batch_text(job)))
+        self.endpoint.modelsChanged.connect(lambda models: self.set_models(models, self.extraction.model))
+
+    def set_models(self, models: list[str], current: str) -> None:
+        """Offer ``models``, keeping ``current``."""
+        self.model.blockSignals(True)
+        self.model.clear()
+        self.model.addItems(models)
+        self.model.setCurrentText(current)
+        self.model.blockSignals(False)
+
+    def _apply_options(self, *_args: object) -> None:
+        ex = self.extraction
+        ex.model = self.model.currentText().strip() or ex.model
+        ex.mode = str(self.mode.currentData() or "structured")
+        ex.temperature = self.temperature.value()
+        ex.max_output_tokens = self.max_tokens.value()
+
+    def _schema_changed(self, schema: ExtractionSchema) -> None:
+        self.extraction.set_schema(schema)
+        self.bulk.set_columns(list(schema.json_schema().get("properties", {})))
+
+    def _bulk_inputs(self) -> tuple[list[str], list[str]]:
+        return self.input.bulk_inputs()
+
+    # -- intents --------------------------------------------------------------------------------------------
+
+    def extract(self) -> None:
+        """Extract from the text in the box (and the dropped image)."""
+        self._apply_options()
+        self.refusal.hide()
+        self.results.setCurrentWidget(self.result_view)
+        self.extraction.start_one(self.input.text, self.input.image_path)
+
+    def run_bulk(self) -> None:
+        """Run every bulk input now, a few at a time."""
+        self._apply_options()
+        self.refusal.hide()
+        self.results.setCurrentWidget(self.bulk)
+        inputs, labels = self._bulk_inputs()
+        self.extraction.start_bulk(inputs, labels)
+
+    def quote_batch(self) -> None:
+        """Show the batch price beside the synchronous one."""
+        self._apply_options()
+        self._run("batch price", self.batches.quote(self._bulk_inputs()[0]))
+
+    def submit_batch(self) -> None:
+        """Submit the bulk inputs as a batch."""
+        self._apply_options()
+        self.refusal.hide()
+        self.results.setCurrentWidget(self.bulk)
+        self.batches.start_submit(self._bulk_inputs()[0])
+
+    def choose_export_file(self) -> None:
+        """Ask where to export the table (CSV or JSONL), without a nested event loop."""
+        dialog = QFileDialog(self, "Export results", "extraction.csv", "CSV files (*.csv);;JSON lines (*.jsonl)")
+        dialog.setObjectName("extract_export_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(lambda path: self._run("export results", self.extraction.export(path)))
+        self._export_dialog = dialog
+        dialog.open()
+
+    # -- controller results ---------------------------------------------------------------------------------
+
+    def _on_result(self, outcome: Outcome) -> None:
+        self.result_view.show_outcome(outcome)
+
+    def _values_edited(self, values: dict[str, Any]) -> None:
+        checked = self.extraction.edit_values(values)
+        text = ("Edited values are valid." if not checked.errors
+                else "Edited values do not match the schema:\n" + "\n".join(checked.errors))
+        self.result_view.status.setText(text)
+
+    def _on_refused(self, message: str) -> None:
+        self.refusal.setText(message)
+        self.refusal.show()
+
+    def _on_rows(self, rows: list[Any]) -> None:
+        self.bulk.set_columns(list(self.extraction.schema.json_schema().get("properties", {})))
+        self.bulk.set_rows(rows)
+        self.results.setCurrentWidget(self.bulk)
+
+    def _on_running(self, running: bool) -> None:
+        self.bulk.set_running(running)
+        self.input.extract_button.setEnabled(not running or self.extraction.rows != [])

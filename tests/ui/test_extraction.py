@@ -1,0 +1,278 @@
+"""The Extract workspace against the loopback server: both modes, nested and list fields, refusals, invalid
+answers, hand-edited schemas, the spending limit and a bulk run with a failing row (retry, cost, export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core.extraction import RowState
+from desktop_assistant.core.requests import FUNCTION_NAME
+from tests.conftest import next_emission, until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.fake_openai.wire import openai_error
+from tests.ui.app_fixture import built_app, start
+from tests.ui.extract_fixture import extract_parts
+from tests.ui.test_vision import drop, png_file
+
+fake_openai = fixture.fake_openai
+TASK = {"title": "Send the report", "priority": "high", "due_date": "2025-03-14", "assignee": "Ana",
+        "tags": ["report", "finance"]}
+INVOICE = {"invoice_number": "INV-7", "issue_date": "2025-01-31", "vendor": "Acme", "currency": "EUR",
+           "line_items": [{"description": "Bolts", "quantity": 10, "unit_price": 0.5, "amount": 5.0},
+                          {"description": "Nuts", "quantity": 4, "unit_price": 0.25, "amount": 1.0}],
+           "total": 6.0}
+
+
+def chat_bodies(server: FakeOpenAI) -> list[dict[str, Any]]:
+    return [r.json for r in server.requests if r.path.endswith("/chat/completions")]
+
+
+async def test_structured_outputs_fill_the_form_and_the_ledger(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                               qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text=json.dumps(TASK)))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        qtbot.keyClicks(ws.input.edit, "Ana must send the finance report by March 14; it's urgent.")
+        done = next_emission(x.extraction.resultReady.connect)
+        qtbot.mouseClick(ws.input.extract_button, Qt.MouseButton.LeftButton)
+        (outcome,) = await done
+        assert outcome.state is RowState.DONE and outcome.values == TASK
+        body = chat_bodies(fake_openai)[-1]
+        assert body["response_format"]["type"] == "json_schema"
+        spec = body["response_format"]["json_schema"]
+        assert spec["strict"] is True and spec["name"] == "task"
+        assert spec["schema"]["additionalProperties"] is False
+        assert set(spec["schema"]["required"]) == set(TASK)
+        assert spec["schema"]["properties"]["due_date"]["type"] == ["string", "null"]
+        assert body["temperature"] == 0 and body["max_completion_tokens"] == 2048 and "stream" not in body
+        assert ws.result_view.status.text().startswith("Valid")
+        shown = {ws.result_view.form.topLevelItem(i).text(0): ws.result_view.form.topLevelItem(i).text(1)
+                 for i in range(ws.result_view.form.topLevelItemCount())}
+        assert shown["priority"] == "high" and shown["due_date"] == "2025-03-14"
+        assert json.loads(ws.result_view.raw.toPlainText()) == TASK
+        ledger = await parts.store.ledger()
+        assert [(e.feature, e.batch) for e in ledger] == [("extraction", False)] and ledger[0].cost_micros
+        assert ledger[0].job and ledger[0].job.startswith("extract-")
+        # an edit in the form is checked against the schema (nothing is sent)
+        item = ws.result_view.form.topLevelItem(1)
+        item.setText(1, "urgent")
+        assert "do not match" in ws.result_view.status.text() and "priority" in ws.result_view.status.text()
+        assert len(chat_bodies(fake_openai)) == 1
+
+
+async def test_function_calling_with_nested_and_list_fields(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(tool_arguments=json.dumps(INVOICE)))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        ws.schema_editor.template.setCurrentText("Invoice")
+        ws.mode.setCurrentIndex(ws.mode.findData("function"))
+        ws.input.edit.setPlainText("Invoice INV-7 from Acme, 31 Jan 2025: 10 bolts at 0.50, 4 nuts at 0.25. EUR 6.")
+        done = next_emission(x.extraction.resultReady.connect)
+        ws.extract()
+        (outcome,) = await done
+        assert outcome.state is RowState.DONE, outcome.errors
+        assert outcome.values["line_items"][1] == {"description": "Nuts", "quantity": 4, "unit_price": 0.25,
+                                                   "amount": 1.0}
+        body = chat_bodies(fake_openai)[-1]
+        assert "response_format" not in body
+        assert body["tool_choice"] == {"type": "function", "function": {"name": FUNCTION_NAME}}
+        function = body["tools"][0]["function"]
+        assert function["strict"] is True
+        items = function["parameters"]["properties"]["line_items"]
+        assert items["type"] == "array" and items["items"]["additionalProperties"] is False
+        assert set(items["items"]["required"]) == {"description", "quantity", "unit_price", "amount"}
+        # nested values show as a tree in the form
+        line_items = ws.result_view.form.topLevelItem(4)
+        assert line_items.text(0) == "line_items" and line_items.childCount() == 2
+        assert line_items.child(0).child(0).text(1) == "Bolts"
+
+
+async def test_a_refusal_is_shown_as_a_refusal(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(refusal="I'm sorry, I can't help with that request."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        outcome = await x.extraction.run_one("something harmful")
+        assert outcome is not None and outcome.state is RowState.REFUSED
+        x.workspace.result_view.show_outcome(outcome)
+        assert x.workspace.result_view.status.text() == (
+            "The model refused: I'm sorry, I can't help with that request.")
+        assert x.workspace.result_view.form.topLevelItemCount() == 0
+        assert (await parts.store.ledger())[0].feature == "extraction"
+
+
+async def test_invalid_output_shows_the_validation_errors(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    # a compatible endpoint that ignores the schema: wrong types, a missing field, then not JSON at all
+    fake_openai.enqueue(Reply(text=json.dumps({"title": 42, "priority": "whenever", "tags": "x"})),
+                        Reply(text="Sure! The task is to send the report."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        first = await x.extraction.run_one("a task")
+        assert first is not None and first.state is RowState.INVALID
+        joined = " ".join(first.errors)
+        assert "title" in joined and "priority" in joined and "due_date" in joined and "tags" in joined
+        x.workspace.result_view.show_outcome(first)
+        assert x.workspace.result_view.status.text().startswith("The answer does not match the schema")
+        assert '"title": 42' in x.workspace.result_view.raw.toPlainText()
+        second = await x.extraction.run_one("a task")
+        assert second is not None and second.state is RowState.INVALID
+        assert second.errors[0].startswith("The answer is not valid JSON")
+        x.workspace.result_view.show_outcome(second)
+        assert "Sure!" in x.workspace.result_view.raw.toPlainText()
+
+
+async def test_a_hand_edited_schema_is_explained_before_anything_is_sent(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        editor = x.workspace.schema_editor
+        editor.json_edit.setPlainText(json.dumps({"type": "object", "properties": {
+            "name": {"type": "string", "minLength": 2}, "age": {"type": "integer"}}, "required": ["name"]}))
+        assert editor.apply_json() is False
+        problems = editor.problems.text()
+        assert "minLength" in problems and "additionalProperties" in problems and "missing: age" in problems
+        refused = next_emission(x.extraction.refused.connect)
+        x.workspace.input.edit.setPlainText("Bob, 42")
+        x.workspace.extract()
+        (message,) = await refused
+        assert "cannot be used yet" in message and x.workspace.refusal.isVisibleTo(x.workspace)
+        assert chat_bodies(fake_openai) == []
+        # fixed by hand: used as it is, and saved for later
+        fixed = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": ["integer", "null"]}},
+                 "required": ["name", "age"], "additionalProperties": False}
+        editor.name.setText("person")
+        editor.json_edit.setPlainText(json.dumps(fixed))
+        assert editor.apply_json() is True
+        assert [editor.tree.topLevelItem(i).text(0) for i in range(editor.tree.topLevelItemCount())] == ["name", "age"]
+        fake_openai.enqueue(Reply(text='{"name": "Bob", "age": 42}'))
+        outcome = await x.extraction.run_one("Bob, 42")
+        assert outcome is not None and outcome.values == {"name": "Bob", "age": 42}
+        await x.extraction.save_schema("person", fixed)
+        assert (await x.extraction.load_schemas()) == {"person": fixed}
+        assert editor.template.findText("Saved: person") >= 0
+
+
+async def test_form_editor_builds_nested_and_list_fields(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        editor = extract_parts(parts).workspace.schema_editor
+        editor.tree.clear()
+        editor.add_field()
+        top = editor.tree.topLevelItem(0)
+        top.setText(0, "people")
+        top.setText(1, "list")
+        editor.tree.setCurrentItem(top)
+        editor.add_child()
+        top.child(0).setText(0, "name")
+        editor.add_child()
+        child = top.child(1)
+        child.setText(0, "rating")
+        child.setText(1, "integer")
+        child.setText(5, "1..5")
+        child.setCheckState(4, Qt.CheckState.Unchecked)
+        schema = editor.schema.json_schema()
+        people = schema["properties"]["people"]
+        assert people["type"] == "array" and people["items"]["type"] == "object"
+        assert people["items"]["properties"]["rating"] == {"type": ["integer", "null"], "minimum": 1, "maximum": 5}
+        assert people["items"]["required"] == ["name", "rating"]
+        assert "ready" in editor.problems.text()
+        assert json.loads(editor.json_edit.toPlainText()) == schema
+
+
+async def test_a_dropped_image_goes_to_a_vision_model(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=json.dumps({**TASK, "tags": []})))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(png_file(tmp_path, "note.png", 800, 600)))])
+        drop(x.workspace.input.edit.viewport(), mime)
+        assert x.workspace.input.image_path is not None and "note.png" in x.workspace.input.note.text()
+        done = next_emission(x.extraction.resultReady.connect)
+        x.workspace.extract()
+        (outcome,) = await done
+        assert outcome.state is RowState.DONE
+        content = chat_bodies(fake_openai)[-1]["messages"][1]["content"]
+        assert content[-1]["type"] == "image_url" and content[-1]["image_url"]["url"].startswith("data:image/")
+
+
+async def test_bulk_run_with_a_failing_row_retry_cost_and_export(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    ok = [Reply(text=json.dumps({**TASK, "title": f"Task {i}"}), usage={"prompt_tokens": 1000,
+          "completion_tokens": 100, "total_tokens": 1100}) for i in range(3)]
+    bad = Reply(status=400, error=openai_error("Invalid schema for response_format 'task'.",
+                                               param="response_format"))
+    fake_openai.enqueue(ok[0], bad, ok[1])
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        x.extraction.concurrency = 2
+        ws = x.workspace
+        ws.input.edit.setPlainText("first task\nsecond task\n\nthird task\n")
+        ws.run_bulk()
+        await until(lambda: len(x.extraction.rows) == 3 and not x.extraction.running)
+        states = [r.state for r in x.extraction.rows]
+        assert states.count(RowState.DONE) == 2 and states.count(RowState.FAILED) == 1
+        failed = states.index(RowState.FAILED)
+        assert "Invalid schema" in ws.bulk.table.item(failed, ws.bulk.table.columnCount() - 1).text()
+        assert ws.bulk.progress.value() == 3 and ws.bulk.progress.maximum() == 3
+        # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021 per row
+        assert sum(r.outcome.cost_micros or 0 for r in x.extraction.rows if r.outcome) == 420
+        assert ws.bulk.cost.text() == "cost $0.0004"
+        headers = [ws.bulk.table.horizontalHeaderItem(c).text() for c in range(ws.bulk.table.columnCount())]
+        assert headers == ["Input", "Status", "title", "priority", "due_date", "assignee", "tags", "Problems"]
+        fake_openai.enqueue(ok[2])
+        ws.bulk.table.selectRow(failed)
+        ws.bulk.retry_button.click()
+        await until(lambda: x.extraction.rows[failed].state is RowState.DONE and not x.extraction.running)
+        assert ws.bulk.table.item(failed, 2).text() == "Task 2"
+        ledger = await parts.store.ledger()
+        assert len(ledger) == 3 and {e.job for e in ledger} == {x.extraction.run_id}
+        assert all(e.feature == "extraction" for e in ledger)
+        await x.extraction.export(str(tmp_path / "out.csv"))
+        rows = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text())))
+        assert rows[0][:3] == ["input", "status", "title"] and [r[1] for r in rows[1:]] == ["done"] * 3
+        await x.extraction.export(str(tmp_path / "out.jsonl"))
+        lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+        assert [line["input"] for line in lines] == ["first task", "second task", "third task"]
+
+
+async def test_bulk_cancel_keeps_finished_rows(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=json.dumps(TASK)), Reply(text=json.dumps(TASK), hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        x.extraction.concurrency = 1
+        x.workspace.input.edit.setPlainText("a\nb\nc")
+        x.workspace.run_bulk()
+        await until(lambda: fake_openai.holding == 1)
+        assert x.workspace.bulk.cancel_button.isEnabled()
+        x.workspace.bulk.cancel_button.click()
+        await until(lambda: not x.extraction.running)
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.CANCELLED, RowState.CANCELLED]
+
+
+async def test_a_bulk_run_is_checked_against_the_limit_as_a_whole(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # one row's worst case (2,048 output tokens of gpt-4o-mini) is about $0.0013; ten are over $0.01
+        parts.endpoint.update_settings(monthly_limit_usd="0.01")
+        x = extract_parts(parts)
+        refused = next_emission(x.extraction.refused.connect)
+        x.extraction.start_bulk([f"task {i}" for i in range(10)])
+        (message,) = await refused
+        assert "Not sent" in message and "these 10 requests" in message
+        assert chat_bodies(fake_openai) == []

@@ -1,0 +1,106 @@
+"""The Batch API lifecycle: price beside the synchronous one, upload, create, poll, restart, collect, ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from desktop_assistant.core.extraction import RowState
+from tests.conftest import next_emission, until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+from tests.ui.extract_fixture import extract_parts
+
+fake_openai = fixture.fake_openai
+TASK = {"title": "Call Bob", "priority": "low", "due_date": None, "assignee": None, "tags": []}
+USAGE = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
+
+
+async def test_batch_survives_a_restart_and_fills_the_table(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    inputs = ["call Bob", "email Ann", "book the room"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        x.batches.poll_seconds = 0.01
+        x.workspace.input.edit.setPlainText("\n".join(inputs))
+        quoted = next_emission(x.batches.quoted.connect)
+        x.workspace.quote_batch()
+        sync, batch = await quoted
+        assert sync is not None and batch is not None and abs(batch * 2 - sync) <= 3  # rounded per request
+        assert "with the Batch API (50 % off)" in x.workspace.input.batch_price.text()
+        job = await x.batches.submit(inputs)
+        assert job is not None and job.status == "validating" and job.total == 3
+        upload = next(r for r in fake_openai.requests if r.path == "/v1/files")
+        assert upload.headers["content-type"].startswith("multipart/form-data")
+        created = next(r for r in fake_openai.requests if r.path == "/v1/batches").json
+        assert created["endpoint"] == "/v1/chat/completions" and created["completion_window"] == "24h"
+        lines = [json.loads(line) for line in fake_openai.batches.content(created["input_file_id"]).splitlines()]
+        assert [line["custom_id"] for line in lines] == ["row-0", "row-1", "row-2"]
+        assert lines[0]["body"]["response_format"]["json_schema"]["strict"] is True
+        assert lines[0]["body"]["messages"][1]["content"] == "call Bob"
+        await until(lambda: sum(1 for r in fake_openai.requests if r.path.startswith("/v1/batches/")) >= 2)
+        assert "validating" in x.workspace.bulk.batch_status.text()
+        assert [r.state for r in x.extraction.rows] == [RowState.PENDING] * 3
+        # the app closes while the batch runs
+        await parts.lifecycle.shutdown()
+    fake_openai.batches.advance()
+    assert fake_openai.batches.status(job.id) == "in_progress"
+    fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE), Reply(refusal="I can't."),
+                        Reply(text='{"title": 3}', usage=USAGE))
+
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        y = extract_parts(again)
+        y.batches.poll_seconds = 0.01
+        changed = next_emission(y.batches.jobChanged.connect)
+        resumed = await y.batches.resume()
+        assert [j.id for j in resumed] == [job.id]
+        await changed
+        await until(lambda: "in progress" in y.workspace.bulk.batch_status.text())
+        collected = next_emission(y.batches.collected.connect)
+        fake_openai.batches.advance()
+        (batch_id,) = await collected
+        assert batch_id == job.id
+        assert "completed · 3 done, 0 failed of 3" in y.workspace.bulk.batch_status.text()
+        rows = y.extraction.rows
+        assert [r.state for r in rows] == [RowState.DONE, RowState.REFUSED, RowState.INVALID]
+        assert rows[0].outcome is not None and rows[0].outcome.values == TASK
+        table = y.workspace.bulk.table
+        assert table.rowCount() == 3 and table.item(0, 2).text() == "Call Bob"
+        assert table.item(1, 1).text() == "refused"
+        ledger = await again.store.ledger()
+        assert {(e.feature, e.batch) for e in ledger} == {("batch", True)} and len(ledger) == 3
+        # gpt-4o-mini at half price: (1000 x 0.15 + 100 x 0.60) / 1M / 2 = $0.000105
+        assert ledger[0].cost_micros == 105 and ledger[0].job == job.run_id
+        # collected once: another resume finds nothing to do
+        assert await y.batches.resume() == []
+        shown = await y.batches.show_collected(job.id)
+        assert [r.state for r in shown] == [RowState.DONE, RowState.REFUSED, RowState.INVALID]
+
+
+async def test_a_batch_is_checked_against_the_limit_as_a_whole(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(monthly_limit_usd="0.001")
+        x = extract_parts(parts)
+        messages: list[str] = []
+        x.batches.refused.connect(messages.append)
+        assert await x.batches.submit([f"task {i}" for i in range(5)]) is None
+        (message,) = messages
+        assert "this batch of 5 requests" in message
+        assert not [r for r in fake_openai.requests if r.path in ("/v1/files", "/v1/batches")]
+
+
+async def test_failed_batch_lines_are_row_errors(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text=json.dumps(TASK)), Reply(status=500))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        x.batches.poll_seconds = 0.01
+        collected = next_emission(x.batches.collected.connect)
+        await x.batches.submit(["a", "b"])
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.FAILED]
+        assert "server had an error" in (x.extraction.rows[1].outcome.error or "")
