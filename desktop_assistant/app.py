@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__
@@ -34,6 +34,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.redact import redact
+from desktop_assistant.core.spelling import load_dictionary
 from desktop_assistant.core.tokens import encoding_for
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
@@ -43,6 +44,7 @@ from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
 from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui.chat.spelling import read_words
 from desktop_assistant.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class AppParts:
     store: Store
     extraction: ExtractionController
     batches: BatchController
+    paths: AppPaths
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -121,7 +124,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    extraction, batches)
+                    extraction, batches, paths)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -132,6 +135,10 @@ async def after_first_paint(parts: AppParts) -> None:
     # than in the middle of the first reply
     await asyncio.to_thread(encoding_for, parts.chat.model)
     parts.estimates.enable()
+    words_file = parts.paths.config / "words.txt"
+    dictionary = await asyncio.to_thread(load_dictionary, QLocale.system().name(), read_words(words_file))
+    if problem := parts.window.composer.enable_spelling(words_file, dictionary):
+        parts.notices.info(problem)
     await parts.store.purge_deleted()
     await parts.chat.refresh_conversations()
     await parts.usage.refresh()
@@ -209,9 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke_test:
         async def smoke() -> None:
             nonlocal exit_code
-            await after_first_paint(parts)
-            exit_code = await run_smoke_test(parts, args.smoke_test)
-            parts.window.close()
+            exit_code = 1
+            try:
+                await after_first_paint(parts)
+                exit_code = await run_smoke_test(parts, args.smoke_test)
+            finally:
+                parts.window.close()
         QTimer.singleShot(0, lambda: parts.runner.start("smoke test", smoke()))
     else:
         QTimer.singleShot(0, lambda: parts.runner.start("start-up", after_first_paint(parts)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import TYPE_CHECKING
 
 from desktop_assistant.core.models import Role, Status
@@ -41,5 +40,4 @@ async def run(parts: AppParts, question: str) -> int:
     result = {"ok": reply.status is Status.COMPLETE, "reply": reply.text, "shown": shown,
               "status": reply.status.value, "error": reply.error, "model": reply.model}
     print(json.dumps(result), flush=True)
-    sys.stdout.flush()
     return 0 if result["ok"] else 1

@@ -10,7 +10,7 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 # Qt's offscreen and xcb platforms, a Secret Service for the keyring, fonts for text layout.
 sys_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
-  libxcb-image0 dbus gnome-keyring fonts-dejavu-core python3-venv)
+  libxcb-image0 dbus gnome-keyring fonts-dejavu-core python3-venv binutils patchelf)
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${sys_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -40,6 +40,14 @@ echo "== lint-imports"; "$venv/bin/lint-imports"
 if [ "${DA_SKIP_BENCHMARKS:-}" != "1" ]; then
   echo "== benchmarks (quick)"
   (cd "$root" && env -u DBUS_SESSION_BUS_ADDRESS "$venv/bin/python" benchmarks/run_all.py --quick)
+fi
+
+# The frozen Linux bundle (PyInstaller), built once from the installed wheel; tests/e2e/test_frozen.py runs it.
+if [ "${DA_SKIP_FROZEN:-}" != "1" ]; then
+  echo "== frozen bundle"
+  "$venv/bin/python" -m pip install -q 'pyinstaller>=6.10' certifi
+  DA_VENV="$venv" "$root/packaging/build.sh" linux --bundle-only
+  export DA_FROZEN_BUNDLE="$root/dist/desktop-assistant"
 fi
 
 # Run the suite from a copy of tests/ so that `import desktop_assistant` finds the installed wheel.

@@ -24,6 +24,12 @@ Choices worth knowing:
   links, code spans): it is shown as plain text, keeping a 1 MB line under a second.
 * Reference-style link definitions (``[x]: http://...``) are disabled: they are shown as text. A definition
   can come after its use, which would make a block's rendering depend on text streamed later.
+* Math (:mod:`~desktop_assistant.core.render_math`): ``$...$`` and ``\\(...\\)`` inline, ``$$...$$`` and
+  ``\\[...\\]`` display, shown as readable Unicode (``\\frac{a}{b}`` as a/b, ``x^2`` as x², Greek letters,
+  operators) in serif italics, display math centred; no web engine, no image. The LaTeX stays copyable: an
+  inline formula is a ``copy-math:N`` link, a display formula is followed by one (:func:`math_sources` gives
+  the sources). Money is left alone (``$5 and $10``: no space inside the dollars, no digit after the closing
+  one), ``\\$`` is a dollar, code is never math, and an unclosed ``$$`` is plain text until it closes.
 * Highlighting is skipped for very large blocks, very long lines and past a per-render budget (see
   :mod:`~desktop_assistant.core.render_code`); such code is still escaped and shown.
 
@@ -55,6 +61,7 @@ from desktop_assistant.core.render_html import (
     safe_href,
     top_blocks,
 )
+from desktop_assistant.core.render_math import latex_to_unicode
 from desktop_assistant.core.render_stream import LIST_SPLIT_CHARS, StreamRenderer, split_stable
 from desktop_assistant.core.render_text import BREAK_HINT, MAX_UNBROKEN_RUN, clean_text, strip_break_hints
 
@@ -70,6 +77,8 @@ __all__ = [
     "clean_text",
     "code_blocks",
     "document_css",
+    "latex_to_unicode",
+    "math_sources",
     "render_markdown",
     "render_markdown_without_loading",
     "safe_href",
@@ -82,9 +91,10 @@ def render_markdown(text: str, *, dark: bool = False, labels: Labels = DEFAULT_L
     """Render untrusted markdown ``text`` as HTML for a QTextDocument; safe for any input.
 
     ``dark`` picks the dark palette and highlighting style. Fenced code blocks get a header with the
-    language and a ``copy-code:N`` link, N counting fenced blocks from 0 in :func:`code_blocks` order.
+    language and a ``copy-code:N`` link, N counting fenced blocks from 0 in :func:`code_blocks` order. Math
+    is shown as readable Unicode with a ``copy-math:N`` link to its LaTeX, N in :func:`math_sources` order.
     """
-    html, _ = render_clean(clean_text(text), dark=dark, labels=labels)
+    html, _, _ = render_clean(clean_text(text), dark=dark, labels=labels)
     return html
 
 
@@ -109,6 +119,21 @@ def code_blocks(text: str) -> list[str]:
             if token.type == "fence":
                 code = token.content
                 out.append(code[:-1] if code.endswith("\n") else code)
+    return out
+
+
+def math_sources(text: str) -> list[str]:
+    """The LaTeX of each formula of ``text`` (without delimiters, stripped), in ``copy-math:N`` order."""
+    tokens = parse(clean_text(text))
+    out: list[str] = []
+    for block in top_blocks(tokens):
+        if block.too_deep:
+            continue
+        for token in tokens[block.first : block.end]:
+            if token.type == "math_block":
+                out.append(token.content)
+            elif token.type == "inline":
+                out.extend(child.content for child in token.children or [] if child.type == "math_inline")
     return out
 
 

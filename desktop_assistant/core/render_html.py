@@ -18,6 +18,8 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from desktop_assistant.core.render_code import CodeBlockRenderer, palette
+from desktop_assistant.core.render_math import install as install_math
+from desktop_assistant.core.render_math import latex_to_unicode
 from desktop_assistant.core.render_text import Breaker, escape, text_html
 
 MAX_NESTING = 20
@@ -38,6 +40,8 @@ class Labels:
     """Written as ``[image: alt]`` where a markdown image would be."""
     code: str = "code"
     """The header of a fenced code block that names no language."""
+    copy_math: str = "Copy LaTeX"
+    """The copy link after each display formula (an inline formula is itself its copy link)."""
 
 
 DEFAULT_LABELS = Labels()
@@ -57,6 +61,7 @@ def _md() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.disable(["reference", "html_block", "html_inline"])
     md.core.ruler.before("inline", "plain_big_inline", _plain_big_inline)
+    install_math(md)
     return md
 
 
@@ -139,6 +144,8 @@ _INLINE_TAGS = {
     "s_open": "<s>",
     "s_close": "</s>",
 }
+MATH_FONTS = "'Latin Modern Math', 'STIX Two Math', 'Cambria Math', 'DejaVu Serif', serif"
+"""Fonts of rendered math (Qt takes the first one installed)."""
 _ALIGN = {"text-align:left": "left", "text-align:center": "center", "text-align:right": "right"}
 
 
@@ -180,7 +187,7 @@ def _inline_text(tokens: Sequence[Token]) -> str:
             index.append(0)
         elif token.type in ("softbreak", "hardbreak"):
             out.append(" ")
-        elif token.type in ("text", "text_special", "code_inline"):
+        elif token.type in ("text", "text_special", "code_inline", "math_inline"):
             out.append(token.content)
     return "".join(out)
 
@@ -197,12 +204,14 @@ class _Walker:
         highlight_open_fences: bool,
         ol_start: int | None,
         load_lexers: bool = True,
+        math_index: int = 0,
     ) -> None:
         self.lines = source_lines
         self.palette = palette(dark)
         self.labels = labels
         self.code = CodeBlockRenderer(dark, labels.copy, labels.code, load_lexers=load_lexers)
         self.code_index = code_index
+        self.math_index = math_index
         self.highlight_open_fences = highlight_open_fences
         self.ol_start = ol_start  # overrides the start of an ordered list opening at line 0 (continuation)
 
@@ -262,6 +271,8 @@ class _Walker:
             return html
         if kind == "code_block":
             return self.code.pre(token.content, "", False)
+        if kind == "math_block":
+            return self._math_block(token.content)
         if kind == "inline_plain":
             return text_html(token.content, Breaker())
         # Anything else (a token type a future markdown-it might add): its text, escaped, or nothing.
@@ -297,10 +308,38 @@ class _Walker:
                     out.append("</a>")
             elif kind == "image":
                 out.append(self._image(token, breaker, inside_link=any(links)))
+            elif kind == "math_inline":
+                out.append(self._math_inline(token, breaker, inside_link=any(links)))
             elif token.content:
                 out.append(text_html(token.content, breaker))
         out.extend("</a>" for emitted in links if emitted)  # unbalanced stream: close what was opened
         return "".join(out)
+
+    def _math_inline(self, token: Token, breaker: Breaker, inside_link: bool) -> str:
+        """Readable math in serif italics; itself a ``copy-math:N`` link (unless already inside a link)."""
+        index = self.math_index
+        self.math_index += 1
+        readable = text_html(latex_to_unicode(token.content), breaker)
+        span = (f'<span style="font-family:{MATH_FONTS}; font-style:italic; color:{self.palette.code_fg};">'
+                f"{readable}</span>")
+        return span if inside_link else f'<a href="copy-math:{index}">{span}</a>'
+
+    def _math_block(self, source: str) -> str:
+        """A centred display formula (a line per row) followed by a small ``copy-math:N`` link."""
+        index = self.math_index
+        self.math_index += 1
+        breaker = Breaker()
+        lines = []
+        for line in latex_to_unicode(source, display=True).split("\n"):
+            breaker.reset()
+            lines.append(text_html(line, breaker))
+        copy = text_html(self.labels.copy_math, Breaker())
+        return (
+            '<p align="center" style="margin-top:6px; margin-bottom:10px;">'
+            f'<span style="font-family:{MATH_FONTS}; font-style:italic; font-size:large;">{"<br>".join(lines)}'
+            f'</span>&nbsp;&nbsp;<a href="copy-math:{index}"><span style="font-size:small; '
+            f'color:{self.palette.muted};">{copy}</span></a></p>\n'
+        )
 
     def _image(self, token: Token, breaker: Breaker, inside_link: bool) -> str:
         alt = _inline_text(token.children or []) or token.content
@@ -321,13 +360,16 @@ def render_clean(
     highlight_open_fences: bool = True,
     ol_start: int | None = None,
     tokens: list[Token] | None = None,
-) -> tuple[str, int]:
-    """Render cleaned text; returns the HTML and the index after its last fenced block."""
+    math_index: int = 0,
+) -> tuple[str, int, int]:
+    """Render cleaned text; returns the HTML and the indices after its last fenced block and last formula."""
     if tokens is None:
         tokens = parse(clean)
-    walker = _Walker(clean.split("\n"), dark, labels, code_index, highlight_open_fences, ol_start)
+    walker = _Walker(
+        clean.split("\n"), dark, labels, code_index, highlight_open_fences, ol_start, math_index=math_index
+    )
     html = walker.render(tokens)
-    return html, walker.code_index
+    return html, walker.code_index, walker.math_index
 
 
 def render_clean_without_loading(clean: str, *, dark: bool, labels: Labels) -> tuple[str, bool]:

@@ -84,8 +84,9 @@ class StreamRenderer:
 
     ``feed`` takes the whole text received so far (each call extending the previous one) and returns the
     HTML of blocks that became stable since the last call (append it once) and the HTML of the open tail
-    (replace the previous tail with it). ``copy-code:N`` indices continue across calls, so they match
-    :func:`code_blocks` of the full text. An open code fence in the tail is not highlighted until it closes.
+    (replace the previous tail with it). ``copy-code:N`` and ``copy-math:N`` indices continue across calls, so
+    they match :func:`code_blocks` and :func:`math_sources` of the full text. An open code fence in the tail
+    is not highlighted until it closes.
     """
 
     def __init__(self, *, dark: bool = False, labels: Labels = DEFAULT_LABELS) -> None:
@@ -98,6 +99,7 @@ class StreamRenderer:
         self._stable_raw = ""
         self._stable_html: list[str] = []
         self._code_count = 0
+        self._math_count = 0
         self._ol_next: int | None = None
         self._tail_html = ""
 
@@ -122,12 +124,13 @@ class StreamRenderer:
         if split.line == 0:
             return "", clean, tokens
         clean_offset = _offset_of_line(clean, split.line)
-        new_html, self._code_count = render_clean(
+        new_html, self._code_count, self._math_count = render_clean(
             clean[:clean_offset],
             dark=self.dark,
             labels=self.labels,
             code_index=self._code_count,
             ol_start=self._ol_next,
+            math_index=self._math_count,
         )
         self._stable_html.append(new_html)
         self._stable_raw += rest[: _offset_of_line(rest, split.line)]
@@ -136,7 +139,7 @@ class StreamRenderer:
         return new_html, tail, parse(tail)
 
     def _tail(self, clean: str, tokens: list[Token], final: bool) -> str:
-        html, _ = render_clean(
+        html, _, _ = render_clean(
             clean,
             dark=self.dark,
             labels=self.labels,
@@ -144,6 +147,7 @@ class StreamRenderer:
             highlight_open_fences=final,
             ol_start=self._ol_next,
             tokens=tokens,
+            math_index=self._math_count,
         )
         return html
 

@@ -84,7 +84,7 @@ def assert_safe(html: str) -> None:
         assert "url(" not in (attrs.get("style") or "")
         assert not any(name.startswith("on") for name in attrs)
     for href in hrefs(html):
-        assert re.match(r"(https?://[^/]|mailto:.|copy-code:\d+$)", href, re.IGNORECASE), href
+        assert re.match(r"(https?://[^/]|mailto:.|copy-(code|math):\d+$)", href, re.IGNORECASE), href
     for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\x1b\x00":
         assert char not in html
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -16,14 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_assistant.core.spelling import SpellDictionary, load_dictionary
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
 from desktop_assistant.ui.chat.mime import images_in
+from desktop_assistant.ui.chat.spelling import SpellingHighlighter, add_suggestions, append_word, read_words
 
 
 class ComposerEdit(QPlainTextEdit):
     """Enter sends, Shift+Enter starts a new line, Up in an empty box edits the last question; images pasted or
-    dropped here are attached instead of inserted.
+    dropped here are attached instead of inserted. With :meth:`enable_spelling`, misspelled words are underlined
+    and the context menu offers corrections.
 
     Signals:
         submitted(): Enter was pressed.
@@ -34,6 +40,75 @@ class ComposerEdit(QPlainTextEdit):
     submitted = Signal()
     editLastRequested = Signal()
     imagesGiven = Signal(object)
+
+    spelling: SpellingHighlighter | None = None
+    words_file: Path | None = None
+
+    def enable_spelling(self, words_file: Path | None, dictionary: SpellDictionary | str | None = None) -> str | None:
+        """Underline misspelled words, in the system's language when a dictionary for it ships, else English.
+
+        ``words_file`` keeps the words added with "Add to dictionary" (one per line; None: not kept).
+        ``dictionary`` may be loaded beforehand off the UI thread (:func:`~desktop_assistant.core.spelling.
+        load_dictionary`, ~0.2 s); without it, it is loaded here. Returns None, or a sentence saying why spell
+        checking is off (no dictionary could be loaded), in which case the box is left as it was.
+        """
+        if self.spelling is not None:
+            return None
+        if dictionary is None:
+            dictionary = load_dictionary(QLocale.system().name(), read_words(words_file))
+        elif not isinstance(dictionary, str):
+            for word in read_words(words_file):
+                dictionary.add(word)
+        if isinstance(dictionary, str):
+            return dictionary
+        self.words_file = words_file
+        self.spelling = SpellingHighlighter(self.document(), dictionary, lambda: self.textCursor().position(), self)
+        self.cursorPositionChanged.connect(self._cursor_moved)
+        self.setToolTip(f"Spell checking in {dictionary.language.name}: right-click an underlined word for "
+                        "suggestions")
+        return None
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The usual edit menu, with spelling suggestions on top when ``pos`` is on a misspelled word."""
+        menu = self.createStandardContextMenu(pos)
+        menu.setParent(self, menu.windowFlags())
+        menu.aboutToHide.connect(menu.deleteLater)  # actions run before the deferred delete
+        if self.spelling is not None:
+            cursor = self.cursorForPosition(pos)
+            block = cursor.block()
+            found = self.spelling.misspelled_at(block, cursor.positionInBlock())
+            if found is not None:
+                start, end, word = found
+                base = block.position()
+                add_suggestions(menu, self.spelling, word, lambda s: self._replace(base + start, base + end, s),
+                                self.add_to_dictionary)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Show :meth:`context_menu` without blocking (``popup``: no nested event loop under qasync)."""
+        self.context_menu(event.pos()).popup(event.globalPos())
+        event.accept()
+
+    def add_to_dictionary(self, word: str) -> None:
+        """Accept ``word`` from now on and keep it in the words file."""
+        if self.spelling is None:
+            return
+        self.spelling.accept_word(word)
+        if self.words_file is not None:
+            try:
+                append_word(self.words_file, word)
+            except OSError as exc:
+                self.setToolTip(f"“{word}” is accepted for now but could not be saved: {exc}")
+
+    def _cursor_moved(self) -> None:
+        if self.spelling is not None:
+            self.spelling.cursor_moved(self.textCursor().position())
+
+    def _replace(self, start: int, end: int, text: str) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)  # one undo step
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         """Images are welcome too."""
@@ -171,6 +246,11 @@ class Composer(QWidget):
     def text(self) -> str:
         """The draft."""
         return self.edit.toPlainText()
+
+    def enable_spelling(self, words_file: Path | None, dictionary: SpellDictionary | str | None = None) -> str | None:
+        """Underline misspelled words in the draft; see :meth:`ComposerEdit.enable_spelling`. Returns None, or
+        a sentence saying why spell checking is off."""
+        return self.edit.enable_spelling(words_file, dictionary)
 
     def set_text(self, text: str) -> None:
         """Replace the draft (cursor at the end)."""

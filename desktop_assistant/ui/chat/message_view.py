@@ -25,6 +25,7 @@ from desktop_assistant.core.models import Message, Role, Status
 from desktop_assistant.core.render import (
     code_blocks,
     document_css,
+    math_sources,
     render_markdown,
     render_markdown_without_loading,
     strip_break_hints,
@@ -355,6 +356,11 @@ class MessageView(QFrame):
             index = int(url.path() or url.toString().split(":", 1)[-1] or 0)
             if 0 <= index < len(blocks):
                 self.copyRequested.emit(blocks[index])
+        elif url.scheme() == "copy-math":
+            sources = math_sources(self._text)
+            index = int(url.path() or 0)
+            if 0 <= index < len(sources):
+                self.copyRequested.emit(sources[index])
         elif url.scheme() in SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
 
