@@ -150,13 +150,18 @@ async def after_first_paint(parts: AppParts) -> None:
 
 
 def _refuse_to_start(app: QApplication, message: str) -> int:
+    """Show why the app cannot start (a database from a newer version) until the person closes it."""
     label = QLabel(message)
     label.setWordWrap(True)
     label.setMargin(24)
     label.setWindowTitle(APP_NAME)
     label.resize(520, 160)
     label.show()
-    return app.exec()  # no asyncio here: a plain Qt loop for one message
+    loop = make_event_loop(app)
+    app.lastWindowClosed.connect(loop.stop)
+    with loop:
+        loop.run_forever()
+    return 1
 
 
 class RedactingFilter(logging.Filter):

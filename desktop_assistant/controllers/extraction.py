@@ -7,8 +7,6 @@ Every call is checked against the spending limit before it is sent (a bulk run a
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from desktop_assistant.core.schemas import (
 )
 from desktop_assistant.core.tokens import estimate_prompt_tokens
 from desktop_assistant.services import extraction_store
+from desktop_assistant.services.atomic import write_atomically
 from desktop_assistant.services.store import Store
 
 MODES = ("structured", "function")
@@ -343,7 +342,7 @@ class ExtractionController(QObject):
         """Write the results table to ``path``: JSON lines for ``.jsonl``, else CSV (atomically, off the UI)."""
         columns = list(self.schema.json_schema().get("properties", {}))
         text = export_jsonl(self.rows) if path.lower().endswith(".jsonl") else export_csv(self.rows, columns)
-        await asyncio.to_thread(_write_atomically, Path(path), text)
+        await asyncio.to_thread(write_atomically, Path(path), text)
         self.exported.emit(path)
 
 
@@ -354,13 +353,3 @@ def _image_url(path: str, model: str) -> str:
     stored, _mime, width, height = normalise(image)
     return data_url(stored, width, height, "auto", model)[0]
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +17,7 @@ from desktop_assistant.core.pricing import PriceTable
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.core.usage import UsageReport, day_start, ledger_csv, month_start
 from desktop_assistant.services import usage_queries
+from desktop_assistant.services.atomic import write_atomically
 from desktop_assistant.services.store import Store
 
 log = logging.getLogger(__name__)
@@ -102,16 +101,6 @@ class UsageController(QObject):
     async def export_csv(self, path: str) -> None:
         """Write the whole ledger to ``path`` as CSV (atomically, off the UI thread)."""
         rows = await self._store.read(usage_queries.all_rows)
-        await asyncio.to_thread(_write_atomically, Path(path), ledger_csv(rows))
+        await asyncio.to_thread(write_atomically, Path(path), ledger_csv(rows))
         self.exported.emit(path)
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".export-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

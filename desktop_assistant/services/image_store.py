@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from desktop_assistant.services.atomic import write_atomically
 
 SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg"}
 
@@ -26,14 +26,7 @@ class ImageStore:
         path = self.path_for(digest, mime)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".img-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, data)
         return digest
 
     def get(self, sha256: str, mime: str) -> bytes | None:

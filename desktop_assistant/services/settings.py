@@ -9,12 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from desktop_assistant.core.settings import SCHEMA_VERSION, Settings
+from desktop_assistant.services.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +85,4 @@ class SettingsStore:
         """Write ``settings`` atomically (a crash never leaves half a file)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, data, sync=True)
