@@ -49,7 +49,8 @@ class EndpointController(QObject):
         s = self.settings
         return Endpoint(base_url=s.endpoint, api_key=self._api_key, organization=s.organization,
                         timeout=s.timeout_seconds, max_retries=s.max_retries,
-                        legacy_max_tokens=s.endpoint in s.legacy_max_tokens_endpoints)
+                        legacy_max_tokens=s.endpoint in s.legacy_max_tokens_endpoints,
+                        proxy_mode=s.proxy_mode, proxy_url=s.proxy_url)
 
     @property
     def needs_onboarding(self) -> bool:
@@ -117,7 +118,7 @@ class EndpointController(QObject):
         """Try ``models.list()`` with the values typed in the form (nothing is saved)."""
         endpoint = Endpoint(base_url=normalize_base_url(base_url), api_key=api_key.strip() or self._key_for(base_url),
                             organization=organization, timeout=min(self.settings.timeout_seconds, 20.0),
-                            max_retries=0)
+                            max_retries=0, proxy_mode=self.settings.proxy_mode, proxy_url=self.settings.proxy_url)
         probe = Gateway(endpoint)
         try:
             models = await probe.list_models()

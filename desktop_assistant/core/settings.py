@@ -31,6 +31,8 @@ class Settings:
     organization: str = ""
     default_model: str = "gpt-4o-mini"
     timeout_seconds: float = 60.0
+    proxy_mode: str = "system"  # "system" (HTTPS_PROXY and friends), "none", or "manual" (proxy_url)
+    proxy_url: str = ""
     max_retries: int = 2
     history_budget: float = 0.7
     default_max_output_tokens: int = 4096

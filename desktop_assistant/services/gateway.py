@@ -36,6 +36,8 @@ class Endpoint:
     timeout: float = 60.0
     max_retries: int = 2
     legacy_max_tokens: bool = False
+    proxy_mode: str = "system"  # system: the environment's proxy variables; none; manual: proxy_url
+    proxy_url: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -166,7 +168,8 @@ class Gateway:
                                       ErrorAction.OPEN_SETTINGS)
             client = openai.AsyncOpenAI(
                 api_key=ep.api_key or KEYLESS_PLACEHOLDER, base_url=ep.base_url,
-                organization=ep.organization or None, timeout=ep.timeout, max_retries=ep.max_retries)
+                organization=ep.organization or None, timeout=ep.timeout, max_retries=ep.max_retries,
+                http_client=_http_client(ep))
             # the SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID when given None: we decide, not it
             client.organization = ep.organization or None
             client.project = None
@@ -337,6 +340,21 @@ class Gateway:
                                            f"{self._endpoint.base_url}. Check it in Settings.")
         return replace(error, message=redact(error.message, secrets),
                        detail=redact(error.detail, secrets) if error.detail else None)
+
+
+def _http_client(ep: Endpoint) -> Any:
+    """The HTTP client for ``ep``'s proxy choice (None: the SDK's default, which honours the environment).
+
+    Certificates are verified against the operating system's store in every case (the SDK's HTTP stack
+    uses truststore), so a company's own certificate authority works once the OS trusts it.
+    """
+    import openai
+
+    if ep.proxy_mode == "none":
+        return openai.DefaultAsyncHttpxClient(trust_env=False)
+    if ep.proxy_mode == "manual" and ep.proxy_url.strip():
+        return openai.DefaultAsyncHttpxClient(proxy=ep.proxy_url.strip(), trust_env=False)
+    return None
 
 
 def _events(chunk: Any) -> list[ChatEvent]:

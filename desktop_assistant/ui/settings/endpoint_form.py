@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -75,6 +76,21 @@ class EndpointForm(QWidget):
         self.timeout.setSuffix(" s")
         self.timeout.setDecimals(0)
         form.addRow("Timeout", self.timeout)
+        proxy_row = QHBoxLayout()
+        self.proxy_mode = QComboBox()
+        self.proxy_mode.setObjectName("proxy_mode")
+        self.proxy_mode.setAccessibleName("Proxy")
+        for text, key in (("System settings", "system"), ("No proxy", "none"), ("Manual", "manual")):
+            self.proxy_mode.addItem(text, key)
+        self.proxy_url = QLineEdit()
+        self.proxy_url.setObjectName("proxy_url")
+        self.proxy_url.setAccessibleName("Proxy address")
+        self.proxy_url.setPlaceholderText("http://proxy.example.com:8080")
+        self.proxy_mode.currentIndexChanged.connect(
+            lambda _i: self.proxy_url.setEnabled(self.proxy_mode.currentData() == "manual"))
+        proxy_row.addWidget(self.proxy_mode)
+        proxy_row.addWidget(self.proxy_url, 1)
+        form.addRow("Proxy", proxy_row)
         outer.addLayout(form)
         outer.addWidget(self.key_hint)
         test_row = QHBoxLayout()
@@ -96,6 +112,9 @@ class EndpointForm(QWidget):
         self.organization.setText(settings.organization)
         self.default_model.setText(settings.default_model)
         self.timeout.setValue(settings.timeout_seconds)
+        self.proxy_mode.setCurrentIndex(max(0, self.proxy_mode.findData(settings.proxy_mode)))
+        self.proxy_url.setText(settings.proxy_url)
+        self.proxy_url.setEnabled(settings.proxy_mode == "manual")
         self.key_hint.setText({
             "keyring": "A key is saved in your system keyring. Type a new one to replace it.",
             "environment": "Using the key from the OPENAI_API_KEY environment variable for this session.",
@@ -108,7 +127,8 @@ class EndpointForm(QWidget):
         settings = base.copy(base_url=self.base_url.text().strip() or base.base_url,
                              organization=self.organization.text().strip(),
                              default_model=self.default_model.text().strip() or base.default_model,
-                             timeout_seconds=float(self.timeout.value()))
+                             timeout_seconds=float(self.timeout.value()),
+                             proxy_mode=str(self.proxy_mode.currentData()), proxy_url=self.proxy_url.text().strip())
         key = self.api_key.text().strip()
         return settings, key or None
 

@@ -1,0 +1,64 @@
+"""Proxy settings: the system's, none, or a manual address; requests really go through the chosen one."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.proxy import LoopbackProxy
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+
+@pytest.fixture
+def proxy() -> Iterator[LoopbackProxy]:
+    server = LoopbackProxy()
+    server.start()
+    yield server
+    server.stop()
+
+
+def dead_address() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+async def test_manual_proxy_carries_the_requests(tmp_path: Path, fake_openai: FakeOpenAI, proxy: LoopbackProxy) -> None:
+    fake_openai.enqueue(Reply(text="through the proxy"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(proxy_mode="manual", proxy_url=proxy.url)
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        assert parts.chat.path[-1].text == "through the proxy"
+        assert any(line.startswith(f"POST {fake_openai.base_url}/chat/completions") for line in proxy.requests)
+
+
+async def test_system_proxy_and_no_proxy(tmp_path: Path, fake_openai: FakeOpenAI, proxy: LoopbackProxy,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_openai.enqueue(Reply(text="via the environment's proxy"), Reply(text="straight"))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(proxy_mode="system")
+        await parts.chat.send("one")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        assert parts.chat.path[-1].text == "via the environment's proxy"
+        relayed = len(proxy.requests)
+        assert relayed >= 1
+        monkeypatch.setenv("HTTP_PROXY", dead_address())  # "no proxy" must not even try it
+        parts.endpoint.update_settings(proxy_mode="none")
+        await parts.chat.send("two")
+        await until(lambda: len(parts.chat.path) == 4 and not parts.chat.streaming)
+        assert parts.chat.path[-1].text == "straight"
+        assert len(proxy.requests) == relayed
