@@ -205,5 +205,7 @@ async def test_reasoning_model_gets_effort_no_temperature_and_a_thinking_state(
         body = fake_openai.requests[-1].json
         assert body["reasoning_effort"] == "high" and "temperature" not in body
         assert parts.chat.path[-1].usage is not None and parts.chat.path[-1].usage.reasoning_tokens == 45
+        footer = parts.window.transcript.views[parts.chat.path[-1].id].footer.text()
+        assert "10 in / 50 out (45 reasoning)" in footer
         ledger = await parts.store.ledger(parts.chat.path[-1].conversation_id)
         assert ledger[-1].usage.reasoning_tokens == 45

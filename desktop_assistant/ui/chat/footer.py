@@ -22,7 +22,10 @@ def footer_text(message: Message) -> str:
     u = message.usage
     if u is not None:
         approx = "~" if u.estimated else ""
-        bits.append(f"{approx}{u.input_tokens:,} in / {approx}{u.output_tokens:,} out")
+        out = f"{approx}{u.input_tokens:,} in / {approx}{u.output_tokens:,} out"
+        if u.reasoning_tokens:
+            out += f" ({u.reasoning_tokens:,} reasoning)"
+        bits.append(out)
         if message.cost_micros is not None:
             bits.append(format_usd(message.cost_micros, estimate=u.estimated))
         else:
