@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from desktop_assistant.core.models import Usage
+from desktop_assistant.core.models import Usage, usage_from_api
 from desktop_assistant.core.schemas import validate_answer
 
 TEXT_SUFFIXES = (".txt", ".md", ".csv")
@@ -173,18 +173,6 @@ def read_jsonl(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def usage_of(raw: Mapping[str, Any] | None) -> Usage:
-    """A chat completion ``usage`` object (from a batch output line) as :class:`Usage`."""
-    if not isinstance(raw, Mapping):
-        return Usage(estimated=True)
-    prompt = raw.get("prompt_tokens_details") or {}
-    completion = raw.get("completion_tokens_details") or {}
-    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
-                 cached_input_tokens=int(prompt.get("cached_tokens") or 0),
-                 output_tokens=int(raw.get("completion_tokens") or 0),
-                 reasoning_tokens=int(completion.get("reasoning_tokens") or 0))
-
-
 @dataclass(frozen=True)
 class BatchAnswer:
     """One line of a batch output (or error) file, reduced to what the table needs."""
@@ -220,7 +208,7 @@ def batch_answers(text: str) -> list[BatchAnswer]:
         calls = message_obj.get("tool_calls") or []
         arguments = calls[0].get("function", {}).get("arguments") if calls else None
         out.append(BatchAnswer(row, content=message_obj.get("content"), refusal=message_obj.get("refusal"),
-                               arguments=arguments, usage=usage_of(body.get("usage")),
+                               arguments=arguments, usage=usage_from_api(body.get("usage")),
                                model=str(body.get("model", ""))))
     return out
 

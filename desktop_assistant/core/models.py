@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -40,6 +41,21 @@ class Usage:
     estimated: bool = False
     audio_input_tokens: int = 0
     audio_output_tokens: int = 0
+
+
+def usage_from_api(raw: Mapping[str, Any] | None) -> Usage:
+    """An API ``usage`` object (as a dict: a stream's last chunk, a completion, a batch output line) as
+    :class:`Usage`; no usage at all reads as an estimate of nothing."""
+    if not isinstance(raw, Mapping):
+        return Usage(estimated=True)
+    prompt = raw.get("prompt_tokens_details") or {}
+    completion = raw.get("completion_tokens_details") or {}
+    return Usage(input_tokens=int(raw.get("prompt_tokens") or 0),
+                 cached_input_tokens=int(prompt.get("cached_tokens") or 0),
+                 output_tokens=int(raw.get("completion_tokens") or 0),
+                 reasoning_tokens=int(completion.get("reasoning_tokens") or 0),
+                 audio_input_tokens=int(prompt.get("audio_tokens") or 0),
+                 audio_output_tokens=int(completion.get("audio_tokens") or 0))
 
 
 def text_part(text: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from desktop_assistant.core.catalog import is_chat_model, lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
-from desktop_assistant.core.models import Usage
+from desktop_assistant.core.models import Usage, usage_from_api
 from desktop_assistant.core.redact import mask_key, redact
 from desktop_assistant.core.requests import to_legacy_max_tokens
 from desktop_assistant.services.api_errors import map_error
@@ -119,16 +119,8 @@ def _batch_info(batch: Any) -> BatchInfo:
 
 
 def _usage(raw: Any) -> Usage:
-    prompt_details = getattr(raw, "prompt_tokens_details", None)
-    completion_details = getattr(raw, "completion_tokens_details", None)
-    return Usage(
-        input_tokens=int(raw.prompt_tokens or 0),
-        cached_input_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
-        output_tokens=int(raw.completion_tokens or 0),
-        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
-        audio_input_tokens=int(getattr(prompt_details, "audio_tokens", 0) or 0),
-        audio_output_tokens=int(getattr(completion_details, "audio_tokens", 0) or 0),
-    )
+    """The SDK's usage object as :class:`Usage` (read from its dict form, as batch output lines are)."""
+    return usage_from_api(raw.model_dump() if hasattr(raw, "model_dump") else raw)
 
 
 def _rejects_max_completion_tokens(exc: BaseException) -> bool:
