@@ -11,6 +11,16 @@ from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.core.images import DETAILS
 
 
+def remove_button(name: str, tip: str) -> QToolButton:
+    """The ✕ on a chip (its accessible name says which attachment it removes)."""
+    button = QToolButton()
+    button.setObjectName("remove_attachment_button")
+    button.setText("✕")
+    button.setAccessibleName(f"Remove {name}")
+    button.setToolTip(tip)
+    return button
+
+
 class AttachmentChip(QFrame):
     """One image: thumbnail, name, detail, cost, remove.
 
@@ -61,11 +71,7 @@ class AttachmentChip(QFrame):
         self.cost.setTextFormat(Qt.TextFormat.PlainText)
         column.addWidget(self.cost)
         layout.addLayout(column)
-        remove = QToolButton()
-        remove.setObjectName("remove_attachment_button")
-        remove.setText("✕")
-        remove.setAccessibleName(f"Remove {attachment.name}")
-        remove.setToolTip("Remove this image")
+        remove = remove_button(attachment.name, "Remove this image")
         remove.clicked.connect(lambda: self.removeRequested.emit(attachment.sha256))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
 
@@ -110,11 +116,7 @@ class FileChip(QFrame):
         self.shorten.hide()
         column.addWidget(self.shorten)
         layout.addLayout(column)
-        remove = QToolButton()
-        remove.setObjectName("remove_attachment_button")
-        remove.setText("✕")
-        remove.setAccessibleName(f"Remove {attachment.name}")
-        remove.setToolTip("Remove this file")
+        remove = remove_button(attachment.name, "Remove this file")
         remove.clicked.connect(lambda: self.removeRequested.emit(attachment.key))
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
 
