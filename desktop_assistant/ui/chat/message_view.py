@@ -255,12 +255,12 @@ class MessageView(QFrame):
 
     def _set_final_text(self, text: str) -> None:
         self._text = text
-        if self._finishing is not None:
+        dark = theme.is_dark()
+        if self._shown == (text, dark):  # the document shows (or a worker is finishing) exactly this
+            return
+        if self._finishing is not None:  # something else replaces it: the worker's result must not land
             self._finishing.abandon()
             self._finishing = None
-        dark = theme.is_dark()
-        if self._shown == (text, dark):  # the document already shows exactly this
-            return
         self._shown = (text, dark)
         if self._is_user:
             parts = self.message.parts
@@ -301,8 +301,8 @@ class MessageView(QFrame):
 
     @property
     def rendering(self) -> bool:
-        """The end of a long reply is still being rendered on the worker (the text is all there)."""
-        return self._finishing is not None and self._finishing.busy
+        """Rendering on the worker is not done yet: a streamed frame, or the end of a long reply."""
+        return any(d is not None and d.busy for d in (self._stream, self._finishing))
 
     def _shown_part(self, text: str) -> str:
         """What of ``text`` is shown: all of it, or its start when it is too long to lay out quickly."""

@@ -140,7 +140,7 @@ class StreamingDocument(QObject):
     @property
     def busy(self) -> bool:
         """A render is in flight or queued (the document is not final yet)."""
-        return self._future is not None or self._final is not None
+        return self._future is not None or self._final is not None or self._pending is not None
 
     def _show(self, new: str, tail: str) -> None:
         cursor = QTextCursor(self._document)
