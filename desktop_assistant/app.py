@@ -32,6 +32,7 @@ from desktop_assistant.controllers.instance import InstanceGuard
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.search import SearchController
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
@@ -68,6 +69,7 @@ class AppParts:
     extraction: ExtractionController
     batches: BatchController
     paths: AppPaths
+    search: SearchController
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -108,6 +110,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     batches = BatchController(store, endpoint, runner, usage, extraction)
     window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle,
                         extraction, batches)
+    search = SearchController(store, endpoint, runner, usage)
+    window.attach_search(search)
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)
@@ -124,7 +128,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    extraction, batches, paths)
+                    extraction, batches, paths, search)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -147,6 +151,7 @@ async def after_first_paint(parts: AppParts) -> None:
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
         await parts.endpoint.refresh_models()
+        parts.search.top_up()  # messages written since the last run, if search by meaning is on
 
 
 def _refuse_to_start(app: QApplication, message: str) -> int:

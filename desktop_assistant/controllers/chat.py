@@ -387,6 +387,27 @@ class ChatController(QObject):
         self.path = active_path(self.messages, leaf)
         self.transcriptChanged.emit(self.path)
 
+    async def show_message(self, conversation_id: int, message_id: int) -> bool:
+        """Open a conversation at one of its messages, switching to the branch that holds it (a search hit).
+
+        False when the message is gone, or lives on another branch while a reply streams.
+        """
+        if self.conversation is None or self.conversation.id != conversation_id:
+            await self.open_conversation(conversation_id)
+        conv = self.conversation
+        if conv is None or conv.id != conversation_id:
+            return False
+        if any(m.id == message_id for m in self.path):
+            return True
+        if self.streaming or not any(m.id == message_id for m in self.messages):
+            return False
+        leaf = newest_leaf_under(self.messages, message_id)
+        conv.current_leaf_id = leaf
+        await self._store.update_conversation(conv.id, current_leaf_id=leaf)
+        self.path = active_path(self.messages, leaf)
+        self.transcriptChanged.emit(self.path)
+        return True
+
     def alternatives(self, message: Message) -> tuple[int, int]:
         """(position, count) of ``message`` among its alternatives, 1-based."""
         alts = siblings(self.messages, message)

@@ -55,6 +55,11 @@ class Settings:
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json
     price_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     auto_backup_keep: int = 7  # automatic daily backups kept in <data>/backups; 0: off
+    # search by meaning: off until the person agrees to the cost of embedding the history; then new messages
+    # are embedded in the background as they arrive
+    semantic_search: bool = False
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_dimensions: int = 512  # text-embedding-3 vectors shortened: a third of the disk, nearly the same ranking
 
     @property
     def endpoint(self) -> str:

@@ -233,6 +233,20 @@ class Gateway:
         return StructuredReply(message.content, getattr(message, "refusal", None), arguments,
                                str(choice.finish_reason or ""), usage)
 
+    async def embed(self, model: str, inputs: list[str], dimensions: int | None = None) -> tuple[list[Any], Usage]:
+        """Embeddings of ``inputs`` in order: each a base64 string of little-endian float32 (what we ask for)
+        or a list of floats (servers that ignore ``encoding_format``); and the usage."""
+        extra: dict[str, Any] = {"dimensions": dimensions} if dimensions else {}
+        try:
+            result = await self.client().embeddings.create(model=model, input=inputs, encoding_format="base64",
+                                                           **extra)
+        except Exception as exc:
+            raise self._mapped(exc, model=model) from exc
+        ordered = sorted(result.data, key=lambda item: item.index)
+        prompt = getattr(result.usage, "prompt_tokens", None) if result.usage is not None else None
+        usage = Usage(input_tokens=int(prompt)) if prompt is not None else Usage(estimated=True)
+        return [item.embedding for item in ordered], usage
+
     async def upload_file(self, name: str, data: bytes, purpose: str = "batch") -> str:
         """Upload ``data`` as a file (multipart); returns its id."""
         try:

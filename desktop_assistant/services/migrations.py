@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 
+# The searchable text of a message: its text parts (not images, files or refusals), one per line.
+_TEXT_OF = ("(SELECT group_concat(json_extract(part.value, '$.text'), char(10)) FROM json_each({content}) AS part "
+            "WHERE json_extract(part.value, '$.type') = 'text')")
+
 MIGRATIONS: list[list[str]] = [
     # 1: conversations, messages as a tree of content parts, the usage ledger
     [
@@ -147,6 +151,33 @@ MIGRATIONS: list[list[str]] = [
             collected_at REAL
         )""",
         "CREATE INDEX batch_jobs_open ON batch_jobs(collected_at)",
+    ],
+    # 6: search. A full-text index of every message's text parts, kept by triggers (the text is read from the
+    # message itself through a view, so it is not stored twice), and embeddings for search by meaning
+    [
+        f"CREATE VIEW message_text(id, text) AS SELECT id, {_TEXT_OF.format(content='content')} FROM messages",
+        """CREATE VIRTUAL TABLE message_search USING fts5(text, content='message_text', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+        f"""CREATE TRIGGER message_search_add AFTER INSERT ON messages BEGIN
+            INSERT INTO message_search(rowid, text) VALUES (NEW.id, {_TEXT_OF.format(content='NEW.content')});
+        END""",
+        f"""CREATE TRIGGER message_search_drop AFTER DELETE ON messages BEGIN
+            INSERT INTO message_search(message_search, rowid, text)
+            VALUES ('delete', OLD.id, {_TEXT_OF.format(content='OLD.content')});
+        END""",
+        f"""CREATE TRIGGER message_search_change AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO message_search(message_search, rowid, text)
+            VALUES ('delete', OLD.id, {_TEXT_OF.format(content='OLD.content')});
+            INSERT INTO message_search(rowid, text) VALUES (NEW.id, {_TEXT_OF.format(content='NEW.content')});
+            DELETE FROM message_embeddings WHERE message_id = NEW.id;
+        END""",
+        "INSERT INTO message_search(rowid, text) SELECT id, text FROM message_text",
+        """CREATE TABLE message_embeddings (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dimensions INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        )""",
     ],
 ]
 

@@ -34,6 +34,7 @@ from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.search import SearchController
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
@@ -45,6 +46,7 @@ from desktop_assistant.ui.chat.find_bar import FindBar
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.mime import images_in
+from desktop_assistant.ui.chat.search_wiring import SearchWiring
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
@@ -162,6 +164,10 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFocus()
 
     # -- wiring ----------------------------------------------------------------------------------------------
+
+    def attach_search(self, search: SearchController) -> None:
+        """Search every conversation from the sidebar's search box."""
+        self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
         self.runner.start(name, coro)

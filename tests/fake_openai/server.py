@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from .batches import FakeBatches
+from .embeddings import FakeEmbeddings
 from .spec import OpenAPISpec, load_spec
 from .wire import (
     CompletionWriter,
@@ -82,6 +83,7 @@ class FakeOpenAI:
         self._released = False
         self.batches = FakeBatches(self._batch_answer, self._check_batch_body)
         self.batches.violations = self.violations  # batch input lines break the spec like any request
+        self.embeddings = FakeEmbeddings()
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -228,6 +230,8 @@ class FakeOpenAI:
                     return self._json(200, self._model(model_id))
                 return self._json(404, openai_error(f"The model '{model_id}' does not exist", param="model",
                                                     code="model_not_found"))
+            if request.method == "POST" and api_path == "/embeddings":
+                return self._json(*self.embeddings.answer(body))
             files_or_batches = self._files_and_batches(request.method, api_path or "", body, form)
             if files_or_batches is not None:
                 return files_or_batches

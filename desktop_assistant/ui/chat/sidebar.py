@@ -1,4 +1,4 @@
-"""The sidebar: New chat, a filter box, and conversations grouped by their last activity."""
+"""The sidebar: New chat, the search box, conversations grouped by their last activity, and messages found."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui.chat.search_results import SearchResults
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -81,6 +82,7 @@ class Sidebar(QWidget):
         openRequested(int): show this conversation.
         renameRequested(int, str): rename a conversation.
         deleteRequested(int): delete a conversation (undoable).
+        searchChanged(str): the search text changed (titles are filtered here; messages are searched elsewhere).
     """
 
     newRequested = Signal()
@@ -88,6 +90,7 @@ class Sidebar(QWidget):
     openRequested = Signal(int)
     renameRequested = Signal(int, str)
     deleteRequested = Signal(int)
+    searchChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,10 +121,12 @@ class Sidebar(QWidget):
         self.set_presets([])
         self.filter = QLineEdit()
         self.filter.setObjectName("conversation_filter")
-        self.filter.setPlaceholderText("Search titles")
+        self.filter.setPlaceholderText("Search (Ctrl+K)")
         self.filter.setAccessibleName("Search conversations")
+        self.filter.setToolTip("Finds conversation titles and the words of every message")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._apply_filter)
+        self.filter.textChanged.connect(self.searchChanged)
         layout.addWidget(self.filter)
         self.list = QListWidget()
         self.list.setObjectName("conversation_list")
@@ -133,6 +138,9 @@ class Sidebar(QWidget):
         self.list.itemClicked.connect(self._on_activated)
         self.list.itemChanged.connect(self._on_item_changed)
         layout.addWidget(self.list, 1)
+        self.results = SearchResults()
+        self.results.hide()
+        layout.addWidget(self.results, 2)
         self._current: int | None = None
         self._filling = False
 

@@ -1,0 +1,275 @@
+"""Search over every conversation: keyword hits at once, hits by meaning once the history is embedded.
+
+Keyword search (SQLite FTS5) is free and offline. Search by meaning needs each message's embedding: the
+person sees what embedding the history costs and starts it; afterwards new messages are embedded in the
+background. Every embeddings call is checked against the spending limit first and recorded in the ledger
+as ``embeddings``. An endpoint without embeddings leaves keyword search, and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.core import search as core
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+from desktop_assistant.core.models import LedgerEntry, Usage
+from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.search import IndexPlan, SearchHit
+from desktop_assistant.core.tokens import get_encoding
+from desktop_assistant.services.search_store import SearchStore
+from desktop_assistant.services.store import Store
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FEATURE = "embeddings"
+EMBEDDING_ENCODING = "cl100k_base"  # the text-embedding-3 and ada-002 tokenizer
+MAX_INPUT_TOKENS = 8000  # under the 8,192 an embeddings input may have; longer messages are cut
+RESULTS = 50
+MEANING_THRESHOLD = 0.25  # cosine below this is unrelated text for text-embedding-3
+QUERY_CACHE = 64
+_UNAVAILABLE = (ErrorKind.MODEL_UNAVAILABLE, ErrorKind.BAD_REQUEST)
+
+
+@dataclass(frozen=True)
+class MeaningState:
+    """Where search by meaning stands, for the search panel."""
+
+    enabled: bool  # the person started it (a setting)
+    available: bool  # False once the endpoint refused embeddings
+    running: bool  # messages are being embedded now
+    indexed: int
+    plan: IndexPlan | None  # what is left to embed (None: not counted yet)
+    message: str  # one plain sentence
+
+
+class SearchController(QObject):
+    """Runs searches and keeps the embeddings index.
+
+    Signals:
+        resultsReady(str, list, str): the query, its :class:`SearchHit` list, and a note (or "").
+        meaningChanged(object): a new :class:`MeaningState`.
+    """
+
+    resultsReady = Signal(str, list, str)
+    meaningChanged = Signal(object)
+
+    def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner,
+                 usage: UsageController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
+        self._search = SearchStore(store)
+        self._available = True
+        self._unavailable_reason = ""
+        self._indexed = 0
+        self._plan: IndexPlan | None = None
+        self._query_vectors: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
+        self.state = self._state()
+
+    # -- searching ----------------------------------------------------------------------------------------
+    def search(self, text: str, *, meaning: bool = True) -> None:
+        """Search for ``text`` (the previous search still running is dropped); results arrive as a signal."""
+        self._runner.cancel("search")
+        self._runner.start("Search", self.run_search(text, meaning=meaning), key="search")
+
+    async def run_search(self, text: str, *, meaning: bool = True) -> list[SearchHit]:
+        """Keyword hits, fused with hits by meaning when the index is in use; publishes and returns them."""
+        query = core.fts_query(text)
+        by_keyword = await self._search.keyword(query, RESULTS) if query else []
+        note = ""
+        by_meaning: list[SearchHit] = []
+        if meaning and self._meaning_ready() and len(text.strip()) >= 3:
+            self.resultsReady.emit(text, core.fuse(by_keyword, [], RESULTS), "")  # words first, meaning next
+            try:
+                by_meaning = await self._by_meaning(text)
+            except UserFacingError as exc:
+                if not self._refused(exc):
+                    note = f"Search by meaning failed: {exc.message} These are keyword results."
+            if not self._available:
+                note = self._unavailable_reason
+        elif self._endpoint.settings.semantic_search and not self._available:
+            note = self._unavailable_reason
+        hits = core.fuse(by_keyword, by_meaning, RESULTS)
+        self.resultsReady.emit(text, hits, note)
+        return hits
+
+    async def _by_meaning(self, text: str) -> list[SearchHit]:
+        settings = self._endpoint.settings
+        model, dims = settings.embeddings_model, settings.embeddings_dimensions
+        key = (text.strip(), model, dims)
+        vector = self._query_vectors.get(key)
+        if vector is None:
+            tokens = len(get_encoding(EMBEDDING_ENCODING).encode_ordinary(text))
+            if not (await self._usage.check(model, tokens, 0)).allowed:
+                return []
+            raw, usage = await self._endpoint.gateway.embed(model, [text], dims)
+            await self._record(model, usage, tokens)
+            from desktop_assistant.core.vectors import unit_vector  # numpy: only once search by meaning is used
+            vector = unit_vector(raw[0])
+            self._query_vectors[key] = vector
+            while len(self._query_vectors) > QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
+        scored = await self._search.nearest(vector, model, RESULTS, MEANING_THRESHOLD)
+        found = await self._search.hits(scored)
+        return [_with_passage(hit, full, text) for hit, full in found]
+
+    # -- the index ----------------------------------------------------------------------------------------
+    async def refresh_state(self, *, running: bool | None = None) -> MeaningState:
+        """Count what is embedded and what is left (and its cost), and publish it."""
+        settings = self._endpoint.settings
+        model, dims = settings.embeddings_model, settings.embeddings_dimensions
+        self._indexed = await self._search.indexed(model, dims)
+        pending = await self._search.pending(model, dims)
+        tokens = await asyncio.to_thread(_count_tokens, [text for _id, text in pending])
+        cost = self._usage.prices.cost_micros(model, sum(tokens), 0, 0)
+        self._plan = IndexPlan(len(pending), sum(tokens), cost)
+        return self._publish(running=running)
+
+    def start_index(self) -> None:
+        """The person agreed to embed the history: turn search by meaning on and embed what is left."""
+        self._endpoint.update_settings(semantic_search=True)
+        self._available = True
+        if self._runner.find("embed") is None:
+            self._runner.start("Indexing for search by meaning", self.build_index(), key="embed")
+        self._publish()
+
+    def stop_index(self) -> None:
+        """Stop embedding (what is embedded stays)."""
+        self._runner.cancel("embed")
+
+    def turn_off(self) -> None:
+        """Stop using search by meaning (vectors stay on disk, so turning it on again costs only what is new)."""
+        self.stop_index()
+        self._endpoint.update_settings(semantic_search=False)
+        self._publish()
+
+    def top_up(self) -> None:
+        """Embed new messages in the background, if search by meaning is on and nothing is embedding now."""
+        settings = self._endpoint.settings
+        if (settings.semantic_search and self._available and not self._runner.closing
+                and self._runner.find("embed") is None and not self._endpoint.needs_onboarding):
+            self._runner.start("Indexing new messages", self.build_index(quiet=True), key="embed")
+
+    async def build_index(self, *, quiet: bool = False) -> int:
+        """Embed every message not embedded yet, in batched requests; returns how many were embedded.
+
+        The whole remaining cost is checked against the spending limit first. Cancelling keeps what is done.
+        """
+        settings = self._endpoint.settings
+        model, dims = settings.embeddings_model, settings.embeddings_dimensions
+        done = 0
+        self._publish(running=True)
+        try:
+            pending = await self._search.pending(model, dims)
+            items = await asyncio.to_thread(_prepared, pending)
+            total = self._usage.prices.cost_micros(model, sum(i[2] for i in items), 0, 0)
+            if items and not (verdict := await self._usage.check_total(total)).allowed:
+                if quiet:
+                    return 0
+                raise UserFacingError(ErrorKind.SPENDING_LIMIT, verdict.message, ErrorAction.OPEN_SETTINGS)
+            for batch in core.batches(items):
+                try:
+                    raw, usage = await self._endpoint.gateway.embed(model, [text for _i, text, _t in batch], dims)
+                except UserFacingError as exc:
+                    if self._refused(exc) and quiet:
+                        return done
+                    raise
+                if len(raw) != len(batch):
+                    raise UserFacingError(ErrorKind.SERVER, "The server answered a different number of embeddings "
+                                          "than it was asked for; search by meaning was not updated.",
+                                          ErrorAction.RETRY)
+                await self._search.save_vectors(model, dims, [(i, _unit(r)) for (i, _x, _t), r in
+                                                              zip(batch, raw, strict=True)])
+                await self._record(model, usage, sum(t for _i, _x, t in batch))
+                done += len(batch)
+                self._indexed += len(batch)
+                self._publish(running=True)
+            return done
+        finally:
+            if done:
+                await self._usage.refresh()
+            await self.refresh_state(running=False)
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def _meaning_ready(self) -> bool:
+        return self._endpoint.settings.semantic_search and self._available and self._indexed > 0
+
+    def _refused(self, exc: UserFacingError) -> bool:
+        """Whether ``exc`` says the endpoint has no embeddings (then keyword search carries on alone)."""
+        if exc.kind not in _UNAVAILABLE:
+            return False
+        self._available = False
+        model = self._endpoint.settings.embeddings_model
+        self._unavailable_reason = (f"This endpoint does not offer embeddings ({model}), so search finds exact "
+                                    "words only.")
+        self._publish()
+        return True
+
+    async def _record(self, model: str, usage: Usage, counted: int) -> None:
+        if usage.estimated and not usage.input_tokens:
+            usage = Usage(input_tokens=counted, estimated=True)
+        cost = self._usage.prices.cost_micros(model, usage.input_tokens, 0, 0)
+        await self._store.record_usage(LedgerEntry(FEATURE, model, usage, cost, created_at=time.time()))
+
+    def _publish(self, *, running: bool | None = None) -> MeaningState:
+        self.state = self._state(running)
+        self.meaningChanged.emit(self.state)
+        return self.state
+
+    def _state(self, running: bool | None = None) -> MeaningState:
+        settings = self._endpoint.settings
+        busy = self._runner.find("embed") is not None if running is None else running
+        plan = self._plan
+        if not self._available:
+            message = self._unavailable_reason
+        elif busy:
+            message = f"Indexing for search by meaning… {self._indexed:,} messages done."
+        elif plan is None:
+            message = "Search by meaning finds messages that say the same thing in other words."
+        elif settings.semantic_search:
+            message = (f"Search by meaning is on: {self._indexed:,} messages indexed." if plan.empty else
+                       f"Search by meaning is on; {plan.messages:,} newer messages are not indexed yet.")
+        elif plan.empty:
+            message = "Search by meaning is off."
+        else:
+            cost = "at a price not known" if plan.cost_micros is None else format_usd(plan.cost_micros,
+                                                                                        estimate=True)
+            message = (f"Search by meaning: indexing {plan.messages:,} messages ({plan.tokens:,} tokens) "
+                       f"costs {cost} with {settings.embeddings_model}, once.")
+        return MeaningState(settings.semantic_search, self._available, busy, self._indexed, plan, message)
+
+
+def _count_tokens(texts: list[str]) -> list[int]:
+    encoding = get_encoding(EMBEDDING_ENCODING)
+    return [min(len(tokens), MAX_INPUT_TOKENS) for tokens in encoding.encode_ordinary_batch(texts)]
+
+
+def _prepared(pending: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
+    """(id, text cut to the input limit, tokens) for each pending message (off the UI thread)."""
+    encoding = get_encoding(EMBEDDING_ENCODING)
+    out = []
+    for (message_id, text), tokens in zip(pending, encoding.encode_ordinary_batch([t for _i, t in pending]),
+                                          strict=True):
+        if len(tokens) > MAX_INPUT_TOKENS:
+            text = encoding.decode(tokens[:MAX_INPUT_TOKENS])
+        out.append((message_id, text, min(len(tokens), MAX_INPUT_TOKENS)))
+    return out
+
+
+def _unit(raw: object) -> np.ndarray:
+    from desktop_assistant.core.vectors import unit_vector  # numpy: only once search by meaning is used
+    return unit_vector(raw)
+
+
+def _with_passage(hit: SearchHit, text: str, query: str) -> SearchHit:
+    return SearchHit(hit.message_id, hit.conversation_id, hit.title, hit.role, hit.created_at,
+                     core.passage(text, query), by_meaning=True, score=hit.score)

@@ -1,0 +1,111 @@
+"""Search queries on the store: FTS5 keyword hits, messages waiting for an embedding, and the vector scan.
+
+Everything runs on the store's own thread (``Store.read`` / ``Store.write``). Deleted conversations (in the
+bin until purged) are never found.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from desktop_assistant.core.search import ELLIPSIS, MATCH_END, MATCH_START, SearchHit
+from desktop_assistant.services.store import Store
+
+if TYPE_CHECKING:  # numpy is imported on first use of search by meaning, not at start-up
+    import numpy as np
+
+SNIPPET_TOKENS = 16
+SCAN_BLOCK = 4096  # vectors read per step of the scan: 8 MB at 512 dimensions
+
+_LIVE = "JOIN messages m ON m.id = {id} JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL"
+
+
+class SearchStore:
+    """The search tables of one :class:`Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def keyword(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages matching the FTS5 ``query`` (built by ``core.search.fts_query``), best first."""
+        def do(conn: sqlite3.Connection) -> list[SearchHit]:
+            rows = conn.execute(
+                f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at,
+                          snippet(message_search, 0, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet
+                   FROM message_search {_LIVE.format(id="message_search.rowid")}
+                   WHERE message_search MATCH ? ORDER BY bm25(message_search), m.id DESC LIMIT ?""",
+                (MATCH_START, MATCH_END, ELLIPSIS, query, limit)).fetchall()
+            return [SearchHit(r["id"], r["conversation_id"], r["title"], r["role"], r["created_at"],
+                              r["snippet"] or "", by_keyword=True) for r in rows]
+        return await self._store.read(do)
+
+    async def hits(self, scored: list[tuple[int, float]]) -> list[tuple[SearchHit, str]]:
+        """The hits (and their full text) for message ids found by meaning, in the given order."""
+        def do(conn: sqlite3.Connection) -> list[tuple[SearchHit, str]]:
+            found: list[tuple[SearchHit, str]] = []
+            for message_id, score in scored:
+                row = conn.execute(
+                    f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, t.text
+                       FROM message_text t {_LIVE.format(id="t.id")} WHERE t.id = ?""", (message_id,)).fetchone()
+                if row is not None:
+                    found.append((SearchHit(row["id"], row["conversation_id"], row["title"], row["role"],
+                                            row["created_at"], "", by_meaning=True, score=score), row["text"] or ""))
+            return found
+        return await self._store.read(do)
+
+    async def pending(self, model: str, dimensions: int, limit: int | None = None) -> list[tuple[int, str]]:
+        """(id, text) of finished messages with text but no vector from ``model`` at ``dimensions``, oldest
+        first."""
+        def do(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+            rows = conn.execute(
+                f"""SELECT t.id, t.text FROM message_text t {_LIVE.format(id="t.id")}
+                   WHERE m.status = 'complete' AND t.text IS NOT NULL AND trim(t.text) != ''
+                     AND NOT EXISTS (SELECT 1 FROM message_embeddings e
+                                     WHERE e.message_id = t.id AND e.model = ? AND e.dimensions = ?)
+                   ORDER BY t.id LIMIT ?""", (model, dimensions, -1 if limit is None else limit)).fetchall()
+            return [(int(r[0]), str(r[1])) for r in rows]
+        return await self._store.read(do)
+
+    async def indexed(self, model: str, dimensions: int) -> int:
+        """How many messages have a vector from ``model`` at ``dimensions``."""
+        def do(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COUNT(*) FROM message_embeddings WHERE model = ? AND dimensions = ?",
+                                    (model, dimensions)).fetchone()[0])
+        return await self._store.read(do)
+
+    async def save_vectors(self, model: str, dimensions: int, vectors: Sequence[tuple[int, np.ndarray]]) -> None:
+        """Store (message id, unit vector) pairs; a message deleted meanwhile is skipped."""
+        from desktop_assistant.core.vectors import to_blob
+
+        def do(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                """INSERT OR REPLACE INTO message_embeddings(message_id, model, dimensions, vector)
+                   SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)""",
+                [(mid, model, dimensions, to_blob(v), mid) for mid, v in vectors])
+        await self._store.write(do)
+
+    async def nearest(self, query: np.ndarray, model: str, k: int, threshold: float) -> list[tuple[int, float]]:
+        """The ``k`` stored messages most similar to ``query`` (same model and dimensions), best first."""
+        from desktop_assistant.core.vectors import top_k
+        dimensions = len(query)
+
+        def do(conn: sqlite3.Connection) -> list[tuple[int, float]]:
+            return top_k(query, _blocks(conn, model, dimensions), k, threshold)
+        return await self._store.read(do)
+
+    async def repair(self) -> None:
+        """Rebuild the keyword index from the messages (if it was ever out of step with them)."""
+        def do(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO message_search(message_search) VALUES ('delete-all')")
+            conn.execute("INSERT INTO message_search(rowid, text) SELECT id, text FROM message_text")
+        await self._store.write(do)
+
+
+def _blocks(conn: sqlite3.Connection, model: str, dimensions: int) -> Iterator[tuple[list[int], bytes]]:
+    cursor = conn.execute(
+        f"""SELECT e.message_id, e.vector FROM message_embeddings e {_LIVE.format(id="e.message_id")}
+           WHERE e.model = ? AND e.dimensions = ?""", (model, dimensions))
+    while rows := cursor.fetchmany(SCAN_BLOCK):
+        yield [r[0] for r in rows], b"".join(r[1] for r in rows)

@@ -1,0 +1,156 @@
+"""Search over every conversation from the sidebar: keyword hits, opening one, and search by meaning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.app import AppParts
+from desktop_assistant.core.models import Role
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+
+async def _chat(parts: AppParts, question: str) -> None:
+    parts.window.new_chat()
+    await parts.chat.send(question)
+    await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+
+
+async def _type(parts: AppParts, qtbot: QtBot, text: str) -> None:
+    box = parts.window.sidebar.filter
+    box.clear()
+    qtbot.keyClicks(box, text)
+    results = parts.window.sidebar.results
+    await until(lambda: results.query == text)
+
+
+async def test_typing_finds_messages_and_a_hit_opens_at_the_message(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                     qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Volcanoes erupt when magma rises."), Reply(text="Bread needs yeast."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "Tell me about volcanoes")
+        volcano_chat = parts.chat.conversation
+        await _chat(parts, "How to bake bread")
+        assert parts.chat.conversation != volcano_chat
+        results = parts.window.sidebar.results
+        assert not results.isVisible()
+        await _type(parts, qtbot, "magma")
+        assert results.isVisible()
+        assert [h.role for h in results.hits] == ["assistant"]
+        assert results.summary.text() == "1 message found"
+        hit = results.hits[0]
+        assert volcano_chat is not None and hit.conversation_id == volcano_chat.id
+        item = results.list.item(0)
+        rect = results.list.visualItemRect(item)
+        qtbot.mouseClick(results.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.id == volcano_chat.id)
+        view = parts.window.transcript.views[hit.message_id]
+        await until(lambda: len(view.body.extraSelections()) == 1)
+        assert view.body.extraSelections()[0].cursor.selectedText() == "magma"
+        await _type(parts, qtbot, "zzz nothing")
+        assert results.hits == [] and results.summary.text() == "No messages match."
+        parts.window.sidebar.filter.clear()
+        assert not results.isVisible()
+
+
+async def test_a_hit_on_another_branch_switches_to_that_branch(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="About penguins."), Reply(text="About puffins."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "penguins please")
+        first_question = parts.chat.path[0]
+        await parts.chat.edit_and_resend(first_question.id, "puffins please")
+        await until(lambda: not parts.chat.streaming and parts.chat.path[-1].text == "About puffins.")
+        await _type(parts, qtbot, "penguins")
+        found = {h.message_id for h in parts.window.sidebar.results.hits}
+        assert first_question.id in found
+        parts.window.sidebar.results.hitChosen.emit(first_question.conversation_id, first_question.id, ["penguins"])
+        await until(lambda: parts.chat.path[0].id == first_question.id)
+        assert parts.chat.path[-1].text == "About penguins."
+
+
+async def test_search_by_meaning_shows_its_cost_then_finds_other_words(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                        qtbot: QtBot) -> None:
+    fake_openai.embeddings.concepts = {"vehicle": ["car", "automobile", "truck"]}
+    fake_openai.enqueue(Reply(text="Check the tyres of your car first."), Reply(text="Tomatoes like sun."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "my car makes a noise")
+        await _chat(parts, "growing tomatoes")
+        results = parts.window.sidebar.results
+        await _type(parts, qtbot, "automobile")
+        assert results.hits == []
+        await until(lambda: parts.search.state.plan is not None)
+        line = results.meaning_label.text()
+        assert "indexing 4 messages" in line and "~$" in line and "text-embedding-3-small" in line, line
+        assert results.meaning_button.isVisible() and results.meaning_button.text() == "Turn on"
+        assert fake_openai.embeddings.calls == []  # nothing is embedded before the person agrees
+        results.meaning_button.click()
+        await until(lambda: parts.search.state.indexed == 4 and not parts.search.state.running)
+        assert parts.endpoint.settings.semantic_search
+        assert results.meaning_button.text() == "Turn off"
+        assert len(fake_openai.embeddings.calls) == 1 and len(fake_openai.embeddings.calls[0]) == 4
+        ledger = [e for e in await parts.store.ledger() if e.feature == "embeddings"]
+        assert len(ledger) == 1 and ledger[0].model == "text-embedding-3-small" and ledger[0].usage.input_tokens > 0
+        await _type(parts, qtbot, "automobile")
+        await until(lambda: any(h.by_meaning for h in results.hits))
+        texts = {m.id: m.text for m in await parts.store.messages(parts.chat.conversation.id)}  # type: ignore[union-attr]
+        conv_ids = {h.conversation_id for h in results.hits}
+        assert len(conv_ids) == 1 and not texts.keys() & {h.message_id for h in results.hits}  # the car chat
+        assert all("tomato" not in h.snippet.lower() for h in results.hits)
+        # a second search for the same words costs nothing more; a new message is embedded in the background
+        calls = len(fake_openai.embeddings.calls)
+        await _type(parts, qtbot, "automobil")
+        await _type(parts, qtbot, "automobile")
+        assert len(fake_openai.embeddings.calls) == calls + 1  # "automobil" only: "automobile" is remembered
+        await _chat(parts, "a truck question")
+        parts.search.top_up()
+        await until(lambda: parts.search.state.indexed == 6 and not parts.search.state.running)
+
+
+async def test_an_endpoint_without_embeddings_keeps_keyword_search_and_says_so(tmp_path: Path,
+                                                                               fake_openai: FakeOpenAI,
+                                                                               qtbot: QtBot) -> None:
+    fake_openai.embeddings.available = False
+    fake_openai.enqueue(Reply(text="Paris is the capital."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "capital of France")
+        await _type(parts, qtbot, "capital")
+        await until(lambda: parts.search.state.plan is not None)
+        parts.window.sidebar.results.meaning_button.click()
+        await until(lambda: not parts.search.state.available)
+        results = parts.window.sidebar.results
+        assert "does not offer embeddings" in results.meaning_label.text()
+        assert not results.meaning_button.isVisible()
+        await _type(parts, qtbot, "capitals")
+        await _type(parts, qtbot, "capital")
+        assert len(results.hits) == 2 and "does not offer embeddings" in results.summary.text()
+
+
+async def test_the_spending_limit_stops_indexing_before_any_request(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                    qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="An answer " * 200))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "a question")
+        parts.endpoint.update_settings(monthly_limit_usd="0.000001")
+        await _type(parts, qtbot, "answer")
+        await until(lambda: parts.search.state.plan is not None)
+        before = len(fake_openai.requests)
+        parts.window.sidebar.results.meaning_button.click()
+        await until(lambda: parts.window.banner.isVisible())
+        await until(lambda: not parts.search.state.running)
+        assert fake_openai.embeddings.calls == [] and len(fake_openai.requests) == before
+        assert "limit" in parts.window.banner.label.text().lower()
+        assert parts.search.state.indexed == 0
+        assert [m.role for m in parts.chat.path] == [Role.USER, Role.ASSISTANT]

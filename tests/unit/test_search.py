@@ -1,0 +1,82 @@
+"""The pure parts of search: the keyword query, snippets, passages, fusion and request batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_assistant.core.search import (
+    ELLIPSIS,
+    MATCH_END,
+    MATCH_START,
+    SearchHit,
+    batches,
+    fts_query,
+    fuse,
+    passage,
+    snippet_spans,
+)
+from desktop_assistant.core.vectors import to_blob, unit_vector
+
+
+@pytest.mark.parametrize(("typed", "query"), [
+    ("", None), ("  ", None), ("?!", None),
+    ("hello", '"hello"*'), ("hello ", '"hello"'), ("hello wor", '"hello" "wor"*'),
+    ("a", '"a"'),  # one letter is too short a prefix: it would match half the history
+    ('say "OR" NOT', '"say" "OR" "NOT"*'), ("c++", '"c"'), ("naïve café", '"naïve" "café"*'),
+])
+def test_fts_query_quotes_every_word(typed: str, query: str | None) -> None:
+    assert fts_query(typed) == query
+
+
+def test_snippet_spans_strip_markers() -> None:
+    plain, spans = snippet_spans(f"{ELLIPSIS}the {MATCH_START}cat{MATCH_END} sat on {MATCH_START}cats{MATCH_END}")
+    assert plain == f"{ELLIPSIS}the cat sat on cats"
+    assert [plain[a:b] for a, b in spans] == ["cat", "cats"]
+    assert snippet_spans("no marks") == ("no marks", [])
+    assert snippet_spans(f"odd {MATCH_END}end {MATCH_START}") == ("odd end ", [])
+
+
+def test_passage_centres_on_a_query_word_or_shows_the_start() -> None:
+    text = "word " * 100 + "the Volcano erupted\n\nagain " + "tail " * 100
+    shown = passage(text, "volcano eruption", width=60)
+    plain, spans = snippet_spans(shown)
+    assert plain.startswith(ELLIPSIS) and plain.endswith(ELLIPSIS)
+    assert [plain[a:b] for a, b in spans] == ["Volcano"] and "\n" not in plain
+    assert passage("short text", "unrelated") == "short text"
+    assert passage("x" * 300, "zzz", width=50) == "x" * 50 + ELLIPSIS
+
+
+def _hit(message_id: int, created: float = 0.0) -> SearchHit:
+    return SearchHit(message_id, 1, "t", "user", created, f"s{message_id}")
+
+
+def test_fuse_rewards_messages_found_both_ways() -> None:
+    keyword = [_hit(1), _hit(2), _hit(3)]
+    meaning = [_hit(3), _hit(4)]
+    fused = fuse(keyword, meaning)
+    assert [h.message_id for h in fused] == [3, 1, 2, 4]
+    both = fused[0]
+    assert both.by_keyword and both.by_meaning and both.snippet == "s3"
+    assert fused[3].by_meaning and not fused[3].by_keyword
+    assert [h.message_id for h in fuse([], meaning)] == [3, 4]
+    assert len(fuse(keyword, meaning, limit=2)) == 2
+
+
+def test_batches_respect_inputs_and_tokens() -> None:
+    items = [(i, "t", 100) for i in range(10)]
+    assert [len(b) for b in batches(items, max_inputs=4)] == [4, 4, 2]
+    assert [len(b) for b in batches(items, max_tokens=250)] == [2, 2, 2, 2, 2]
+    assert batches([], max_inputs=4) == []
+    assert [len(b) for b in batches([(1, "big", 900)], max_tokens=250)] == [1]  # one big input still goes
+
+
+def test_unit_vector_reads_base64_and_lists_and_refuses_garbage() -> None:
+    vector = unit_vector([3.0, 4.0])
+    assert np.allclose(vector, [0.6, 0.8])
+    import base64
+    assert np.allclose(unit_vector(base64.b64encode(to_blob(np.array([0.0, 2.0], dtype=np.float32))).decode()),
+                       [0.0, 1.0])
+    for bad in ([], [[1.0]], [float("nan"), 1.0]):
+        with pytest.raises(ValueError):
+            unit_vector(bad)
