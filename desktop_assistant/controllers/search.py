@@ -118,9 +118,13 @@ class SearchController(QObject):
             self._query_vectors[key] = vector
             while len(self._query_vectors) > QUERY_CACHE:
                 self._query_vectors.popitem(last=False)
-        scored = await self._search.nearest(vector, model, RESULTS, MEANING_THRESHOLD)
-        found = await self._search.hits(scored)
+        scored = await self._search.nearest(vector, model, RESULTS * 2, MEANING_THRESHOLD)
+        found = (await self._search.hits(scored))[:RESULTS]  # hits() drops deleted conversations
         return [_with_passage(hit, full, text) for hit, full in found]
+
+    def release(self) -> None:
+        """Search was put away: free the vectors held in memory for it."""
+        self._search.release()
 
     # -- the index ----------------------------------------------------------------------------------------
     async def refresh_state(self, *, running: bool | None = None) -> MeaningState:

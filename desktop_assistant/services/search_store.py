@@ -6,6 +6,7 @@ bin until purged) are never found.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ class SearchStore:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._matrix: tuple[tuple[str, int], np.ndarray, np.ndarray] | None = None  # (model, dims), ids, vectors
 
     async def keyword(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Messages matching the FTS5 ``query`` (built by ``core.search.fts_query``), best first."""
@@ -85,15 +87,28 @@ class SearchStore:
                    SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)""",
                 [(mid, model, dimensions, to_blob(v), mid) for mid, v in vectors])
         await self._store.write(do)
+        self._matrix = None  # read again at the next search, with these
 
     async def nearest(self, query: np.ndarray, model: str, k: int, threshold: float) -> list[tuple[int, float]]:
-        """The ``k`` stored messages most similar to ``query`` (same model and dimensions), best first."""
-        from desktop_assistant.core.vectors import top_k
-        dimensions = len(query)
+        """The ``k`` stored messages most similar to ``query`` (same model and dimensions), best first; some may
+        belong to deleted conversations (:meth:`hits` drops those).
 
-        def do(conn: sqlite3.Connection) -> list[tuple[int, float]]:
-            return top_k(query, _blocks(conn, model, dimensions), k, threshold)
-        return await self._store.read(do)
+        The first search reads every vector into memory (float16); later ones only score them, off the UI
+        thread. :meth:`release` frees them when search is put away.
+        """
+        from desktop_assistant.core.vectors import load_matrix, top_k_matrix
+        key = (model, len(query))
+        cached = self._matrix if self._matrix is not None and self._matrix[0] == key else None
+        if cached is None:
+            dims = len(query)
+            ids, matrix = await self._store.read(lambda c: load_matrix(_blocks(c, model, dims), dims))
+            cached = self._matrix = (key, ids, matrix)
+        _key, ids, matrix = cached
+        return await asyncio.to_thread(top_k_matrix, query, ids, matrix, k, threshold)
+
+    def release(self) -> None:
+        """Free the vectors held for searching (they stay on disk)."""
+        self._matrix = None
 
     async def repair(self) -> None:
         """Rebuild the keyword index from the messages (if it was ever out of step with them)."""
@@ -104,8 +119,8 @@ class SearchStore:
 
 
 def _blocks(conn: sqlite3.Connection, model: str, dimensions: int) -> Iterator[tuple[list[int], bytes]]:
-    cursor = conn.execute(
-        f"""SELECT e.message_id, e.vector FROM message_embeddings e {_LIVE.format(id="e.message_id")}
-           WHERE e.model = ? AND e.dimensions = ?""", (model, dimensions))
+    # no join here: it doubles the scan; messages of deleted conversations are dropped from the few best by hits()
+    cursor = conn.execute("SELECT message_id, vector FROM message_embeddings WHERE model = ? AND dimensions = ?",
+                          (model, dimensions))
     while rows := cursor.fetchmany(SCAN_BLOCK):
         yield [r[0] for r in rows], b"".join(r[1] for r in rows)

@@ -82,6 +82,9 @@ def _stylesheet(c: Colors) -> str:
     QListWidget#conversation_list {{ border: none; background: transparent; }}
     QListWidget#conversation_list::item {{ padding: 6px 8px; border-radius: 6px; }}
     QListWidget#conversation_list::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
+    QListWidget#search_hits {{ border: none; background: transparent; }}
+    QListWidget#search_hits::item {{ border-radius: 6px; }}
+    QListWidget#search_hits::item:selected, QListWidget#search_hits::item:hover {{ background: {c.user_bubble}; }}
     QFrame#notice_banner {{ border: 1px solid {c.border}; border-radius: 8px; background: {c.window}; }}
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
     QToolButton:hover {{ background: {c.user_bubble}; }}

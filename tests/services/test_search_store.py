@@ -133,6 +133,8 @@ async def test_pending_vectors_nearest_and_model_change(store: Store) -> None:
     assert await search.pending("m", 3) == [(a, "alpha, edited")]
     found = await search.hits([(b, 0.9)])
     assert found[0][0].message_id == b and found[0][1] == "beta"
+    await store.delete_conversation(conv)  # in the bin: never found, by meaning neither
+    assert await search.hits([(b, 0.9)]) == []
 
 
 def test_vector_scan_keeps_the_best_across_blocks() -> None:

@@ -80,3 +80,20 @@ def test_unit_vector_reads_base64_and_lists_and_refuses_garbage() -> None:
     for bad in ([], [[1.0]], [float("nan"), 1.0]):
         with pytest.raises(ValueError):
             unit_vector(bad)
+
+
+def test_scoring_in_memory_matches_scoring_stored_blocks() -> None:
+    from desktop_assistant.core.vectors import load_matrix, top_k, top_k_matrix
+    rng = np.random.default_rng(5)
+    vectors = [unit_vector(rng.normal(size=16)) for _ in range(500)]
+    blocks = [(list(range(s, min(s + 64, 500))), b"".join(to_blob(v) for v in vectors[s:s + 64]))
+              for s in range(0, 500, 64)]
+    ids, matrix = load_matrix(blocks, 16)
+    assert matrix.dtype == np.float16 and ids.tolist() == list(range(500))
+    query = vectors[42]
+    from_disk = top_k(query, blocks, 10, threshold=0.1)
+    in_memory = top_k_matrix(query, ids, matrix, 10, threshold=0.1, chunk=100)
+    assert [i for i, _s in in_memory][:3] == [i for i, _s in from_disk][:3] and in_memory[0][0] == 42
+    assert all(abs(a - b) < 2e-3 for (_i, a), (_j, b) in zip(in_memory, from_disk, strict=True))
+    empty_ids, empty = load_matrix([], 16)
+    assert top_k_matrix(query, empty_ids, empty, 5) == []

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -30,7 +31,7 @@ from desktop_assistant.core.search import SearchHit, snippet_spans
 from desktop_assistant.ui import theme
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
-ROW_LINES = 3
+MAX_PASSAGE_LINES = 4
 
 
 def hit_html(hit: SearchHit, today: dt.date) -> str:
@@ -84,9 +85,14 @@ class HitDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        """Room for the title, the date line and two lines of passage."""
-        height = option.fontMetrics.lineSpacing() * (ROW_LINES + 1) + 12
-        return QSize(option.rect.width(), height)
+        """The row's text laid out at the list's width: title, date line and the passage (at most
+        ``MAX_PASSAGE_LINES`` lines of it)."""
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListWidget) else option.rect.width()
+        document = self._document(str(index.data(Qt.ItemDataRole.DisplayRole) or ""), width - 12, option.font)
+        lines = option.fontMetrics.lineSpacing()
+        height = min(int(document.size().height()), lines * (2 + MAX_PASSAGE_LINES))
+        return QSize(width, height + 10)
 
     @staticmethod
     def _document(text: str, width: int, font: object) -> QTextDocument:
@@ -129,6 +135,7 @@ class SearchResults(QWidget):
         self.list.setAccessibleName("Messages found")
         self.list.setItemDelegate(HitDelegate(self.list))
         self.list.setWordWrap(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)  # rows re-measured when the sidebar is resized
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._choose)
         self.list.itemClicked.connect(self._choose)

@@ -87,6 +87,7 @@ class SearchWiring(QObject):
         self._results.setVisible(active)
         if not active:
             self._pause.stop()
+            self._search.release()
             return
         if not self._counted:  # what indexing would cost is counted once, when search is first used
             self._counted = True

@@ -195,12 +195,15 @@ class Sidebar(QWidget):
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().casefold()
+        shown = 0
         for i in range(self.list.count()):
             item = self.list.item(i)
             if item.data(ID_ROLE) is None:
                 item.setHidden(bool(needle))
             else:
                 item.setHidden(bool(needle) and needle not in item.text().casefold())
+                shown += not item.isHidden()
+        self.list.setVisible(not needle or shown > 0)  # no title matches: the messages found get the room
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         cid = item.data(ID_ROLE)
