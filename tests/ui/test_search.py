@@ -154,3 +154,17 @@ async def test_the_spending_limit_stops_indexing_before_any_request(tmp_path: Pa
         assert "limit" in parts.window.banner.label.text().lower()
         assert parts.search.state.indexed == 0
         assert [m.role for m in parts.chat.path] == [Role.USER, Role.ASSISTANT]
+
+
+async def test_keys_in_the_search_box(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Lighthouses guide ships."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "what do lighthouses do")
+        await _type(parts, qtbot, "lighthouse")
+        sidebar = parts.window.sidebar
+        qtbot.keyClick(sidebar.filter, Qt.Key.Key_Down)
+        assert sidebar.results.list.hasFocus() and sidebar.results.list.currentRow() == 0
+        sidebar.filter.setFocus()
+        qtbot.keyClick(sidebar.filter, Qt.Key.Key_Escape)
+        assert sidebar.filter.text() == "" and not sidebar.results.isVisible()

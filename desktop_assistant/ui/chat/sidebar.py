@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -127,6 +127,7 @@ class Sidebar(QWidget):
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._apply_filter)
         self.filter.textChanged.connect(self.searchChanged)
+        self.filter.installEventFilter(self)
         layout.addWidget(self.filter)
         self.list = QListWidget()
         self.list.setObjectName("conversation_list")
@@ -192,6 +193,22 @@ class Sidebar(QWidget):
                 self.list.setCurrentItem(item)
                 return
         self.list.clearSelection()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in the search box clears it; Down moves into the messages found."""
+        if (watched is self.filter and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape and self.filter.text()):
+            event.accept()  # Esc clears the search here rather than stopping a reply (the window's shortcut)
+            return True
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Escape and self.filter.text():
+                self.filter.clear()
+                return True
+            if event.key() == Qt.Key.Key_Down and self.results.isVisible() and self.results.list.count():
+                self.results.list.setFocus()
+                self.results.list.setCurrentRow(0)
+                return True
+        return super().eventFilter(watched, event)
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().casefold()
