@@ -61,6 +61,17 @@ class RefusalDelta:
 
 
 @dataclass(frozen=True)
+class ToolCallDelta:
+    """More of a tool call the model is making: its position among parallel calls, and the pieces that arrived
+    (the id and name come first, then the JSON arguments in fragments)."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
 class Finished:
     """The reply ended with ``reason`` (stop, length, content_filter, ...)."""
 
@@ -79,7 +90,7 @@ class Started:
     """The first chunk arrived: the server is answering."""
 
 
-ChatEvent = Started | TextDelta | RefusalDelta | Finished | UsageReport
+ChatEvent = Started | TextDelta | RefusalDelta | ToolCallDelta | Finished | UsageReport
 
 
 @dataclass(frozen=True)
@@ -373,6 +384,11 @@ def _events(chunk: Any) -> list[ChatEvent]:
             refusal = getattr(delta, "refusal", None)
             if refusal:
                 events.append(RefusalDelta(refusal))
+            for call in getattr(delta, "tool_calls", None) or []:
+                function = getattr(call, "function", None)
+                events.append(ToolCallDelta(int(call.index or 0), call.id or "",
+                                            (function.name or "") if function else "",
+                                            (function.arguments or "") if function else ""))
         if choice.finish_reason:
             events.append(Finished(str(choice.finish_reason)))
     if getattr(chunk, "usage", None) is not None:

@@ -27,6 +27,9 @@ class Reply:
     refusal: str | None = None
     raw_events: list[str] = field(default_factory=list)  # verbatim SSE text sent after the first chunk
     tool_arguments: str | None = None  # answer with one call of the request's (forced) function instead of text
+    # answer with these calls (name, JSON arguments), parallel calls in order, instead of (or after) the text;
+    # streamed as the API does: each call's id and name first, then its arguments in pieces
+    tool_calls: list[tuple[str, str]] | None = None
 
     def pieces(self) -> list[str]:
         """The streamed pieces: ``chunks`` if given, else the text (or refusal) split into words with spaces."""
@@ -189,10 +192,27 @@ class CompletionWriter:
         else:
             first = self.delta_chunk({"role": "assistant", "content": "", "refusal": None})
             content = [self.delta_chunk({"content": piece}) for piece in pieces]
-        closing = [self.delta_chunk({}, reply.finish_reason)]
+        finish_reason = reply.finish_reason
+        if reply.tool_calls:
+            if not reply.text:
+                first = self.delta_chunk({"role": "assistant", "content": None, "refusal": None})
+                content = []
+            content += self._tool_call_chunks(reply.tool_calls)
+            finish_reason = "tool_calls" if finish_reason == "stop" else finish_reason
+        closing = [self.delta_chunk({}, finish_reason)]
         if self.include_usage:
             closing.append(self.usage_chunk(reply.usage_body(pieces)))
         return first, content, closing
+
+    def _tool_call_chunks(self, calls: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        chunks = []
+        for index, (name, arguments) in enumerate(calls):
+            chunks.append(self.delta_chunk({"tool_calls": [{"index": index, "id": new_id("call_"), "type": "function",
+                                                            "function": {"name": name, "arguments": ""}}]}))
+            for start in range(0, len(arguments), 8):
+                chunks.append(self.delta_chunk({"tool_calls": [{"index": index, "function": {
+                    "arguments": arguments[start:start + 8]}}]}))
+        return chunks
 
     def completion(self, reply: Reply, pieces: list[str], body: dict[str, Any] | None = None) -> dict[str, Any]:
         """A whole (non-streamed) ``chat.completion`` object."""
@@ -204,7 +224,13 @@ class CompletionWriter:
             "annotations": [],
         }
         finish_reason = reply.finish_reason
-        if reply.tool_arguments is not None and reply.refusal is None:
+        if reply.tool_calls:
+            message["content"] = text or None
+            message["tool_calls"] = [{"id": new_id("call_"), "type": "function",
+                                      "function": {"name": name, "arguments": arguments}}
+                                     for name, arguments in reply.tool_calls]
+            finish_reason = "tool_calls" if finish_reason == "stop" else finish_reason
+        elif reply.tool_arguments is not None and reply.refusal is None:
             message["content"] = None
             message["tool_calls"] = [{"id": new_id("call_"), "type": "function",
                                       "function": {"name": function_name(body), "arguments": reply.tool_arguments}}]
