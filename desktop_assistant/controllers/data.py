@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -18,11 +18,12 @@ from desktop_assistant import __version__
 from desktop_assistant.controllers.notices import NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.models import Conversation
-from desktop_assistant.services import data_io
-from desktop_assistant.services.data_io import ImportReport
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.store import Store
 from desktop_assistant.services.store_backup import StoreBackups
+
+if TYPE_CHECKING:  # export and import (and the markdown renderer they use) load on first use, not at start-up
+    from desktop_assistant.services.data_io import ImportReport
 
 KEY = "data"
 HOUR_MS = 60 * 60 * 1000
@@ -142,6 +143,7 @@ class DataController(QObject):
     def export(self, dest: Path, fmt: str, conversation_ids: list[int] | None = None) -> bool:
         """Write the chosen conversations (None: all) to ``dest`` as json, markdown or html."""
         async def run() -> None:
+            from desktop_assistant.services import data_io
             count = await data_io.export(self.store, dest, fmt, conversation_ids, app_version=__version__,
                                          progress=self._reporter("Exporting"), images=self.images)
             self._say(f"Exported {count} conversations to {dest}.")
@@ -150,6 +152,7 @@ class DataController(QObject):
     def preview_import(self, path: Path) -> bool:
         """Count what ``path`` would import (:attr:`importPreview`); nothing is written."""
         async def run() -> None:
+            from desktop_assistant.services import data_io
             report = await data_io.import_file(self.store, path, dry_run=True, progress=self._reporter("Reading"))
             self.importPreview.emit(report)
         return self._start("Reading", run())
@@ -157,7 +160,8 @@ class DataController(QObject):
     def import_(self, path: Path) -> bool:
         """Import the conversations in ``path`` (duplicates skipped); a cancel keeps what was imported."""
         async def run() -> None:
-            report = ImportReport(path, "")
+            from desktop_assistant.services import data_io
+            report = data_io.ImportReport(path, "")
             try:
                 await data_io.import_file(self.store, path, progress=self._reporter("Importing"), report=report,
                                           images=self.images)
