@@ -34,6 +34,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.search import SearchController
 from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.controllers.voice import VoiceController
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
 from desktop_assistant.core.tokens import encoding_for
@@ -46,6 +47,7 @@ from desktop_assistant.services.store import Store
 from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.spelling import read_words
+from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 from desktop_assistant.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class AppParts:
     batches: BatchController
     paths: AppPaths
     search: SearchController
+    voice: VoiceWiring
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -110,6 +113,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     batches = BatchController(store, endpoint, runner, usage, extraction)
     window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle,
                         extraction, batches)
+    voice = VoiceController(store, endpoint, runner, usage, paths.data / "speech",
+                            lambda: chat.conversation.id if chat.conversation else None)
+    voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
+                               lambda text: window.statusBar().showMessage(text, 8000))
     search = SearchController(store, endpoint, runner, usage)
     window.attach_search(search)
     window.sidebar.set_conversations(conversations)
@@ -128,7 +135,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    extraction, batches, paths, search)
+                    extraction, batches, paths, search, voice_wiring)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -148,6 +155,7 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.usage.refresh()
     parts.data.start_automatic_backups()
     await parts.extraction.load_schemas()
+    parts.voice.voice.refresh_devices()  # imports QtMultimedia: after the first paint
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
         await parts.endpoint.refresh_models()

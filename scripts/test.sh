@@ -10,7 +10,7 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 # Qt's offscreen and xcb platforms, a Secret Service for the keyring, fonts for text layout.
 sys_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
-  libxcb-image0 dbus gnome-keyring fonts-dejavu-core python3-venv binutils patchelf)
+  libxcb-image0 dbus gnome-keyring fonts-dejavu-core python3-venv binutils patchelf libpulse0)
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${sys_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -75,6 +75,43 @@ def _model_price(row: Any, where: str, base: ModelPrice | None = None) -> ModelP
     return ModelPrice(input=input_price, output=output, cached_input=cached)
 
 
+@dataclass(frozen=True, slots=True)
+class AudioPrice:
+    """Prices of an audio model in the units it is billed in (``pricing.json``'s ``audio`` section).
+
+    ``per_minute``: billed by duration (whisper-1). ``per_million_characters``: billed by the characters of
+    the input (tts-1). Token-billed models (gpt-4o-transcribe, gpt-4o-mini-tts) carry per-1M-token prices
+    (``text_input``, ``audio_input``, ``output``) and OpenAI's published ``minute_estimate``, used where no
+    token count is known beforehand (before an upload, or speech, whose answer reports no usage).
+    """
+
+    per_minute: Decimal | None = None
+    per_million_characters: Decimal | None = None
+    text_input: Decimal | None = None
+    audio_input: Decimal | None = None
+    output: Decimal | None = None
+    minute_estimate: Decimal | None = None
+
+
+_AUDIO_FIELDS = frozenset(AudioPrice.__slots__)
+
+
+def _audio_prices(section: Any) -> dict[str, AudioPrice]:
+    """The ``audio`` section of a pricing document (absent: no audio prices)."""
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise ValueError('"audio" must be an object of model rows')
+    prices: dict[str, AudioPrice] = {}
+    for key, row in section.items():
+        if key == "note":
+            continue
+        if not isinstance(row, Mapping) or not row or set(row) - _AUDIO_FIELDS:
+            raise ValueError(f"audio.{key}: expected prices named {', '.join(sorted(_AUDIO_FIELDS))}")
+        prices[str(key)] = AudioPrice(**{k: _decimal(v, f"audio.{key}.{k}") for k, v in row.items()})
+    return prices
+
+
 def _price_text(price: Decimal) -> str:
     return format(price, "f")
 
@@ -88,6 +125,7 @@ class PriceTable:
     currency: str = "USD"
     source: str = ""
     checked: str = ""
+    audio: Mapping[str, AudioPrice] = field(default_factory=dict)
 
     @classmethod
     def load_default(cls) -> PriceTable:
@@ -117,6 +155,7 @@ class PriceTable:
             currency=str(data.get("currency", "USD")),
             source=str(data.get("source", "")),
             checked=str(data.get("checked", "")),
+            audio=_audio_prices(data.get("audio")),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> PriceTable:
@@ -140,7 +179,8 @@ class PriceTable:
             models[str(key)] = _scaled(price, scale) if scale != 1 else price
         checked = str(overrides.get("checked", self.checked))
         source = str(overrides.get("source", self.source))
-        return PriceTable(models=models, per=self.per, currency=self.currency, source=source, checked=checked)
+        return PriceTable(models=models, per=self.per, currency=self.currency, source=source, checked=checked,
+                          audio=self.audio)
 
     def to_dict(self) -> dict[str, Any]:
         """The table as a pricing document (prices as strings), e.g. to write a user-editable copy."""
@@ -151,12 +191,15 @@ class PriceTable:
                 row["cached_input"] = _price_text(price.cached_input)
             row["output"] = _price_text(price.output)
             models[key] = row
+        audio = {key: {k: _price_text(getattr(price, k)) for k in AudioPrice.__slots__
+                       if getattr(price, k) is not None} for key, price in self.audio.items()}
         return {
             "source": self.source,
             "checked": self.checked,
             "currency": self.currency,
             "per": self.per,
             "models": models,
+            **({"audio": audio} if audio else {}),
         }
 
     def price_for(self, model_id: str) -> ModelPrice | None:

@@ -55,6 +55,9 @@ class Settings:
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json
     price_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     auto_backup_keep: int = 7  # automatic daily backups kept in <data>/backups; 0: off
+    transcription_model: str = "whisper-1"  # voice input: whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe
+    speech_model: str = "tts-1"  # read aloud: tts-1 or gpt-4o-mini-tts
+    speech_voice: str = "alloy"
     # search by meaning: off until the person agrees to the cost of embedding the history; then new messages
     # are embedded in the background as they arrive
     semantic_search: bool = False

@@ -118,6 +118,20 @@ class BatchInfo:
     errors: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """A transcription: its text, the tokens reported (token-billed models) and the seconds of audio reported
+    (duration-billed models such as whisper-1; None otherwise)."""
+
+    text: str
+    usage: Usage
+    seconds: float | None = None
+
+
+_AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "mpeg": "audio/mpeg", "mpga": "audio/mpeg",
+                "m4a": "audio/mp4", "mp4": "audio/mp4", "ogg": "audio/ogg", "webm": "audio/webm", "flac": "audio/flac"}
+
+
 def _batch_info(batch: Any) -> BatchInfo:
     counts = getattr(batch, "request_counts", None)
     errors = getattr(getattr(batch, "errors", None), "data", None) or []
@@ -299,6 +313,34 @@ class Gateway:
             return str(content.text)
         except Exception as exc:
             raise self._mapped(exc) from exc
+
+    async def transcribe(self, model: str, name: str, data: bytes) -> Transcript:
+        """Speech to text: ``data`` (an audio file named ``name``) uploaded as multipart to
+        ``/audio/transcriptions``; the text with the usage the API reports (tokens, or seconds of audio)."""
+        try:
+            result = await self.client().audio.transcriptions.create(
+                model=model, file=(name, data, _AUDIO_TYPES.get(name.rsplit(".", 1)[-1].lower(), "audio/wav")),
+                response_format="json")
+        except Exception as exc:
+            raise self._mapped(exc, model=model) from exc
+        raw = getattr(result, "usage", None)
+        usage, seconds = Usage(estimated=True), None
+        if raw is not None and getattr(raw, "type", "") == "duration":
+            seconds = float(raw.seconds)
+        elif raw is not None and getattr(raw, "type", "") == "tokens":
+            details = getattr(raw, "input_token_details", None)
+            usage = Usage(input_tokens=int(raw.input_tokens), output_tokens=int(raw.output_tokens),
+                          audio_input_tokens=int(getattr(details, "audio_tokens", 0) or 0))
+        return Transcript(str(result.text), usage, seconds)
+
+    async def speak(self, model: str, voice: str, text: str) -> bytes:
+        """Text to speech (``/audio/speech``): MP3 bytes of ``text`` (at most 4,096 characters) in ``voice``."""
+        try:
+            response = await self.client().audio.speech.create(model=model, voice=voice, input=text,
+                                                               response_format="mp3")
+            return bytes(await response.aread())
+        except Exception as exc:
+            raise self._mapped(exc, model=model) from exc
 
     async def list_models(self) -> list[str]:
         """The endpoint's chat model ids, sorted (``models.list()``)."""

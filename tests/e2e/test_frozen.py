@@ -181,7 +181,7 @@ def test_bundle_carries_what_the_app_needs_and_no_more(bundle: Path) -> None:
                    "imageformats/libqsvg.so", "iconengines/libqsvgicon.so"):
         assert (plugins / plugin).is_file(), plugin
     names = [p.name for p in bundle.rglob("*")]
-    for unused in ("WebEngine", "Quick", "Qml", "Qt6Pdf", "Multimedia", "Qt63D", "VirtualKeyboard", "libgtk-3",
+    for unused in ("WebEngine", "Quick", "Qml", "Qt6Pdf", "MultimediaWidgets", "Qt63D", "VirtualKeyboard", "libgtk-3",
                    "libstdc++", "libX11", "libxcb.so", "libfontconfig"):
         assert not [n for n in names if unused in n], f"the bundle should not carry {unused}"
     assert not list(bundle.rglob("*.qm")), "Qt translations are not used"

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .audio import FakeAudio
 from .batches import FakeBatches
 from .embeddings import FakeEmbeddings
 from .spec import OpenAPISpec, load_spec
@@ -84,6 +85,7 @@ class FakeOpenAI:
         self.batches = FakeBatches(self._batch_answer, self._check_batch_body)
         self.batches.violations = self.violations  # batch input lines break the spec like any request
         self.embeddings = FakeEmbeddings()
+        self.audio = FakeAudio()
 
     # ----------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -232,6 +234,13 @@ class FakeOpenAI:
                                                     code="model_not_found"))
             if request.method == "POST" and api_path == "/embeddings":
                 return self._json(*self.embeddings.answer(body))
+            if request.method == "POST" and api_path == "/audio/transcriptions":
+                return self._json(*self.audio.transcribe(form))
+            if request.method == "POST" and api_path == "/audio/speech":
+                status, audio = self.audio.speech(body)
+                if isinstance(audio, dict):
+                    return self._json(status, audio)
+                return web.Response(body=audio, content_type="audio/mpeg", headers=self._headers())
             files_or_batches = self._files_and_batches(request.method, api_path or "", body, form)
             if files_or_batches is not None:
                 return files_or_batches

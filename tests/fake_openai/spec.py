@@ -125,8 +125,37 @@ class OpenAPISpec:
             if route_method == method.upper() and regex.match(api_path):
                 escaped = template.replace("~", "~0").replace("/", "~1")
                 pointer = f"/paths/{escaped}/{method.lower()}/requestBody/content/multipart~1form-data/schema"
-                return describe_errors(self._validator_for_pointer(pointer).iter_errors(fields))
+                values = self._form_values(pointer, fields)
+                return describe_errors(self._validator_for_pointer(pointer).iter_errors(values))
         return []
+
+    def _form_values(self, pointer: str, fields: dict[str, str]) -> dict[str, Any]:
+        """Form fields as the JSON values their schema types name: every multipart value is text on the wire
+        (``temperature=0.2``, ``stream=true``) and arrays arrive as repeated ``name[]`` fields."""
+        schema: Any = self._resolve(pointer)
+        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            schema = self._resolve(schema["$ref"][1:])
+        properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        values: dict[str, Any] = {}
+        for name, text in fields.items():
+            key = name.removesuffix("[]")
+            prop = properties.get(key, {})
+            kinds = {prop.get("type")} | {b.get("type") for b in prop.get("anyOf", []) if isinstance(b, dict)}
+            value: Any = text
+            try:
+                if "integer" in kinds and text.lstrip("-").isdigit():
+                    value = int(text)
+                elif "number" in kinds:
+                    value = float(text)
+                elif "boolean" in kinds and text in ("true", "false"):
+                    value = text == "true"
+            except ValueError:
+                value = text
+            if name.endswith("[]") or "array" in kinds:
+                values.setdefault(key, []).append(value)
+            else:
+                values[key] = value
+        return values
 
     def _multipart_routes(self) -> list[tuple[str, re.Pattern[str], str]]:
         routes = []

@@ -151,6 +151,7 @@ class Composer(QWidget):
     imagesGiven = Signal(object)
     attachRequested = Signal()
     captureRequested = Signal()
+    voiceRequested = Signal()  # the microphone button: start or stop recording
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +178,17 @@ class Composer(QWidget):
                                          self.captureRequested)
         row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.capture_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.mic_button = self._tool("mic_button", "Speak your message (or drop an audio file)", "mic",
+                                     self.voiceRequested)
+        self.level_meter = QProgressBar()  # the microphone's level while recording
+        self.level_meter.setObjectName("level_meter")
+        self.level_meter.setAccessibleName("Microphone level")
+        self.level_meter.setTextVisible(False)
+        self.level_meter.setRange(0, 100)
+        self.level_meter.setFixedWidth(60)
+        self.level_meter.hide()
+        row.addWidget(self.mic_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.level_meter, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self.edit, 1)
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("send_button")

@@ -118,6 +118,7 @@ class MessageView(QFrame):
         settingsRequested(): the error's next step is in Settings.
         chooseModelRequested(): the model is not available; pick another.
         branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
+        readAloudRequested(str): speak this reply's text.
     """
 
     copyRequested = Signal(str)
@@ -128,6 +129,7 @@ class MessageView(QFrame):
     settingsRequested = Signal()
     chooseModelRequested = Signal()
     branchRequested = Signal(int, int)
+    readAloudRequested = Signal(str)
 
     def __init__(self, message: Message, parent: QWidget | None = None,
                  image_loader: Callable[[str], QImage | None] | None = None) -> None:
@@ -199,6 +201,9 @@ class MessageView(QFrame):
             self.regenerate_button = self._tool("Regenerate", "Ask for this reply again",
                                                 self.regenerateRequested.emit, "regenerate")
             actions.addWidget(self.regenerate_button)
+            self.read_aloud_button = self._tool("Read aloud", "Read aloud",
+                                                lambda: self.readAloudRequested.emit(self._text), "speaker")
+            actions.addWidget(self.read_aloud_button)
         row.addWidget(self.action_bar)
         layout.addLayout(row)
 

@@ -9,6 +9,7 @@ from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.settings.data_tab import DataTab
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
 from desktop_assistant.ui.settings.spending_form import SpendingForm
+from desktop_assistant.ui.settings.voice_form import VoiceForm
 
 
 class SettingsDialog(QDialog):
@@ -44,6 +45,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.spending, "Spending and prices")
         self.data = DataTab(self)
         self.tabs.addTab(self.data, "Your data")
+        self.voice = VoiceForm(self)
+        self.tabs.addTab(self.voice, "Voice")
         layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
@@ -59,6 +62,7 @@ class SettingsDialog(QDialog):
         self.form.test_result.clear()
         self.spending.load(settings)
         self.data.load(settings)
+        self.voice.load(settings)
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
@@ -66,5 +70,5 @@ class SettingsDialog(QDialog):
         if with_spending is None:
             self.tabs.setCurrentWidget(self.spending)
             return
-        self.saveRequested.emit(self.data.values(with_spending), key)
+        self.saveRequested.emit(self.voice.values(self.data.values(with_spending)), key)
         self.accept()

@@ -1,0 +1,313 @@
+"""Voice in and read aloud: record or take an audio file, transcribe it into the draft; speak a reply.
+
+QtMultimedia is imported only when voice is first used (never on the start path). Recording uses
+``QAudioSource`` in push mode: 16 kHz mono 16-bit PCM kept in memory, its level published for a meter, and on
+stop written as WAV and transcribed. Spoken replies are cached on disk under ``<data>/speech`` by the hash of
+(model, voice, text), so a second play costs nothing. Every API call writes a ledger row with feature ``audio``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.core import audio
+from desktop_assistant.core.models import LedgerEntry, Usage
+from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.services.atomic import write_atomically
+from desktop_assistant.services.store import Store
+
+log = logging.getLogger(__name__)
+FEATURE = "audio"
+
+
+def multimedia_problem() -> str | None:
+    """Why QtMultimedia cannot be used here (its module or a system library is missing), or None."""
+    try:
+        import PySide6.QtMultimedia  # noqa: F401
+    except ImportError as exc:
+        return f"Voice is unavailable: Qt's multimedia support could not be loaded ({exc})."
+    return None
+
+
+class VoiceController(QObject):
+    """Records, transcribes and speaks.
+
+    Signals:
+        transcribed(str): text for the draft (never sent by itself).
+        problem(str): a sentence for the person (bad input, silence, no device); nothing is lost.
+        busyChanged(bool): a transcription is running.
+        recordingChanged(bool): the microphone is recording.
+        level(float): the input level while recording, 0.0 to 1.0.
+        microphoneChanged(object): None when a microphone can be used, else why not (str).
+        playingChanged(bool): a reply is being played.
+        estimated(str): the estimated cost of the upload about to be made (labelled as an estimate).
+    """
+
+    transcribed = Signal(str)
+    problem = Signal(str)
+    busyChanged = Signal(bool)
+    recordingChanged = Signal(bool)
+    level = Signal(float)
+    microphoneChanged = Signal(object)
+    playingChanged = Signal(bool)
+    estimated = Signal(str)
+
+    def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
+                 cache_dir: Path, conversation: Callable[[], int | None] = lambda: None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
+        self.cache_dir = cache_dir
+        self._conversation = conversation  # the open conversation's id, for the ledger
+        self.mic_problem: str | None = "Checking for a microphone…"
+        self._source: Any = None
+        self._device: Any = None
+        self._pcm = bytearray()
+        self._format: tuple[int, int, bool] = (audio.RECORD_RATE, audio.RECORD_CHANNELS, False)  # rate, ch, float
+        self._devices: Any = None
+        self.player: Any = None
+        self._output: Any = None
+
+    # -- devices ---------------------------------------------------------------------------------------------
+
+    def refresh_devices(self) -> str | None:
+        """Look for a microphone (imports QtMultimedia: call after the first paint); publishes and returns why
+        recording is unavailable, or None."""
+        problem = multimedia_problem()
+        if problem is None:
+            from PySide6.QtMultimedia import QMediaDevices
+
+            if self._devices is None:
+                self._devices = QMediaDevices(self)
+                self._devices.audioInputsChanged.connect(self.refresh_devices)
+            if not QMediaDevices.audioInputs():
+                problem = ("No microphone was found. Connect one (or allow this app to use it in your system's "
+                           "privacy settings), or drop an audio file on the window instead.")
+        self.mic_problem = problem
+        self.microphoneChanged.emit(problem)
+        return problem
+
+    # -- recording -------------------------------------------------------------------------------------------
+
+    @property
+    def recording(self) -> bool:
+        """The microphone is recording."""
+        return self._source is not None
+
+    def start_recording(self) -> None:
+        """Start recording from the default microphone (a problem is published when there is none)."""
+        if self.recording:
+            return
+        if self.refresh_devices() is not None:
+            self.problem.emit(self.mic_problem or "")
+            return
+        from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices
+
+        device = QMediaDevices.defaultAudioInput()
+        fmt = QAudioFormat()
+        fmt.setSampleRate(audio.RECORD_RATE)
+        fmt.setChannelCount(audio.RECORD_CHANNELS)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        if not device.isFormatSupported(fmt):
+            fmt = device.preferredFormat()
+        is_float = fmt.sampleFormat() == QAudioFormat.SampleFormat.Float
+        self._format = (fmt.sampleRate(), fmt.channelCount(), is_float)
+        self._pcm = bytearray()
+        self._source = QAudioSource(device, fmt, self)
+        self._device = self._source.start()
+        if self._device is None:
+            self._source = None
+            self.problem.emit("The microphone could not be opened; another app may be using it.")
+            return
+        self._device.readyRead.connect(self._read)
+        self.recordingChanged.emit(True)
+
+    def _read(self) -> None:
+        if self._device is None:
+            return
+        chunk = self.to_int16(bytes(self._device.readAll().data()))
+        self._pcm.extend(chunk)
+        self.level.emit(audio.level(chunk))
+
+    def to_int16(self, data: bytes) -> bytes:
+        """Samples in the recording's format as 16-bit PCM."""
+        return audio.float32_to_int16(data) if self._format[2] else data
+
+    def stop_recording(self) -> None:
+        """Stop recording and transcribe what was heard."""
+        source = self._source
+        if source is None:
+            return
+        self._read()
+        source.stop()
+        self._source = self._device = None
+        self.recordingChanged.emit(False)
+        self.level.emit(0.0)
+        rate, channels, _ = self._format
+        pcm, self._pcm = bytes(self._pcm), bytearray()
+        self.transcribe_recording(pcm, rate, channels)
+
+    def transcribe_recording(self, pcm: bytes, rate: int = audio.RECORD_RATE,
+                             channels: int = audio.RECORD_CHANNELS) -> None:
+        """Transcribe recorded 16-bit PCM (a silent recording is refused with a message)."""
+        if audio.is_silent(pcm):
+            self.problem.emit("Nothing was heard: the recording is silent. Check that the microphone is not "
+                              "muted and try again.")
+            return
+        self._runner.start("transcribe", self.transcribe("recording.wav", audio.wav_bytes(pcm, rate, channels)),
+                           key="transcribe")
+
+    # -- transcription ---------------------------------------------------------------------------------------
+
+    def transcribe_file(self, path: Path) -> None:
+        """Transcribe an audio file (dropped or chosen) into the draft."""
+        async def work() -> None:
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except OSError as exc:
+                self.problem.emit(f"“{path.name}” could not be read: {exc.strerror or exc}.")
+                return
+            await self.transcribe(path.name, data)
+        self._runner.start("transcribe", work(), key="transcribe")
+
+    async def transcribe(self, name: str, data: bytes) -> str | None:
+        """Check, upload (in parts when a WAV is over the limit) and transcribe ``data``; the text goes out
+        through :attr:`transcribed`, each upload into the ledger. None when refused or failed."""
+        try:
+            found = audio.check_audio(name, data)
+        except audio.AudioProblem as exc:
+            self.problem.emit(str(exc))
+            return None
+        model = self._endpoint.settings.transcription_model
+        price = self._usage.prices.audio.get(model)
+        estimate = audio.transcription_estimate_micros(price, found.longest_seconds)
+        if estimate is not None:
+            length = f"about {found.seconds:.0f} s" if found.seconds is not None else \
+                f"at most about {found.longest_seconds / 60:.0f} min"
+            self.estimated.emit(f"Transcribing {length} of audio: estimated {format_usd(estimate, estimate=True)}")
+        verdict = await self._usage.check_total(estimate)
+        if not verdict.allowed:
+            self.problem.emit(verdict.message)
+            return None
+        parts = audio.split_wav(data) if found.parts > 1 else [data]
+        texts: list[str] = []
+        self.busyChanged.emit(True)
+        try:
+            for index, part in enumerate(parts):
+                part_name = name if len(parts) == 1 else f"{name.rsplit('.', 1)[0]} part {index + 1}.wav"
+                result = await self._endpoint.gateway.transcribe(model, part_name, part)
+                seconds = result.seconds
+                if seconds is None and found.format == "wav":
+                    seconds = audio.read_wav(part).seconds
+                cost = audio.transcription_cost_micros(price, result.usage, seconds)
+                await self._store.record_usage(LedgerEntry(FEATURE, model, result.usage, cost, self._conversation()))
+                texts.append(result.text.strip())
+        finally:
+            self.busyChanged.emit(False)
+            await self._usage.refresh()
+        text = " ".join(t for t in texts if t)
+        if not text:
+            self.problem.emit(f"No speech was recognised in “{name}”.")
+            return None
+        self.transcribed.emit(text)
+        return text
+
+    # -- read aloud ------------------------------------------------------------------------------------------
+
+    def cache_path(self, text: str) -> Path:
+        """Where the audio of ``text`` in the current model and voice is (or would be) kept."""
+        settings = self._endpoint.settings
+        key = hashlib.sha256("\x00".join((settings.speech_model, settings.speech_voice, text)).encode()).hexdigest()
+        return self.cache_dir / f"{key}.mp3"
+
+    async def speech_file(self, text: str, message_id: int | None = None) -> Path | None:
+        """The spoken audio of ``text``: from the cache, or fetched (in pieces of 4,096 characters), recorded in
+        the ledger and cached. None when a spending limit refuses it (the reason is published)."""
+        path = self.cache_path(text)
+        if await asyncio.to_thread(path.is_file):
+            return path
+        settings = self._endpoint.settings
+        model, voice = settings.speech_model, settings.speech_voice
+        chunks = audio.speech_chunks(text)
+        price = self._usage.prices.audio.get(model)
+        verdict = await self._usage.check_total(audio.speech_cost_micros(price, text)[0])
+        if not verdict.allowed:
+            self.problem.emit(verdict.message)
+            return None
+        data = b""
+        for chunk in chunks:
+            data += await self._endpoint.gateway.speak(model, voice, chunk)
+            cost, estimated = audio.speech_cost_micros(price, chunk)
+            await self._store.record_usage(LedgerEntry(FEATURE, model, Usage(estimated=estimated), cost,
+                                                       self._conversation(), message_id))
+        await asyncio.to_thread(self._write_cache, path, data)
+        await self._usage.refresh()
+        return path
+
+    def _write_cache(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
+
+    @property
+    def playing(self) -> bool:
+        """A reply is being fetched or played."""
+        if self._runner.find("read aloud") is not None:
+            return True
+        if self.player is None:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        return bool(self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
+
+    def read_aloud(self, text: str, message_id: int | None = None) -> None:
+        """Speak ``text`` (a reply): fetch or reuse its audio, then play it; while one plays, stop it instead."""
+        if self.playing:
+            self.stop_playback()
+            return
+        if not text.strip():
+            self.problem.emit("This reply has no text to read aloud.")
+            return
+
+        async def work() -> None:
+            path = await self.speech_file(text, message_id)
+            if path is not None:
+                self.play(path)
+        self._runner.start("read aloud", work(), key="read aloud")
+
+    def play(self, path: Path) -> None:
+        """Play an audio file (a problem is published when there is nothing to play it on)."""
+        problem = multimedia_problem()
+        if problem is not None:
+            self.problem.emit(problem)
+            return
+        from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+
+        if self.player is None:
+            self.player = QMediaPlayer(self)
+            self._output = QAudioOutput(self)
+            self.player.setAudioOutput(self._output)
+            self.player.playbackStateChanged.connect(
+                lambda state: self.playingChanged.emit(state == QMediaPlayer.PlaybackState.PlayingState))
+            self.player.errorOccurred.connect(
+                lambda _error, text: self.problem.emit(f"The audio could not be played: {text}"))
+        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        if not QMediaDevices.audioOutputs():
+            self.problem.emit("No speaker or headphones were found to play the reply on.")
+            return
+        self.player.play()
+
+    def stop_playback(self) -> None:
+        """Stop reading aloud (and a fetch in progress)."""
+        self._runner.cancel("read aloud")
+        if self.player is not None:
+            self.player.stop()

@@ -1,0 +1,130 @@
+"""Connects the composer's microphone button, audio files dropped on the window and each reply's "Read aloud"
+to :class:`VoiceController`. A transcription lands in the draft for review; it is never sent by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QMimeData, QObject
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QWidget
+
+from desktop_assistant.controllers.voice import VoiceController
+from desktop_assistant.core.audio import UPLOAD_EXTENSIONS
+from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui.chat.composer import Composer
+
+MIC_TIP = "Speak your message (or drop an audio file)"
+STOP_TIP = "Stop recording and transcribe"
+
+
+def audio_files(mime: QMimeData) -> list[Path]:
+    """Local files in ``mime`` named like audio (their content is checked later)."""
+    if not mime.hasUrls():
+        return []
+    paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+    return [p for p in paths if p.suffix.lower().lstrip(".") in UPLOAD_EXTENSIONS]
+
+
+class VoiceWiring(QObject):
+    """The glue between the chat window's voice affordances and :class:`VoiceController`.
+
+    Args:
+        status: shows a passing line (the estimated cost of an upload).
+    """
+
+    def __init__(self, window: QWidget, composer: Composer, transcript: Any, voice: VoiceController,
+                 status: Callable[[str], None]) -> None:
+        super().__init__(window)
+        self._composer, self.voice, self._status = composer, voice, status
+        composer.voiceRequested.connect(self.toggle_recording)
+        transcript.viewCreated.connect(self._connect_view)
+        voice.transcribed.connect(self._on_transcribed)
+        voice.problem.connect(composer.show_refusal)
+        voice.recordingChanged.connect(self._on_recording)
+        voice.level.connect(lambda value: composer.level_meter.setValue(int(value * 100)))
+        voice.microphoneChanged.connect(self._on_microphone)
+        voice.busyChanged.connect(self._on_busy)
+        voice.estimated.connect(status)
+        voice.playingChanged.connect(self._on_playing)
+        self._speaking: Any = None  # the message view whose reply is read aloud
+        self._on_microphone(voice.mic_problem)
+        for target in (window, composer.edit.viewport()):
+            target.installEventFilter(self)
+
+    def toggle_recording(self) -> None:
+        """Start recording, or stop and transcribe."""
+        if self.voice.recording:
+            self.voice.stop_recording()
+        else:
+            self.voice.start_recording()
+
+    def take_files(self, paths: list[Path]) -> bool:
+        """Transcribe dropped audio files into the draft; False when none of ``paths`` is named like audio."""
+        audio = [p for p in paths if p.suffix.lower().lstrip(".") in UPLOAD_EXTENSIONS]
+        for path in audio[:1]:
+            self.voice.transcribe_file(path)
+        if len(audio) > 1:
+            self._composer.show_refusal("One audio file at a time: the first one is being transcribed.")
+        return bool(audio)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Take drags and drops of audio files (images and other files go on to the window and composer)."""
+        if isinstance(event, QDragEnterEvent | QDropEvent) and audio_files(event.mimeData()):
+            event.acceptProposedAction()
+            if event.type() == QEvent.Type.Drop:
+                self.take_files(audio_files(event.mimeData()))
+            return True
+        return super().eventFilter(watched, event)
+
+    def _connect_view(self, view: Any) -> None:
+        signal = getattr(view, "readAloudRequested", None)
+        if signal is not None:
+            signal.connect(lambda text: self._read_aloud(view, text))
+
+    def _read_aloud(self, view: Any, text: str) -> None:
+        self._speaking = view
+        self.voice.read_aloud(text, view.message.id)
+
+    def _on_playing(self, playing: bool) -> None:
+        """The reply being read shows a stop button on its "Read aloud" while it plays."""
+        button = getattr(self._speaking, "read_aloud_button", None)
+        if button is None:
+            return
+        tip = "Stop reading aloud" if playing else "Read aloud"
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setIcon(icons.icon("stop" if playing else "speaker", theme.colors().muted))
+
+    def _on_transcribed(self, text: str) -> None:
+        draft = self._composer.text
+        joined = f"{draft.rstrip()} {text}" if draft.strip() else text
+        self._composer.set_text(joined)
+        self._composer.show_refusal("Transcribed: check the text, then press Enter to send.")
+        self._composer.edit.setFocus()
+
+    def _on_recording(self, recording: bool) -> None:
+        button = self._composer.mic_button
+        tip = STOP_TIP if recording else MIC_TIP
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setIcon(icons.icon("stop" if recording else "mic", theme.colors().muted))
+        self._composer.level_meter.setVisible(recording)
+        if recording:
+            self._composer.show_refusal("Recording… press the stop button when you are done.")
+
+    def _on_microphone(self, problem: object) -> None:
+        button = self._composer.mic_button
+        if self.voice.recording:
+            return
+        button.setEnabled(problem is None)
+        tip = MIC_TIP if problem is None else str(problem)
+        button.setToolTip(tip)
+        button.setAccessibleDescription(tip)
+
+    def _on_busy(self, busy: bool) -> None:
+        self._composer.mic_button.setEnabled(not busy and self.voice.mic_problem is None)
+        self._composer.thinking.setText("Transcribing…")
+        self._composer.thinking.setVisible(busy)

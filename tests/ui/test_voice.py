@@ -1,0 +1,225 @@
+"""Voice in and read aloud in the window, against the loopback server.
+
+The offscreen test machine has no microphone and no speaker: the no-microphone path is tested as the person
+meets it; recording is tested from the point where the microphone's samples arrive (``transcribe_recording``);
+playback is tested up to the player holding the cached file, and only pressing play on a sound device is
+skipped where no output device exists.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from desktop_assistant.app import AppParts
+from desktop_assistant.core.audio import wav_bytes
+from tests.conftest import next_emission, until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+
+def tone_pcm(seconds: float, rate: int = 16_000) -> bytes:
+    """A 440 Hz tone, 16-bit mono PCM."""
+    return b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                    for i in range(int(seconds * rate)))
+
+
+def drop_on_composer(parts: AppParts, path: Path) -> None:
+    """Drop ``path`` on the draft box, as a file manager would."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    viewport = parts.window.composer.edit.viewport()
+    buttons, keys = Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, buttons, keys)
+    QApplication.sendEvent(viewport, enter)  # Qt delivers a drop only after its drag entered
+    assert enter.isAccepted()
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, buttons, keys))
+
+
+def chat_requests(server: FakeOpenAI) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/chat/completions"))
+
+
+async def audio_rows(parts: AppParts) -> list[tuple[str, int | None]]:
+    return [(e.model, e.cost_micros) for e in await parts.store.ledger() if e.feature == "audio"]
+
+
+async def test_without_a_microphone_the_button_says_why(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        button = parts.window.composer.mic_button
+        assert not button.isEnabled()  # until the devices were looked at, after the first paint
+        await start(parts)
+        from PySide6.QtMultimedia import QMediaDevices
+
+        if QMediaDevices.audioInputs():
+            pytest.skip("this machine has a microphone; the no-microphone path needs one without")
+        assert not button.isEnabled()
+        assert button.toolTip().startswith("No microphone was found") and "drop an audio file" in button.toolTip()
+        parts.window.composer.set_text("my draft")
+        parts.voice.voice.start_recording()
+        refusal = parts.window.composer.refusal
+        assert refusal.isVisibleTo(parts.window) and refusal.text().startswith("No microphone was found")
+        assert not parts.voice.voice.recording and parts.window.composer.text == "my draft"
+
+
+async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    clip = tmp_path / "memo.wav"
+    clip.write_bytes(wav_bytes(tone_pcm(2.0)))
+    fake_openai.audio.enqueue_transcript("Remind me to water the plants.")
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        composer.set_text("Note:")
+        drop_on_composer(parts, clip)
+        await until(lambda: "plants" in composer.text)
+        assert composer.text == "Note: Remind me to water the plants."
+        assert "press Enter to send" in composer.refusal.text()
+        await until(lambda: parts.runner.find("transcribe") is None)
+        assert chat_requests(fake_openai) == 0 and parts.chat.path == []  # reviewed first, never sent by itself
+        assert fake_openai.audio.uploads[-1]["filename"] == "memo.wav"
+        assert await audio_rows(parts) == [("whisper-1", 200)]  # 2 s at $0.006 a minute
+
+
+async def test_a_recording_is_transcribed_by_tokens_and_silence_is_refused(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    fake_openai.audio.enqueue_transcript("Hello.")
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(transcription_model="gpt-4o-transcribe")
+        voice, composer = parts.voice.voice, parts.window.composer
+        composer.set_text("kept")
+        voice.transcribe_recording(bytes(32_000))  # one second of silence
+        assert "silent" in composer.refusal.text() and composer.text == "kept"
+        assert fake_openai.audio.uploads == []
+        voice.transcribe_recording(tone_pcm(3.0))
+        await until(lambda: composer.text == "kept Hello.")
+        await until(lambda: parts.runner.find("transcribe") is None)
+        # 30 audio tokens at $6 and 1 output token at $10 per million
+        assert await audio_rows(parts) == [("gpt-4o-transcribe", 190)]
+        assert fake_openai.audio.uploads[-1]["model"] == "gpt-4o-transcribe"
+
+
+async def test_bad_audio_files_give_clear_messages_and_keep_the_draft(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:
+    fake = tmp_path / "song.mp3"
+    fake.write_text("<html>this is a web page saved as mp3</html>")
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(wav_bytes(tone_pcm(0.5))[:30])
+    huge = tmp_path / "lecture.m4a"
+    huge.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(26 * 1024 * 1024))
+    text = tmp_path / "notes.txt"
+    text.write_text("shopping list")
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        composer, voice = parts.window.composer, parts.voice.voice
+        composer.set_text("draft stays")
+        for path, words in ((fake, "may be damaged"), (broken, "looks damaged"), (huge, "at most 25 MB")):
+            composer.show_refusal("")
+            drop_on_composer(parts, path)
+            await until(lambda: composer.refusal.text() != "")
+            assert words in composer.refusal.text() and path.name in composer.refusal.text()
+        composer.show_refusal("")
+        voice.transcribe_file(text)
+        await until(lambda: composer.refusal.text() != "")
+        assert "is not an audio file" in composer.refusal.text()
+        assert composer.text == "draft stays"
+        assert fake_openai.audio.uploads == [] and await audio_rows(parts) == []
+
+
+async def test_a_thirty_minute_recording_is_split_under_the_upload_limit(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    meeting = tmp_path / "meeting.wav"
+    meeting.write_bytes(wav_bytes(tone_pcm(1.0) * 1800))  # 30 minutes, about 58 MB
+    fake_openai.audio.enqueue_transcript("First part.", "Second part.", "Third part.")
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        status: list[str] = []
+        parts.voice.voice.estimated.connect(status.append)
+        parts.voice.take_files([meeting])
+        await until(lambda: "Third part." in parts.window.composer.text, timeout=30)
+        assert parts.window.composer.text == "First part. Second part. Third part."
+        assert status == ["Transcribing about 1800 s of audio: estimated ~$0.18"]
+        assert [u["size"] < 25 * 1024 * 1024 for u in fake_openai.audio.uploads] == [True] * 3
+        await until(lambda: parts.runner.find("transcribe") is None)
+        rows = await audio_rows(parts)
+        # 30 minutes at $0.006 a minute, each part's reported seconds rounded up (786.4 s is billed as 787 s)
+        assert rows == [("whisper-1", 78_700), ("whisper-1", 78_700), ("whisper-1", 22_800)]
+
+
+async def test_read_aloud_fetches_once_and_a_second_play_costs_nothing(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Hello aloud."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Say hello")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        await until(lambda: not parts.runner.operations)  # the reply's operation has ended too
+        reply = parts.chat.path[1]
+        view = parts.window.transcript.views[reply.id]
+        voice = parts.voice.voice
+        for _ in range(2):
+            voice.stop_playback()  # where a sound device plays it, a click while playing would stop it
+            finished = next_emission(parts.runner.finished.connect)
+            view.read_aloud_button.click()
+            assert (await finished) == ("read aloud",)
+        assert [b["input"] for b in fake_openai.audio.spoken] == ["Hello aloud."]  # fetched once
+        cached = voice.cache_path("Hello aloud.")
+        assert cached.parent == tmp_path / "data" / "speech"
+        assert cached.read_bytes().endswith(b"tts-1|alloy|Hello aloud.")
+        assert await audio_rows(parts) == [("tts-1", 180)]  # 12 characters at $15 per million, once
+        assert voice.player is not None and Path(voice.player.source().toLocalFile()) == cached
+        from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer
+
+        voice.stop_playback()
+        assert voice.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+        if not QMediaDevices.audioOutputs():
+            assert "No speaker or headphones" in parts.window.composer.refusal.text()
+            return  # pressing play needs a sound device; the rest above does not
+        view.read_aloud_button.click()
+        await until(lambda: voice.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
+        assert view.read_aloud_button.toolTip() == "Stop reading aloud"
+        view.read_aloud_button.click()  # the same button stops it
+        assert voice.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+        assert len(fake_openai.audio.spoken) == 1
+
+
+def test_settings_pick_the_models_and_the_voice(qtbot: Any) -> None:
+    from desktop_assistant.core.settings import Settings
+    from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.load(Settings(), "none")
+    assert dialog.voice.transcription.currentText() == "whisper-1" and dialog.voice.voice.currentText() == "alloy"
+    dialog.voice.transcription.setCurrentText("gpt-4o-transcribe")
+    dialog.voice.speech.setCurrentText("gpt-4o-mini-tts")
+    dialog.voice.voice.setCurrentText("nova")
+    saved: list[Settings] = []
+    dialog.saveRequested.connect(lambda settings, _key: saved.append(settings))
+    dialog._save()
+    assert [(s.transcription_model, s.speech_model, s.speech_voice) for s in saved] == [
+        ("gpt-4o-transcribe", "gpt-4o-mini-tts", "nova")]
+
+
+async def test_a_spending_limit_stops_an_upload_and_says_why(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    clip = tmp_path / "memo.wav"
+    clip.write_bytes(wav_bytes(tone_pcm(60.0)))  # a minute: $0.006 with whisper-1
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(monthly_limit_usd="0.005")
+        composer = parts.window.composer
+        composer.set_text("draft")
+        parts.voice.take_files([clip])
+        await until(lambda: composer.refusal.text().startswith("Not sent"))
+        assert "$0.005" in composer.refusal.text() and composer.text == "draft"
+        assert fake_openai.audio.uploads == []
