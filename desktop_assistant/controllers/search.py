@@ -73,6 +73,8 @@ class SearchController(QObject):
         self._indexed = 0
         self._plan: IndexPlan | None = None
         self._query_vectors: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
+        self._model = self._index_key()
+        endpoint.settingsChanged.connect(self._on_settings)
         self.state = self._state()
 
     # -- searching ----------------------------------------------------------------------------------------
@@ -204,6 +206,27 @@ class SearchController(QObject):
             await self.refresh_state(running=False)
 
     # -- helpers ------------------------------------------------------------------------------------------
+    def _index_key(self) -> tuple[str, int, str]:
+        settings = self._endpoint.settings
+        return settings.embeddings_model, settings.embeddings_dimensions, settings.endpoint
+
+    def _on_settings(self, _settings: object) -> None:
+        """Another embeddings model, vector size or endpoint: search by meaning is off until the person turns it
+        on again, having seen what indexing with the new choice costs."""
+        key = self._index_key()
+        if key == self._model:
+            return
+        self._model = key
+        self.stop_index()
+        if self._endpoint.settings.semantic_search:  # a new index has its own cost: the person agrees to it again
+            self._endpoint.update_settings(semantic_search=False)
+        self._search.release()
+        self._available, self._indexed = True, 0
+        counted, self._plan = self._plan is not None, None
+        self._publish(running=False)
+        if counted and not self._runner.closing:
+            self._runner.start("count messages for search", self.refresh_state(), key="search-count")
+
     def _meaning_ready(self) -> bool:
         return self._endpoint.settings.semantic_search and self._available and self._indexed > 0
 

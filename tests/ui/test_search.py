@@ -168,3 +168,33 @@ async def test_keys_in_the_search_box(tmp_path: Path, fake_openai: FakeOpenAI, q
         sidebar.filter.setFocus()
         qtbot.keyClick(sidebar.filter, Qt.Key.Key_Escape)
         assert sidebar.filter.text() == "" and not sidebar.results.isVisible()
+
+
+async def test_another_embeddings_model_turns_meaning_off_until_its_cost_is_seen(tmp_path: Path,
+                                                                                 fake_openai: FakeOpenAI,
+                                                                                 qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Glaciers move slowly."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "tell me about glaciers")
+        await _type(parts, qtbot, "glacier")
+        await until(lambda: parts.search.state.plan is not None)
+        small = parts.search.state.plan
+        parts.window.sidebar.results.meaning_button.click()
+        await until(lambda: parts.search.state.indexed == 2 and not parts.search.state.running)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        dialog.tabs.setCurrentWidget(dialog.search)
+        dialog.search.model.setCurrentText("text-embedding-3-large")
+        dialog.search.dimensions.setValue(256)
+        dialog._save()
+        await until(lambda: parts.endpoint.settings.embeddings_model == "text-embedding-3-large")
+        await until(lambda: parts.search.state.plan is not None and parts.search.state.plan.messages == 2)
+        state = parts.search.state
+        assert not state.enabled and state.indexed == 0 and "text-embedding-3-large" in state.message
+        assert small is not None and state.plan is not None and state.plan.tokens == small.tokens
+        assert parts.window.sidebar.results.meaning_button.text() == "Turn on"
+        calls = len(fake_openai.embeddings.calls)
+        parts.search.top_up()  # nothing is embedded with the new model until the person agrees
+        assert len(fake_openai.embeddings.calls) == calls and parts.endpoint.settings.embeddings_dimensions == 256

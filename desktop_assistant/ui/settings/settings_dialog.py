@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.settings.data_tab import DataTab
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
+from desktop_assistant.ui.settings.search_form import SearchForm
 from desktop_assistant.ui.settings.spending_form import SpendingForm
 from desktop_assistant.ui.settings.voice_form import VoiceForm
 
@@ -47,6 +48,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.data, "Your data")
         self.voice = VoiceForm(self)
         self.tabs.addTab(self.voice, "Voice")
+        self.search = SearchForm(self)
+        self.tabs.addTab(self.search, "Search")
         layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
@@ -63,6 +66,7 @@ class SettingsDialog(QDialog):
         self.spending.load(settings)
         self.data.load(settings)
         self.voice.load(settings)
+        self.search.load(settings)
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
@@ -70,5 +74,5 @@ class SettingsDialog(QDialog):
         if with_spending is None:
             self.tabs.setCurrentWidget(self.spending)
             return
-        self.saveRequested.emit(self.voice.values(self.data.values(with_spending)), key)
+        self.saveRequested.emit(self.search.values(self.voice.values(self.data.values(with_spending))), key)
         self.accept()
