@@ -74,6 +74,7 @@ class SearchController(QObject):
         self._plan: IndexPlan | None = None
         self._query_vectors: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
         self._model = self._index_key()
+        self.batch_inputs = 256  # messages per embeddings request (the API takes up to 2,048)
         endpoint.settingsChanged.connect(self._on_settings)
         self.state = self._state()
 
@@ -182,7 +183,7 @@ class SearchController(QObject):
                 if quiet:
                     return 0
                 raise UserFacingError(ErrorKind.SPENDING_LIMIT, verdict.message, ErrorAction.OPEN_SETTINGS)
-            for batch in core.batches(items):
+            for batch in core.batches(items, max_inputs=self.batch_inputs):
                 try:
                     raw, usage = await self._endpoint.gateway.embed(model, [text for _i, text, _t in batch], dims)
                 except UserFacingError as exc:

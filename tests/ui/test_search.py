@@ -198,3 +198,23 @@ async def test_another_embeddings_model_turns_meaning_off_until_its_cost_is_seen
         calls = len(fake_openai.embeddings.calls)
         parts.search.top_up()  # nothing is embedded with the new model until the person agrees
         assert len(fake_openai.embeddings.calls) == calls and parts.endpoint.settings.embeddings_dimensions == 256
+
+
+async def test_the_history_is_embedded_in_batched_requests_each_in_the_ledger(tmp_path: Path,
+                                                                               fake_openai: FakeOpenAI,
+                                                                               qtbot: QtBot) -> None:
+    fake_openai.enqueue(*[Reply(text=f"Answer number {i}.") for i in range(3)])
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        for i in range(3):
+            await _chat(parts, f"question number {i}")
+        parts.search.batch_inputs = 4
+        await parts.search.refresh_state()
+        parts.search.start_index()
+        await until(lambda: parts.search.state.indexed == 6 and not parts.search.state.running)
+        assert [len(c) for c in fake_openai.embeddings.calls] == [4, 2]
+        ledger = [e for e in await parts.store.ledger() if e.feature == "embeddings"]
+        assert len(ledger) == 2 and all(e.cost_micros is not None for e in ledger)
+        assert sum(e.usage.input_tokens for e in ledger) > 0
+        body = next(r.json for r in fake_openai.requests if r.path.endswith("/embeddings"))
+        assert body["model"] == "text-embedding-3-small" and body["dimensions"] == 512
