@@ -55,6 +55,10 @@ class Settings:
     # model -> {"input": "2.50", "cached_input": "1.25", "output": "10.00"} per 1M tokens, over pricing.json
     price_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     auto_backup_keep: int = 7  # automatic daily backups kept in <data>/backups; 0: off
+    # MCP tool servers and "always allow" choices, as JSON lists read by core/mcp_config.py (no secret values)
+    mcp_servers: list[dict[str, Any]] = field(default_factory=list)
+    mcp_always_allow: list[dict[str, str]] = field(default_factory=list)
+    mcp_call_timeout_seconds: float = 120.0  # a tool call running longer is stopped
     transcription_model: str = "whisper-1"  # voice input: whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe
     speech_model: str = "tts-1"  # read aloud: tts-1 or gpt-4o-mini-tts
     speech_voice: str = "alloy"

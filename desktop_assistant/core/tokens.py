@@ -403,3 +403,28 @@ def estimate_prompt_tokens(
         exact = exact and message_exact
     total += REPLY_PRIMING_REASONING if info.reasoning else REPLY_PRIMING
     return PromptEstimate(tokens=max(total + adjust, 0), exact=exact)
+
+
+def estimate_tool_definitions(
+    tools: Sequence[Mapping[str, Any]], model_id: str, *, merged_into_system: bool = True
+) -> PromptEstimate:
+    """Prompt tokens the function definitions ``tools`` add to a request, on their own (always an estimate).
+
+    The same rule as :func:`estimate_prompt_tokens` (the rendered ``namespace functions`` section, the fitted
+    adjustments, the gpt-5 preamble): ``merged_into_system`` when the request starts with a system or
+    developer message (the section is appended to it after a blank line), else the section is a system
+    message of its own. Measured against the real tool cases in ``shared/data/openai-usage`` (see
+    tests/unit/test_tools.py): within 2 tokens of the billed difference, so it is labelled approximate.
+    """
+    if not tools:
+        return PromptEstimate(tokens=0, exact=True)
+    encoding = encoding_for(model_id)
+    text, with_params = render_tools(tools)
+    if merged_into_system:
+        tokens = len(encoding.encode_ordinary(_SECTION_SEPARATOR + text))
+    else:
+        tokens = _message_tokens({"role": "system", "content": text}, encoding, "")[0]
+    tokens += TOOLS_REQUEST_ADJUST + TOOLS_PER_FUNCTION_WITH_PARAMS_ADJUST * with_params
+    if (family(model_id) or "").startswith("gpt-5"):
+        tokens += GPT5_TOOLS_PREAMBLE
+    return PromptEstimate(tokens=max(tokens, 0), exact=False)

@@ -174,3 +174,26 @@ class SecretStore:
         endpoint = normalize_base_url(base_url)
         self._session.pop(endpoint, None)
         await asyncio.to_thread(self._delete, endpoint)
+
+    # -- other secrets (MCP server headers and environment values) -------------------------------------------
+
+    async def get_secret(self, account: str) -> str | None:
+        """The secret kept under ``account`` (such as ``mcp:<server>:header:<name>``), from the keyring or session."""
+        stored = await asyncio.to_thread(self._get, account)
+        return stored or self._session.get(account)
+
+    async def set_secret(self, account: str, value: str) -> KeySource:
+        """Keep ``value`` under ``account``: in the keyring if there is one, else for this session only."""
+        if not value:
+            await self.delete_secret(account)
+            return KeySource.NONE
+        if await asyncio.to_thread(self._set, account, value):
+            self._session.pop(account, None)
+            return KeySource.KEYRING
+        self._session[account] = value
+        return KeySource.SESSION
+
+    async def delete_secret(self, account: str) -> None:
+        """Forget the secret kept under ``account``."""
+        self._session.pop(account, None)
+        await asyncio.to_thread(self._delete, account)

@@ -71,6 +71,10 @@ class SettingsStore:
             if f.name in raw:
                 values[f.name] = _coerce(raw[f.name], default)
         values["version"] = SCHEMA_VERSION
+        for name in ("mcp_servers", "mcp_always_allow"):  # lists of objects, checked entry by entry by core.mcp_config
+            if name in raw:
+                entries = raw[name] if isinstance(raw[name], list) else []
+                values[name] = [dict(v) for v in entries if isinstance(v, dict)]
         if "auto_backup_keep" in values:
             values["auto_backup_keep"] = max(0, min(365, values["auto_backup_keep"]))
         return dataclasses.replace(defaults, **values)
