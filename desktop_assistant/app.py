@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
-from desktop_assistant import APP_ID, APP_NAME, __version__
+from desktop_assistant import APP_ID, APP_NAME, __version__, _qt_start  # noqa: F401  (_qt_start first)
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.chat import ChatController
