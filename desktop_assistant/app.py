@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
@@ -50,6 +51,9 @@ from desktop_assistant.ui.chat.spelling import read_words
 from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 from desktop_assistant.ui.main_window import MainWindow
 
+if TYPE_CHECKING:  # the lab is built after the first paint
+    from desktop_assistant.controllers.lab import LabController
+
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +77,7 @@ class AppParts:
     paths: AppPaths
     search: SearchController
     voice: VoiceWiring
+    lab: LabController | None = None
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -155,9 +160,13 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.usage.refresh()
     parts.data.start_automatic_backups()
     await parts.extraction.load_schemas()
+    from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
+    parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)
+    parts.window.attach_lab(parts.lab)
     parts.voice.voice.refresh_devices()  # imports QtMultimedia: after the first paint
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
+        await parts.lab.batches.resume()
         await parts.endpoint.refresh_models()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
 

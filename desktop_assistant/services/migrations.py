@@ -179,6 +179,73 @@ MIGRATIONS: list[list[str]] = [
             vector BLOB NOT NULL
         )""",
     ],
+    # 7: prompt lab. Named prompts with immutable versions, test sets (cases as JSON), and runs with their cells
+    # (a run keeps a copy of its cases, so it reopens and compares as it ran even after the set is edited)
+    [
+        """CREATE TABLE lab_prompts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE lab_prompt_versions (
+            prompt_id INTEGER NOT NULL REFERENCES lab_prompts(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            system_prompt TEXT NOT NULL,
+            user_template TEXT NOT NULL,
+            model TEXT NOT NULL,
+            temperature REAL,
+            max_output_tokens INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            PRIMARY KEY (prompt_id, version)
+        )""",
+        """CREATE TRIGGER lab_prompt_versions_immutable BEFORE UPDATE ON lab_prompt_versions BEGIN
+            SELECT RAISE(ABORT, 'a prompt version cannot be changed; save a new version');
+        END""",
+        """CREATE TABLE lab_test_sets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            cases TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE lab_runs (
+            id INTEGER PRIMARY KEY,
+            set_name TEXT NOT NULL,
+            cases TEXT NOT NULL,
+            columns TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX lab_runs_by_set ON lab_runs(set_name, created_at)",
+        """CREATE TABLE lab_cells (
+            run_id INTEGER NOT NULL REFERENCES lab_runs(id) ON DELETE CASCADE,
+            column_index INTEGER NOT NULL,
+            case_index INTEGER NOT NULL,
+            output TEXT NOT NULL,
+            checks TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_micros INTEGER,
+            latency_ms INTEGER,
+            error TEXT,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (run_id, column_index, case_index)
+        )""",
+        """CREATE TABLE lab_batch_jobs (
+            id TEXT PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES lab_runs(id) ON DELETE CASCADE,
+            input_file_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            collected_at REAL
+        )""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

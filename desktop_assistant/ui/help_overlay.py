@@ -14,7 +14,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+K", "Search conversations"),
     ("Ctrl+F", "Find in this conversation"),
     ("Ctrl+plus / Ctrl+minus / Ctrl+0", "Larger, smaller, normal text"),
-    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Chat, Extract, Usage"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Chat, Extract, Lab, Usage"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+B", "Show or hide the sidebar"),
     ("Ctrl+,", "Settings"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
@@ -58,6 +58,9 @@ from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
+
+if TYPE_CHECKING:  # the lab is built after the first paint
+    from desktop_assistant.controllers.lab import LabController
 
 
 class MainWindow(QMainWindow):
@@ -116,6 +119,10 @@ class MainWindow(QMainWindow):
         self.workspaces.addWidget(self.splitter)
         self.extract_page = ExtractWorkspace(extraction, batches, endpoint, runner)
         self.workspaces.addWidget(self.extract_page)
+        self.lab_page = QWidget()  # replaced by the Lab workspace the first time its tab is shown (start-up)
+        self.lab_page.setObjectName("lab_placeholder")
+        self._lab: LabController | None = None
+        self.workspaces.addWidget(self.lab_page)
         self.usage_panel = UsagePanel()
         self.workspaces.addWidget(self.usage_panel)
         self.workspace_tabs = QTabBar()
@@ -123,7 +130,7 @@ class MainWindow(QMainWindow):
         self.workspace_tabs.setAccessibleName("Workspaces")
         self.workspace_tabs.setDrawBase(False)
         self.workspace_tabs.setExpanding(False)
-        for name in ("Chat", "Extract", "Usage"):
+        for name in ("Chat", "Extract", "Lab", "Usage"):
             self.workspace_tabs.addTab(name)
         self.workspace_tabs.currentChanged.connect(self.show_workspace)
         central = QWidget()
@@ -168,6 +175,26 @@ class MainWindow(QMainWindow):
     def attach_search(self, search: SearchController) -> None:
         """Search every conversation from the sidebar's search box."""
         self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
+
+    def attach_lab(self, lab: LabController) -> None:
+        """The prompt lab behind the Lab tab (its workspace is built when the tab is first shown)."""
+        self._lab = lab
+        if self.workspaces.currentWidget() is self.lab_page:  # its tab was opened before the lab was ready
+            self._build_lab()
+
+    def _build_lab(self) -> None:
+        from desktop_assistant.ui.lab.workspace import LabWorkspace  # not needed for the first paint
+
+        if self._lab is None or self.lab_page.objectName() != "lab_placeholder":
+            return
+        page = LabWorkspace(self._lab, self.endpoint, self.runner)
+        page.chatRequested.connect(lambda: self.show_workspace(0))
+        index = self.workspaces.indexOf(self.lab_page)
+        self.workspaces.removeWidget(self.lab_page)
+        self.lab_page.deleteLater()
+        self.workspaces.insertWidget(index, page)
+        self.lab_page = page
+        self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
         self.runner.start(name, coro)
@@ -248,6 +275,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+1", lambda: self.workspace_tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
             ("Ctrl+3", lambda: self.workspace_tabs.setCurrentIndex(2)),
+            ("Ctrl+4", lambda: self.workspace_tabs.setCurrentIndex(3)),
             ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
             ("Ctrl++", lambda: self.zoom(10)),
             ("Ctrl+=", lambda: self.zoom(10)),
@@ -306,7 +334,9 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def show_workspace(self, index: int) -> None:
-        """Switch between Chat (0), Extract (1) and Usage (2); each keeps its state."""
+        """Switch between Chat (0), Extract (1), Lab (2) and Usage (3); each keeps its state."""
+        if self.workspaces.widget(index) is self.lab_page:
+            self._build_lab()
         self.workspaces.setCurrentIndex(index)
         if self.workspace_tabs.currentIndex() != index:
             self.workspace_tabs.setCurrentIndex(index)

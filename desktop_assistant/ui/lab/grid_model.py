@@ -1,0 +1,143 @@
+"""The results grid of a prompt lab run: one row per case (and a totals row), one column per (version, model).
+
+Every string shown is plain text (the table's default delegate never interprets markup); the tooltip of a cell
+holds the whole output escaped, since tooltips guess rich text.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from desktop_assistant.core.lab_checks import describe
+from desktop_assistant.core.lab_report import Cell, CellStatus, ColumnTotals, Run, column_labels, totals
+from desktop_assistant.core.lab_testset import case_title
+from desktop_assistant.core.pricing import format_usd
+
+EXCERPT_CHARS = 90
+_TINTS = {CellStatus.PASSED: QColor(46, 160, 67, 40), CellStatus.FAILED: QColor(218, 54, 51, 40),
+          CellStatus.ERROR: QColor(219, 109, 40, 60)}
+Index = QModelIndex | QPersistentModelIndex
+
+
+def excerpt(text: str) -> str:
+    """The first words of an output on one line."""
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
+
+
+def _cost(micros: int | None) -> str:
+    return "no price" if micros is None else format_usd(micros)
+
+
+def cell_text(cell: Cell | None) -> str:
+    """What a grid cell shows: an output excerpt, then check marks, tokens, cost and latency."""
+    if cell is None:
+        return "not run"
+    if cell.error is not None:
+        return f"Error: {cell.error}"
+    marks = "".join("✓" if r.passed else "✗" for r in cell.checks)
+    facts = [marks] if marks else []
+    facts.append(f"{cell.input_tokens:,}+{cell.output_tokens:,} tokens")
+    facts.append(_cost(cell.cost_micros))
+    if cell.latency_ms is not None:
+        facts.append(f"{cell.latency_ms:,} ms")
+    return f"{excerpt(cell.output) or '(empty)'}\n{' · '.join(facts)}"
+
+
+def totals_text(t: ColumnTotals) -> str:
+    """The totals under a column: pass rate, cost (total and per case), median and p90 latency."""
+    rate = "no checks" if t.pass_rate is None else f"{t.checks_passed}/{t.checks_total} checks ({t.pass_rate:.0%})"
+    per_case = t.cost_per_case_micros
+    cost = f"{format_usd(t.cost_micros)} ({_cost(per_case)} a case)" if t.priced else "no price"
+    if t.median_latency_ms is None:
+        latency = "latency —"
+    else:
+        latency = f"median {t.median_latency_ms:,.0f} ms · p90 {t.p90_latency_ms or 0:,.0f} ms"
+    return f"{rate}\n{cost} · {latency}"
+
+
+def _tooltip(cell: Cell | None) -> str:
+    if cell is None:
+        return ""
+    lines = [cell.error or cell.output]
+    lines += [f"{'✓' if r.passed else '✗'} {describe(r.check)}: {r.reason}" for r in cell.checks]
+    body = html.escape("\n".join(lines)[:4000])
+    return f"<p style='white-space:pre-wrap'>{body}</p>"
+
+
+class RunGridModel(QAbstractTableModel):
+    """A :class:`Run` as a table model; :meth:`set_run` replaces it, :meth:`update_cell` repaints one cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run: Run | None = None
+        self._labels: list[str] = []
+
+    def set_run(self, run: Run | None) -> None:
+        """Show ``run`` (None: an empty grid)."""
+        self.beginResetModel()
+        self.run = run
+        self._labels = list(column_labels(run.columns).values()) if run else []
+        self.endResetModel()
+
+    def update_run(self, run: Run, cell: Cell) -> None:
+        """``run`` gained ``cell``: repaint it and the totals row."""
+        self.run = run
+        if cell.column not in run.columns:
+            return
+        col = run.columns.index(cell.column)
+        self.dataChanged.emit(self.index(cell.case, col), self.index(cell.case, col))
+        last = self.rowCount() - 1
+        self.dataChanged.emit(self.index(last, col), self.index(last, col))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+        """Cases plus the totals row."""
+        return 0 if self.run is None or parent.isValid() else len(self.run.cases) + 1
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """One per (version, model)."""
+        return 0 if self.run is None or parent.isValid() else len(self.run.columns)
+
+    def cell_at(self, row: int, column: int) -> Cell | None:
+        """The cell under (row, column), or None (not run, or the totals row)."""
+        if self.run is None or row >= len(self.run.cases):
+            return None
+        return self.run.cell(self.run.columns[column], row)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Plain text, a tooltip and a tint per status."""
+        run = self.run
+        if run is None or not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        column = run.columns[col]
+        if row == len(run.cases):
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return totals_text(totals(run, column))
+            return None
+        cell = run.cell(column, row)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell_text(cell)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(cell)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            tint = _TINTS.get(run.status(column, row))
+            return QBrush(tint) if tint is not None else None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{run.status(column, row).value}: {cell_text(cell)}"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Column labels on top, case titles on the side (the last row is the totals)."""
+        if role != Qt.ItemDataRole.DisplayRole or self.run is None:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._labels[section] if section < len(self._labels) else None
+        if section == len(self.run.cases):
+            return "Totals"
+        return case_title(self.run.cases[section], section)

@@ -1,0 +1,162 @@
+"""The prompt library: the list of named prompts and the editor of one (Save makes a new version)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.prompt_template import template_problems, variables
+from desktop_assistant.core.prompts import MAX_TEMPERATURE, PromptVersion
+
+NO_TEMPERATURE = -0.1  # the spin box's special value: the model's default
+
+
+class PromptEditor(QWidget):
+    """Prompt list and form.
+
+    Signals:
+        promptChosen(str): a prompt was picked in the list.
+        saveRequested(object): the form as a :class:`PromptVersion` to save as the next version.
+        useInChat(object) / useInExtraction(object): hand the form's version elsewhere.
+    """
+
+    promptChosen = Signal(str)
+    saveRequested = Signal(object)
+    useInChat = Signal(object)
+    useInExtraction = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.prompts = QListWidget()
+        self.prompts.setObjectName("lab_prompts")
+        self.prompts.setAccessibleName("Prompts")
+        self.new_button = QPushButton("New prompt")
+        self.name = QLineEdit()
+        self.name.setObjectName("lab_prompt_name")
+        self.name.setPlaceholderText("Support reply")
+        self.system = QPlainTextEdit()
+        self.system.setObjectName("lab_system_prompt")
+        self.system.setPlaceholderText("You answer customer questions briefly and kindly.")
+        self.template = QPlainTextEdit()
+        self.template.setObjectName("lab_user_template")
+        self.template.setPlaceholderText("Blank: each case's \"input\" is the whole message. Or write e.g.\n"
+                                         "Answer this question from {{customer}}: {{question}}")
+        self.model = QComboBox()
+        self.model.setObjectName("lab_model")
+        self.model.setEditable(True)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("lab_temperature")
+        self.temperature.setRange(NO_TEMPERATURE, MAX_TEMPERATURE)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setSpecialValueText("model default")
+        self.temperature.setValue(NO_TEMPERATURE)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setObjectName("lab_max_tokens")
+        self.max_tokens.setRange(1, 128_000)
+        self.max_tokens.setValue(1024)
+        self.note = QLineEdit()
+        self.note.setObjectName("lab_note")
+        self.note.setPlaceholderText("What changed (optional)")
+        self.problems = QLabel()
+        self.problems.setObjectName("lab_template_problems")
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems.setWordWrap(True)
+        self.save_button = QPushButton("Save as new version")
+        self.save_button.setObjectName("lab_save")
+        self.chat_button = QPushButton("Use in a new chat")
+        self.extraction_button = QPushButton("Use as extraction instructions")
+        form = QFormLayout()
+        for label, widget in (("Name", self.name), ("System prompt", self.system), ("User template", self.template),
+                              ("Model", self.model), ("Temperature", self.temperature),
+                              ("Max output tokens", self.max_tokens), ("Note", self.note)):
+            widget.setAccessibleName(label)
+            form.addRow(label, widget)
+        buttons = QHBoxLayout()
+        for button in (self.save_button, self.chat_button, self.extraction_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(self.prompts, 1)
+        left.addWidget(self.new_button)
+        right = QVBoxLayout()
+        right.addLayout(form, 1)
+        right.addWidget(self.problems)
+        right.addLayout(buttons)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 3)
+        self.prompts.currentItemChanged.connect(self._chosen)
+        self.new_button.clicked.connect(self.clear)
+        self.template.textChanged.connect(self._check_template)
+        self.save_button.clicked.connect(lambda: self.saveRequested.emit(self.version()))
+        self.chat_button.clicked.connect(lambda: self.useInChat.emit(self.version()))
+        self.extraction_button.clicked.connect(lambda: self.useInExtraction.emit(self.version()))
+
+    def set_models(self, models: list[str], current: str | None = None) -> None:
+        """Offer ``models`` (keeping the model typed or shown)."""
+        keep = current or self.model.currentText()
+        self.model.clear()
+        self.model.addItems(models)
+        self.model.setCurrentText(keep)
+
+    def set_prompts(self, latest: list[PromptVersion], select: str | None = None) -> None:
+        """List the prompts (their newest version), selecting ``select`` without re-emitting."""
+        self.prompts.blockSignals(True)
+        self.prompts.clear()
+        for v in latest:
+            item = QListWidgetItem(f"{v.name} · v{v.version}")
+            item.setData(Qt.ItemDataRole.UserRole, v.name)
+            item.setToolTip("")
+            self.prompts.addItem(item)
+            if v.name == select:
+                self.prompts.setCurrentItem(item)
+        self.prompts.blockSignals(False)
+
+    def _chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
+        if item is not None:
+            self.promptChosen.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def show_version(self, v: PromptVersion) -> None:
+        """Fill the form with ``v`` (the note starts empty: it describes the next save)."""
+        self.name.setText(v.name)
+        self.system.setPlainText(v.system_prompt)
+        self.template.setPlainText(v.user_template)
+        self.model.setCurrentText(v.model)
+        self.temperature.setValue(NO_TEMPERATURE if v.temperature is None else v.temperature)
+        self.max_tokens.setValue(v.max_output_tokens)
+        self.note.clear()
+
+    def clear(self) -> None:
+        """An empty form for a new prompt."""
+        self.prompts.clearSelection()
+        self.show_version(PromptVersion(name="", version=0, system_prompt="", model=self.model.currentText()))
+        self.name.setFocus()
+
+    def version(self) -> PromptVersion:
+        """The form as a version (its number is given when it is saved)."""
+        temperature = self.temperature.value()
+        return PromptVersion(name=" ".join(self.name.text().split()), version=0,
+                             system_prompt=self.system.toPlainText(), user_template=self.template.toPlainText(),
+                             model=self.model.currentText().strip(),
+                             temperature=None if temperature <= NO_TEMPERATURE / 2 else round(temperature, 2),
+                             max_output_tokens=self.max_tokens.value(), note=self.note.text().strip())
+
+    def _check_template(self) -> None:
+        text = self.template.toPlainText()
+        problems = template_problems(text)
+        names = variables(text) if text.strip() else ["input"]
+        self.problems.setText(" ".join(problems) if problems else f"Variables: {', '.join(names) or 'none'}")

@@ -1,0 +1,249 @@
+"""Run setup (versions x models), progress, the verdict and results grid, and the earlier runs of the set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_assistant.core.lab_report import Cell, Run, RunColumn, column_labels, verdict
+from desktop_assistant.core.prompts import PromptVersion
+from desktop_assistant.ui.lab.grid_model import RunGridModel
+
+DATA = Qt.ItemDataRole.UserRole
+
+
+class RunInfo(Protocol):
+    """What the runs list needs of an earlier run (the controller's ``RunSummary``)."""
+
+    id: int
+    set_name: str
+    columns: tuple[RunColumn, ...]
+    cases: int
+    status: str
+    created_at: float
+
+
+def run_line(run: RunInfo) -> str:
+    """``Run 4 · 25 Nov 14:02 · 2 columns · 20 cases · cancelled``."""
+    when = dt.datetime.fromtimestamp(run.created_at).strftime("%d %b %H:%M")
+    names = ", ".join(column_labels(run.columns).values())
+    status = "" if run.status == "finished" else f" · {run.status}"
+    return f"Run {run.id} · {when} · {names} · {run.cases} cases{status}"
+
+
+def _label(name: str, wrap: bool = True) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    return label
+
+
+class RunPanel(QWidget):
+    """Versions and models to run, the grid and its controls.
+
+    Signals:
+        runRequested(list, list): version numbers and models chosen.
+        batchRequested(list, list): the same, sent through the Batch API at half price.
+        cancelRequested() / retryRequested(): stop the run; run failed and missing cells again.
+        exportRequested(str): ``csv`` or ``jsonl``.
+        openRunRequested(int) / compareRequested(int): an earlier run to show, or to compare with.
+    """
+
+    runRequested = Signal(list, list)
+    batchRequested = Signal(list, list)
+    cancelRequested = Signal()
+    retryRequested = Signal()
+    exportRequested = Signal(str)
+    openRunRequested = Signal(int)
+    compareRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.versions = QListWidget()
+        self.versions.setObjectName("lab_run_versions")
+        self.versions.setAccessibleName("Versions to run (one or two)")
+        self.models = QListWidget()
+        self.models.setObjectName("lab_run_models")
+        self.models.setAccessibleName("Models to run")
+        for w in (self.versions, self.models):
+            w.setMaximumHeight(110)
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("lab_run")
+        self.batch_button = QPushButton("Send as a batch (half price)")
+        self.batch_button.setObjectName("lab_batch")
+        self.batch_button.setToolTip("Through the Batch API: half the price, answers within 24 hours.")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("lab_cancel")
+        self.cancel_button.setEnabled(False)
+        self.retry_button = QPushButton("Run failed cells again")
+        self.retry_button.setObjectName("lab_retry")
+        self.csv_button = QPushButton("Export CSV…")
+        self.jsonl_button = QPushButton("Export JSONL…")
+        self.quote = _label("lab_quote")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("lab_progress")
+        self.progress.setAccessibleName("Run progress")
+        self.verdict = _label("lab_verdict")
+        self.grid_model = RunGridModel()
+        self.grid = QTableView()
+        self.grid.setObjectName("lab_grid")
+        self.grid.setAccessibleName("Results")
+        self.grid.setModel(self.grid_model)
+        self.grid.setWordWrap(True)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.runs = QListWidget()
+        self.runs.setObjectName("lab_runs")
+        self.runs.setAccessibleName("Earlier runs")
+        self.open_button = QPushButton("Open")
+        self.compare_button = QPushButton("Compare with this run")
+        self.compare_button.setObjectName("lab_compare")
+        self.regressions = _label("lab_regressions")
+
+        setup = QHBoxLayout()
+        setup.addWidget(self.versions, 1)
+        setup.addWidget(self.models, 1)
+        buttons = QVBoxLayout()
+        for b in (self.run_button, self.batch_button, self.cancel_button, self.retry_button, self.csv_button,
+                  self.jsonl_button):
+            buttons.addWidget(b)
+        setup.addLayout(buttons)
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.setContentsMargins(0, 0, 0, 0)
+        main_layout.addLayout(setup)
+        for shown in (self.quote, self.progress, self.verdict):
+            main_layout.addWidget(shown)
+        main_layout.addWidget(self.grid, 1)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(QLabel("Earlier runs of this set"))
+        side_layout.addWidget(self.runs, 1)
+        side_buttons = QHBoxLayout()
+        side_buttons.addWidget(self.open_button)
+        side_buttons.addWidget(self.compare_button)
+        side_layout.addLayout(side_buttons)
+        side_layout.addWidget(self.regressions)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(main)
+        splitter.addWidget(side)
+        splitter.setSizes([760, 300])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.run_button.clicked.connect(self._run)
+        self.batch_button.clicked.connect(
+            lambda: self.batchRequested.emit(self.chosen_versions(), self.chosen_models()))
+        self.cancel_button.clicked.connect(self.cancelRequested.emit)
+        self.retry_button.clicked.connect(self.retryRequested.emit)
+        self.csv_button.clicked.connect(lambda: self.exportRequested.emit("csv"))
+        self.jsonl_button.clicked.connect(lambda: self.exportRequested.emit("jsonl"))
+        self.open_button.clicked.connect(lambda: self._with_run(self.openRunRequested.emit))
+        self.compare_button.clicked.connect(lambda: self._with_run(self.compareRequested.emit))
+        self.set_run(None)
+
+    # -- setup ----------------------------------------------------------------------------------------------
+
+    def set_versions(self, versions: Sequence[PromptVersion]) -> None:
+        """Offer the versions of the current prompt (the newest is ticked)."""
+        self.versions.clear()
+        for v in reversed(versions):
+            item = QListWidgetItem(v.label + (f" · {v.note}" if v.note else ""))
+            item.setData(DATA, v.version)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if v is versions[-1] else Qt.CheckState.Unchecked)
+            self.versions.addItem(item)
+
+    def set_models(self, models: Sequence[str], ticked: Sequence[str] = ()) -> None:
+        """Offer ``models`` (ticking ``ticked``; the ticks already made are kept)."""
+        keep = set(self.chosen_models()) | set(ticked)
+        self.models.clear()
+        for model in dict.fromkeys([*ticked, *models]):
+            item = QListWidgetItem(model)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if model in keep else Qt.CheckState.Unchecked)
+            self.models.addItem(item)
+
+    def tick(self, widget: QListWidget, texts: Sequence[str]) -> None:
+        """Tick exactly the items whose text (models) or version number (versions) is in ``texts``."""
+        for i in range(widget.count()):
+            item = widget.item(i)
+            value = str(item.data(DATA)) if item.data(DATA) is not None else item.text()
+            item.setCheckState(Qt.CheckState.Checked if value in texts else Qt.CheckState.Unchecked)
+
+    def chosen_versions(self) -> list[int]:
+        """The version numbers ticked, oldest first."""
+        ticked = [int(self.versions.item(i).data(DATA)) for i in range(self.versions.count())
+                  if self.versions.item(i).checkState() == Qt.CheckState.Checked]
+        return sorted(ticked)
+
+    def chosen_models(self) -> list[str]:
+        """The models ticked."""
+        return [self.models.item(i).text() for i in range(self.models.count())
+                if self.models.item(i).checkState() == Qt.CheckState.Checked]
+
+    def _run(self) -> None:
+        self.runRequested.emit(self.chosen_versions(), self.chosen_models())
+
+    # -- results --------------------------------------------------------------------------------------------
+
+    def set_run(self, run: Run | None) -> None:
+        """Show a whole run (None: nothing yet)."""
+        self.grid_model.set_run(run)
+        self.regressions.clear()
+        self._update(run)
+
+    def update_cell(self, run: Run, cell: Cell) -> None:
+        """A cell finished: repaint it, the totals and the verdict."""
+        self.grid_model.update_run(run, cell)
+        self._update(run)
+
+    def _update(self, run: Run | None) -> None:
+        self.verdict.setText(verdict(run) if run is not None else "Pick versions and models, then Run.")
+        has_run = run is not None
+        for b in (self.retry_button, self.csv_button, self.jsonl_button):
+            b.setEnabled(has_run)
+
+    def set_progress(self, done: int, total: int) -> None:
+        """Cells finished of all."""
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} of {total} cells")
+
+    def set_running(self, running: bool) -> None:
+        """Enable Cancel while a run is in flight."""
+        self.cancel_button.setEnabled(running)
+        self.run_button.setEnabled(not running)
+
+    def set_runs(self, runs: Sequence[RunInfo], current: int | None = None) -> None:
+        """List the earlier runs (the one shown is marked)."""
+        self.runs.clear()
+        for run in runs:
+            item = QListWidgetItem(run_line(run) + (" · shown" if run.id == current else ""))
+            item.setData(DATA, run.id)
+            self.runs.addItem(item)
+
+    def _with_run(self, emit: object) -> None:
+        item = self.runs.currentItem()
+        if item is not None and callable(emit):
+            emit(int(item.data(DATA)))

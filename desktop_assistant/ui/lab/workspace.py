@@ -1,0 +1,219 @@
+"""The Lab workspace: prompt library, versions and diffs, the test set, and runs compared side by side.
+
+Widgets emit intents; :class:`LabController` acts through the runner. File dialogs are opened with ``open()``
+(never a nested event loop) and act on ``fileSelected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from desktop_assistant.controllers.endpoint import EndpointController
+from desktop_assistant.controllers.lab import LabController
+from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.lab_report import Cell, Run
+from desktop_assistant.core.lab_testset import Imported
+from desktop_assistant.core.prompts import PromptVersion
+from desktop_assistant.ui.lab.prompt_editor import PromptEditor
+from desktop_assistant.ui.lab.run_panel import RunPanel
+from desktop_assistant.ui.lab.testset_table import TestSetEditor
+from desktop_assistant.ui.lab.versions_view import VersionsView
+
+UNTITLED_SET = "Untitled set"
+
+
+class LabWorkspace(QWidget):
+    """The four pages of the lab, wired to the controller.
+
+    Signals:
+        chatRequested(): a version was handed to a new chat (the window shows Chat).
+    """
+
+    chatRequested = Signal()
+
+    def __init__(self, lab: LabController, endpoint: EndpointController, runner: OperationRunner,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lab")
+        self.setAccessibleName("Lab")
+        self.lab, self.endpoint, self.runner = lab, endpoint, runner
+        self.prompt_name = ""
+        self.versions: list[PromptVersion] = []
+        self.message = QLabel()
+        self.message.setObjectName("lab_notice")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.editor = PromptEditor()
+        self.versions_view = VersionsView()
+        self.test_set = TestSetEditor()
+        self.run_panel = RunPanel()
+        self.pages = QTabWidget()
+        self.pages.setObjectName("lab_pages")
+        for page, title in ((self.editor, "Prompt"), (self.versions_view, "Versions"), (self.test_set, "Test set"),
+                            (self.run_panel, "Run")):
+            self.pages.addTab(page, title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.message)
+        layout.addWidget(self.pages, 1)
+        self._dialog: QFileDialog | None = None
+        self.editor.set_models(endpoint.models, endpoint.settings.default_model)
+        self.run_panel.set_models(endpoint.models, [endpoint.settings.default_model])
+        self._connect_widgets()
+        self._connect_controller()
+        self._say("")
+
+    def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        self.runner.start(name, coro)
+
+    def _connect_widgets(self) -> None:
+        ed, vv, ts, rp, lab = self.editor, self.versions_view, self.test_set, self.run_panel, self.lab
+        ed.promptChosen.connect(self._choose_prompt)
+        ed.saveRequested.connect(self._save)
+        ed.useInChat.connect(self._use_in_chat)
+        ed.useInExtraction.connect(lab.use_in_extraction)
+        vv.restoreRequested.connect(lambda name, n: self._run("restore version", lab.restore(name, n)))
+        vv.openRequested.connect(self._edit_version)
+        ts.openRequested.connect(self._open_set)
+        ts.saveRequested.connect(self._save_set)
+        ts.importRequested.connect(self._choose_import)
+        rp.runRequested.connect(self._start_run)
+        rp.batchRequested.connect(lambda numbers, models: self._start_run(numbers, models, batch=True))
+        rp.cancelRequested.connect(lab.cancel)
+        rp.retryRequested.connect(lab.start_retry)
+        rp.exportRequested.connect(self._choose_export)
+        rp.openRunRequested.connect(lambda run_id: self._run("open run", lab.open_run(run_id)))
+        rp.compareRequested.connect(lambda run_id: self._run("compare runs", lab.compare_with(run_id)))
+        self.endpoint.modelsChanged.connect(self._models)
+
+    def _connect_controller(self) -> None:
+        lab, rp = self.lab, self.run_panel
+        lab.promptsChanged.connect(lambda latest: self.editor.set_prompts(latest, self.prompt_name))
+        lab.versionsChanged.connect(self._versions)
+        lab.setsChanged.connect(self.test_set.set_names)
+        lab.setLoaded.connect(lambda name, cases: self.test_set.set_cases(cases, name))
+        lab.imported.connect(self._imported)
+        lab.runReset.connect(self._run_reset)
+        lab.cellChanged.connect(self._cell)
+        lab.progress.connect(rp.set_progress)
+        lab.runningChanged.connect(rp.set_running)
+        lab.quoted.connect(rp.quote.setText)
+        lab.refused.connect(self._say)
+        lab.runsChanged.connect(lambda runs: rp.set_runs(runs, lab.run_id))
+        lab.compared.connect(lambda sentences: rp.regressions.setText("\n".join(sentences)))
+        lab.exported.connect(lambda path: self._say(f"Saved {path}."))
+        lab.usedElsewhere.connect(self._say)
+        lab.batches.statusChanged.connect(self._batch_status)
+
+    # -- prompts --------------------------------------------------------------------------------------------
+
+    def _models(self, models: list[str]) -> None:
+        self.editor.set_models(models)
+        self.run_panel.set_models(models)
+
+    def _choose_prompt(self, name: str) -> None:
+        self.prompt_name = name
+        self._run("prompt versions", self.lab.show_versions(name))
+
+    def _versions(self, name: str, versions: list[PromptVersion]) -> None:
+        self.prompt_name, self.versions = name, list(versions)
+        self.versions_view.set_versions(name, versions)
+        self.run_panel.set_versions(versions)
+        if versions:
+            self.editor.show_version(versions[-1])
+            self.run_panel.set_models(self.endpoint.models, [versions[-1].model])
+
+    def _save(self, version: PromptVersion) -> None:
+        self.prompt_name = version.name
+        self._say("")
+        self._run("save prompt version", self.lab.save_version(version))
+
+    def _edit_version(self, version: PromptVersion) -> None:
+        self.editor.show_version(version)
+        self.pages.setCurrentWidget(self.editor)
+
+    def _use_in_chat(self, version: PromptVersion) -> None:
+        async def use() -> None:
+            await self.lab.use_in_chat(version)
+            self.chatRequested.emit()
+        self._run("use prompt in chat", use())
+
+    # -- test set -------------------------------------------------------------------------------------------
+
+    def _set_name(self) -> str:
+        return self.test_set.set_name.currentText().strip() or UNTITLED_SET
+
+    def _open_set(self, name: str) -> None:
+        if name:
+            self._run("open test set", self.lab.open_set(name))
+
+    def _save_set(self, _name: str = "") -> None:
+        cases, problems = self.test_set.cases()
+        self.test_set.show_problems(problems)
+        self._run("save test set", self.lab.save_set(self._set_name(), cases))
+
+    def _choose_import(self) -> None:
+        self._open_dialog("Import test cases", "", "Test sets (*.csv *.jsonl *.ndjson *.txt);;All files (*)",
+                          lambda path: self._run("import test cases", self.lab.import_file(path)), save=False)
+
+    def _imported(self, result: Imported) -> None:
+        self.test_set.add_cases(result.cases)
+        n = len(result.cases)
+        lines = [f"Imported {n} {'case' if n == 1 else 'cases'}."] + [str(p) for p in result.problems]
+        self.test_set.show_problems(lines)
+
+    # -- runs -----------------------------------------------------------------------------------------------
+
+    def _start_run(self, numbers: list[int], models: list[str], *, batch: bool = False) -> None:
+        if self.runner.find("lab-run") is not None or self.runner.find("lab-batch-submit") is not None:
+            return  # one run at a time (the button is disabled once the run has started)
+        versions = [v for v in self.versions if v.version in numbers]
+        cases, problems = self.test_set.cases()
+        self.test_set.show_problems(problems)
+        self._say("")
+
+        async def run() -> None:
+            keyed = await self.lab.save_set(self._set_name(), cases) if cases else cases
+            if batch:
+                await self.lab.batches.submit(self._set_name(), keyed, versions, models)
+            else:
+                await self.lab.run_set(self._set_name(), keyed, versions, models)
+        self.pages.setCurrentWidget(self.run_panel)
+        self.runner.start("lab batch" if batch else "lab run", run(), key="lab-batch-submit" if batch else "lab-run")
+
+    def _batch_status(self, batch_id: str, status: str) -> None:
+        if status == "completed":
+            self._say(f"Batch {batch_id} completed; its cells are in the grid.")
+        else:
+            self._say(f"Batch {batch_id}: {status.replace('_', ' ')}. The grid fills when it completes (within "
+                      "24 hours); you can close the app meanwhile.")
+
+    def _run_reset(self, run: Run) -> None:
+        self.run_panel.set_run(run)
+
+    def _cell(self, cell: Cell) -> None:
+        if self.lab.run is not None:
+            self.run_panel.update_cell(self.lab.run, cell)
+
+    def _choose_export(self, kind: str) -> None:
+        self._open_dialog("Export run", f"lab-run.{kind}", "CSV files (*.csv)" if kind == "csv"
+                          else "JSON lines (*.jsonl)", lambda path: self._run("export run", self.lab.export(path)),
+                          save=True)
+
+    def _open_dialog(self, title: str, name: str, filters: str, act: Any, *, save: bool) -> None:
+        dialog = QFileDialog(self, title, name, filters)
+        dialog.setObjectName("lab_file_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
+        if not save:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(act)
+        self._dialog = dialog
+        dialog.open()
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))

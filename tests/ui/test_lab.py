@@ -1,0 +1,356 @@
+"""The Lab workspace against the loopback server and a real SQLite file: versions and diffs, test sets typed and
+imported, a two-model run with a failing cell (retry, ledger, export), cancel, reopen after a restart,
+regressions, and the spending limit refusing a run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidgetItem
+
+from desktop_assistant.app import AppParts
+from desktop_assistant.core.lab_checks import CheckKind, make_check
+from desktop_assistant.core.lab_report import CellStatus
+from desktop_assistant.core.lab_testset import LabCase
+from desktop_assistant.ui.lab.workspace import LabWorkspace
+from tests.conftest import next_emission, until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.fake_openai.wire import openai_error
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+MODELS = ["gpt-4o-mini", "gpt-4o"]
+
+
+def chat_bodies(server: FakeOpenAI) -> list[dict[str, Any]]:
+    return [r.json for r in server.requests if r.path.endswith("/chat/completions")]
+
+
+async def open_lab(parts: AppParts) -> LabWorkspace:
+    """Show the Lab tab (built on first show) and wait until the controller has read its tables."""
+    assert parts.lab is not None
+    assert parts.window.findChild(LabWorkspace, "lab") is None  # not built at start-up
+    loaded = next_emission(parts.lab.runsChanged.connect)
+    parts.window.workspace_tabs.setCurrentIndex(2)
+    await loaded
+    ws = parts.window.findChild(LabWorkspace, "lab")
+    assert ws is not None and parts.window.workspaces.currentWidget() is ws
+    return ws
+
+
+async def save_prompt(ws: LabWorkspace, system: str, template: str = "Q: {{question}}", note: str = "") -> None:
+    ed = ws.editor
+    ed.name.setText("Support")
+    ed.system.setPlainText(system)
+    ed.template.setPlainText(template)
+    ed.model.setCurrentText("gpt-4o-mini")
+    ed.temperature.setValue(0.3)
+    ed.max_tokens.setValue(200)
+    ed.note.setText(note)
+    shown = next_emission(ws.lab.versionsChanged.connect)
+    ed.save_button.click()
+    await shown
+
+
+def two_cases(ws: LabWorkspace) -> None:
+    contains_yes = make_check(CheckKind.CONTAINS, "yes")
+    ws.test_set.set_cases([LabCase({"question": "Refund?"}, (contains_yes,), "refund"),
+                           LabCase({"question": "Hours?"}, (contains_yes,))], "Questions")
+
+
+async def run_all(parts: AppParts, ws: LabWorkspace, models: list[str]) -> None:
+    assert parts.lab is not None
+    rp = ws.run_panel
+    rp.tick(rp.models, models)
+    rp.run_button.click()
+    await until(lambda: parts.lab is not None and parts.lab.run is not None and not parts.lab.running
+                and parts.runner.find("lab-run") is None)
+
+
+async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.", note="first")
+        await save_prompt(ws, "Be brief.\nBe kind.")
+        assert ws.editor.prompts.count() == 1 and ws.editor.prompts.item(0).text() == "Support · v2"
+        # saving unchanged makes no version
+        refused = next_emission(ws.lab.refused.connect)
+        ws.editor.save_button.click()
+        (why,) = await refused
+        assert "Nothing changed since Support v2" in why and ws.message.text() == why
+        vv = ws.versions_view
+        assert [vv.list.item(i).text() for i in range(vv.list.count())] == ["v2 · gpt-4o-mini",
+                                                                            "v1 · gpt-4o-mini · first"]
+        assert vv.summary.text() == "Version 1 → version 2: 1 line added."
+        rows = [[vv.table.item(r, c).text() for c in range(4)] for r in range(vv.table.rowCount())]
+        assert ["", "", "2", "Be kind."] in rows and ["1", "Be brief.", "1", "Be brief."] in rows
+        vv.list.setCurrentRow(1)  # version 1
+        shown = next_emission(ws.lab.versionsChanged.connect)
+        vv.restore_button.click()
+        (_name, versions) = await shown
+        assert [(v.version, v.system_prompt, v.note) for v in versions][-1] == (3, "Be brief.",
+                                                                               "Restored from version 1.")
+        assert ws.editor.system.toPlainText() == "Be brief."
+        # a template typo is pointed out while typing
+        ws.editor.template.setPlainText("Hi {{user name}}")
+        assert "is not a variable" in ws.editor.problems.text()
+        # a version as a new chat's system prompt
+        opened = next_emission(parts.chat.conversationOpened.connect)
+        ws.editor.template.setPlainText("")
+        ws.editor.chat_button.click()
+        await opened
+        await until(lambda: parts.window.workspaces.currentIndex() == 0)
+        conversation = parts.chat.conversation
+        assert conversation is not None and conversation.system_prompt == "Be brief."
+        assert (conversation.temperature, conversation.max_output_tokens) == (0.3, 200)
+        ws.editor.extraction_button.click()
+        assert parts.extraction.instructions == "Be brief."
+
+
+async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    usage = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
+    fake_openai.enqueue(Reply(text="yes, refunds take 5 days", usage=usage),
+                        Reply(status=404, error=openai_error("The model `gpt-4o` does not exist.",
+                                                             code="model_not_found")),
+                        Reply(text="Open 9 to 5", usage=usage),
+                        Reply(text="yes <b>9-5</b>", usage=usage))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1  # the scripted replies then meet the cells in grid order
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer briefly.")
+        two_cases(ws)
+        await run_all(parts, ws, MODELS)
+        run = parts.lab.run
+        assert run is not None and [c.label for c in run.cases] == ["refund", ""]
+        mini, big = run.columns
+        assert (mini.model, big.model) == ("gpt-4o-mini", "gpt-4o")
+        assert [run.status(c, k) for k in (0, 1) for c in run.columns] == [
+            CellStatus.PASSED, CellStatus.ERROR, CellStatus.FAILED, CellStatus.PASSED]
+        bodies = chat_bodies(fake_openai)
+        assert [b["model"] for b in bodies] == ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini", "gpt-4o"]
+        assert bodies[0]["messages"] == [{"role": "system", "content": "Answer briefly."},
+                                         {"role": "user", "content": "Q: Refund?"}]
+        assert bodies[0]["temperature"] == 0.3 and bodies[0]["max_completion_tokens"] == 200
+        assert "stream" not in bodies[0]
+        grid = ws.run_panel.grid_model
+        assert grid.rowCount() == 3 and grid.columnCount() == 2
+        assert grid.headerData(0, Qt.Orientation.Vertical) == "case 1 (refund)"
+        assert grid.headerData(1, Qt.Orientation.Horizontal) == "gpt-4o"
+        first = grid.data(grid.index(0, 0))
+        # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021
+        assert first.startswith("yes, refunds take 5 days\n✓ · 1,000+100 tokens · $0.0002 · ") and " ms" in first
+        assert grid.data(grid.index(0, 1)) == ("Error: The model “gpt-4o” is not available on this endpoint. "
+                                               "Choose another model.")
+        assert grid.data(grid.index(1, 1)).startswith("yes <b>9-5</b>\n")  # model output stays plain text
+        assert grid.data(grid.index(2, 0)).startswith("1/2 checks (50%)\n$0.0004 ($0.0002 a case) · median ")
+        assert ws.run_panel.verdict.text().startswith("gpt-4o-mini passes 1 of 2 checks")
+        assert "1 request failed with an error." in ws.run_panel.verdict.text()
+        assert ws.run_panel.progress.value() == 4 and ws.run_panel.progress.maximum() == 4
+        assert ws.run_panel.quote.text().startswith("4 requests; this run costs at most $")
+        ledger = await parts.store.ledger()
+        assert [e.feature for e in ledger] == ["lab"] * 3 and {e.job for e in ledger} == {f"lab-{parts.lab.run_id}"}
+        assert sum(e.cost_micros or 0 for e in ledger if e.model == "gpt-4o-mini") == 420
+        # the failed cell runs again
+        fake_openai.enqueue(Reply(text="yes we refund", usage=usage))
+        ws.run_panel.retry_button.click()
+        await until(lambda: parts.lab is not None and parts.lab.run is not None
+                    and parts.lab.run.status(big, 0) is CellStatus.PASSED and not parts.lab.running)
+        assert len(chat_bodies(fake_openai)) == 5 and len(await parts.store.ledger()) == 4
+        assert grid.data(grid.index(0, 1)).startswith("yes we refund\n✓")
+        for kind in ("csv", "jsonl"):
+            await parts.lab.export(str(tmp_path / f"run.{kind}"))
+        rows = list(csv.DictReader(io.StringIO((tmp_path / "run.csv").read_text())))
+        assert [(r["model"], r["status"]) for r in rows] == [("gpt-4o-mini", "passed"), ("gpt-4o", "passed"),
+                                                             ("gpt-4o-mini", "failed"), ("gpt-4o", "passed")]
+        lines = [json.loads(x) for x in (tmp_path / "run.jsonl").read_text().splitlines()]
+        assert lines[0]["vars"] == {"question": "Refund?"} and lines[0]["cost_micros"] == 210
+
+
+async def test_cancel_mid_run_keeps_the_finished_cells(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="yes"), Reply(text="yes", hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        ws.run_panel.tick(ws.run_panel.models, ["gpt-4o-mini"])
+        ws.run_panel.run_button.click()
+        await until(lambda: fake_openai.holding == 1)
+        assert ws.run_panel.cancel_button.isEnabled()
+        ws.run_panel.cancel_button.click()
+        await until(lambda: parts.lab is not None and not parts.lab.running and parts.runner.find("lab-run") is None)
+        run = parts.lab.run
+        assert run is not None and [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED,
+                                                                                      CellStatus.NOT_RUN]
+        assert ws.run_panel.grid_model.data(ws.run_panel.grid_model.index(1, 0)) == "not run"
+        assert "1 cell has not run." in ws.run_panel.verdict.text()
+        (summary,) = await parts.lab.refresh_runs("Questions")
+        assert summary.status == "cancelled"
+        assert not ws.run_panel.cancel_button.isEnabled()
+
+
+async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(tmp_path: Path,
+                                                                              fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="yes"), Reply(text="yes"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        await run_all(parts, ws, ["gpt-4o-mini"])
+        assert parts.lab is not None and parts.lab.run_id is not None
+        first_id = parts.lab.run_id
+    fake_openai.enqueue(Reply(text="no"), Reply(text="yes"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        assert ws.editor.prompts.count() == 1
+        ws.editor.prompts.setCurrentRow(0)
+        await until(lambda: ws.versions_view.list.count() == 1)
+        assert ws.test_set.set_name.findText("Questions") >= 0
+        opened = next_emission(parts.lab.setLoaded.connect)
+        ws.test_set.set_name.setCurrentText("Questions")
+        ws.test_set.open_button.click()
+        (_name, cases) = await opened
+        assert [c.label for c in cases] == ["refund", ""] and all(c.key for c in cases)
+        assert ws.run_panel.runs.count() == 1 and ws.run_panel.runs.item(0).text().startswith(f"Run {first_id} · ")
+        ws.run_panel.runs.setCurrentRow(0)
+        ws.run_panel.open_button.click()
+        await until(lambda: parts.lab is not None and parts.lab.run_id == first_id)
+        assert ws.run_panel.verdict.text() == "gpt-4o-mini passes 2 of 2 checks for <$0.0001."
+        # edit the set (keys stay), run again: case 1 now fails
+        ws.test_set.table.insertRow(2)
+        ws.test_set.table.setItem(2, 1, QTableWidgetItem("New?"))
+        fake_openai.enqueue(Reply(text="yes"))
+        await run_all(parts, ws, ["gpt-4o-mini"])
+        assert parts.lab.run_id != first_id and len(parts.lab.run.cases if parts.lab.run else ()) == 3
+        await until(lambda: ws.run_panel.runs.count() == 2)
+        ws.run_panel.runs.setCurrentRow(1)  # the first run (newest first)
+        compared = next_emission(parts.lab.compared.connect)
+        ws.run_panel.compare_button.click()
+        (sentences,) = await compared
+        assert sentences == ["This run fails 1 case that the earlier run passed: case 1 (refund). "
+                             "1 case was not compared."]
+        assert ws.run_panel.regressions.text() == sentences[0]
+
+
+async def test_imported_cases_join_the_table_and_problems_name_their_line(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    source = tmp_path / "cases.csv"
+    source.write_text("question,check:contains,check:max_tokens\nRefund?,yes,50\nHours?,,lots\n", encoding="utf-8")
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await parts.lab.import_file(str(source))
+        cases, problems = ws.test_set.cases()
+        assert [c.values for c in cases] == [{"question": "Refund?"}, {"question": "Hours?"}] and problems == []
+        assert [len(c.checks) for c in cases] == [2, 0]
+        shown = ws.test_set.problems.toPlainText().splitlines()
+        assert shown[0] == "Imported 2 cases." and shown[1].startswith("Line 3: check:max_tokens: the token limit")
+        ws.test_set.table.setItem(0, 2, QTableWidgetItem("-4"))
+        _cases, problems = ws.test_set.cases()
+        assert problems and problems[0].startswith("Case 1: check:max_tokens")
+
+
+async def test_the_spending_limit_refuses_a_run_before_anything_is_sent(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.endpoint.update_settings(monthly_limit_usd="0.0001")
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        refused = next_emission(parts.lab.refused.connect)
+        ws.run_panel.tick(ws.run_panel.models, MODELS)
+        ws.run_panel.run_button.click()
+        (message,) = await refused
+        assert "Not sent" in message and "these 4 requests" in message
+        assert ws.message.text() == message
+        assert ws.run_panel.quote.text().startswith("4 requests; this run costs at most $")
+        assert chat_bodies(fake_openai) == [] and await parts.lab.refresh_runs() == []
+        refused = next_emission(parts.lab.refused.connect)
+        ws.run_panel.batch_button.click()
+        (message,) = await refused
+        assert "this batch of 4 requests" in message
+        assert not [r for r in fake_openai.requests if r.path in ("/v1/files", "/v1/batches")]
+
+
+async def test_a_case_without_a_template_value_is_a_cell_error_and_is_not_sent(tmp_path: Path,
+                                                                              fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.", template="{{question}} (tone: {{tone}})")
+        # (an empty table cell is an empty value; a JSONL line without the key has none)
+        cases = [LabCase({"question": "Refund?", "tone": "warm"}), LabCase({"question": "Hours?"})]
+        await parts.lab.run_set("Gaps", cases, ws.versions, ["gpt-4o-mini"])
+        run = parts.lab.run
+        assert run is not None
+        assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED, CellStatus.ERROR]
+        cell = run.cell(run.columns[0], 1)
+        assert cell is not None and cell.error is not None and 'No value for the template variable "tone"' in cell.error
+        assert "1 cell lacks a value for a template variable" in ws.run_panel.quote.text()
+        assert [b["messages"][-1]["content"] for b in chat_bodies(fake_openai)] == ["Refund? (tone: warm)"]
+
+
+async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(tmp_path: Path,
+                                                                               fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        ws.run_panel.tick(ws.run_panel.models, ["gpt-4o-mini"])
+        status = next_emission(parts.lab.batches.statusChanged.connect)
+        ws.run_panel.batch_button.click()
+        (batch_id, state) = await status
+        assert state == "validating" and "The grid fills when it completes" in ws.message.text()
+        assert ws.run_panel.quote.text().startswith("2 requests; this run costs at most $")
+        created = next(r for r in fake_openai.requests if r.path == "/v1/batches").json
+        content = fake_openai.batches.content(created["input_file_id"])
+        assert content is not None
+        lines = [json.loads(line) for line in content.splitlines()]
+        assert [line["custom_id"] for line in lines] == ["row-0", "row-1"]
+        assert lines[1]["body"]["messages"][1] == {"role": "user", "content": "Q: Hours?"}
+        assert chat_bodies(fake_openai) == []
+        run_id = parts.lab.run_id
+        assert run_id is not None and (await parts.lab.refresh_runs())[0].status == "batch"
+        await parts.lifecycle.shutdown()
+    usage = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
+    fake_openai.enqueue(Reply(text="yes", usage=usage), Reply(text="no", usage=usage))
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)  # picks the batch up again
+        assert again.lab is not None and again.runner.find(f"lab-batch-poll:{batch_id}") is not None
+        fake_openai.batches.complete(batch_id)
+        collected: list[int] = []
+        again.lab.batches.collected.connect(collected.append)
+        assert await again.lab.batches.check(batch_id, run_id)
+        assert collected == [run_id]
+        run = await again.lab.open_run(run_id)
+        assert run is not None
+        assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED, CellStatus.FAILED]
+        ledger = await again.store.ledger()
+        assert [(e.feature, e.batch, e.job) for e in ledger] == [("lab", True, f"lab-{run_id}")] * 2
+        # gpt-4o-mini at half price: (1000 x 0.15 + 100 x 0.60) / 1M / 2 = $0.000105
+        assert [e.cost_micros for e in ledger] == [105, 105]
+        assert await again.lab.batches.resume() == []  # collected once
+        (summary,) = await again.lab.refresh_runs()
+        assert summary.status == "finished"
