@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QTimer
@@ -22,13 +22,11 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__, _qt_start  # noqa: F401  (_qt_start first)
 from desktop_assistant.controllers.attachments import AttachmentsController
-from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import EstimateController
 from desktop_assistant.controllers.event_loop import make_event_loop
-from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.instance import InstanceGuard
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
@@ -51,7 +49,9 @@ from desktop_assistant.ui.chat.spelling import read_words
 from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 from desktop_assistant.ui.main_window import MainWindow
 
-if TYPE_CHECKING:  # the lab is built after the first paint
+if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint
+    from desktop_assistant.controllers.batches import BatchController
+    from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,13 @@ class AppParts:
     notices: NoticeBus
     lifecycle: Lifecycle
     store: Store
-    extraction: ExtractionController
-    batches: BatchController
     paths: AppPaths
     search: SearchController
     voice: VoiceWiring
     lab: LabController | None = None
+    # built by after_first_paint (their imports, pydantic among them, are not needed for the first paint)
+    extraction: ExtractionController = field(init=False)
+    batches: BatchController = field(init=False)
 
 
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
@@ -114,10 +115,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
     chat = ChatController(store, endpoint, runner, usage, attachments)
     estimates = EstimateController(chat, runner, attachments)
-    extraction = ExtractionController(store, endpoint, runner, usage)
-    batches = BatchController(store, endpoint, runner, usage, extraction)
-    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle,
-                        extraction, batches)
+    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
     voice = VoiceController(store, endpoint, runner, usage, paths.data / "speech",
                             lambda: chat.conversation.id if chat.conversation else None)
     voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
@@ -140,7 +138,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    extraction, batches, paths, search, voice_wiring)
+                    paths, search, voice_wiring)
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -159,6 +157,12 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.chat.refresh_conversations()
     await parts.usage.refresh()
     parts.data.start_automatic_backups()
+    from desktop_assistant.controllers.batches import BatchController  # not needed for the first paint
+    from desktop_assistant.controllers.extraction import ExtractionController
+
+    parts.extraction = ExtractionController(parts.store, parts.endpoint, parts.runner, parts.usage)
+    parts.batches = BatchController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.extraction)
+    parts.window.attach_extraction(parts.extraction, parts.batches)
     await parts.extraction.load_schemas()
     from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
     parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)

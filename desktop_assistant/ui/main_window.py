@@ -25,12 +25,10 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.attachments import AttachmentsController
-from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
-from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
@@ -49,7 +47,6 @@ from desktop_assistant.ui.chat.mime import images_in
 from desktop_assistant.ui.chat.search_wiring import SearchWiring
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
-from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.data_tab import connect_data_tab
@@ -59,7 +56,9 @@ from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
-if TYPE_CHECKING:  # the lab is built after the first paint
+if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint
+    from desktop_assistant.controllers.batches import BatchController
+    from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
 
 
@@ -68,8 +67,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
                  usage: UsageController, attachments: AttachmentsController, data: DataController,
-                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle,
-                 extraction: ExtractionController, batches: BatchController) -> None:
+                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
         super().__init__()
         self.attachments, self.data = attachments, data
         self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
@@ -117,7 +115,10 @@ class MainWindow(QMainWindow):
         self.workspaces = QStackedWidget()
         self.workspaces.setObjectName("workspaces")
         self.workspaces.addWidget(self.splitter)
-        self.extract_page = ExtractWorkspace(extraction, batches, endpoint, runner)
+        opening = QLabel("Opening Extract…")  # attach_extraction puts the workspace here after the first paint
+        opening.setObjectName("extract_placeholder")
+        opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.extract_page: QWidget = opening
         self.workspaces.addWidget(self.extract_page)
         self.lab_page = QWidget()  # replaced by the Lab workspace the first time its tab is shown (start-up)
         self.lab_page.setObjectName("lab_placeholder")
@@ -175,6 +176,20 @@ class MainWindow(QMainWindow):
     def attach_search(self, search: SearchController) -> None:
         """Search every conversation from the sidebar's search box."""
         self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
+
+    def attach_extraction(self, extraction: ExtractionController, batches: BatchController) -> None:
+        """The Extract workspace, in place of its placeholder (its modules are not needed for the first paint)."""
+        from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
+
+        page = ExtractWorkspace(extraction, batches, self.endpoint, self.runner)
+        index = self.workspaces.indexOf(self.extract_page)
+        showing = self.workspaces.currentIndex() == index
+        self.workspaces.removeWidget(self.extract_page)
+        self.extract_page.deleteLater()
+        self.workspaces.insertWidget(index, page)
+        self.extract_page = page
+        if showing:
+            self.workspaces.setCurrentIndex(index)
 
     def attach_lab(self, lab: LabController) -> None:
         """The prompt lab behind the Lab tab (its workspace is built when the tab is first shown)."""
