@@ -19,7 +19,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["bench_start", "bench_streaming", "bench_long_conversation", "bench_token_count", "bench_idle_memory",
-              "bench_usage_queries", "bench_search"]
+              "bench_usage_queries", "bench_search", "bench_spelling"]
 
 
 def fmt(value: Any, unit: str = "") -> str:
