@@ -29,13 +29,28 @@ def _rss_kb() -> int:
     return 0
 
 
+HEAVY = ("openai", "tiktoken", "keyring", "spellchecker", "PySide6.QtMultimedia")
+"""Packages worth naming when they are loaded at idle (each costs from 8 to 45 MB, see benchmarks/README.md)."""
+
+
+def _idle_details() -> dict[str, Any]:
+    """What the process holds at idle, for the idle-memory benchmark's information line."""
+    import linecache
+
+    tokens = sys.modules.get("desktop_assistant.core.tokens")
+    cached = sum(len(line) for entry in linecache.cache.values() if len(entry) > 2 for line in entry[2])
+    return {"rss_kb": _rss_kb(), "modules": len(sys.modules), "linecache_mb": cached / 2**20,
+            "loaded": [name for name in HEAVY if name in sys.modules],
+            "encodings": sorted(getattr(tokens, "_encodings", {}))}
+
+
 def _finish(paint: float, idle: float | None, extra: dict[str, Any]) -> None:
     from PySide6.QtCore import QTimer
 
     def done() -> None:
         out = {"launcher": T0, "paint": paint, **extra}
         if idle is not None:
-            out["rss_kb"] = _rss_kb()
+            out.update(_idle_details())
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
         os._exit(0)  # the measure is taken: no need to time the shutdown

@@ -11,6 +11,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from _common import Figure, alternate, banner, median, prepare_xdg_home, quiet_environment, report
 from bench_start import launch
@@ -34,13 +35,21 @@ def main() -> int:
 
     with FakeOpenAI() as server, tempfile.TemporaryDirectory(prefix="da-bench-idle-") as tmp:
         env = prepare_xdg_home(Path(tmp), [("Older chat", 6, 800), ("Last chat", 20, 1500)], server.base_url)
+        details: list[dict[str, Any]] = []
+
+        def app() -> float:
+            details.append(launch("app", env, idle=seconds, timeout=seconds + 60))
+            return float(details[-1]["rss_kb"]) / 1024.0
+
         apps, bares = alternate(
-            rounds,
-            lambda: launch("app", env, idle=seconds, timeout=seconds + 60)["rss_kb"] / 1024.0,
-            lambda: launch("bare", env, idle=seconds, timeout=seconds + 60)["rss_kb"] / 1024.0)
+            rounds, app, lambda: launch("bare", env, idle=seconds, timeout=seconds + 60)["rss_kb"] / 1024.0)
         models_listed = any(r.path.endswith("/models") for r in server.requests)
     print(f"  app RSS (MB): {', '.join(f'{v:.1f}' for v in apps)}; bare: {', '.join(f'{v:.1f}' for v in bares)}; "
           f"after-first-paint work reached the server: {models_listed}")
+    last = details[-1]
+    print(f"  app at idle: {last.get('modules', 0)} modules; loaded: {', '.join(last.get('loaded', [])) or 'none'}; "
+          f"tokenizers: {', '.join(last.get('encodings', [])) or 'none'}; module source cached in linecache: "
+          f"{last.get('linecache_mb', 0.0):.1f} MB", flush=True)
     value = median(apps)
     report(Figure(BENCH, f"RSS {seconds:g} s after start", value, "MB", baseline=median(bares),
                   target=f"<= {LIMIT_MB:g} MB", met=value <= LIMIT_MB))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Any
 
@@ -220,6 +221,27 @@ def test_lexer_loading_waits_until_after_the_view_is_built(qtbot: Any, monkeypat
     assert not render_code.lexer_loaded("python")  # built without loading pygments' Python lexer
     plain = view.body.document().toHtml()
     qtbot.waitUntil(lambda: render_code.lexer_loaded("python"), timeout=5000)
-    QApplication.processEvents()
-    highlighted = view.body.document().toHtml()
-    assert highlighted != plain and highlighted.count("color:#") > plain.count("color:#")
+    # the lexer is loaded and the reply rendered on the render worker; the view applies the result when ready
+    qtbot.waitUntil(lambda: view.body.document().toHtml().count("color:#") > plain.count("color:#"), timeout=5000)
+    assert view._highlighting is None
+
+
+def test_lexers_load_on_the_render_worker_not_the_ui_thread(qtbot: Any, monkeypatch: Any) -> None:
+    """Loading a lexer compiles its regular expressions (30-100 ms): never on the UI thread."""
+    from desktop_assistant.core import render_code
+
+    monkeypatch.setattr(render_code, "_LEXERS", {})
+    loaded_on: list[str] = []
+    real = render_code._lexer
+
+    def spy(language: str) -> Any:
+        if language not in render_code._LEXERS:
+            loaded_on.append(threading.current_thread().name)
+        return real(language)
+
+    monkeypatch.setattr(render_code, "_lexer", spy)
+    view = MessageView(_reply(REPLY, Status.COMPLETE))
+    qtbot.addWidget(view)
+    plain = view.body.document().toHtml()
+    qtbot.waitUntil(lambda: view.body.document().toHtml().count("color:#") > plain.count("color:#"), timeout=5000)
+    assert loaded_on and all(name.startswith("render") for name in loaded_on), loaded_on

@@ -26,13 +26,12 @@ from desktop_assistant.core.render import (
     code_blocks,
     document_css,
     math_sources,
-    render_markdown,
     render_markdown_without_loading,
     strip_break_hints,
 )
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
-from desktop_assistant.ui.chat.stream_document import StreamingDocument
+from desktop_assistant.ui.chat.stream_document import BackgroundRender, StreamingDocument
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 HIGHLIGHT_DELAY_MS = 150
@@ -142,6 +141,7 @@ class MessageView(QFrame):
         self._finishing: StreamingDocument | None = None
         self._text = ""
         self._shown: tuple[str, bool] | None = None  # (text, dark) the document shows, when final
+        self._highlighting: BackgroundRender | None = None  # code highlighted on the render worker
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
@@ -286,8 +286,14 @@ class MessageView(QFrame):
         if self._stream is not None or self._shown is None:
             return
         text, dark = self._shown
-        if text == self._text:
-            self.body.setHtml(render_markdown(text, dark=dark))
+        if text == self._text:  # the lexers load on the render worker: the window keeps breathing meanwhile
+            self._highlighting = BackgroundRender(text, dark, lambda html: self._apply_highlight(text, dark, html),
+                                                  self)
+
+    def _apply_highlight(self, text: str, dark: bool, html: str) -> None:
+        self._highlighting = None
+        if self._stream is None and self._shown == (text, dark) and text == self._text:
+            self.body.setHtml(html)
 
     def set_streaming_text(self, text: str) -> None:
         """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
