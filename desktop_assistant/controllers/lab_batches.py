@@ -154,7 +154,9 @@ class LabBatches(QObject):
                                                          "cell.")
         written = await self._store.collect_batch(batch_id, run_id, [(ci, c) for (ci, _k), c in cells.items()],
                                                   entries)
-        if written and lab.run_id == run_id:
+        if not written:  # collected meanwhile by the other path (the poll, or a check the person asked for)
+            return
+        if lab.run_id == run_id:
             await lab.open_run(run_id)
         self.collected.emit(run_id)
         await lab.usage.refresh()

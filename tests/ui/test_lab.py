@@ -339,11 +339,11 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
     async with built_app(tmp_path, fake_openai.base_url) as again:
         await start(again)  # picks the batch up again
         assert again.lab is not None and again.runner.find(f"lab-batch-poll:{batch_id}") is not None
-        fake_openai.batches.complete(batch_id)
         collected: list[int] = []
         again.lab.batches.collected.connect(collected.append)
-        assert await again.lab.batches.check(batch_id, run_id)
-        assert collected == [run_id]
+        fake_openai.batches.complete(batch_id)
+        assert await again.lab.batches.check(batch_id, run_id)  # the poll may collect first: either way, once
+        await until(lambda: collected == [run_id])
         run = await again.lab.open_run(run_id)
         assert run is not None
         assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED, CellStatus.FAILED]
@@ -354,3 +354,18 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
         assert await again.lab.batches.resume() == []  # collected once
         (summary,) = await again.lab.refresh_runs()
         assert summary.status == "finished"
+
+
+async def test_an_empty_test_set_takes_the_prompts_variables_as_columns(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        table = ws.test_set.table
+        headers = lambda: [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]  # noqa: E731
+        assert headers() == ["input"]
+        await save_prompt(ws, "Answer with the capital only.", "Capital of {{country}} ({{continent}})?")
+        assert headers() == ["country", "continent"]
+        two_cases(ws)  # a table with cases keeps its own columns
+        await save_prompt(ws, "Answer with the capital city only.", "Capital of {{nation}}?")
+        assert "question" in headers() and "nation" not in headers()

@@ -164,6 +164,15 @@ class TestSetEditor(QWidget):
             head.setData(KEY_ROLE, case.key)
             self.table.setVerticalHeaderItem(r, head)
 
+    def offer_variables(self, names: list[str]) -> None:
+        """An empty table takes the prompt's variables as its columns (a table with cases keeps its own)."""
+        if self.table.rowCount() or not names:
+            return
+        checks = [h for h in self._header() if h.startswith(CHECK_PREFIX)]
+        header = [*names, *checks]
+        self.table.setColumnCount(len(header))
+        self.table.setHorizontalHeaderLabels(header)
+
     def add_cases(self, cases: list[LabCase]) -> None:
         """Append imported cases to what the table holds."""
         current, _problems = self.cases()

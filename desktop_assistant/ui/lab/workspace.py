@@ -17,6 +17,7 @@ from desktop_assistant.controllers.lab import LabController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.lab_report import Cell, Run
 from desktop_assistant.core.lab_testset import Imported
+from desktop_assistant.core.prompt_template import variables
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.ui.lab.prompt_editor import PromptEditor
 from desktop_assistant.ui.lab.run_panel import RunPanel
@@ -126,6 +127,7 @@ class LabWorkspace(QWidget):
         if versions:
             self.editor.show_version(versions[-1])
             self.run_panel.set_models(self.endpoint.models, [versions[-1].model])
+            self.test_set.offer_variables(variables(versions[-1].user_template))
 
     def _save(self, version: PromptVersion) -> None:
         self.prompt_name = version.name
