@@ -64,6 +64,7 @@ class ExtractionController(QObject):
         refused(str): nothing was sent: why (an invalid schema, the spending limit).
         schemasChanged(dict): saved schemas by name.
         exported(str): the results file written.
+        instructionsChanged(str): the instructions sent with every extraction changed.
     """
 
     resultReady = Signal(object)
@@ -75,6 +76,7 @@ class ExtractionController(QObject):
     refused = Signal(str)
     schemasChanged = Signal(dict)
     exported = Signal(str)
+    instructionsChanged = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  parent: QObject | None = None) -> None:
@@ -93,6 +95,12 @@ class ExtractionController(QObject):
         self._running = 0
 
     # -- schema ---------------------------------------------------------------------------------------------
+
+    def set_instructions(self, text: str) -> None:
+        """Use ``text`` as the instructions sent with every extraction (empty: none)."""
+        if text != self.instructions:
+            self.instructions = text
+            self.instructionsChanged.emit(text)
 
     def set_schema(self, schema: ExtractionSchema) -> None:
         """Use ``schema`` for the next runs."""

@@ -446,5 +446,5 @@ class LabController(QObject):
     def use_in_extraction(self, version: PromptVersion) -> None:
         """Use this version's system prompt as the extraction's instructions."""
         if self._extraction is not None:
-            self._extraction.instructions = version.system_prompt
+            self._extraction.set_instructions(version.system_prompt)
             self.usedElsewhere.emit(f"Extraction now follows {version.label}'s system prompt as its instructions.")

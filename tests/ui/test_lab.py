@@ -112,6 +112,11 @@ async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai
         assert (conversation.temperature, conversation.max_output_tokens) == (0.3, 200)
         ws.editor.extraction_button.click()
         assert parts.extraction.instructions == "Be brief."
+        # the Extract workspace shows them, and they can be edited or cleared there
+        extract = parts.window.extract_page
+        assert extract.instructions.toPlainText() == "Be brief."  # type: ignore[attr-defined]
+        extract.instructions.clear()  # type: ignore[attr-defined]
+        assert parts.extraction.instructions == ""
 
 
 async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_path: Path,

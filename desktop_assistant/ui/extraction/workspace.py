@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -86,6 +87,15 @@ class ExtractWorkspace(QWidget):
             options.addWidget(buddy)
             options.addWidget(widget)
         layout.addLayout(options)
+        self.instructions = QPlainTextEdit()
+        self.instructions.setObjectName("extract_instructions")
+        self.instructions.setAccessibleName("Instructions")
+        self.instructions.setPlaceholderText("Instructions for the model (optional), e.g. \"Dates as YYYY-MM-DD\", "
+                                             "or a prompt from the Lab")
+        self.instructions.setTabChangesFocus(True)
+        self.instructions.setFixedHeight(self.instructions.fontMetrics().lineSpacing() * 3 + 12)
+        self.instructions.setPlainText(extraction.instructions)
+        layout.addWidget(self.instructions)
         self.input = InputPanel()
         layout.addWidget(self.input, 1)
         self.refusal = QLabel()
@@ -113,6 +123,10 @@ class ExtractWorkspace(QWidget):
         self._connect()
         self._schema_changed(self.schema_editor.schema)
 
+    def _show_instructions(self, text: str) -> None:
+        if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
+            self.instructions.setPlainText(text)
+
     def _combo(self, label: str, name: str, row: QHBoxLayout) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(name)
@@ -134,6 +148,8 @@ class ExtractWorkspace(QWidget):
         self.mode.currentIndexChanged.connect(lambda _i: self._apply_options())
         self.temperature.valueChanged.connect(lambda _v: self._apply_options())
         self.max_tokens.valueChanged.connect(lambda _v: self._apply_options())
+        self.instructions.textChanged.connect(lambda: ex.set_instructions(self.instructions.toPlainText()))
+        ex.instructionsChanged.connect(self._show_instructions)
         self.input.extractRequested.connect(self.extract)
         self.input.bulkRequested.connect(self.run_bulk)
         self.input.batchQuoteRequested.connect(self.quote_batch)
