@@ -32,12 +32,15 @@ from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.search import SearchController
+from desktop_assistant.controllers.tools import ToolLoop
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.controllers.voice import VoiceController
+from desktop_assistant.core.mcp_config import servers_from_json
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
 from desktop_assistant.core.tokens import encoding_for
 from desktop_assistant.services.image_store import ImageStore
+from desktop_assistant.services.mcp_servers import McpServers
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
@@ -46,6 +49,7 @@ from desktop_assistant.services.store import Store
 from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.spelling import read_words
+from desktop_assistant.ui.chat.tool_wiring import ToolWiring
 from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 from desktop_assistant.ui.main_window import MainWindow
 
@@ -108,12 +112,14 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     notices = NoticeBus()
     runner = OperationRunner(notices)
     endpoint = EndpointController(settings_store, settings, secrets)
-    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, store.close])
+    mcp = McpServers(servers_from_json(settings.mcp_servers)[0], secrets.get_secret)  # started on first use
+    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, mcp.close, store.close])
     usage = UsageController(store, endpoint, notices)
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
     data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
     chat = ChatController(store, endpoint, runner, usage, attachments)
+    chat.tools = ToolLoop(store, endpoint, mcp, images, secrets, chat)
     estimates = EstimateController(chat, runner, attachments)
     window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
     voice = VoiceController(store, endpoint, runner, usage, paths.data / "speech",
@@ -122,6 +128,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                                lambda text: window.statusBar().showMessage(text, 8000))
     search = SearchController(store, endpoint, runner, usage)
     window.attach_search(search)
+    ToolWiring(window, chat, chat.tools, runner.start)  # kept alive by its parent, the transcript
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)

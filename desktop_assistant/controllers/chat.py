@@ -21,6 +21,7 @@ from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment, with_image_data
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.titles import TitleMaker
+from desktop_assistant.controllers.tools import ToolLoop, ToolStep
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
@@ -30,7 +31,7 @@ from desktop_assistant.core.history import HistoryPlan, plan_history
 from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
 from desktop_assistant.core.pricing import PriceTable
 from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
-from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, UsageReport
+from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, ToolCallDelta, UsageReport
 from desktop_assistant.services.store import Store
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class ChatController(QObject):
         self._thinking_timer = QTimer(self)
         self._thinking_timer.setInterval(1000)
         self._thinking_timer.timeout.connect(self._tick_thinking)
+        self.tools: ToolLoop | None = None  # set by the app when MCP tools are available
 
     @property
     def prices(self) -> PriceTable:
@@ -238,14 +240,18 @@ class ChatController(QObject):
             self.conversation.model = model
             await self._store.update_conversation(self.conversation.id, model=model)
 
-    async def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
-        """Change this conversation's system prompt, temperature and max output tokens."""
+    async def ensure_conversation(self) -> Conversation:
+        """The current conversation, stored now if it is a new chat (options set before the first message)."""
         if self.conversation is None:
             self.conversation = await self._store.create_conversation(
                 self.model, title="New chat", system_prompt=self._new_options.system_prompt,
                 temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
             self.conversationOpened.emit(self.conversation)
-        c = self.conversation
+        return self.conversation
+
+    async def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
+        """Change this conversation's system prompt, temperature and max output tokens."""
+        c = await self.ensure_conversation()
         c.system_prompt, c.temperature, c.max_output_tokens = system_prompt, temperature, max_output_tokens
         await self._store.update_conversation(c.id, system_prompt=system_prompt, temperature=temperature,
                                               max_output_tokens=max_output_tokens)
@@ -262,7 +268,8 @@ class ChatController(QObject):
              images: list[Attachment] | None = None, files: list[FileAttachment] | None = None) -> HistoryPlan:
         """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
         system = self.conversation.system_prompt if self.conversation else ""
-        wire = requests.wire_messages(system, self.path if path is None else path)
+        wire = requests.wire_messages(system, self.path if path is None else path,
+                                      tool_images=lookup(self.model).vision or not lookup(self.model).known)
         if draft is not None:
             parts = question_parts(draft, images or [], files)
             content: Any = "".join(p["text"] for p in parts) if all(p["type"] == "text" for p in parts) else parts
@@ -441,7 +448,7 @@ class ChatController(QObject):
                      budget_checked: bool = False) -> None:
         assert self.conversation is not None
         context = {"conversation_id": self.conversation.id}
-        self._runner.start("chat reply", self._stream_reply(self.conversation, question, continuing, budget_checked),
+        self._runner.start("chat reply", self._reply_steps(self.conversation, question, continuing, budget_checked),
                            key=STOP_KEY, context=context)
         self._streaming = True
         self._reply_seq += 1
@@ -450,8 +457,20 @@ class ChatController(QObject):
         self.thinking.emit(0)
         self.streamingChanged.emit(True)
 
+    async def _reply_steps(self, conv: Conversation, question: Message, continuing: Message | None,
+                           budget_checked: bool) -> None:
+        """The reply, and while it calls tools, the calls and the next step (controllers/tools.py)."""
+        seq = self._reply_seq
+        try:
+            reply = await self._stream_reply(conv, question, continuing, budget_checked)
+            if self.tools is not None:
+                await self.tools.follow(conv, reply, lambda q: self._stream_reply(conv, q, None, False),
+                                        self._append, self.messageChanged.emit, lambda: self.conversation)
+        finally:
+            self._end_streaming(seq)
+
     async def _stream_reply(self, conv: Conversation, question: Message, continuing: Message | None,
-                            budget_checked: bool) -> None:
+                            budget_checked: bool) -> Message | None:
         seq = self._reply_seq
         model = self.model
         path = self.path if continuing is None else self.path[:-1]
@@ -475,10 +494,14 @@ class ChatController(QObject):
         last_flush = time.monotonic()
         status = Status.INTERRUPTED
         error: UserFacingError | None = None
+        step = ToolStep()
         try:
-            if not budget_checked:
+            if self.tools is not None:
+                step = await self.tools.prepare(conv, model, lambda: reply.id if reply else None)
+                body.update(step.body())
+            if not budget_checked or step.extra_tokens:
                 extra = count_text(continuing.text, model) + 20 if continuing else 0  # the partial reply + ask
-                await self._check_budget(plan, extra)
+                await self._check_budget(plan, extra + step.extra_tokens)
             async for event in self._endpoint.gateway.stream_chat(body):
                 if reply is None:
                     reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
@@ -492,6 +515,8 @@ class ChatController(QObject):
                     finish = event.reason
                 elif isinstance(event, UsageReport):
                     usage = event.usage
+                elif isinstance(event, ToolCallDelta):
+                    step.add(event)
                 if isinstance(event, TextDelta | RefusalDelta):
                     if self._thinking_timer.isActive():
                         self._stop_thinking()
@@ -517,12 +542,16 @@ class ChatController(QObject):
         finally:
             self._frame.stop()
             self._pending_text = None
-            await asyncio.shield(self._finish_reply(conv, question, reply, model, plan, prefix + "".join(chunks),
-                                                    "".join(refusal), status, finish, usage, error, seq))
+            reply = await asyncio.shield(self._finish_reply(conv, question, reply, model, plan,
+                                                            prefix + "".join(chunks), "".join(refusal), status,
+                                                            finish, usage, error, seq, step))
+        return reply
 
     async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
                             plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,
-                            usage: Usage | None, error: UserFacingError | None, seq: int) -> None:
+                            usage: Usage | None, error: UserFacingError | None, seq: int, step: ToolStep) -> Message:
+        calls = step.parts() if finish == "tool_calls" else []
+        carry_on = bool(calls) and status is Status.COMPLETE  # the tools run next: the reply is not over
         try:
             if reply is None:
                 reply = await self._store.add_message(conv.id, question.id, Role.ASSISTANT, [text_part("")],
@@ -535,8 +564,9 @@ class ChatController(QObject):
             if usage is not None:
                 cost = self.prices.cost_micros(model, usage.input_tokens, usage.cached_input_tokens,
                                                usage.output_tokens)
-                await self._store.record_usage(LedgerEntry("chat", model, usage, cost, conv.id, reply.id))
+                await self._store.record_usage(LedgerEntry(step.feature, model, usage, cost, conv.id, reply.id))
             parts = [text_part(text)] if not refusal else [text_part(text), {"type": "refusal", "refusal": refusal}]
+            parts += calls
             error_text = error.message if error else None
             action = error.action.value if error else None
             await self._store.update_message(reply.id, parts=parts, status=status, usage=usage,
@@ -546,14 +576,18 @@ class ChatController(QObject):
             reply.finish_reason, reply.error, reply.error_action = finish, error_text, action
             self._endpoint.remember_legacy_max_tokens()
             self.messageChanged.emit(reply)
-            self._end_streaming(seq)
+            if not carry_on:
+                self._end_streaming(seq)
             await self.refresh_conversations()
             if usage is not None:
                 await self._usage.refresh()
             if status is Status.COMPLETE and self._titles.wanted(conv, reply, self.path):
-                self._runner.start("title", self._titles.name(conv, question.text, reply.text), key="title")
+                asked = next((m.text for m in self.path if m.role is Role.USER), question.text)  # not a tool result
+                self._runner.start("title", self._titles.name(conv, asked, reply.text), key="title")
+            return reply
         finally:
-            self._end_streaming(seq)  # also when saving failed
+            if not carry_on:
+                self._end_streaming(seq)  # also when saving failed
 
     def _end_streaming(self, seq: int) -> None:
         """The reply ``seq`` is final: intents (send, regenerate, ...) are possible again, Stop becomes Send."""

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
-from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role
+from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, tool_calls
 from desktop_assistant.core.tokens import estimate_prompt_tokens
 from desktop_assistant.services.store import Store
 
@@ -27,9 +27,11 @@ class TitleMaker:
 
     def wanted(self, conv: Conversation, reply: Message, path: list[Message]) -> bool:
         """Whether ``reply`` finished the first exchange of a conversation that still has its automatic title."""
-        first_exchange = sum(1 for m in path if m.role is Role.ASSISTANT) == 1
+        # a reply that called tools is a step of the exchange, not its answer
+        answers = [m for m in path if m.role is Role.ASSISTANT and not tool_calls(m.parts)]
+        first_exchange = len(answers) == 1
         return (self._endpoint.settings.auto_titles and not conv.title_by_user and first_exchange
-                and reply.text.strip() != "")
+                and not tool_calls(reply.parts) and reply.text.strip() != "")
 
     async def name(self, conv: Conversation, question: str, answer: str) -> None:
         """Ask for a title and apply it (skipped when the spending limit would be passed)."""

@@ -11,8 +11,12 @@ JSON format, version 1 (``FORMAT`` / ``FORMAT_VERSION``)::
         "current_leaf": int | null,                        # the "id" of the message shown last
         "messages": [                                      # every branch, parents before children
           {"id": int, "parent": int | null,                # ids are local to this conversation
-           "role": "system" | "user" | "assistant",
+           "role": "system" | "user" | "assistant" | "tool",
            "parts": [{"type": "text", "text": str} |
+                     {"type": "tool_call", "id": str, "name": str, "arguments": str, "server": str,
+                      "tool": str} |                     # assistant: a call the model made
+                     {"type": "tool_result", "tool_call_id": str, "name": str, "text": str,
+                      "error": bool, "denied": bool} |   # tool: what the call returned (untrusted)
                      {"type": "image_url", "image_url": {"url": "data:image/png;base64,...", "detail": str},
                       "name": str, "size": [width, height]}],   # images inline; name/size/detail optional
            "status": "complete" | "stopped" | "interrupted" | "error" | "truncated",
@@ -180,7 +184,37 @@ def clean_parts(value: Any) -> list[dict[str, Any]]:
                 if isinstance(size, list) and len(size) == 2 and all(_opt_int(v) is not None for v in size):
                     clean["size"] = size
                 parts.append(clean)
+        elif isinstance(part, dict) and part.get("type") in ("tool_call", "tool_result"):
+            parts.append(_tool_part(part))
     return parts
+
+
+_TOOL_FIELDS = {"tool_call": ("id", "name", "arguments", "server", "tool"),
+                "tool_result": ("tool_call_id", "name", "text")}
+
+
+def _tool_part(part: dict[str, Any]) -> dict[str, Any]:
+    """A tool call or result part with only its known fields, each of its type."""
+    kind = str(part["type"])
+    clean: dict[str, Any] = {"type": kind}
+    for key in _TOOL_FIELDS[kind]:
+        clean[key] = part[key] if isinstance(part.get(key), str) else ""
+    if kind == "tool_result":
+        clean["error"] = part.get("error") is True
+        clean["denied"] = part.get("denied") is True
+    return clean
+
+
+def tool_text(parts: list[dict[str, Any]]) -> str:
+    """The tool calls and results of a message as plain text (for Markdown and HTML exports)."""
+    lines: list[str] = []
+    for p in parts:
+        if p.get("type") == "tool_call":
+            lines.append(f"Tool call: {p.get('name', '')} {p.get('arguments', '')}".rstrip())
+        elif p.get("type") == "tool_result":
+            label = "denied" if p.get("denied") else "error" if p.get("error") else "result"
+            lines.append(f"Tool {label} ({p.get('name', '')}):\n{p.get('text', '')}")
+    return "\n\n".join(lines)
 
 
 def conversation_from_json(data: Any) -> ConversationRecord:
@@ -228,7 +262,7 @@ def check_header(data: dict[str, Any]) -> None:
 
 # -- Markdown and HTML --------------------------------------------------------------------------------------
 
-_SPEAKERS = {"user": "You", "assistant": "Assistant", "system": "System"}
+_SPEAKERS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
 
 def _date(ts: float) -> str:
@@ -249,6 +283,8 @@ def to_markdown(records: Iterable[ConversationRecord]) -> Iterator[str]:
             out.append(f"**System prompt:** {record.system_prompt}\n\n")
         for m in record.active_path():
             out.append(f"## {_SPEAKERS.get(m.role, m.role)}\n\n{m.text}\n\n")
+            if tool_text(m.parts):
+                out.append(f"~~~~text\n{tool_text(m.parts)}\n~~~~\n\n")
             out.extend(f"![image]({url})\n\n" for url in _images(m.parts))
         yield "".join(out)
 
@@ -278,6 +314,8 @@ def to_html(records: Iterable[ConversationRecord], title: str = "Conversations")
             role = m.role if m.role in _ROLES else "system"
             out.append(f'<div class="msg {role}"><div class="who">{html.escape(_SPEAKERS.get(role, role))}</div>\n')
             out.append(render_markdown(m.text))
+            if tool_text(m.parts):
+                out.append(f"<pre>{html.escape(tool_text(m.parts))}</pre>")
             out.extend(f'<p><img alt="image" src="{html.escape(url, quote=True)}"></p>' for url in _images(m.parts))
             out.append("</div>\n")
         out.append("</article>\n")

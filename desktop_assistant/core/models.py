@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +14,7 @@ class Role(StrEnum):
     SYSTEM = "system"
     USER = "user"
     ASSISTANT = "assistant"
+    TOOL = "tool"
 
 
 class Status(StrEnum):
@@ -68,6 +69,23 @@ def parts_text(parts: list[dict[str, Any]]) -> str:
     return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
 
 
+def tool_calls(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``tool_call`` parts of an assistant message (id, name, arguments, server, tool), in order."""
+    return [p for p in parts if p.get("type") == "tool_call"]
+
+
+def tool_call_part(call_id: str, name: str, arguments: str, server: str = "", tool: str = "") -> dict[str, Any]:
+    """A stored tool call: the function name the model used, its JSON arguments, and the server tool behind it."""
+    return {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments, "server": server, "tool": tool}
+
+
+def tool_result_part(call_id: str, name: str, text: str, *, error: bool = False, denied: bool = False
+                     ) -> dict[str, Any]:
+    """A stored tool result: the text the model reads (untrusted), and whether it is an error or a refusal."""
+    return {"type": "tool_result", "tool_call_id": call_id, "name": name, "text": text, "error": error,
+            "denied": denied}
+
+
 @dataclass
 class Message:
     """One message of a conversation; replies form a tree through ``parent_id`` (edits make branches)."""
@@ -108,6 +126,7 @@ class Conversation:
     created_at: float = 0.0
     updated_at: float = 0.0
     cost_micros: int = 0
+    tools: list[str] = field(default_factory=list)  # ids of the MCP servers whose tools this chat may use
 
 
 @dataclass(frozen=True)

@@ -14,28 +14,86 @@ from collections.abc import Iterable
 from typing import Any
 
 from desktop_assistant.core.catalog import lookup
-from desktop_assistant.core.models import Message, Role
+from desktop_assistant.core.models import Message, Role, tool_calls
 
 WireMessage = dict[str, Any]
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")  # "" leaves the model's default
 
 
 def wire_message(message: Message) -> WireMessage:
-    """A stored message as the chat API takes it (plain string content when it is text only)."""
+    """A stored message as the chat API takes it (plain string content when it is text only).
+
+    An assistant message that called tools carries ``tool_calls`` (content None when it has no text); a tool
+    result is a ``tool`` message with the result's text (its images travel separately, see :func:`wire_messages`).
+    """
+    if message.role is Role.TOOL:
+        result = next((p for p in message.parts if p.get("type") == "tool_result"), {})
+        return {"role": Role.TOOL.value, "tool_call_id": str(result.get("tool_call_id", "")),
+                "content": str(result.get("text", "")) or "[The tool returned no content.]"}
+    calls = tool_calls(message.parts)
+    if calls:
+        text = message.text
+        return {"role": message.role.value, "content": text if text.strip() else None,
+                "tool_calls": [{"id": c["id"], "type": "function",
+                                "function": {"name": c["name"], "arguments": c.get("arguments", "")}}
+                               for c in calls]}
     if all(p.get("type") == "text" for p in message.parts):
         return {"role": message.role.value, "content": message.text}
     return {"role": message.role.value, "content": [dict(p) for p in message.parts]}
 
 
-def wire_messages(system_prompt: str, path: Iterable[Message]) -> list[WireMessage]:
-    """The system prompt (if any) and the messages of a branch, as sent (empty failed replies left out)."""
+NO_RESULT = "[No result: the call did not run.]"
+
+
+def _tool_images(results: list[Message]) -> WireMessage | None:
+    """One user message with the images that tool results returned (None when there are none)."""
+    content: list[dict[str, Any]] = []
+    for m in results:
+        images = [dict(p) for p in m.parts if p.get("type") == "image_url"]
+        if images:
+            name = next((str(p.get("name", "")) for p in m.parts if p.get("type") == "tool_result"), "")
+            content.append({"type": "text", "text": f"Image returned by the tool {name}:"})
+            content.extend(images)
+    return {"role": Role.USER.value, "content": content} if content else None
+
+
+def wire_messages(system_prompt: str, path: Iterable[Message], *, tool_images: bool = True) -> list[WireMessage]:
+    """The system prompt (if any) and the messages of a branch, as sent (empty failed replies left out).
+
+    Tool calls and their results always travel together: every call of an assistant message gets a ``tool``
+    message (a note when its result is missing, e.g. after a crash), results with no call are left out, and
+    images that tools returned follow the results as one user message when ``tool_images`` (vision models).
+    """
     out: list[WireMessage] = []
     if system_prompt.strip():
         out.append({"role": Role.SYSTEM.value, "content": system_prompt})
-    for m in path:
-        if m.role is Role.ASSISTANT and not m.text.strip():
+    messages = list(path)
+    i = 0
+    while i < len(messages):
+        m = messages[i]
+        i += 1
+        if m.role is Role.TOOL:
+            continue  # a result whose call is not on this branch
+        calls = tool_calls(m.parts) if m.role is Role.ASSISTANT else []
+        if m.role is Role.ASSISTANT and not calls and not m.text.strip():
             continue  # a reply that failed before any text arrived is not part of the exchange
         out.append(wire_message(m))
+        if not calls:
+            continue
+        results: list[Message] = []
+        while i < len(messages) and messages[i].role is Role.TOOL:
+            results.append(messages[i])
+            i += 1
+        answered: dict[str, WireMessage] = {}
+        for r in results:
+            wire = wire_message(r)
+            answered.setdefault(wire["tool_call_id"], wire)
+        for c in calls:
+            out.append(answered.get(c["id"]) or {"role": Role.TOOL.value, "tool_call_id": c["id"],
+                                                  "content": NO_RESULT})
+        images = _tool_images(results) if tool_images else None
+        if images is not None:
+            out.append(images)
     return out
 
 

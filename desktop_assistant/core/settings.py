@@ -59,6 +59,7 @@ class Settings:
     mcp_servers: list[dict[str, Any]] = field(default_factory=list)
     mcp_always_allow: list[dict[str, str]] = field(default_factory=list)
     mcp_call_timeout_seconds: float = 120.0  # a tool call running longer is stopped
+    tool_step_limit: int = 8  # requests one question may make while the model calls tools
     transcription_model: str = "whisper-1"  # voice input: whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe
     speech_model: str = "tts-1"  # read aloud: tts-1 or gpt-4o-mini-tts
     speech_voice: str = "alloy"

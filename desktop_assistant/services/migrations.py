@@ -246,6 +246,10 @@ MIGRATIONS: list[list[str]] = [
             collected_at REAL
         )""",
     ],
+    # 8: tools in chat. The MCP servers whose tools a conversation may use (a JSON list of server ids)
+    [
+        "ALTER TABLE conversations ADD COLUMN tools TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -36,7 +36,7 @@ __all__ = ["Store", "ledger_entry"]
 T = TypeVar("T")
 
 _CONVERSATION_COLUMNS = {"title", "title_by_user", "model", "system_prompt", "temperature", "max_output_tokens",
-                         "current_leaf_id"}
+                         "current_leaf_id", "tools"}
 
 
 class Store:
@@ -261,7 +261,7 @@ class Store:
 
         def do(conn: sqlite3.Connection) -> None:
             sets = [f"{name}=?" for name in fields]
-            values = list(fields.values())
+            values = [json.dumps(v) if isinstance(v, list) else v for v in fields.values()]  # tools: JSON
             if touch:
                 sets.append("updated_at=?")
                 values.append(time.time())

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.settings.data_tab import DataTab
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
+from desktop_assistant.ui.settings.mcp_form import McpForm
 from desktop_assistant.ui.settings.search_form import SearchForm
 from desktop_assistant.ui.settings.spending_form import SpendingForm
 from desktop_assistant.ui.settings.voice_form import VoiceForm
@@ -50,6 +51,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.voice, "Voice")
         self.search = SearchForm(self)
         self.tabs.addTab(self.search, "Search")
+        self.mcp = McpForm(self)
+        self.tabs.addTab(self.mcp, "Tools (MCP)")
         layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
@@ -67,6 +70,7 @@ class SettingsDialog(QDialog):
         self.data.load(settings)
         self.voice.load(settings)
         self.search.load(settings)
+        self.mcp.load(settings)
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
@@ -74,5 +78,9 @@ class SettingsDialog(QDialog):
         if with_spending is None:
             self.tabs.setCurrentWidget(self.spending)
             return
-        self.saveRequested.emit(self.search.values(self.voice.values(self.data.values(with_spending))), key)
+        with_tools = self.mcp.values(with_spending)
+        if with_tools is None:
+            self.tabs.setCurrentWidget(self.mcp)
+            return
+        self.saveRequested.emit(self.search.values(self.voice.values(self.data.values(with_tools))), key)
         self.accept()

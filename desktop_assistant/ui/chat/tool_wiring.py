@@ -1,0 +1,206 @@
+"""Tools in the chat window: the per-conversation tool picker, the approval card and the transcript's tool blocks.
+
+Built by the app after the window, so the shared window, transcript and message view need no changes: the
+blocks are attached to each message view as it is created (``Transcript.viewCreated``), the card is put
+above the composer, and the picker into the conversation options panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QBoxLayout, QCheckBox, QLabel, QLayout, QVBoxLayout, QWidget
+
+from desktop_assistant.controllers.chat import ChatController
+from desktop_assistant.controllers.tools import PendingApproval, ToolLoop
+from desktop_assistant.core.mcp_config import McpServerConfig
+from desktop_assistant.core.models import Conversation, Message, Role, Status, tool_calls
+from desktop_assistant.ui.chat.approval_card import ApprovalCard
+from desktop_assistant.ui.chat.message_view import MessageView
+from desktop_assistant.ui.chat.tool_block import ToolBlocks
+from desktop_assistant.ui.chat.transcript import Transcript
+from desktop_assistant.ui.settings.mcp_form import McpForm
+
+
+class ChatWindow(Protocol):
+    """What the wiring needs of the main window."""
+
+    @property
+    def transcript(self) -> Transcript: ...
+
+    @property
+    def composer(self) -> QWidget: ...
+
+    @property
+    def options(self) -> QWidget: ...
+
+
+class ToolsPicker(QWidget):
+    """Check boxes for the configured MCP servers whose tools this conversation may use.
+
+    Signals:
+        changed(list): the server ids now checked.
+    """
+
+    changed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tools_picker")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 6, 0, 0)
+        self.title = QLabel("Tools (MCP servers) this conversation may use:")
+        self._layout.addWidget(self.title)
+        self.empty = QLabel("No tool servers are set up. Add one in Settings under “Tools (MCP)”.")
+        self.empty.setProperty("muted", True)
+        self.empty.setWordWrap(True)
+        self._layout.addWidget(self.empty)
+        self.boxes: dict[str, QCheckBox] = {}
+
+    def show_servers(self, servers: list[McpServerConfig], enabled: list[str]) -> None:
+        """List ``servers``, checking the ``enabled`` ones (a server turned off in Settings cannot be checked)."""
+        for box in self.boxes.values():
+            self._layout.removeWidget(box)
+            box.deleteLater()
+        self.boxes = {}
+        for server in servers:
+            box = QCheckBox(server.label if server.enabled else f"{server.label} (turned off in Settings)")
+            box.setObjectName(f"tools_server_{server.id}")
+            box.setChecked(server.id in enabled)
+            box.setEnabled(server.enabled)
+            box.toggled.connect(self._emit)
+            self._layout.addWidget(box)
+            self.boxes[server.id] = box
+        self.empty.setVisible(not servers)
+
+    def _emit(self) -> None:
+        self.changed.emit([sid for sid, box in self.boxes.items() if box.isChecked()])
+
+
+class ToolWiring(QObject):
+    """Connects the tool loop to the window's widgets."""
+
+    def __init__(self, window: ChatWindow, chat: ChatController, tools: ToolLoop,
+                 run: Callable[[str, Coroutine[Any, Any, Any]], object]) -> None:
+        super().__init__(window.transcript)
+        self._chat = chat
+        self._tools = tools
+        self._run = run
+        self._transcript = window.transcript
+        self.blocks: dict[int, ToolBlocks] = {}
+        self.card = ApprovalCard()
+        composer = window.composer
+        holder = composer.parentWidget()
+        layout = holder.layout() if holder is not None else None
+        if layout is not None:
+            _insert_before(layout, composer, self.card)
+        self.card.answered.connect(lambda call_id, choice: tools.answer(call_id, choice))
+        tools.approvalRequested.connect(self._on_approval)
+        tools.approvalClosed.connect(self.card.close_request)
+        self.picker = ToolsPicker()
+        options_layout = window.options.layout()
+        if options_layout is not None:
+            options_layout.addWidget(self.picker)
+        self.picker.changed.connect(self._on_picked)
+        chat.conversationOpened.connect(self._on_conversation)
+        tools.settings_changed.connect(lambda _settings: self._on_conversation(chat.conversation))
+        self._on_conversation(chat.conversation)
+        window.transcript.viewCreated.connect(self._attach)
+        for view in list(window.transcript.views.values()):
+            self._attach(view)
+        chat.messageChanged.connect(self._on_message)
+        tools.callsProgress.connect(self._on_progress)
+        McpForm.backend = self  # the Settings tab lists tools and stores secrets through this window's loop
+
+    # -- the Settings tab ------------------------------------------------------------------------------------
+
+    def describe_tools(self, config: McpServerConfig, secrets: dict[str, str], done: Callable[[str], None]) -> None:
+        """List ``config``'s tools in the background (``secrets``: typed, not yet saved); ``done`` gets the text."""
+        async def describe() -> None:
+            done(await self._tools.describe_tools(config, secrets))
+        self._run("list tools", describe())
+
+    def store_secrets(self, secrets: dict[str, str]) -> None:
+        """Keep server secrets in the keyring (in the background)."""
+        self._run("tool server secrets", self._tools.store_secrets(secrets))
+
+    # -- approval and picker ---------------------------------------------------------------------------------
+
+    def _on_approval(self, pending: PendingApproval) -> None:
+        self.card.ask(pending)
+
+    def _on_conversation(self, conv: Conversation | None) -> None:
+        self.picker.blockSignals(True)
+        try:
+            self.picker.show_servers(self._tools.configs, conv.tools if conv is not None else [])
+        finally:
+            self.picker.blockSignals(False)
+
+    def _on_picked(self, server_ids: list[str]) -> None:
+        async def apply() -> None:
+            conv = await self._chat.ensure_conversation()
+            await self._tools.set_tools(conv, server_ids)
+        self._run("tools", apply())
+
+    # -- transcript ------------------------------------------------------------------------------------------
+
+    def _label(self, server_id: str) -> str:
+        return next((c.label for c in self._tools.configs if c.id == server_id), server_id)
+
+    def _attach(self, view: MessageView) -> None:
+        """Give a new view its tool blocks, if its message has tool parts (others get them when they do)."""
+        message = view.message
+        if message.role is Role.TOOL or tool_calls(message.parts):
+            self._show(self._blocks(view), message)
+
+    def _blocks(self, view: MessageView) -> ToolBlocks:
+        """The tool blocks of ``view``, made on first need."""
+        message_id = view.message.id
+        blocks = self.blocks.get(message_id)
+        if blocks is not None and blocks.parent() is view:
+            return blocks
+        blocks = ToolBlocks(self._transcript.image_loader, self._label, view)
+        layout = view.layout()
+        if isinstance(layout, QBoxLayout):
+            layout.insertWidget(layout.indexOf(view.body) + 1, blocks)
+        self.blocks[message_id] = blocks
+        view.destroyed.connect(lambda *_: self.blocks.pop(message_id, None))
+        if view.message.role is Role.TOOL:
+            view.setAccessibleName("Tool result")
+            view.body.hide()
+            view.action_bar.hide()
+            first = layout.itemAt(0) if layout is not None else None
+            who = first.widget() if first is not None else None
+            if isinstance(who, QLabel):
+                who.setText("Tool")
+        return blocks
+
+    def _show(self, blocks: ToolBlocks, message: Message) -> None:
+        blocks.show_message(message)
+        blocks.setVisible(bool(blocks.blocks))
+        view = self._transcript.views.get(message.id)
+        if view is not None and message.role is Role.ASSISTANT and tool_calls(message.parts):
+            view.body.setVisible(bool(message.text.strip()))
+
+    def _on_message(self, message: Message) -> None:
+        view = self._transcript.views.get(message.id)
+        if view is not None and (message.id in self.blocks or tool_calls(message.parts)):
+            self._show(self._blocks(view), message)
+
+    def _on_progress(self, message_id: int, calls: list[dict[str, Any]]) -> None:
+        view = self._transcript.views.get(message_id)
+        if view is not None and view.message.status is Status.STREAMING:  # a late frame must not undo the final
+            blocks = self._blocks(view)
+            blocks.show_partial(calls)
+            blocks.setVisible(True)
+
+
+def _insert_before(layout: QLayout, anchor: QWidget, widget: QWidget) -> None:
+    """Put ``widget`` just above ``anchor`` in ``layout`` (a box layout), or at its end."""
+    index = layout.indexOf(anchor)
+    if isinstance(layout, QBoxLayout) and index >= 0:
+        layout.insertWidget(index, widget)
+    else:
+        layout.addWidget(widget)

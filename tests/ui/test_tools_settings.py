@@ -1,0 +1,79 @@
+"""Tools in chat beyond stdio: the Settings tab (add a server, list its tools, revoke an "always allow") and a
+streamable HTTP server whose header secret is kept in the keyring, not the settings file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core.mcp_config import McpServerConfig, secret_account, servers_to_json
+from desktop_assistant.core.models import Role
+from desktop_assistant.services.paths import AppPaths
+from desktop_assistant.services.settings import SettingsStore
+from tests.conftest import until
+from tests.fake_openai.fixture import fake_openai  # noqa: F401
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.mcp_servers.http_server import HEADER, HEADER_VALUE, running_http_server
+from tests.ui.app_fixture import built_app, start
+from tests.ui.test_tools_in_chat import SERVERS, ask, configure, finished, result, tools_of
+
+
+async def test_settings_tab_adds_a_server_lists_its_tools_and_revokes(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    configure(tmp_path, mcp_always_allow=[{"server": "local", "tool": "echo"}, {"server": "local", "tool": "add"}])
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        form = dialog.mcp
+        dialog.tabs.setCurrentWidget(form)
+        assert form.list.count() == 1 and form.allowed.count() == 2
+        qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+        form.name.setText("Second")
+        form.command.setText("")
+        qtbot.mouseClick(form.show_tools_button, Qt.MouseButton.LeftButton)
+        assert "Enter the command" in form.problems.text()  # refused plainly, nothing started
+        form.command.setText(sys.executable)
+        form.args.setPlainText(str(SERVERS / "stdio_server.py"))
+        form.secret_env.setPlainText("DA_SECRET=s3cret")
+        qtbot.mouseClick(form.show_tools_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "echo: Repeat the given text back." in form.tools_text.toPlainText(), timeout=30)
+        form.allowed.setCurrentRow(0)
+        qtbot.mouseClick(form.revoke_button, Qt.MouseButton.LeftButton)
+        assert form.allowed.count() == 1
+        dialog._save()
+        await until(lambda: len(parts.endpoint.settings.mcp_servers) == 2)
+        second = parts.endpoint.settings.mcp_servers[1]
+        assert second["name"] == "Second" and second["secret_env"] == ["DA_SECRET"]
+        assert "s3cret" not in json.dumps(second)
+        assert parts.endpoint.settings.mcp_always_allow == [{"server": "local", "tool": "add"}]
+        picker = parts.window.findChild(QCheckBox, f"tools_server_{second['id']}")
+        assert picker is not None  # the conversation options list the new server
+
+
+async def test_a_streamable_http_server_with_a_secret_header(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
+                                                             qtbot: QtBot) -> None:
+    with running_http_server() as (url, _guard):
+        web = McpServerConfig(id="web", name="Web tools", transport="http", url=url, secret_headers=(HEADER,))
+        paths = AppPaths.under(tmp_path)
+        paths.ensure()
+        settings = SettingsStore(paths.settings_file)
+        settings.save(settings.load().copy(mcp_servers=servers_to_json([web]),
+                                           mcp_always_allow=[{"server": "web", "tool": "add"}]))
+        fake_openai.enqueue(Reply(text="", tool_calls=[("add", '{"a": 20, "b": 22}')]), Reply(text="42."))
+        async with built_app(tmp_path, fake_openai.base_url) as parts:
+            await start(parts)
+            await tools_of(parts).store_secrets({secret_account("web", "header", HEADER): HEADER_VALUE})
+            conv = await parts.chat.ensure_conversation()
+            await tools_of(parts).set_tools(conv, ["web"])
+            await ask(parts, qtbot, fake_openai, "Add over HTTP")
+            await finished(parts)
+            assert [result(m)["text"] for m in parts.chat.path if m.role is Role.TOOL] == ["42"]
+            assert parts.chat.path[-1].text == "42."
+            assert HEADER_VALUE not in json.dumps(parts.endpoint.settings.mcp_servers)
