@@ -464,7 +464,7 @@ class ChatController(QObject):
         try:
             reply = await self._stream_reply(conv, question, continuing, budget_checked)
             if self.tools is not None:
-                await self.tools.follow(conv, reply, lambda q: self._stream_reply(conv, q, None, False),
+                await self.tools.follow(conv, reply, lambda q: self._next_step(conv, q),
                                         self._append, self.messageChanged.emit, lambda: self.conversation)
         finally:
             self._end_streaming(seq)
@@ -517,9 +517,9 @@ class ChatController(QObject):
                     usage = event.usage
                 elif isinstance(event, ToolCallDelta):
                     step.add(event)
+                if isinstance(event, TextDelta | RefusalDelta | ToolCallDelta) and self._thinking_timer.isActive():
+                    self._stop_thinking()  # the model is answering (a tool call is an answer too)
                 if isinstance(event, TextDelta | RefusalDelta):
-                    if self._thinking_timer.isActive():
-                        self._stop_thinking()
                     self._queue_progress(reply.id, prefix, chunks, refusal)
                     if time.monotonic() - last_flush >= FLUSH_INTERVAL:
                         last_flush = time.monotonic()
@@ -595,6 +595,13 @@ class ChatController(QObject):
             self._streaming = False
             self._stop_thinking()
             self.streamingChanged.emit(False)
+
+    async def _next_step(self, conv: Conversation, question: Message) -> Message | None:
+        """The model's answer to tool results: the thinking timer counts this step alone."""
+        self._thinking_since = time.monotonic()
+        self._thinking_timer.start()
+        self.thinking.emit(0)
+        return await self._stream_reply(conv, question, None, False)
 
     def _tick_thinking(self) -> None:
         self.thinking.emit(round(time.monotonic() - self._thinking_since))

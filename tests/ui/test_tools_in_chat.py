@@ -252,6 +252,10 @@ async def test_through_the_window_picker_card_blocks_and_an_image(
         assert card is not None
         await until(lambda: card.isVisible(), timeout=20)
         assert "red_pixel" in card.title.text() and "Test tools" in card.title.text()
+        assert not parts.chat._thinking_timer.isActive()  # waiting for the person is not the model thinking
+        # a reply that only calls tools offers nothing to copy or read aloud
+        call_view = window.transcript.views[parts.chat.path[1].id]
+        assert call_view.read_aloud_button.isHidden() and call_view.copy_button.isHidden()
         qtbot.mouseClick(card.allow_button, Qt.MouseButton.LeftButton)
         await until(lambda: card.isVisible() and card.current is not None and card.current.tool == "echo")
         assert '"text": "<b>not bold</b>"' in card.arguments.toPlainText()

@@ -257,6 +257,9 @@ class MessageView(QFrame):
         self._set_action(message)
         streaming = message.status is Status.STREAMING
         self.action_bar.setEnabled(not streaming)
+        if not self._is_user:  # a reply that only calls tools has nothing to read aloud or copy
+            self.read_aloud_button.setVisible(bool(full.strip()) or streaming)
+            self.copy_button.setVisible(bool(full.strip()) or streaming)
 
     def _set_final_text(self, text: str) -> None:
         self._text = text
