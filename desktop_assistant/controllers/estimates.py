@@ -14,7 +14,7 @@ from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.models import Message
-from desktop_assistant.core.tokens import count_text
+from desktop_assistant.core.tokens import count_text, estimate_tool_definitions
 
 DEBOUNCE_MS = 120
 
@@ -94,10 +94,16 @@ class EstimateController(QObject):
         plan = chat.plan(draft if draft.strip() or images or files else None, path, images, files)
         max_out = chat.max_output_tokens()
         prices = chat.prices
-        input_cost = prices.cost_micros(model, plan.prompt_tokens, 0, 0)
-        worst = prices.worst_case_micros(model, plan.prompt_tokens, max_out)
+        tools = chat.tools.known_definitions(chat.conversation) if chat.tools is not None else []
+        tool_tokens = 0
+        if tools:  # the tool definitions go with the request too (an estimate: see core/tokens.py)
+            has_system = chat.conversation is not None and bool(chat.conversation.system_prompt.strip())
+            tool_tokens = estimate_tool_definitions(tools, model, merged_into_system=has_system).tokens
+        prompt_tokens = plan.prompt_tokens + tool_tokens
+        input_cost = prices.cost_micros(model, prompt_tokens, 0, 0)
+        worst = prices.worst_case_micros(model, prompt_tokens, max_out)
         return DraftEstimate(model=model, draft_tokens=count_text(draft, model) if draft else 0,
-                             prompt_tokens=plan.prompt_tokens, exact=plan.exact and lookup(model).known,
+                             prompt_tokens=prompt_tokens, exact=plan.exact and lookup(model).known and tools == [],
                              context_window=plan.context_window, budget=plan.budget, dropped=plan.dropped,
                              fits=plan.fits, input_cost_micros=input_cost, worst_case_micros=worst,
                              max_output_tokens=max_out, images=self._image_costs(model, images),

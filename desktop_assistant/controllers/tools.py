@@ -155,6 +155,7 @@ class ToolLoop(QObject):
         self._waiting: dict[str, asyncio.Future[Choice]] = {}
         self.pending: list[PendingApproval] = []
         self._tool_set: ToolSet | None = None
+        self._definitions: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # enabled servers -> last definitions
         self._progress: tuple[int, list[dict[str, Any]]] | None = None
         self._frame = QTimer(self)  # streamed calls are shown at most once per frame, not once per fragment
         self._frame.setSingleShot(True)
@@ -222,6 +223,14 @@ class ToolLoop(QObject):
 
     # -- one request -------------------------------------------------------------------------------------------
 
+    def known_definitions(self, conv: Conversation | None) -> list[dict[str, Any]] | None:
+        """The tool definitions ``conv``'s next request would carry, as last listed (None: tools are on but not
+        listed yet, their servers start with the first request; [] when no tools are on)."""
+        servers = self.enabled(conv)
+        if not servers:
+            return []
+        return self._definitions.get(tuple(sorted(s.id for s in servers)))
+
     async def prepare(self, conv: Conversation, model: str, reply_id: Callable[[], int | None]) -> ToolStep:
         """The tools of ``conv``'s next request (servers started as needed; a failed start raises its error)."""
         servers = self.enabled(conv)
@@ -234,6 +243,7 @@ class ToolLoop(QObject):
             specs.extend(await self.servers.list_tools(server.id))
         tool_set = build_tool_set(specs)
         self._tool_set = tool_set
+        self._definitions[tuple(sorted(s.id for s in servers))] = tool_set.definitions
         has_system = bool(conv.system_prompt.strip())
         extra = estimate_tool_definitions(tool_set.definitions, model, merged_into_system=has_system).tokens
 

@@ -16,6 +16,7 @@ from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.tools import DENIED, STOPPED, ToolLoop
 from desktop_assistant.core.mcp_config import McpServerConfig, servers_to_json
 from desktop_assistant.core.models import Message, Role, Status
+from desktop_assistant.core.tokens import estimate_tool_definitions
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.ui.chat.approval_card import ApprovalCard
@@ -384,3 +385,24 @@ async def test_opening_another_chat_during_a_call_stores_the_result_and_stops_th
         stored = await parts.store.messages(conv.id)
         assert [m.role for m in stored] == [Role.USER, Role.ASSISTANT, Role.TOOL]
         assert "did not finish" in result(stored[2])["text"]
+
+
+async def test_the_estimate_and_gauge_count_the_tool_definitions(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
+                                                                 qtbot: QtBot) -> None:
+    configure(tmp_path)
+    fake_openai.enqueue(Reply(text="", tool_calls=[("add", '{"a": 1, "b": 2}')]), Reply(text="3."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await enable_tools(parts)
+        before = await parts.estimates.compute()
+        assert not before.exact  # tools are on: their definitions are not listed yet, so this is an estimate
+        await ask(parts, qtbot, fake_openai, "add 1 and 2")
+        await approve(parts)
+        await finished(parts)
+        definitions = chat_bodies(fake_openai)[0]["tools"]
+        with_tools = await parts.estimates.compute()
+        await tools_of(parts).set_tools(parts.chat.conversation, [])  # type: ignore[arg-type]
+        without = await parts.estimates.compute()
+        assert not with_tools.exact
+        extra = estimate_tool_definitions(definitions, parts.chat.model, merged_into_system=False).tokens
+        assert extra > 0 and with_tools.prompt_tokens == without.prompt_tokens + extra
