@@ -128,7 +128,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                                lambda text: window.statusBar().showMessage(text, 8000))
     search = SearchController(store, endpoint, runner, usage)
     window.attach_search(search)
-    ToolWiring(window, chat, chat.tools, runner.start)  # kept alive by its parent, the transcript
+    window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
     window.sidebar.set_conversations(conversations)
     window.header.set_models(endpoint.models, settings.default_model)
     chat.show_initial(last, messages)

@@ -51,6 +51,7 @@ from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.data_tab import connect_data_tab
 from desktop_assistant.ui.settings.endpoint_form import connect_form
+from desktop_assistant.ui.settings.mcp_form import McpBackend
 from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.lab_page = QWidget()  # replaced by the Lab workspace the first time its tab is shown (start-up)
         self.lab_page.setObjectName("lab_placeholder")
         self._lab: LabController | None = None
+        self._mcp_backend: McpBackend | None = None
         self.workspaces.addWidget(self.lab_page)
         self.usage_panel = UsagePanel()
         self.workspaces.addWidget(self.usage_panel)
@@ -190,6 +192,12 @@ class MainWindow(QMainWindow):
         self.extract_page = page
         if showing:
             self.workspaces.setCurrentIndex(index)
+
+    def attach_tools(self, backend: McpBackend) -> None:
+        """What the Settings tab for MCP servers lists tools and stores secrets through."""
+        self._mcp_backend = backend
+        if self.settings_dialog is not None:
+            self.settings_dialog.mcp.backend = backend
 
     def attach_lab(self, lab: LabController) -> None:
         """The prompt lab behind the Lab tab (its workspace is built when the tab is first shown)."""
@@ -391,6 +399,7 @@ class MainWindow(QMainWindow):
             self.settings_dialog.saveRequested.connect(self._save_settings)
             connect_form(self.settings_dialog.form, self.endpoint, self.runner.start)
             connect_data_tab(self.settings_dialog.data, self.data)
+            self.settings_dialog.mcp.backend = self._mcp_backend
         self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value)
         dialog = self.settings_dialog
 

@@ -21,7 +21,6 @@ from desktop_assistant.ui.chat.approval_card import ApprovalCard
 from desktop_assistant.ui.chat.message_view import MessageView
 from desktop_assistant.ui.chat.tool_block import ToolBlocks
 from desktop_assistant.ui.chat.transcript import Transcript
-from desktop_assistant.ui.settings.mcp_form import McpForm
 
 
 class ChatWindow(Protocol):
@@ -112,7 +111,6 @@ class ToolWiring(QObject):
             self._attach(view)
         chat.messageChanged.connect(self._on_message)
         tools.callsProgress.connect(self._on_progress)
-        McpForm.backend = self  # the Settings tab lists tools and stores secrets through this window's loop
 
     # -- the Settings tab ------------------------------------------------------------------------------------
 

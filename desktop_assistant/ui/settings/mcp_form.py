@@ -1,7 +1,7 @@
 """The "Tools (MCP)" tab of Settings: tool servers (add, edit, remove, list their tools) and the tools always allowed.
 
 Secret values (environment variables or headers marked secret) never go into the settings file: they are handed
-to the keyring when Settings is saved (through :attr:`McpForm.backend`), and the file keeps only their names.
+to the keyring when Settings is saved (through the form's ``backend``), and the file keeps only their names.
 Everything a server reports (tool names, descriptions, schemas) is shown as plain text.
 """
 
@@ -69,11 +69,10 @@ def _lines(values: dict[str, str], separator: str) -> str:
 class McpForm(QWidget):
     """Edits the MCP servers and the "always allow" list; :meth:`values` returns None while a server is invalid."""
 
-    backend: McpBackend | None = None
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mcp_form")
+        self.backend: McpBackend | None = None  # lists tools and stores secrets (set by the window)
         self._servers: list[McpServerConfig] = []
         self._approvals: list[ToolApproval] = []
         self._secrets: dict[str, str] = {}
