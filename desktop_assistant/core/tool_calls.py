@@ -2,14 +2,12 @@
 
 The chat API streams each call's id and function name first, then its JSON arguments in fragments, and
 parallel calls one after another by ``index``. Merging is pure, so a stopped or broken stream still leaves
-the calls seen so far, each marked complete or not.
+the calls seen so far. Their arguments are checked by ``core.tools.parse_arguments`` when they run.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass
@@ -20,20 +18,6 @@ class ToolCall:
     id: str = ""
     name: str = ""
     arguments: str = ""
-
-    def parsed(self) -> dict[str, Any]:
-        """The arguments as a JSON object; raises ``ValueError`` with a plain reason when they are not one."""
-        try:
-            value = json.loads(self.arguments or "{}")
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"the arguments are not valid JSON ({exc.msg} at character {exc.pos})") from exc
-        if not isinstance(value, dict):
-            raise ValueError("the arguments are not a JSON object")
-        return value
-
-    def wire(self) -> dict[str, Any]:
-        """The call as the chat API takes it back in the assistant message."""
-        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
 
 
 @dataclass
