@@ -56,20 +56,6 @@ class _Best:
         return [(int(self.ids[i]), float(self.scores[i])) for i in order[:self.k]]
 
 
-def top_k(query: np.ndarray, blocks: Iterable[tuple[Sequence[int], bytes]], k: int,
-          threshold: float = 0.0) -> list[tuple[int, float]]:
-    """The ``k`` most similar (id, similarity) pairs at or above ``threshold``, best first.
-
-    ``blocks`` yields (ids, the concatenated blobs of those ids' vectors); only one block is in memory at a time.
-    """
-    q = np.asarray(query, dtype=np.float32)
-    best = _Best(k, threshold)
-    for ids, blob in blocks:
-        matrix = np.frombuffer(blob, dtype=DTYPE).reshape(-1, len(q))
-        best.offer(np.asarray(ids, dtype=np.int64), matrix @ q)
-    return best.ranked()
-
-
 def load_matrix(blocks: Iterable[tuple[Sequence[int], bytes]], dims: int) -> tuple[np.ndarray, np.ndarray]:
     """(ids as int64, vectors as a float16 matrix) from stored blocks."""
     ids: list[np.ndarray] = []
@@ -84,7 +70,8 @@ def load_matrix(blocks: Iterable[tuple[Sequence[int], bytes]], dims: int) -> tup
 
 def top_k_matrix(query: np.ndarray, ids: np.ndarray, matrix: np.ndarray, k: int, threshold: float = 0.0,
                  chunk: int = 16384) -> list[tuple[int, float]]:
-    """:func:`top_k` over vectors already in memory (row ``i`` of ``matrix`` belongs to ``ids[i]``)."""
+    """The ``k`` most similar (id, similarity) pairs at or above ``threshold``, best first, over vectors in
+    memory (row ``i`` of ``matrix`` belongs to ``ids[i]``), scored ``chunk`` rows at a time in float32."""
     q = np.asarray(query, dtype=np.float32)
     best = _Best(k, threshold)
     for start in range(0, len(ids), chunk):

@@ -138,12 +138,11 @@ async def test_pending_vectors_nearest_and_model_change(store: Store) -> None:
 
 
 def test_vector_scan_keeps_the_best_across_blocks() -> None:
-    from desktop_assistant.core.vectors import to_blob, top_k
+    from desktop_assistant.core.vectors import top_k_matrix
     rng = np.random.default_rng(7)
     vectors = [unit_vector(rng.normal(size=8)) for _ in range(1000)]
     query = vectors[123]
-    blocks = [(list(range(s, s + 100)), b"".join(to_blob(v) for v in vectors[s:s + 100])) for s in range(0, 1000, 100)]
-    got = top_k(query, blocks, 5)
+    got = top_k_matrix(query, np.arange(1000, dtype=np.int64), np.stack(vectors), 5, chunk=100)
     want = sorted(range(1000), key=lambda i: -float(np.dot(vectors[i], query)))[:5]
     assert [i for i, _s in got] == want and got[0][0] == 123
     assert MATCH_START not in "".join(str(s) for s in got) and MATCH_END  # markers are control characters

@@ -83,7 +83,7 @@ def test_unit_vector_reads_base64_and_lists_and_refuses_garbage() -> None:
 
 
 def test_scoring_in_memory_matches_scoring_stored_blocks() -> None:
-    from desktop_assistant.core.vectors import load_matrix, top_k, top_k_matrix
+    from desktop_assistant.core.vectors import load_matrix, top_k_matrix
     rng = np.random.default_rng(5)
     vectors = [unit_vector(rng.normal(size=16)) for _ in range(500)]
     blocks = [(list(range(s, min(s + 64, 500))), b"".join(to_blob(v) for v in vectors[s:s + 64]))
@@ -91,7 +91,8 @@ def test_scoring_in_memory_matches_scoring_stored_blocks() -> None:
     ids, matrix = load_matrix(blocks, 16)
     assert matrix.dtype == np.float16 and ids.tolist() == list(range(500))
     query = vectors[42]
-    from_disk = top_k(query, blocks, 10, threshold=0.1)
+    exact = sorted(((i, float(np.dot(v, query))) for i, v in enumerate(vectors)), key=lambda p: -p[1])
+    from_disk = [(i, score) for i, score in exact if score >= 0.1][:10]  # float32, straight from what was stored
     in_memory = top_k_matrix(query, ids, matrix, 10, threshold=0.1, chunk=100)
     assert [i for i, _s in in_memory][:3] == [i for i, _s in from_disk][:3] and in_memory[0][0] == 42
     assert all(abs(a - b) < 2e-3 for (_i, a), (_j, b) in zip(in_memory, from_disk, strict=True))
