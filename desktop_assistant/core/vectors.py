@@ -1,4 +1,4 @@
-"""Embedding vectors: decoding what the API sends, and the top-k by cosine similarity over stored blocks.
+"""Embedding vectors: decoding what the API sends, loading stored ones, and the top-k by cosine similarity.
 
 Vectors are stored normalised, as little-endian float32, so cosine similarity is a dot product: 100,000
 messages at 512 dimensions are 200 MB on disk. While search by meaning is in use they are held in memory as
