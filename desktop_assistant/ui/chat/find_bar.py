@@ -14,6 +14,13 @@ from desktop_assistant.ui.chat.message_view import MessageView
 from desktop_assistant.ui.chat.transcript import Transcript
 
 
+def match_format() -> QTextCharFormat:
+    """How a found word is marked in a message (find in the conversation, and search hits)."""
+    found = QTextCharFormat()
+    found.setBackground(QColor("#fff2a8" if not theme.colors().dark else "#5c5020"))
+    return found
+
+
 @dataclass
 class Match:
     """One occurrence: the view it is in and its cursor there."""
@@ -141,8 +148,7 @@ class FindBar(QWidget):
 
     def _show_current(self) -> None:
         colors = theme.colors()
-        everywhere = QTextCharFormat()
-        everywhere.setBackground(QColor("#fff2a8" if not colors.dark else "#5c5020"))
+        everywhere = match_format()
         here = QTextCharFormat()
         here.setBackground(QColor(colors.accent))
         here.setForeground(QColor("#ffffff"))

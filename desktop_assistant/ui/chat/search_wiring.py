@@ -10,12 +10,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.search import MeaningState, SearchController
-from desktop_assistant.ui import theme
+from desktop_assistant.ui.chat.find_bar import match_format
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
 
@@ -31,9 +31,7 @@ def reveal(transcript: Transcript, message_id: int, words: list[str]) -> bool:
     view = transcript.ensure_view(message_id)
     if view is None:
         return False
-    colors = theme.colors()
-    mark = QTextCharFormat()
-    mark.setBackground(QColor("#fff2a8" if not colors.dark else "#5c5020"))
+    mark = match_format()
     document = view.body.document()
     selections: list[QTextEdit.ExtraSelection] = []
     for word in words:
