@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -116,14 +116,13 @@ class SearchController(QObject):
                 return []
             raw, usage = await self._endpoint.gateway.embed(model, [text], dims)
             await self._record(model, usage, tokens)
-            from desktop_assistant.core.vectors import unit_vector  # numpy: only once search by meaning is used
-            vector = unit_vector(raw[0])
+            vector = _unit(raw[0])
             self._query_vectors[key] = vector
             while len(self._query_vectors) > QUERY_CACHE:
                 self._query_vectors.popitem(last=False)
         scored = await self._search.nearest(vector, model, RESULTS * 2, MEANING_THRESHOLD)
         found = (await self._search.hits(scored))[:RESULTS]  # hits() drops deleted conversations
-        return [_with_passage(hit, full, text) for hit, full in found]
+        return [replace(hit, snippet=core.passage(full, text)) for hit, full in found]
 
     def release(self) -> None:
         """Search was put away: free the vectors held in memory for it."""
@@ -296,8 +295,3 @@ def _prepared(pending: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
 def _unit(raw: object) -> np.ndarray:
     from desktop_assistant.core.vectors import unit_vector  # numpy: only once search by meaning is used
     return unit_vector(raw)
-
-
-def _with_passage(hit: SearchHit, text: str, query: str) -> SearchHit:
-    return SearchHit(hit.message_id, hit.conversation_id, hit.title, hit.role, hit.created_at,
-                     core.passage(text, query), by_meaning=True, score=hit.score)
