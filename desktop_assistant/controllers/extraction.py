@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.images import data_url, decode, normalise
-from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.runner import BusyCount, OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorKind, UserFacingError
@@ -92,7 +92,7 @@ class ExtractionController(QObject):
         self.rows: list[Row] = []
         self.run_id = ""
         self.saved: dict[str, dict[str, Any]] = {}
-        self._running = 0
+        self._busy = BusyCount(self.runningChanged.emit)
 
     # -- schema ---------------------------------------------------------------------------------------------
 
@@ -161,16 +161,10 @@ class ExtractionController(QObject):
         outcome.usage, outcome.cost_micros = u, cost
         return outcome
 
-    def _set_running(self, delta: int) -> None:
-        before = self._running > 0
-        self._running += delta
-        if before != (self._running > 0):
-            self.runningChanged.emit(self._running > 0)
-
     @property
     def running(self) -> bool:
         """A run is in flight."""
-        return self._running > 0
+        return self._busy.active
 
     # -- one run --------------------------------------------------------------------------------------------
 
@@ -203,7 +197,7 @@ class ExtractionController(QObject):
         if not verdict.allowed:
             self.refused.emit(verdict.message)
             return None
-        self._set_running(1)
+        self._busy.add(1)
         try:
             try:
                 outcome = await self._call(prepared, model_cls, f"extract-{uuid.uuid4().hex[:8]}")
@@ -212,7 +206,7 @@ class ExtractionController(QObject):
             self.resultReady.emit(outcome)
             return outcome
         finally:
-            self._set_running(-1)
+            self._busy.add(-1)
             await self._usage.refresh()
 
     # -- bulk -----------------------------------------------------------------------------------------------
@@ -260,7 +254,7 @@ class ExtractionController(QObject):
         self.rowsReset.emit(list(self.rows))
         self._emit_totals()
         semaphore = asyncio.Semaphore(max(1, self.concurrency))
-        self._set_running(1)
+        self._busy.add(1)
         ops = [self._runner.start(f"extract row {i + 1}", self._row(i, p, model_cls, semaphore),
                                   key=f"{BULK_KEY}:{self.run_id}:{i}")
                for i, p in enumerate(prepared)]
@@ -272,7 +266,7 @@ class ExtractionController(QObject):
             await asyncio.wait([op.task for op in ops])
             raise
         finally:
-            self._set_running(-1)
+            self._busy.add(-1)
             await self._usage.refresh()
 
     async def _row(self, index: int, prepared: Prepared, model_cls: type[BaseModel],
@@ -320,11 +314,11 @@ class ExtractionController(QObject):
         if not verdict.allowed:
             self.refused.emit(verdict.message)
             return
-        self._set_running(1)
+        self._busy.add(1)
         try:
             await self._row(index, prepared, model_cls, asyncio.Semaphore(1))
         finally:
-            self._set_running(-1)
+            self._busy.add(-1)
             await self._usage.refresh()
 
     def cancel(self) -> None:

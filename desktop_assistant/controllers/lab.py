@@ -20,7 +20,7 @@ from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.lab_batches import LabBatches
-from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.controllers.runner import BusyCount, OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.lab_checks import run_checks
@@ -90,7 +90,7 @@ class LabController(QObject):
         self.run: Run | None = None
         self.run_id: int | None = None
         self._versions: dict[RunColumn, PromptVersion] = {}
-        self._running = 0
+        self._busy = BusyCount(self.runningChanged.emit)
         self._cancelled = False
         self._finishing: set[asyncio.Future[None]] = set()
         self.batches = LabBatches(self, self._store, self)
@@ -256,21 +256,15 @@ class LabController(QObject):
             return False
         return True
 
-    def _set_running(self, delta: int) -> None:
-        before = self._running > 0
-        self._running += delta
-        if before != (self._running > 0):
-            self.runningChanged.emit(self._running > 0)
-
     @property
     def running(self) -> bool:
         """A run is in flight."""
-        return self._running > 0
+        return self._busy.active
 
     async def _run_cells(self, run_id: int, pairs: list[Pair]) -> None:
         semaphore = asyncio.Semaphore(max(1, self.concurrency))
         self._cancelled = False
-        self._set_running(1)
+        self._busy.add(1)
         await self._store.set_status(run_id, "running")
         self._emit_progress()
         ops = [self._runner.start(f"lab cell {k + 1}", self._cell(run_id, ci, k, semaphore),
@@ -289,7 +283,7 @@ class LabController(QObject):
                 await asyncio.wait(list(self._finishing))
             cancelled = self._cancelled or any(op.task.cancelled() for op in ops)
             await self._store.set_status(run_id, "cancelled" if cancelled else "finished")
-            self._set_running(-1)
+            self._busy.add(-1)
             self._emit_progress()
             await self._usage.refresh()
             await self.refresh_runs(self.run.set_name if self.run else None)

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import itertools
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,27 @@ from PySide6.QtWidgets import QDialog
 from desktop_assistant.controllers.notices import NoticeBus
 
 log = logging.getLogger(__name__)
+
+
+class BusyCount:
+    """How many parts of a workflow are in flight (a single run, a bulk run, retries); ``changed(bool)`` is
+    called when it goes from none to some, or back."""
+
+    def __init__(self, changed: Callable[[bool], None]) -> None:
+        self._count = 0
+        self._changed = changed
+
+    def add(self, delta: int) -> None:
+        """``delta`` parts started (positive) or ended (negative)."""
+        before = self._count > 0
+        self._count += delta
+        if before != (self._count > 0):
+            self._changed(self._count > 0)
+
+    @property
+    def active(self) -> bool:
+        """Something is in flight."""
+        return self._count > 0
 
 
 @dataclass

@@ -129,3 +129,16 @@ async def test_ask_awaits_dialog_without_nested_loop(runner: OperationRunner, qt
     asyncio.get_running_loop().call_soon(dialog.accept)
     code = await runner.ask(dialog)
     assert code == QDialog.DialogCode.Accepted
+
+
+def test_busy_count_reports_only_the_edges() -> None:
+    from desktop_assistant.controllers.runner import BusyCount
+
+    seen: list[bool] = []
+    busy = BusyCount(seen.append)
+    busy.add(1)
+    busy.add(1)  # a second part while one runs: still busy, nothing new to say
+    busy.add(-1)
+    assert busy.active and seen == [True]
+    busy.add(-1)
+    assert not busy.active and seen == [True, False]
