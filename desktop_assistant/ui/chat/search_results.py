@@ -13,14 +13,12 @@ import html
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.search import SearchHit, snippet_spans
 from desktop_assistant.ui import theme
+from desktop_assistant.ui.item_paint import draw_row_without_text
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
 MAX_PASSAGE_LINES = 4
@@ -67,12 +66,7 @@ class HitDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
               ) -> None:
         """The row's background and selection as usual, then its text, clipped to the row."""
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text, opt.text = opt.text, ""
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, text = draw_row_without_text(self, painter, option, index)
         document = self._document(text, opt.rect.width() - 12, opt.font)
         painter.save()
         painter.translate(opt.rect.left() + 6, opt.rect.top() + 4)

@@ -7,14 +7,12 @@ import datetime as dt
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -26,6 +24,7 @@ from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
+from desktop_assistant.ui.item_paint import draw_row_without_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -41,12 +40,7 @@ class CostDelegate(QStyledItemDelegate):
         if not cost:
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        title, opt.text = opt.text, ""
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, title = draw_row_without_text(self, painter, option, index)
         metrics = opt.fontMetrics
         rect = opt.rect
         cost_width = metrics.horizontalAdvance(cost) + 8
