@@ -48,6 +48,10 @@ more than a frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from markdown_it.token import Token
+
 from desktop_assistant.core.render_code import palette
 from desktop_assistant.core.render_html import (
     ALLOWED_SCHEMES,
@@ -108,32 +112,27 @@ def render_markdown_without_loading(
     return render_clean_without_loading(clean_text(text), dark=dark, labels=labels)
 
 
+def _rendered_tokens(text: str) -> Iterator[Token]:
+    """The tokens of ``text``'s blocks as they are rendered (a block nested too deep to render is left out)."""
+    tokens = parse(clean_text(text))
+    for block in top_blocks(tokens):
+        if not block.too_deep:
+            yield from tokens[block.first : block.end]
+
+
 def code_blocks(text: str) -> list[str]:
     """The code of each fenced block of ``text``, in ``copy-code:N`` order (cleaned, no final newline)."""
-    tokens = parse(clean_text(text))
-    out: list[str] = []
-    for block in top_blocks(tokens):
-        if block.too_deep:
-            continue
-        for token in tokens[block.first : block.end]:
-            if token.type == "fence":
-                code = token.content
-                out.append(code[:-1] if code.endswith("\n") else code)
-    return out
+    return [token.content.removesuffix("\n") for token in _rendered_tokens(text) if token.type == "fence"]
 
 
 def math_sources(text: str) -> list[str]:
     """The LaTeX of each formula of ``text`` (without delimiters, stripped), in ``copy-math:N`` order."""
-    tokens = parse(clean_text(text))
     out: list[str] = []
-    for block in top_blocks(tokens):
-        if block.too_deep:
-            continue
-        for token in tokens[block.first : block.end]:
-            if token.type == "math_block":
-                out.append(token.content)
-            elif token.type == "inline":
-                out.extend(child.content for child in token.children or [] if child.type == "math_inline")
+    for token in _rendered_tokens(text):
+        if token.type == "math_block":
+            out.append(token.content)
+        elif token.type == "inline":
+            out.extend(child.content for child in token.children or [] if child.type == "math_inline")
     return out
 
 
