@@ -61,11 +61,18 @@ class SearchStore:
         """(id, text) of finished messages with text but no vector from ``model`` at ``dimensions``, oldest
         first."""
         def do(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+            # the messages without a vector first, their text after: reading every message's text (JSON) to
+            # find the few new ones made each background top-up scan the whole history
             rows = conn.execute(
-                f"""SELECT t.id, t.text FROM message_text t {_LIVE.format(id="t.id")}
-                   WHERE m.status = 'complete' AND t.text IS NOT NULL AND trim(t.text) != ''
-                     AND NOT EXISTS (SELECT 1 FROM message_embeddings e
-                                     WHERE e.message_id = t.id AND e.model = ? AND e.dimensions = ?)
+                """SELECT t.id, t.text FROM (
+                       SELECT m.id FROM messages m
+                       JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
+                       WHERE m.status = 'complete'
+                         AND NOT EXISTS (SELECT 1 FROM message_embeddings e
+                                         WHERE e.message_id = m.id AND e.model = ? AND e.dimensions = ?)
+                       ORDER BY m.id) AS todo
+                   JOIN message_text t ON t.id = todo.id
+                   WHERE t.text IS NOT NULL AND trim(t.text) != ''
                    ORDER BY t.id LIMIT ?""", (model, dimensions, -1 if limit is None else limit)).fetchall()
             return [(int(r[0]), str(r[1])) for r in rows]
         return await self._store.read(do)
