@@ -1,7 +1,9 @@
-"""Spelling while typing: keystrokes in a 100,000-character draft with spell checking on, against the same
-composer with it off, for a draft of ordinary lines and for one single 100,000-character line (which Qt itself
-is slow to lay out; the highlighter checks only a window of it, so spelling should add little).
+"""Spelling: the English dictionary's load time and memory, suggestions for a right-click, and keystrokes in a
+100,000-character draft with spell checking on, against the same composer with it off, for a draft of ordinary
+lines and for one single 100,000-character line (which Qt itself is slow to lay out; the highlighter checks
+only a window of it, so spelling should add little).
 
+The dictionary's memory is the growth of the resident size over its first load (after ``gc.collect()``).
 Each keystroke is timed from the key event to the end of the repaint it causes (the events it posts
 processed). Runs alternate between the two composers.
 """
@@ -9,6 +11,7 @@ processed). Runs alternate between the two composers.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -16,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import Figure, banner, median, quiet_environment, report
+from benchmarks._common import Figure, banner, median, quiet_environment, report, rss_mb
 
 KEYS = "the quick brown fox jumsp over teh lazy dog "
 
@@ -49,6 +52,38 @@ def keystrokes(edit: object, draft: str, rounds: int) -> list[float]:
     return times
 
 
+def dictionary_figures(rounds: int) -> None:
+    """Load time and memory of the English dictionary; time of a one-edit and a two-edit suggestion."""
+    from desktop_assistant.core.spelling import SpellDictionary, load_dictionary
+
+    banner("The English spelling dictionary")
+    gc.collect()
+    before = rss_mb()
+    start = time.perf_counter()
+    dictionary = load_dictionary("en")
+    loads = [(time.perf_counter() - start) * 1000]
+    gc.collect()
+    grown = rss_mb() - before
+    assert isinstance(dictionary, SpellDictionary), dictionary
+    for _ in range(rounds - 1):
+        start = time.perf_counter()
+        load_dictionary("en")
+        loads.append((time.perf_counter() - start) * 1000)
+    report(Figure("spelling", "dictionary: memory (RSS growth of the first load)", grown, "MB",
+                  target="<= 10 MB", met=grown <= 10))
+    report(Figure("spelling", "dictionary: load_dictionary('en') (median)", median(loads), "ms",
+                  target="<= 300 ms", met=median(loads) <= 300))
+    for word, what, limit in (("speling", "one edit", 5.0), ("definatelly", "two edits", 50.0)):
+        times = []
+        for _ in range(10 * rounds):
+            start = time.perf_counter()
+            found = dictionary.suggestions(word)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"  suggestions for {word!r}: {found}", flush=True)
+        report(Figure("spelling", f"suggestions('{word}'), {what} away (median)", median(times), "ms",
+                      target=f"< {limit:g} ms", met=median(times) < limit))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one round of keys")
@@ -61,6 +96,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     rounds = 1 if args.quick else 3
+    dictionary_figures(rounds)
     banner("Spelling while typing in a 100,000-character draft")
     dictionary = load_dictionary("en")
     assert isinstance(dictionary, SpellDictionary), dictionary

@@ -1,7 +1,9 @@
-"""Spell checking for the composer: which words of a line to check, and a dictionary around pyspellchecker.
+"""Spell checking for the composer: which words of a line to check, and a dictionary of pyspellchecker's words.
 
 Pure Python, no Qt (:mod:`desktop_assistant.ui.chat.spelling` draws the underlines). The dictionaries are
-the word-frequency lists that ship inside the ``pyspellchecker`` package (nothing is downloaded).
+the word-frequency lists that ship inside the ``pyspellchecker`` package (nothing is downloaded), held in a
+compact :class:`~desktop_assistant.core.word_list.WordList` (~3 MB for English instead of pyspellchecker's
+~38 MB ``Counter``).
 
 What is never checked: URLs, e-mail addresses, paths and dotted names (``example.com``, ``a/b``), inline code
 between backticks, fenced code blocks (tracked across lines by :func:`fence_state`), words with digits or
@@ -12,14 +14,17 @@ underscores, words with an inner capital (camelCase, iPhone), ALL-CAPS words, an
 from __future__ import annotations
 
 import re
-import threading
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+
+from desktop_assistant.core.word_list import WordList, load_packaged
 
 MAX_WORD = 30
 """Longer words are not checked."""
 MAX_SUGGESTIONS = 5
+DICTIONARY_PACKAGE = "spellchecker"
+"""The package whose ``resources/<code>.json.gz`` word lists are read (pyspellchecker's)."""
 
 NORMAL = 0
 """Block state of a line outside fenced code (QSyntaxHighlighter's default is -1, also "outside")."""
@@ -128,33 +133,36 @@ def pick_language(preferred: str | None) -> str | None:
 class SpellDictionary:
     """One language's word list plus the person's own words; answers are cached.
 
-    Thread-safe to build (:func:`load_dictionary` may run in a worker thread); use it from one thread after.
+    The :class:`~desktop_assistant.core.word_list.WordList` is immutable and may be shared by several
+    dictionaries (``SpellDictionary(other.words, other.language)``). Use a dictionary from one thread.
     """
 
     CACHE_LIMIT = 100_000
 
-    def __init__(self, checker: Any, language: Language, personal: set[str] | None = None) -> None:
-        self._checker = checker
+    def __init__(self, words: WordList, language: Language, personal: set[str] | None = None) -> None:
+        self.words = words
         self.language = language
         self._personal = {w.casefold() for w in personal or ()}
         self._cache: dict[str, bool] = {}
-        self._buckets: dict[tuple[str, int], list[str]] | None = None
-        self._lock = threading.Lock()
 
     def is_correct(self, word: str) -> bool:
         """Whether ``word`` is spelled right (case-insensitive, as the dictionaries are lower case)."""
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        key = word.casefold()
-        correct = key in self._personal or key in self._checker or key.replace("’", "'") in self._checker
-        if not correct and ("'" in key or "’" in key):  # "model's": the word before the apostrophe
-            base = re.split("['’]", key)[0]
-            correct = len(base) > 1 and (base in self._checker or base in self._personal)
+        folded = word.casefold()  # the person's words: "Straße" and "STRASSE" alike
+        lower = word.lower()  # the dictionary's words: lower-cased, "straße" kept as it is
+        correct = folded in self._personal or self._known(lower) or (folded != lower and self._known(folded))
+        if not correct and ("'" in lower or "’" in lower):  # "model's": the word before the apostrophe
+            base = re.split("['’]", lower)[0]
+            correct = len(base) > 1 and (base in self.words or base.casefold() in self._personal)
         if len(self._cache) >= self.CACHE_LIMIT:
             self._cache.clear()
         self._cache[word] = correct
         return correct
+
+    def _known(self, key: str) -> bool:
+        return key in self.words or ("’" in key and key.replace("’", "'") in self.words)
 
     def add(self, word: str) -> None:
         """Accept ``word`` from now on."""
@@ -163,34 +171,63 @@ class SpellDictionary:
 
     def suggestions(self, word: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Up to ``limit`` likely corrections, most common first, in the case of ``word``. Fast enough for a
-        right-click: one edit away through pyspellchecker, two edits away by scanning words of similar length
-        and the same first letter."""
-        key = word.casefold()
+        right-click: the words one edit away, else those two edits away among the words of similar length
+        that start with the same letter."""
+        key = word.lower()
         if not key:
             return []
-        checker = self._checker
-        found = set(checker.known(checker.edit_distance_1(key)))
+        words = self.words
+        found: set[str] = set()
+        if len(key) <= words.longest + 3:  # pyspellchecker's limit: up to 2 letters may be removed
+            found = {w for w in _one_edit(key, words) if _suggestible(w)}
         if not found:
-            letters = set(key)  # two edits change at most four distinct letters: a cheap first filter
-            found = {w for w in self._bucket_words(key) if len(letters ^ set(w)) <= 4 and _within_two_edits(key, w)}
-        ranked = sorted(found, key=lambda w: (-checker.word_usage_frequency(w), w))[:limit]
+            found = set(self._two_edits(key))
+        ranked = sorted(found, key=lambda w: (-words.count(w), w))[:limit]
         return [_match_case(w, word) for w in ranked]
 
-    def prepare(self) -> None:
-        """Index the words for :meth:`suggestions` (~0.1 s; done by :func:`load_dictionary`, else on first use)."""
-        with self._lock:
-            if self._buckets is None:
-                buckets: dict[tuple[str, int], list[str]] = {}
-                for w in self._checker.word_frequency.dictionary:
-                    if w:
-                        buckets.setdefault((w[0], len(w)), []).append(w)
-                self._buckets = buckets
+    def _two_edits(self, key: str) -> Iterator[str]:
+        """The words within two edits of ``key`` that share its first letter, of length within +-2."""
+        letters = set(key)  # two edits change at most four distinct letters: a cheap first filter
+        for w in self.words.words_sized(self.words.prefix_range(key[0]), len(key) - 2, len(key) + 2):
+            if len(letters ^ set(w)) <= 4 and _within_two_edits(key, w):
+                yield w
 
-    def _bucket_words(self, key: str) -> Iterator[str]:
-        self.prepare()
-        buckets = self._buckets or {}
-        for length in range(len(key) - 2, len(key) + 3):
-            yield from buckets.get((key[0], length), [])
+
+def _one_edit(word: str, words: WordList) -> set[str]:
+    """The listed words one delete, adjacent swap, replacement or insertion (of a letter of the list) away.
+
+    The edits at position i all start with ``word[:i]``, so each position searches only the (shrinking) range
+    of the words with that prefix, and none once that range is empty."""
+    found: set[str] = set()
+    letters = words.letters
+    span = range(len(words))
+    for i in range(len(word) + 1):
+        left, right = word[:i], word[i:]
+        if i:
+            span = words.prefix_range(left, span)
+            if not span:
+                break
+        edits = {left + c + right for c in letters}
+        if right:
+            edits.add(left + right[1:])
+            edits.update(left + c + right[1:] for c in letters)
+            if len(right) > 1:
+                edits.add(left + right[1] + right[0] + right[2:])
+        found.update(edit for edit in edits if words.find(edit, span) >= 0)
+    return found
+
+
+def _suggestible(word: str) -> bool:
+    """What pyspellchecker's ``known`` accepts of a listed word: not lone punctuation, not a number."""
+    if len(word) == 1 and word in string.punctuation:
+        return False
+    if word in ("nan", "inf", "infinity"):
+        return True
+    try:
+        float(word)
+    except ValueError:
+        return True
+    return False
 
 
 def _within_two_edits(a: str, b: str) -> bool:
@@ -221,19 +258,16 @@ def _match_case(suggestion: str, word: str) -> str:
 
 def load_dictionary(language: str | None = None, personal: set[str] | None = None) -> SpellDictionary | str:
     """The dictionary for ``language`` (a locale or code; English when there is none for it), or a sentence
-    saying why there is none. Takes ~0.25 s (it reads and indexes the packaged word list): best in a worker
+    saying why there is none. Takes ~0.15 s (it reads and sorts the packaged word list): best in a worker
     thread."""
     code = pick_language(language)
     if code is None:
         return "Spell checking is off: no spelling dictionary is installed (the pyspellchecker package is missing)."
+    name = _NAMES.get(code, code)
     try:
-        from spellchecker import SpellChecker
-
-        checker = SpellChecker(language=code)
+        words = load_packaged(code, DICTIONARY_PACKAGE)
     except Exception as exc:  # a damaged package or data file
-        return f"Spell checking is off: the {_NAMES.get(code, code)} dictionary could not be loaded ({exc})."
-    if not len(checker.word_frequency.dictionary):
-        return f"Spell checking is off: the {_NAMES.get(code, code)} dictionary is empty."
-    dictionary = SpellDictionary(checker, Language(code, _NAMES.get(code, code)), personal)
-    dictionary.prepare()
-    return dictionary
+        return f"Spell checking is off: the {name} dictionary could not be loaded ({exc})."
+    if not len(words):
+        return f"Spell checking is off: the {name} dictionary is empty."
+    return SpellDictionary(words, Language(code, name), personal)

@@ -42,13 +42,13 @@ import gzip
 import hashlib
 import importlib.resources
 import json
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.catalog import family, lookup
+from desktop_assistant.core.memory import malloc_trim as _malloc_trim
 
 if TYPE_CHECKING:  # imported on first use: the first paint does not wait for tiktoken
     import tiktoken
@@ -147,22 +147,6 @@ def _drop_python_ranks(encoding: tiktoken.Encoding) -> None:
         del encoding._mergeable_ranks
     gc.collect()
     _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # imported here: ctypes.util costs ~10 ms of start-up
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim  # glibc only (musl has none)
-    except (OSError, AttributeError):
-        return
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    trim(0)
 
 
 def get_encoding(name: str) -> tiktoken.Encoding:

@@ -35,7 +35,7 @@ def english() -> SpellDictionary:
 @pytest.fixture
 def dictionary(english: SpellDictionary) -> SpellDictionary:
     """A fresh dictionary (no personal words) sharing the loaded word list."""
-    return SpellDictionary(english._checker, english.language)
+    return SpellDictionary(english.words, english.language)
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_add_to_dictionary_persists(edit: ComposerEdit, tmp_path: Path, qtbot: Q
     # a new composer reads the file
     other = ComposerEdit()
     qtbot.addWidget(other)
-    assert other.enable_spelling(words_file, SpellDictionary(english._checker, english.language)) is None
+    assert other.enable_spelling(words_file, SpellDictionary(english.words, english.language)) is None
     other.setPlainText("Zorbulon again, and a mistaek.")
     assert underlined(other) == ["mistaek"]
 
