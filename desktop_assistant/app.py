@@ -174,7 +174,6 @@ async def after_first_paint(parts: AppParts) -> None:
     from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
     parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)
     parts.window.attach_lab(parts.lab)
-    parts.voice.voice.refresh_devices()  # imports QtMultimedia: after the first paint
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
         await parts.lab.batches.resume()

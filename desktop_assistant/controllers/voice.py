@@ -69,7 +69,9 @@ class VoiceController(QObject):
         self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
         self.cache_dir = cache_dir
         self._conversation = conversation  # the open conversation's id, for the ledger
-        self.mic_problem: str | None = "Checking for a microphone…"
+        # None until the devices are looked at: the first press of the microphone button does that (asking the
+        # audio system at start costs ~15 MB and a fraction of a second for something most sessions never use)
+        self.mic_problem: str | None = None
         self._source: Any = None
         self._device: Any = None
         self._pcm = bytearray()
@@ -81,8 +83,9 @@ class VoiceController(QObject):
     # -- devices ---------------------------------------------------------------------------------------------
 
     def refresh_devices(self) -> str | None:
-        """Look for a microphone (imports QtMultimedia: call after the first paint); publishes and returns why
-        recording is unavailable, or None."""
+        """Look for a microphone (imports QtMultimedia and starts the audio system, so it is called on the first
+        recording, not at start); publishes and returns why recording is unavailable, or None. Once looked at,
+        plugging a microphone in or out publishes again."""
         problem = multimedia_problem()
         if problem is None:
             from PySide6.QtMultimedia import QMediaDevices

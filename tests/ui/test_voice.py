@@ -57,19 +57,20 @@ async def audio_rows(parts: AppParts) -> list[tuple[str, int | None]]:
 async def test_without_a_microphone_the_button_says_why(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         button = parts.window.composer.mic_button
-        assert not button.isEnabled()  # until the devices were looked at, after the first paint
         await start(parts)
+        assert parts.voice.voice._devices is None  # the audio system is not asked at start
+        assert button.isEnabled()  # the devices are looked at on the first press, not at start
         from PySide6.QtMultimedia import QMediaDevices
 
         if QMediaDevices.audioInputs():
             pytest.skip("this machine has a microphone; the no-microphone path needs one without")
-        assert not button.isEnabled()
-        assert button.toolTip().startswith("No microphone was found") and "drop an audio file" in button.toolTip()
         parts.window.composer.set_text("my draft")
-        parts.voice.voice.start_recording()
+        button.click()
         refusal = parts.window.composer.refusal
         assert refusal.isVisibleTo(parts.window) and refusal.text().startswith("No microphone was found")
         assert not parts.voice.voice.recording and parts.window.composer.text == "my draft"
+        assert not button.isEnabled()
+        assert button.toolTip().startswith("No microphone was found") and "drop an audio file" in button.toolTip()
 
 
 async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
