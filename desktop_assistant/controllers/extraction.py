@@ -11,9 +11,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.controllers.endpoint import EndpointController
@@ -37,6 +36,9 @@ from desktop_assistant.core.tokens import estimate_prompt_tokens
 from desktop_assistant.services import extraction_store
 from desktop_assistant.services.atomic import write_atomically
 from desktop_assistant.services.store import Store
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MODES = ("structured", "function")
 BULK_KEY = "extraction-bulk"

@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.schemas import build_model, validate_answer
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 TokenCounter = Callable[[str], int]
 MAX_SHOWN = 60  # characters of an argument quoted in a reason

@@ -16,10 +16,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
-from pydantic import Field as PydField
+if TYPE_CHECKING:  # pydantic (~17 MB) is imported when a model is first built, not with this module
+    from pydantic import BaseModel
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SCHEMA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -322,7 +322,6 @@ def parse_schema_text(text: str) -> tuple[dict[str, Any] | None, list[str]]:
 
 # -- JSON schema -> pydantic model, and validating an answer ------------------------------------------------
 
-_STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 def build_model(schema: Mapping[str, Any], name: str = "Extraction") -> type[BaseModel]:
@@ -331,6 +330,9 @@ def build_model(schema: Mapping[str, Any], name: str = "Extraction") -> type[Bas
 
 
 def _model(node: Mapping[str, Any], name: str, root: Mapping[str, Any], depth: int) -> type[BaseModel]:
+    from pydantic import ConfigDict, create_model
+    from pydantic import Field as PydField
+
     found = node.get("properties")
     properties: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     required = set(node.get("required") or [])
@@ -343,7 +345,8 @@ def _model(node: Mapping[str, Any], name: str, root: Mapping[str, Any], depth: i
             definitions[key] = (annotation, PydField(..., description=description, **constraints))
         else:
             definitions[key] = (annotation | None, PydField(None, description=description, **constraints))
-    model: type[BaseModel] = create_model(_safe_name(name), __config__=_STRICT, **definitions)
+    model: type[BaseModel] = create_model(_safe_name(name), __config__=ConfigDict(extra="forbid", strict=True),
+                                              **definitions)
     return model
 
 
@@ -428,6 +431,8 @@ def validate_answer(model: type[BaseModel], raw: str) -> Checked:
 
 def validate_values(model: type[BaseModel], data: Any, raw: str = "") -> Checked:
     """Validate already-parsed values (an edited form, a batch line); never raises."""
+    from pydantic import ValidationError
+
     raw = raw or json.dumps(data, ensure_ascii=False)
     try:
         instance = model.model_validate_json(json.dumps(data), strict=True)
