@@ -149,9 +149,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
 
 
 async def after_first_paint(parts: AppParts) -> None:
-    """The work the first paint must not wait for: keyring, token counting, model list, clean-up."""
-    await parts.endpoint.load_key()
-    await asyncio.to_thread(parts.endpoint.gateway.warm_up)  # the SDK's imports, off the UI thread
+    """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect."""
+    await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
     # than in the middle of the first reply
     await asyncio.to_thread(encoding_for, parts.chat.model)
@@ -177,7 +176,6 @@ async def after_first_paint(parts: AppParts) -> None:
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
         await parts.lab.batches.resume()
-        await parts.endpoint.refresh_models()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
 
 

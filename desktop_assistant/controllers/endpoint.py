@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -14,6 +16,10 @@ from desktop_assistant.services.secrets import KeySource, SecretStore
 from desktop_assistant.services.settings import SettingsStore
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 60.0
+"""After the endpoint could not be reached, :meth:`EndpointController.prepare_connection` waits this long to try
+again."""
 
 
 class EndpointController(QObject):
@@ -28,6 +34,7 @@ class EndpointController(QObject):
     """
 
     settingsChanged = Signal(object)
+    clock: Callable[[], float] = staticmethod(time.monotonic)  # for the retry wait of prepare_connection
     keyStateChanged = Signal(str)
     keyringProblem = Signal(str)
     modelsChanged = Signal(list)
@@ -43,7 +50,10 @@ class EndpointController(QObject):
         self._api_key: str | None = None
         self.key_loaded = False
         self.gateway = Gateway(self._endpoint())
-        self.models: list[str] = list(BUILTIN_MODELS)
+        self.models: list[str] = self._offered(self._remembered_models())
+        self._connected_to: str | None = None
+        self._connecting = False
+        self._failed_at = -RETRY_SECONDS
 
     def _endpoint(self) -> Endpoint:
         s = self.settings
@@ -87,6 +97,8 @@ class EndpointController(QObject):
                 self.keyringProblem.emit(self._secrets.problem)
         self.settings = settings.copy(onboarded=True)
         self._settings_store.save(self.settings)
+        self._connected_to, self._failed_at = None, -RETRY_SECONDS
+        self.models = self._offered(self._remembered_models())
         await self.load_key()
         self.settingsChanged.emit(self.settings)
 
@@ -102,17 +114,54 @@ class EndpointController(QObject):
         if self.gateway.endpoint.legacy_max_tokens and ep not in self.settings.legacy_max_tokens_endpoints:
             self.update_settings(legacy_max_tokens_endpoints=[*self.settings.legacy_max_tokens_endpoints, ep])
 
-    async def refresh_models(self) -> None:
-        """Merge the endpoint's chat models into the offered list (built-in ones first)."""
+    def _remembered_models(self) -> list[str]:
+        s = self.settings
+        return list(s.endpoint_models) if s.endpoint_models_for == s.endpoint else []
+
+    def _offered(self, remote: list[str]) -> list[str]:
+        merged = list(BUILTIN_MODELS) if not self._endpoint().is_local else []
+        merged += [m for m in remote if m not in merged]
+        return merged or list(BUILTIN_MODELS)
+
+    def wants_connection(self) -> bool:
+        """:meth:`prepare_connection` has something to do now (not connected, not connecting, not just failed)."""
+        return (self._connected_to != self.settings.endpoint and not self._connecting
+                and self.clock() - self._failed_at >= RETRY_SECONDS)
+
+    async def prepare_connection(self) -> None:
+        """Get the connection ready before it is needed, once per endpoint: the SDK imported and the client
+        built off the UI thread, then the model list asked for.
+
+        Called when the person starts writing or opens the model list, not at start: the SDK costs ~35 MB
+        and the list is remembered from the last session, so a window opened only to read needs neither.
+        """
+        if not self.wants_connection():
+            return
+        endpoint, now = self.settings.endpoint, self.clock()
+        self._connecting = True
+        try:
+            await self.gateway.ready()
+            if await self.refresh_models():
+                self._connected_to = endpoint
+            else:
+                self._failed_at = now
+        finally:
+            self._connecting = False
+
+    async def refresh_models(self) -> bool:
+        """Merge the endpoint's chat models into the offered list (built-in ones first) and remember them;
+        False when the endpoint could not list them (the remembered list stays)."""
         try:
             remote = await self.gateway.list_models()
         except UserFacingError as exc:
             log.info("model list unavailable: %s", exc.message)
-            return
-        merged = list(BUILTIN_MODELS) if not self._endpoint().is_local else []
-        merged += [m for m in remote if m not in merged]
-        self.models = merged or list(BUILTIN_MODELS)
+            return False
+        s = self.settings
+        if remote != s.endpoint_models or s.endpoint_models_for != s.endpoint:
+            self.update_settings(endpoint_models=remote, endpoint_models_for=s.endpoint)
+        self.models = self._offered(remote)
         self.modelsChanged.emit(self.models)
+        return True
 
     async def test_connection(self, base_url: str, api_key: str, organization: str) -> None:
         """Try ``models.list()`` with the values typed in the form (nothing is saved)."""

@@ -42,6 +42,8 @@ class Settings:
     splitter_state: str = ""
     legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
     keyless_endpoints: list[str] = field(default_factory=list)
+    endpoint_models: list[str] = field(default_factory=list)  # the chat models last listed by ...
+    endpoint_models_for: str = ""  # ... this endpoint: offered at start, before the list is asked for again
     images_in_history: bool = True  # False: images of older turns are not sent again
     auto_titles: bool = True  # name new conversations from their first exchange (a cheap model)
     title_model: str = "gpt-4o-mini"

@@ -8,6 +8,7 @@ not rewritten. Every SDK error leaves this module as a :class:`UserFacingError`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -162,6 +163,7 @@ class Gateway:
     def __init__(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
         self._client: Any = None
+        self._warming: asyncio.Future[None] | None = None
 
     @property
     def endpoint(self) -> Endpoint:
@@ -190,8 +192,22 @@ class Gateway:
             # the SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID when given None: we decide, not it
             client.organization = ep.organization or None
             client.project = None
+            if self._endpoint is not ep:  # reconfigured while this was built (in a worker thread)
+                return client
             self._client = client
         return self._client
+
+    async def ready(self) -> None:
+        """Build the client off the UI thread when it is not built yet (the SDK's imports take ~0.5 s, which
+        on the UI thread would freeze the window at the first request).
+
+        Requests made meanwhile all wait for the one build and then go on in the order they were made.
+        """
+        if self._client is not None:
+            return
+        if self._warming is None or self._warming.done():
+            self._warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))
+        await asyncio.shield(self._warming)  # a cancelled request does not cancel the build the others wait for
 
     def warm_up(self) -> None:
         """Import the SDK and build the client with its chat resource and chunk types (call off the UI thread).
@@ -219,6 +235,7 @@ class Gateway:
         model = str(body.get("model", ""))
         if self._endpoint.legacy_max_tokens:
             body = to_legacy_max_tokens(body)
+        await self.ready()
         try:
             result = await self.client().chat.completions.create(**body)
         except Exception as exc:
@@ -236,6 +253,7 @@ class Gateway:
         model = str(body.get("model", ""))
         if self._endpoint.legacy_max_tokens:
             body = to_legacy_max_tokens(body)
+        await self.ready()
         try:
             try:
                 result = await self.client().chat.completions.create(**body)
@@ -262,6 +280,7 @@ class Gateway:
         """Embeddings of ``inputs`` in order: each a base64 string of little-endian float32 (what we ask for)
         or a list of floats (servers that ignore ``encoding_format``); and the usage."""
         extra: dict[str, Any] = {"dimensions": dimensions} if dimensions else {}
+        await self.ready()
         try:
             result = await self.client().embeddings.create(model=model, input=inputs, encoding_format="base64",
                                                            **extra)
@@ -274,6 +293,7 @@ class Gateway:
 
     async def upload_file(self, name: str, data: bytes, purpose: str = "batch") -> str:
         """Upload ``data`` as a file (multipart); returns its id."""
+        await self.ready()
         try:
             created = await self.client().files.create(file=(name, data, "application/jsonl"), purpose=purpose)
         except Exception as exc:
@@ -282,6 +302,7 @@ class Gateway:
 
     async def create_batch(self, input_file_id: str, metadata: dict[str, str] | None = None) -> BatchInfo:
         """Start a chat-completions batch over an uploaded file (24 h window)."""
+        await self.ready()
         try:
             batch = await self.client().batches.create(
                 input_file_id=input_file_id, endpoint="/v1/chat/completions", completion_window="24h",
@@ -292,6 +313,7 @@ class Gateway:
 
     async def retrieve_batch(self, batch_id: str) -> BatchInfo:
         """The batch's status, request counts and output files."""
+        await self.ready()
         try:
             batch = await self.client().batches.retrieve(batch_id)
         except Exception as exc:
@@ -300,6 +322,7 @@ class Gateway:
 
     async def cancel_batch(self, batch_id: str) -> BatchInfo:
         """Ask the server to cancel the batch."""
+        await self.ready()
         try:
             batch = await self.client().batches.cancel(batch_id)
         except Exception as exc:
@@ -308,6 +331,7 @@ class Gateway:
 
     async def file_content(self, file_id: str) -> str:
         """The text of a file (a batch's output or error JSONL)."""
+        await self.ready()
         try:
             content = await self.client().files.content(file_id)
             return str(content.text)
@@ -317,6 +341,7 @@ class Gateway:
     async def transcribe(self, model: str, name: str, data: bytes) -> Transcript:
         """Speech to text: ``data`` (an audio file named ``name``) uploaded as multipart to
         ``/audio/transcriptions``; the text with the usage the API reports (tokens, or seconds of audio)."""
+        await self.ready()
         try:
             result = await self.client().audio.transcriptions.create(
                 model=model, file=(name, data, _AUDIO_TYPES.get(name.rsplit(".", 1)[-1].lower(), "audio/wav")),
@@ -335,6 +360,7 @@ class Gateway:
 
     async def speak(self, model: str, voice: str, text: str) -> bytes:
         """Text to speech (``/audio/speech``): MP3 bytes of ``text`` (at most 4,096 characters) in ``voice``."""
+        await self.ready()
         try:
             response = await self.client().audio.speech.create(model=model, voice=voice, input=text,
                                                                response_format="mp3")
@@ -344,6 +370,7 @@ class Gateway:
 
     async def list_models(self) -> list[str]:
         """The endpoint's chat model ids, sorted (``models.list()``)."""
+        await self.ready()
         try:
             page = await self.client().models.list()
             ids = [m.id async for m in page]
@@ -363,6 +390,7 @@ class Gateway:
         timeout = max(self._endpoint.timeout, REASONING_READ_TIMEOUT) if lookup(model).reasoning else None
         options: dict[str, Any] = {"timeout": timeout} if timeout else {}
         started = False
+        await self.ready()
         try:
             try:
                 stream = await self.client().chat.completions.create(**body, **options)

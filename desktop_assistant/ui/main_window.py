@@ -47,20 +47,19 @@ from desktop_assistant.ui.chat.mime import images_in
 from desktop_assistant.ui.chat.search_wiring import SearchWiring
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
-from desktop_assistant.ui.help_overlay import HelpOverlay
 from desktop_assistant.ui.notice_banner import NoticeBanner
-from desktop_assistant.ui.settings.data_tab import connect_data_tab
 from desktop_assistant.ui.settings.endpoint_form import connect_form
-from desktop_assistant.ui.settings.mcp_form import McpBackend
 from desktop_assistant.ui.settings.onboarding import Onboarding
-from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
-if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint
+if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint; dialogs when opened
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
+    from desktop_assistant.ui.help_overlay import HelpOverlay
+    from desktop_assistant.ui.settings.mcp_form import McpBackend
+    from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 
 
 class MainWindow(QMainWindow):
@@ -234,6 +233,7 @@ class MainWindow(QMainWindow):
         self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
         self.header.renameRequested.connect(self._rename_current)
         self.header.modelChosen.connect(self._on_model_chosen)
+        self.header.modelsWanted.connect(self._connect_endpoint)
         self.header.optionsToggled.connect(self._toggle_options)
         self.header.settingsRequested.connect(self.open_settings)
         self.options.applied.connect(lambda s, t, m: self._run("options", c.set_options(s, t, m)))
@@ -387,6 +387,8 @@ class MainWindow(QMainWindow):
     def show_help(self) -> None:
         """Show the keyboard shortcuts."""
         if self.help_overlay is None:
+            from desktop_assistant.ui.help_overlay import HelpOverlay
+
             self.help_overlay = HelpOverlay(self)
         self.help_overlay.show()
         self.help_overlay.raise_()
@@ -394,6 +396,9 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         """Show Settings (non-modal)."""
         if self.settings_dialog is None:
+            from desktop_assistant.ui.settings.data_tab import connect_data_tab
+            from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
+
             source = f"Built-in prices: {self.usage.prices.source}, checked {self.usage.prices.checked}."
             self.settings_dialog = SettingsDialog(source, self)
             self.settings_dialog.saveRequested.connect(self._save_settings)
@@ -462,6 +467,13 @@ class MainWindow(QMainWindow):
             self._editing = None
             self.composer.send_button.setText("Send")
         self.estimates.draft_changed(text)
+        if text:
+            self._connect_endpoint()
+
+    def _connect_endpoint(self) -> None:
+        """The person is about to need the endpoint (writing, or looking at the models): get it ready."""
+        if self.endpoint.wants_connection():
+            self._run("connect", self.endpoint.prepare_connection())
 
     def _on_send(self, text: str) -> None:
         if self._editing is not None:

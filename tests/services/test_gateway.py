@@ -404,3 +404,31 @@ async def test_cancelling_the_consumer_closes_the_stream(fake_openai: FakeOpenAI
     assert error is None
     assert "".join(e.text for e in after if isinstance(e, TextDelta)) == "still fine"
     assert not chat_requests(fake_openai)[1].client_disconnected
+
+
+async def test_requests_made_while_the_client_is_built_wait_for_that_one_client(fake_openai: FakeOpenAI) -> None:
+    questions = [f"question {n}" for n in range(6)]
+    for n in range(6):
+        fake_openai.enqueue(Reply(text=f"answer {n}"))
+    async with open_gateway(fake_openai.base_url) as gateway:
+        assert gateway._client is None  # built off the UI thread by the first request; the others wait for it
+        bodies = [{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": q}]} for q in questions]
+        answers = await asyncio.gather(*(gateway.complete(body) for body in bodies))
+        client = gateway.client()
+        fake_openai.enqueue(Reply(text="again"))
+        assert (await gateway.complete(bodies[0]))[0] == "again"
+        assert gateway.client() is client  # one client for them all
+    assert sorted(text for text, _usage in answers) == [f"answer {n}" for n in range(6)]
+    assert sorted(r.json["messages"][0]["content"] for r in fake_openai.requests[:6]) == questions
+
+
+async def test_a_cancelled_first_request_does_not_stop_the_others(fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="still answered"))
+    async with open_gateway(fake_openai.base_url) as gateway:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        first = asyncio.ensure_future(gateway.complete(body))
+        second = asyncio.ensure_future(gateway.complete(body))
+        await asyncio.sleep(0)  # both are waiting for the client now
+        first.cancel()
+        text, _usage = await second
+    assert text == "still answered" and first.cancelled()

@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.controllers.endpoint import RETRY_SECONDS
 from desktop_assistant.core.models import Status
 from tests.conftest import until
 from tests.fake_openai import fixture
@@ -46,10 +47,52 @@ async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai
     fake_openai.models = ["gpt-4o-mini", "my-fine-tune", "text-embedding-3-small", "whisper-1"]
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
+        assert not any(r.path.endswith("/models") for r in fake_openai.requests)  # not asked at start
         picker = parts.window.header.model_picker
+        picker.showPopup()  # opening the list asks the endpoint for its models
+        await until(lambda: picker.count() == 2)
+        picker.hidePopup()
         items = [picker.itemText(i) for i in range(picker.count())]
         # a local server (loopback) offers its own chat models only; embeddings and audio models are left out
         assert items == ["gpt-4o-mini", "my-fine-tune"]
+    fake_openai.models = ["gpt-4o-mini", "my-fine-tune", "another-one"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        picker = parts.window.header.model_picker
+        # the next start offers the remembered list at once, before anything is asked
+        assert [picker.itemText(i) for i in range(picker.count())] == ["gpt-4o-mini", "my-fine-tune"]
+        await start(parts)
+        parts.window.composer.set_text("h")  # writing gets the connection ready, the list included
+        await until(lambda: picker.count() == 3)
+        assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 2
+        parts.window.composer.set_text("hello")  # once per endpoint
+        picker.showPopup()
+        picker.hidePopup()
+        assert parts.runner.find("connect") is None
+        assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 2
+
+
+async def test_a_refused_model_list_keeps_the_remembered_one_and_is_asked_again_later(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["gpt-4o-mini", "my-fine-tune"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.endpoint.prepare_connection()
+        assert parts.endpoint.models == ["gpt-4o-mini", "my-fine-tune"]
+    fake_openai.api_key = "sk-someone-else"  # the server now refuses our key
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        now = 1000.0
+        parts.endpoint.clock = lambda: now
+        await parts.endpoint.prepare_connection()
+        picker = parts.window.header.model_picker
+        assert [picker.itemText(i) for i in range(picker.count())] == ["gpt-4o-mini", "my-fine-tune"]
+        assert not parts.endpoint.wants_connection()  # not asked again on every key press
+        fake_openai.api_key = None
+        fake_openai.models = ["gpt-4o-mini", "my-fine-tune", "third"]
+        now += RETRY_SECONDS
+        assert parts.endpoint.wants_connection()
+        parts.window.composer.set_text("a minute later")
+        await until(lambda: picker.count() == 3)
 
 
 async def test_copy_a_code_block(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -24,18 +24,31 @@ from desktop_assistant.core.catalog import lookup
 from desktop_assistant.ui import icons, theme
 
 
+class ModelPicker(QComboBox):
+    """The model combo box; says when its list is about to be looked at."""
+
+    popupOpening = Signal()
+
+    def showPopup(self) -> None:
+        """Tell listeners (who may refresh the list), then open the list."""
+        self.popupOpening.emit()
+        super().showPopup()
+
+
 class Header(QWidget):
     """Title (click to rename), model picker, options button.
 
     Signals:
         renameRequested(str): the title was edited.
         modelChosen(str): the person chose a model.
+        modelsWanted(): the person opened the model list or typed in it (a moment to refresh it).
         optionsToggled(bool): show or hide the conversation options.
         settingsRequested(): open Settings.
     """
 
     renameRequested = Signal(str)
     modelChosen = Signal(str)
+    modelsWanted = Signal()
     optionsToggled = Signal(bool)
     settingsRequested = Signal()
 
@@ -57,7 +70,8 @@ class Header(QWidget):
         layout.addWidget(self.title, 1)
         label = QLabel("Model")
         label.setProperty("muted", True)
-        self.model_picker = QComboBox()
+        self.model_picker = ModelPicker()
+        self.model_picker.popupOpening.connect(self.modelsWanted)
         self.model_picker.setObjectName("model_picker")
         self.model_picker.setAccessibleName("Model")
         self.model_picker.setToolTip("The model for this conversation (type to filter)")
@@ -72,6 +86,7 @@ class Header(QWidget):
         line = self.model_picker.lineEdit()
         assert line is not None
         line.editingFinished.connect(self._on_model_typed)
+        line.textEdited.connect(self.modelsWanted)
         label.setBuddy(self.model_picker)
         layout.addWidget(label)
         layout.addWidget(self.model_picker)
