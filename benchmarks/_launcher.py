@@ -29,7 +29,7 @@ def _rss_kb() -> int:
     return 0
 
 
-HEAVY = ("openai", "tiktoken", "keyring", "spellchecker", "PySide6.QtMultimedia")
+HEAVY = ("openai", "pydantic", "numpy", "tiktoken", "keyring", "spellchecker", "PySide6.QtMultimedia")
 """Packages worth naming when they are loaded at idle (each costs from 8 to 45 MB, see benchmarks/README.md)."""
 
 
