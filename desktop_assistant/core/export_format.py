@@ -9,6 +9,7 @@ JSON format, version 1 (``FORMAT`` / ``FORMAT_VERSION``)::
         "temperature": float | null, "max_output_tokens": int | null,
         "created_at": float, "updated_at": float,          # seconds since the epoch (UTC)
         "current_leaf": int | null,                        # the "id" of the message shown last
+        "tools": [str],                                    # ids of the tool (MCP) servers the chat may use
         "messages": [                                      # every branch, parents before children
           {"id": int, "parent": int | null,                # ids are local to this conversation
            "role": "system" | "user" | "assistant" | "tool",
@@ -87,6 +88,7 @@ class ConversationRecord:
     updated_at: float = 0.0
     title_by_user: bool = False
     current_leaf: int | None = None
+    tools: list[str] = field(default_factory=list)  # ids of the MCP servers whose tools the chat may use
     source_key: str = ""  # identity from the source when it has no creation time (JSONL); not exported
 
     def active_path(self) -> list[MessageRecord]:
@@ -247,7 +249,11 @@ def conversation_from_json(data: Any) -> ConversationRecord:
         temperature=_num(data["temperature"]) if isinstance(data.get("temperature"), int | float) else None,
         max_output_tokens=_opt_int(data.get("max_output_tokens")), created_at=_num(data.get("created_at")),
         updated_at=_num(data.get("updated_at")), title_by_user=data.get("title_by_user") is True,
-        current_leaf=_opt_int(data.get("current_leaf")))
+        current_leaf=_opt_int(data.get("current_leaf")), tools=_strings(data.get("tools")))
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
 
 
 def check_header(data: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from desktop_assistant.core.importers import Item, JsonStream, Problem, detect, 
 from desktop_assistant.core.models import parts_text
 from desktop_assistant.services.backup import storage_error
 from desktop_assistant.services.image_store import ImageStore
+from desktop_assistant.services.rows import server_ids
 from desktop_assistant.services.store import Store
 
 T = TypeVar("T")
@@ -65,7 +66,7 @@ def load_record(conn: sqlite3.Connection, conversation_id: int) -> ConversationR
                                       m["cost_micros"]))
     return ConversationRecord(c["title"], c["model"], messages, c["system_prompt"], c["temperature"],
                               c["max_output_tokens"], c["created_at"], c["updated_at"], bool(c["title_by_user"]),
-                              c["current_leaf_id"])
+                              c["current_leaf_id"], server_ids(c["tools"]))
 
 
 ATTACHMENT = "attachment:"
@@ -293,9 +294,9 @@ def insert_record(conn: sqlite3.Connection, rec: ConversationRecord, fingerprint
     created = rec.created_at or now
     cur = conn.execute(
         """INSERT INTO conversations(title, title_by_user, model, system_prompt, temperature, max_output_tokens,
-           created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)""",
+           created_at, updated_at, tools) VALUES (?,?,?,?,?,?,?,?,?)""",
         (rec.title, int(rec.title_by_user), rec.model or "", rec.system_prompt, rec.temperature,
-         rec.max_output_tokens, created, rec.updated_at or created))
+         rec.max_output_tokens, created, rec.updated_at or created, json.dumps(rec.tools)))
     conversation_id = int(cur.lastrowid or 0)
     new_ids: dict[int, int] = {}
     for m in rec.messages:

@@ -15,10 +15,10 @@ def conversation_row(row: sqlite3.Row) -> Conversation:
         temperature=row["temperature"], max_output_tokens=row["max_output_tokens"],
         current_leaf_id=row["current_leaf_id"], title_by_user=bool(row["title_by_user"]),
         created_at=row["created_at"], updated_at=row["updated_at"], cost_micros=int(row["cost"] or 0),
-        tools=_server_ids(row["tools"] if "tools" in row.keys() else None))  # noqa: SIM118 (Row: in checks values)
+        tools=server_ids(row["tools"] if "tools" in row.keys() else None))  # noqa: SIM118 (Row: in checks values)
 
 
-def _server_ids(raw: str | None) -> list[str]:
+def server_ids(raw: str | None) -> list[str]:
     """The enabled tool servers of a conversation (a damaged value reads as none)."""
     try:
         value = json.loads(raw or "[]")

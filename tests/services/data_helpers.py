@@ -30,7 +30,7 @@ async def seed(store: Store) -> list[int]:
     edited = await store.add_message(first.id, None, Role.USER, [text_part("Where should I eat fish?")])
     await store.add_message(first.id, edited.id, Role.ASSISTANT, [text_part("Cervejaria Ramiro.\n\n```py\nx=1\n```")],
                             status=Status.STOPPED)
-    await store.update_conversation(first.id, current_leaf_id=a.id)
+    await store.update_conversation(first.id, current_leaf_id=a.id, tools=["weather", "notes"])  # MCP server ids
     second = await store.create_conversation("gpt-4.1", title="<script>alert(1)</script> & co")
     q2 = await store.add_message(second.id, None, Role.USER, [text_part("<img src=http://evil.example/x.png>")])
     await store.add_message(second.id, q2.id, Role.ASSISTANT, [text_part("![x](http://evil.example/y.png) ok")])

@@ -48,6 +48,7 @@ async def test_json_round_trip_equals_the_original(store: Store, other: Store, t
     report = await import_file(other, dest)
     assert (report.fmt, report.conversations, report.messages, report.duplicates) == ("app", 2, 6, 0)
     assert [normalized(r) for r in records(other)] == [normalized(r) for r in records(store)]
+    assert [r.tools for r in records(other)] == [["weather", "notes"], []]  # the tool servers each chat may use
     again = await import_file(other, dest)  # a second import skips what is already there
     assert (again.conversations, again.duplicates) == (0, 2)
     assert len(records(other)) == 2
