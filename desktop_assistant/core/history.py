@@ -2,8 +2,9 @@
 
 The budget for the prompt is ``budget_fraction`` (70 % by default) of what the context window leaves after
 reserving the reply's max output tokens. When the whole branch does not fit, the oldest turns are left out,
-a whole turn (a question and its replies) at a time; the system prompt and the newest question are always
-kept. When even those do not fit, the request cannot be sent (``fits`` is False).
+a whole turn (a question and its replies, tool calls and their results included) at a time; the system
+prompt and the newest question are always kept. When even those do not fit, the request cannot be sent
+(``fits`` is False).
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def estimate(messages: list[WireMessage], model: str) -> PromptEstimate:
     return PromptEstimate(text.tokens + images, text.exact and not images)
 
 
+def _is_question(body: list[WireMessage], index: int) -> bool:
+    """A user message that starts a turn: not the images that tool results returned (a user message right
+    after the ``tool`` messages, which belongs to the turn of the question that led to the calls)."""
+    return body[index].get("role") == "user" and (index == 0 or body[index - 1].get("role") != "tool")
+
+
 def plan_history(
     model: str,
     messages: list[WireMessage],
@@ -63,9 +70,10 @@ def plan_history(
     body = messages[len(system):]
     base = estimate([], model).tokens  # the reply priming
     cost = [estimate([m], model).tokens - base for m in body]
-    # possible cuts: the start of each turn (a user message), up to the newest question, which always stays
-    newest_question = max((i for i, m in enumerate(body) if m.get("role") == "user"), default=len(body) - 1)
-    cuts = [i for i, m in enumerate(body) if m.get("role") == "user" and 0 < i <= newest_question]
+    # possible cuts: the start of each turn (a question), up to the newest question, which always stays
+    questions = [i for i in range(len(body)) if _is_question(body, i)]
+    newest_question = max(questions, default=len(body) - 1)
+    cuts = [i for i in questions if 0 < i <= newest_question]
     if newest_question > 0 and newest_question not in cuts:
         cuts.append(newest_question)
     total, cut = whole.tokens, 0

@@ -251,6 +251,32 @@ def test_plan_does_not_fit_even_system_and_question() -> None:
     check_invariants(messages, plan)
 
 
+def tool_turn(question: int, image: bool = True) -> list[WireMessage]:
+    """A question answered through a tool whose result carried an image (sent as a user message after it)."""
+    call = {"id": "call_1", "type": "function", "function": {"name": "screenshot", "arguments": "{}"}}
+    turn: list[WireMessage] = [wm("user", question), {"role": "assistant", "content": None, "tool_calls": [call]},
+                               {"role": "tool", "tool_call_id": "call_1", "content": words(50, "result")}]
+    if image:
+        turn.append({"role": "user", "content": [{"type": "text", "text": "Image returned by the tool screenshot:"},
+                                                  {"type": "text", "text": words(30, "pixel")}]})
+    return turn
+
+
+def test_plan_never_starts_at_the_images_a_tool_returned() -> None:
+    # the tool loop's next request: the newest question is the one that led to the call, not its images
+    messages = [wm("user", 2500), wm("assistant", 2500), *tool_turn(1500)]
+    plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
+    assert plan.dropped == 2 and plan.fits is True
+    assert plan.messages == messages[2:]  # the question, the call, its result and the images, together
+    too_long = [wm("user", 2500), wm("assistant", 2500), *tool_turn(6000)]
+    plan = plan_history(LOCAL, too_long, max_output_tokens=MAX_OUT)
+    assert plan.fits is False and plan.messages == too_long[2:]  # kept whole even when it cannot be sent
+    # an older tool turn is dropped whole as well: the next kept message is a question
+    older = [*tool_turn(4000), wm("assistant", 2000), wm("user", 100), wm("assistant", 100), wm("user", 100)]
+    plan = plan_history(LOCAL, older, max_output_tokens=MAX_OUT)
+    assert plan.dropped == 5 and plan.messages == older[5:]
+
+
 def test_plan_single_huge_question_does_not_fit() -> None:
     messages = [wm("user", 6000)]
     plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
