@@ -7,6 +7,7 @@ bin until purged) are never found.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -46,15 +47,14 @@ class SearchStore:
     async def hits(self, scored: list[tuple[int, float]]) -> list[tuple[SearchHit, str]]:
         """The hits (and their full text) for message ids found by meaning, in the given order."""
         def do(conn: sqlite3.Connection) -> list[tuple[SearchHit, str]]:
-            found: list[tuple[SearchHit, str]] = []
-            for message_id, score in scored:
-                row = conn.execute(
-                    f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, t.text
-                       FROM message_text t {_LIVE.format(id="t.id")} WHERE t.id = ?""", (message_id,)).fetchone()
-                if row is not None:
-                    found.append((SearchHit(row["id"], row["conversation_id"], row["title"], row["role"],
-                                            row["created_at"], "", by_meaning=True, score=score), row["text"] or ""))
-            return found
+            ids = json.dumps([message_id for message_id, _score in scored])
+            rows = {row["id"]: row for row in conn.execute(
+                f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, t.text
+                   FROM message_text t {_LIVE.format(id="t.id")}
+                   WHERE t.id IN (SELECT value FROM json_each(?))""", (ids,))}
+            return [(SearchHit(row["id"], row["conversation_id"], row["title"], row["role"], row["created_at"], "",
+                               by_meaning=True, score=score), row["text"] or "")
+                    for message_id, score in scored if (row := rows.get(message_id)) is not None]
         return await self._store.read(do)
 
     async def pending(self, model: str, dimensions: int, limit: int | None = None) -> list[tuple[int, str]]:
