@@ -133,6 +133,8 @@ async def test_pending_vectors_nearest_and_model_change(store: Store) -> None:
     assert await search.pending("m", 3) == [(a, "alpha, edited")]
     found = await search.hits([(b, 0.9)])
     assert found[0][0].message_id == b and found[0][1] == "beta"
+    found = await search.hits([(b, 0.9), (99999, 0.8), (a, 0.7)])  # in the order given; a gone id is skipped
+    assert [(h.message_id, h.score, text) for h, text in found] == [(b, 0.9, "beta"), (a, 0.7, "alpha, edited")]
     await store.delete_conversation(conv)  # in the bin: never found, by meaning neither
     assert await search.hits([(b, 0.9)]) == []
 
