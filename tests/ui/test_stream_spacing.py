@@ -9,6 +9,7 @@ from PySide6.QtGui import QTextBlock, QTextDocument
 
 from desktop_assistant.core.render import document_css, render_markdown
 from desktop_assistant.ui.chat.stream_document import StreamingDocument
+from tests.conftest import until
 
 REPLY = (
     "## Plan\n\nFirst a paragraph of text that says what comes.\n\nA second paragraph.\n\n"
@@ -74,3 +75,22 @@ def test_spacing_holds_while_streaming(qtbot: Any) -> None:
     whole.setHtml(render_markdown(part))
     assert _visible_lines(streamed) == _visible_lines(whole)
     assert _blank_visible_blocks(streamed) == 0
+
+
+async def test_a_render_finished_but_not_yet_applied_is_kept_when_more_text_arrives() -> None:
+    # the worker is done with a frame but the UI has not collected it yet (its 4 ms timer has not fired) when
+    # the next frame arrives: the finished blocks of the first must still reach the document
+    document = _document()
+    stream = StreamingDocument(document, threaded=True)
+    first = "A [link](https://example.com) in the first paragraph.\n\nSecond.\n\nThird.\n\nFourth, still open"
+    stream.feed(first)
+    assert stream._future is not None
+    assert stream._future.result()[1].startswith("<p>A <a href")  # done on the worker; nothing collected it
+    stream.feed(first + " and growing.\n\nFifth")
+    await until(lambda: not stream.busy)
+    assert stream.finish(first + " and growing.\n\nFifth and last.")
+    await until(lambda: not stream.busy)
+    assert "https://example.com" in document.toHtml()
+    shown = [text for text, _top in _visible_lines(document)]
+    assert shown == ["A link in the first paragraph.", "Second.", "Third.", "Fourth, still open and growing.",
+                     "Fifth and last."]

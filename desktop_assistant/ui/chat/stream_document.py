@@ -68,8 +68,10 @@ class StreamingDocument(QObject):
             new, tail = self._renderer.feed(text)
             self._show(new, tail)
             return
-        if self._future is not None and not self._future.done():
+        if self._future is not None:
             self._pending = text
+            if self._future.done():  # rendered but not collected yet: apply it first (its finished blocks are
+                self._collect_result()  # never rendered again), which then feeds the pending text
             return
         self._seq += 1
         self._future = _RENDERER.submit(_feed, self._renderer, self._seq, text)
