@@ -157,13 +157,51 @@ def _rejects_max_completion_tokens(exc: BaseException) -> bool:
     return getattr(exc, "param", None) == "max_completion_tokens" or "max_completion_tokens" in str(exc)
 
 
+def _build_client(ep: Endpoint) -> Any:
+    """An ``AsyncOpenAI`` client for ``ep`` (imports the SDK); UserFacingError when a key is needed and missing."""
+    import openai
+
+    if not ep.api_key and not ep.is_local:
+        raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
+                              ErrorAction.OPEN_SETTINGS)
+    http_client = _http_client(ep)
+    try:
+        client = openai.AsyncOpenAI(
+            api_key=ep.api_key or KEYLESS_PLACEHOLDER, base_url=ep.base_url,
+            organization=ep.organization or None, timeout=ep.timeout, max_retries=ep.max_retries,
+            http_client=http_client)
+    except (ValueError, ImportError) as exc:  # the environment's proxy variables name what httpx cannot use
+        raise UserFacingError(ErrorKind.BAD_REQUEST, f"The system's proxy setting cannot be used ({redact(str(exc))}). "
+                              "Choose another proxy setting in Settings.", ErrorAction.OPEN_SETTINGS) from exc
+    # the SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID when given None: we decide, not it
+    client.organization = ep.organization or None
+    client.project = None
+    return client
+
+
+def _warm_client(ep: Endpoint) -> Any:
+    """:func:`_build_client` with the chat resource and its chunk types loaded too (run off the UI thread).
+
+    The SDK imports its resources and pydantic types lazily on first use; done on the UI thread that is a stall
+    of a few hundred milliseconds in the middle of the first reply.
+    """
+    client = _build_client(ep)
+    _ = client.chat.completions
+    _ = client.models
+    import openai.types.chat.chat_completion
+    import openai.types.chat.chat_completion_chunk  # noqa: F401
+
+    return client
+
+
 class Gateway:
     """Talks to one OpenAI-compatible endpoint."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
         self._client: Any = None
-        self._warming: asyncio.Future[None] | None = None
+        self._warming: asyncio.Future[Any] | None = None
+        self._warming_for: Endpoint | None = None
 
     @property
     def endpoint(self) -> Endpoint:
@@ -179,50 +217,32 @@ class Gateway:
     def client(self) -> Any:
         """The ``AsyncOpenAI`` client for the endpoint (built on first use)."""
         if self._client is None:
-            import openai
-
-            ep = self._endpoint
-            if not ep.api_key and not ep.is_local:
-                raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
-                                      ErrorAction.OPEN_SETTINGS)
-            client = openai.AsyncOpenAI(
-                api_key=ep.api_key or KEYLESS_PLACEHOLDER, base_url=ep.base_url,
-                organization=ep.organization or None, timeout=ep.timeout, max_retries=ep.max_retries,
-                http_client=_http_client(ep))
-            # the SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID when given None: we decide, not it
-            client.organization = ep.organization or None
-            client.project = None
-            if self._endpoint is not ep:  # reconfigured while this was built (in a worker thread)
-                return client
-            self._client = client
+            self._client = _build_client(self._endpoint)
         return self._client
 
     async def ready(self) -> None:
         """Build the client off the UI thread when it is not built yet (the SDK's imports take ~0.5 s, which
         on the UI thread would freeze the window at the first request).
 
-        Requests made meanwhile all wait for the one build and then go on in the order they were made.
+        Requests made meanwhile all wait for the one build and then go on in the order they were made. A build
+        that fails (no key, a proxy setting the HTTP stack refuses) leaves nothing built: the request's own
+        ``client()`` call then raises the error again, where it is explained to the person.
         """
         if self._client is not None:
             return
-        if self._warming is None or self._warming.done():
-            self._warming = asyncio.ensure_future(asyncio.to_thread(self.warm_up))
-        await asyncio.shield(self._warming)  # a cancelled request does not cancel the build the others wait for
-
-    def warm_up(self) -> None:
-        """Import the SDK and build the client with its chat resource and chunk types (call off the UI thread).
-
-        The SDK imports its resources and pydantic types lazily on first use; done on the UI thread that is a
-        stall of a few hundred milliseconds in the middle of the first reply.
-        """
+        endpoint = self._endpoint
+        if self._warming is None or self._warming.done() or self._warming_for is not endpoint:
+            self._warming = asyncio.ensure_future(asyncio.to_thread(_warm_client, endpoint))
+            self._warming_for = endpoint
+        warming = self._warming
         try:
-            client = self.client()
-        except UserFacingError:
-            return  # no key yet: nothing to build
-        _ = client.chat.completions
-        _ = client.models
-        import openai.types.chat.chat_completion
-        import openai.types.chat.chat_completion_chunk  # noqa: F401
+            client = await asyncio.shield(warming)  # a cancelled request does not cancel the build others await
+        except Exception:
+            log.debug("building the client failed; the request will say why", exc_info=True)
+            return
+        # stored here, on the loop: configure() (also on the loop) may have switched endpoints meanwhile
+        if self._client is None and self._endpoint is endpoint:
+            self._client = client
 
     async def close(self) -> None:
         """Close the HTTP connections."""
@@ -439,8 +459,15 @@ def _http_client(ep: Endpoint) -> Any:
 
     if ep.proxy_mode == "none":
         return openai.DefaultAsyncHttpxClient(trust_env=False)
-    if ep.proxy_mode == "manual" and ep.proxy_url.strip():
-        return openai.DefaultAsyncHttpxClient(proxy=ep.proxy_url.strip(), trust_env=False)
+    proxy = ep.proxy_url.strip()
+    if ep.proxy_mode == "manual" and proxy:
+        if "://" not in proxy:  # "proxy.example.com:8080", as browsers accept it
+            proxy = "http://" + proxy
+        try:
+            return openai.DefaultAsyncHttpxClient(proxy=proxy, trust_env=False)
+        except (ValueError, ImportError) as exc:  # a scheme the HTTP stack does not know, SOCKS without socksio
+            raise UserFacingError(ErrorKind.BAD_REQUEST, f"The proxy {redact(proxy)} cannot be used ({exc}). "
+                                  "Check it in Settings.", ErrorAction.OPEN_SETTINGS) from exc
     return None
 
 

@@ -432,3 +432,17 @@ async def test_a_cancelled_first_request_does_not_stop_the_others(fake_openai: F
         first.cancel()
         text, _usage = await second
     assert text == "still answered" and first.cancelled()
+
+
+async def test_a_client_that_cannot_be_built_is_explained_at_the_request(fake_openai: FakeOpenAI) -> None:
+    # a proxy whose scheme the HTTP stack does not know: refused when the client is built, off the UI thread
+    gateway = Gateway(Endpoint(base_url=fake_openai.base_url, api_key=KEY, organization="", timeout=10.0,
+                               max_retries=0, proxy_mode="manual", proxy_url="ftp://proxy.example.com:21"))
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(UserFacingError) as refused:
+        await gateway.complete(body)
+    assert refused.value.action is ErrorAction.OPEN_SETTINGS and "proxy" in refused.value.message
+    with pytest.raises(UserFacingError):
+        await gateway.list_models()
+    assert fake_openai.requests == []
+    await gateway.close()

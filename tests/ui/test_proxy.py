@@ -42,6 +42,37 @@ async def test_manual_proxy_carries_the_requests(tmp_path: Path, fake_openai: Fa
         assert any(line.startswith(f"POST {fake_openai.base_url}/chat/completions") for line in proxy.requests)
 
 
+async def test_a_proxy_typed_without_its_scheme_is_taken_as_http(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                 proxy: LoopbackProxy) -> None:
+    fake_openai.enqueue(Reply(text="through the proxy"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(proxy_mode="manual", proxy_url=proxy.url.removeprefix("http://"))
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        assert parts.chat.path[-1].text == "through the proxy" and proxy.requests
+
+
+async def test_an_unusable_proxy_is_explained_and_typing_does_not_repeat_it(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(proxy_mode="manual", proxy_url="ftp://proxy.example.com:21")
+        shown: list[str] = []
+        parts.notices.subscribe(lambda notice: shown.append(notice.message))
+        for text in ("h", "he", "hel"):  # each key press may get the connection ready: no notice for any
+            parts.window.composer.set_text(text)
+        await until(lambda: not parts.endpoint.wants_connection())
+        await until(lambda: parts.runner.find("connect") is None)
+        assert shown == []
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        reply = parts.chat.path[-1]
+        assert reply.error is not None and "proxy" in reply.error and reply.error_action == "open_settings"
+        assert parts.window.composer.text == "hel" or parts.chat.path[0].text == "hello"
+        assert fake_openai.requests == []
+
+
 async def test_system_proxy_and_no_proxy(tmp_path: Path, fake_openai: FakeOpenAI, proxy: LoopbackProxy,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     fake_openai.enqueue(Reply(text="via the environment's proxy"), Reply(text="straight"))
