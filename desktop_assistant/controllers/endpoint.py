@@ -81,6 +81,8 @@ class EndpointController(QObject):
         """Read the key for the endpoint in use (environment, keyring or this session)."""
         problem = await self._secrets.check_backend()
         info = await self._secrets.get_key(self.settings.endpoint)
+        if info.key != self._api_key:  # a new key deserves a new try at once
+            self._failed_at = -RETRY_SECONDS
         self._api_key, self.key_source = info.key, info.source
         self.key_loaded = True
         self.gateway.configure(self._endpoint())
@@ -124,8 +126,9 @@ class EndpointController(QObject):
         return merged or list(BUILTIN_MODELS)
 
     def wants_connection(self) -> bool:
-        """:meth:`prepare_connection` has something to do now (not connected, not connecting, not just failed)."""
-        return (self._connected_to != self.settings.endpoint and not self._connecting
+        """:meth:`prepare_connection` has something to do now: the key is read, and the endpoint is not ready,
+        not being readied, and did not just fail."""
+        return (self.key_loaded and self._connected_to != self.settings.endpoint and not self._connecting
                 and self.clock() - self._failed_at >= RETRY_SECONDS)
 
     async def prepare_connection(self) -> None:
@@ -137,26 +140,33 @@ class EndpointController(QObject):
         """
         if not self.wants_connection():
             return
-        endpoint, now = self.settings.endpoint, self.clock()
+        endpoint = self.settings.endpoint
         self._connecting = True
+        ready = False
         try:
             await self.gateway.ready()
-            if await self.refresh_models():
-                self._connected_to = endpoint
-            else:
-                self._failed_at = now
+            ready = await self.refresh_models()
         finally:
             self._connecting = False
+            if self.settings.endpoint == endpoint:  # not switched meanwhile (Settings resets both for a new one)
+                if ready:
+                    self._connected_to = endpoint
+                else:  # the wait is counted from the failure: a silent endpoint fails only after its timeouts
+                    self._failed_at = self.clock()
 
     async def refresh_models(self) -> bool:
         """Merge the endpoint's chat models into the offered list (built-in ones first) and remember them;
-        False when the endpoint could not list them (the remembered list stays)."""
+        False when the endpoint could not list them (the remembered list stays), or when the endpoint was
+        switched while it answered (its list belongs to the other one)."""
+        endpoint = self.settings.endpoint
         try:
             remote = await self.gateway.list_models()
         except UserFacingError as exc:
             log.info("model list unavailable: %s", exc.message)
             return False
         s = self.settings
+        if s.endpoint != endpoint:
+            return False
         if remote != s.endpoint_models or s.endpoint_models_for != s.endpoint:
             self.update_settings(endpoint_models=remote, endpoint_models_for=s.endpoint)
         self.models = self._offered(remote)

@@ -473,7 +473,7 @@ class MainWindow(QMainWindow):
     def _connect_endpoint(self) -> None:
         """The person is about to need the endpoint (writing, or looking at the models): get it ready."""
         if self.endpoint.wants_connection():
-            self._run("connect", self.endpoint.prepare_connection())
+            self.runner.start("connect", self.endpoint.prepare_connection(), key="connect")
 
     def _on_send(self, text: str) -> None:
         if self._editing is not None:

@@ -68,6 +68,7 @@ class FakeOpenAI:
         self.spec_path = spec_path
         self.api_key = api_key
         self.models: list[str] = list(DEFAULT_MODELS)
+        self.models_delay = 0.0  # seconds GET /models waits before answering (a slow endpoint)
         self.legacy_max_tokens = False
         self.reject_invalid = False
         self.requests: list[RecordedRequest] = []
@@ -225,6 +226,8 @@ class FakeOpenAI:
             return self._json(400, openai_error(problems[0]))
         try:
             if request.method == "GET" and api_path == "/models":
+                if self.models_delay:
+                    await asyncio.sleep(self.models_delay)
                 return self._json(200, {"object": "list", "data": [self._model(m) for m in self.models]})
             if request.method == "GET" and api_path is not None and api_path.startswith("/models/"):
                 model_id = api_path[len("/models/"):]

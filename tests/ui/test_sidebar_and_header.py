@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -93,6 +95,50 @@ async def test_a_refused_model_list_keeps_the_remembered_one_and_is_asked_again_
         assert parts.endpoint.wants_connection()
         parts.window.composer.set_text("a minute later")
         await until(lambda: picker.count() == 3)
+
+
+async def test_typing_in_the_model_box_is_kept_when_the_list_arrives(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["gpt-4o-mini", "my-fine-tune"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        picker = parts.window.header.model_picker
+        line = picker.lineEdit()
+        assert line is not None
+        parts.window.activateWindow()
+        line.setFocus()
+        await until(line.hasFocus)
+        line.selectAll()
+        QTest.keyClicks(line, "my-f")  # typing asks for the list; it arrives while the box has the focus
+        await until(lambda: picker.count() == 2)
+        assert line.text() == "my-f" and line.cursorPosition() == 4
+        assert parts.chat.model == "gpt-4o-mini"  # nothing chosen until Enter or a pick
+
+
+async def test_a_model_list_that_arrives_after_switching_endpoints_is_not_kept(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["model-of-the-first-endpoint"]
+    fake_openai.models_delay = 0.5
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        asking = asyncio.ensure_future(parts.endpoint.prepare_connection())
+        await until(lambda: any(r.path.endswith("/models") for r in fake_openai.requests) or asking.done())
+        other = parts.endpoint.settings.copy(base_url="https://api.openai.com/v1")
+        await parts.endpoint.save(other, None)  # Settings switched the endpoint while the list was on its way
+        await asking
+        settings = parts.endpoint.settings
+        assert settings.endpoint_models_for != settings.endpoint or settings.endpoint_models == []
+        assert "model-of-the-first-endpoint" not in parts.endpoint.models
+        assert parts.endpoint.clock() - parts.endpoint._failed_at >= RETRY_SECONDS  # the new one may try at once
+
+
+async def test_typing_before_the_key_is_read_waits_for_it(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        parts.window.composer.set_text("typed while the keyring answers")
+        assert not parts.endpoint.wants_connection() and parts.runner.find("connect") is None
+        await start(parts)  # the key is read
+        parts.window.composer.set_text("typed while the keyring answers!")
+        await until(lambda: parts.endpoint._connected_to == parts.endpoint.settings.endpoint)
+        assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 1
 
 
 async def test_copy_a_code_block(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

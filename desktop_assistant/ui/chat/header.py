@@ -121,7 +121,11 @@ class Header(QWidget):
             self.renameRequested.emit(self.title.text())
 
     def set_models(self, models: list[str], current: str) -> None:
-        """Offer ``models`` (vision-capable ones marked) with ``current`` selected."""
+        """Offer ``models`` (vision-capable ones marked) with ``current`` selected; what the person is typing
+        in the box meanwhile stays as typed."""
+        line = self.model_picker.lineEdit()
+        typing = line is not None and line.hasFocus() and line.text() != current
+        typed, cursor = (line.text(), line.cursorPosition()) if line is not None else ("", 0)
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
         for m in dict.fromkeys([*models, current]):
@@ -134,6 +138,9 @@ class Header(QWidget):
                 self.model_picker.setItemData(index, f"{m} · sees images", Qt.ItemDataRole.ToolTipRole)
         self.model_picker.blockSignals(False)
         self.set_model(current)
+        if typing and line is not None:
+            line.setText(typed)
+            line.setCursorPosition(cursor)
 
     def set_model(self, model: str) -> None:
         """Select ``model`` without emitting."""
