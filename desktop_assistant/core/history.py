@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.images import parts_image_tokens
-from desktop_assistant.core.requests import WireMessage
+from desktop_assistant.core.requests import WireMessage, is_tool_images
 from desktop_assistant.core.tokens import PromptEstimate, estimate_prompt_tokens
 
 DEFAULT_BUDGET = 0.7
@@ -48,8 +48,12 @@ def estimate(messages: list[WireMessage], model: str) -> PromptEstimate:
 
 def _is_question(body: list[WireMessage], index: int) -> bool:
     """A user message that starts a turn: not the images that tool results returned (a user message right
-    after the ``tool`` messages, which belongs to the turn of the question that led to the calls)."""
-    return body[index].get("role") == "user" and (index == 0 or body[index - 1].get("role") != "tool")
+    after the ``tool`` messages, which belongs to the turn of the question that led to the calls). A question
+    may follow ``tool`` messages too: when the reply to the results failed, or the person stopped it."""
+    message = body[index]
+    if message.get("role") != "user":
+        return False
+    return index == 0 or body[index - 1].get("role") != "tool" or not is_tool_images(message)
 
 
 def plan_history(

@@ -45,6 +45,21 @@ def wire_message(message: Message) -> WireMessage:
 NO_RESULT = "[No result: the call did not run.]"
 
 
+TOOL_IMAGES_INTRO = "Image returned by the tool "
+
+
+def is_tool_images(message: WireMessage) -> bool:
+    """Whether ``message`` is the user message that carries the images tool results returned (made by
+    :func:`wire_messages` right after the results): part of the turn of the question that led to the calls."""
+    content = message.get("content")
+    if message.get("role") != Role.USER.value or not isinstance(content, list) or not content:
+        return False
+    kinds = {part.get("type") for part in content if isinstance(part, dict)}
+    texts = [part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"]
+    return "image_url" in kinds and kinds <= {"text", "image_url"} and bool(texts) and all(
+        isinstance(text, str) and text.startswith(TOOL_IMAGES_INTRO) for text in texts)
+
+
 def _tool_images(results: list[Message]) -> WireMessage | None:
     """One user message with the images that tool results returned (None when there are none)."""
     content: list[dict[str, Any]] = []
@@ -52,7 +67,7 @@ def _tool_images(results: list[Message]) -> WireMessage | None:
         images = [dict(p) for p in m.parts if p.get("type") == "image_url"]
         if images:
             name = next((str(p.get("name", "")) for p in m.parts if p.get("type") == "tool_result"), "")
-            content.append({"type": "text", "text": f"Image returned by the tool {name}:"})
+            content.append({"type": "text", "text": f"{TOOL_IMAGES_INTRO}{name}:"})
             content.extend(images)
     return {"role": Role.USER.value, "content": content} if content else None
 

@@ -258,8 +258,12 @@ def tool_turn(question: int, image: bool = True) -> list[WireMessage]:
                                {"role": "tool", "tool_call_id": "call_1", "content": words(50, "result")}]
     if image:
         turn.append({"role": "user", "content": [{"type": "text", "text": "Image returned by the tool screenshot:"},
-                                                  {"type": "text", "text": words(30, "pixel")}]})
+                                                  {"type": "image_url", "image_url": {"url": PIXEL}}]})
     return turn
+
+
+PIXEL = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6"
+         "kgAAAABJRU5ErkJggg==")
 
 
 def test_plan_never_starts_at_the_images_a_tool_returned() -> None:
@@ -275,6 +279,13 @@ def test_plan_never_starts_at_the_images_a_tool_returned() -> None:
     older = [*tool_turn(4000), wm("assistant", 2000), wm("user", 100), wm("assistant", 100), wm("user", 100)]
     plan = plan_history(LOCAL, older, max_output_tokens=MAX_OUT)
     assert plan.dropped == 5 and plan.messages == older[5:]
+
+
+def test_plan_a_question_right_after_tool_results_starts_a_turn() -> None:
+    # the reply to the results failed (left out of the request) or was stopped: the person asks again
+    messages = [*tool_turn(6000, image=False), wm("user", 100)]
+    plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
+    assert plan.fits is True and plan.dropped == 3 and plan.messages == messages[3:]
 
 
 def test_plan_single_huge_question_does_not_fit() -> None:

@@ -14,7 +14,7 @@ from desktop_assistant.core.export_format import (
 )
 from desktop_assistant.core.history import plan_history
 from desktop_assistant.core.models import Message, Role, text_part, tool_call_part, tool_result_part
-from desktop_assistant.core.requests import NO_RESULT, wire_messages
+from desktop_assistant.core.requests import NO_RESULT, is_tool_images, wire_messages
 from desktop_assistant.core.tokens import estimate_prompt_tokens
 
 MODEL = "gpt-4o-mini"
@@ -46,6 +46,7 @@ def test_assistant_calls_and_tool_results_on_the_wire() -> None:
     assert wire[3] == {"role": "tool", "tool_call_id": "call_a", "content": "5"}
     assert wire[5]["content"][0] == {"type": "text", "text": "Image returned by the tool echo:"}
     assert wire[5]["content"][1]["image_url"]["url"] == "attachment:abc.png"
+    assert [is_tool_images(m) for m in wire] == [False] * 5 + [True, False]  # the question is not such a message
     without = wire_messages("", exchange(), tool_images=False)  # a model that cannot see
     assert [m["role"] for m in without] == ["user", "assistant", "tool", "tool", "assistant"]
 
