@@ -9,7 +9,8 @@ JSON format, version 1 (``FORMAT`` / ``FORMAT_VERSION``)::
         "temperature": float | null, "max_output_tokens": int | null,
         "created_at": float, "updated_at": float,          # seconds since the epoch (UTC)
         "current_leaf": int | null,                        # the "id" of the message shown last
-        "tools": [str],                                    # ids of the tool (MCP) servers the chat may use
+        "tools": [str],                                    # the tool (MCP) servers the chat could use; for
+                                                           # information: an import leaves tools off
         "messages": [                                      # every branch, parents before children
           {"id": int, "parent": int | null,                # ids are local to this conversation
            "role": "system" | "user" | "assistant" | "tool",

@@ -294,9 +294,11 @@ def insert_record(conn: sqlite3.Connection, rec: ConversationRecord, fingerprint
     created = rec.created_at or now
     cur = conn.execute(
         """INSERT INTO conversations(title, title_by_user, model, system_prompt, temperature, max_output_tokens,
-           created_at, updated_at, tools) VALUES (?,?,?,?,?,?,?,?,?)""",
+           created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)""",
         (rec.title, int(rec.title_by_user), rec.model or "", rec.system_prompt, rec.temperature,
-         rec.max_output_tokens, created, rec.updated_at or created, json.dumps(rec.tools)))
+         rec.max_output_tokens, created, rec.updated_at or created))
+    # rec.tools is not applied: a file from elsewhere never turns on this computer's tools (MCP servers) for a
+    # chat whose history someone else may have written; the person enables them in the chat
     conversation_id = int(cur.lastrowid or 0)
     new_ids: dict[int, int] = {}
     for m in rec.messages:
