@@ -69,6 +69,9 @@ class FakeOpenAI:
         self.api_key = api_key
         self.models: list[str] = list(DEFAULT_MODELS)
         self.models_delay = 0.0  # seconds GET /models waits before answering (a slow endpoint)
+        # replies chosen by the request, not by arrival order (parallel requests arrive in any order): the first
+        # entry whose text occurs in the last user message answers it, once
+        self.answers: dict[str, Reply] = {}
         self.legacy_max_tokens = False
         self.reject_invalid = False
         self.requests: list[RecordedRequest] = []
@@ -183,6 +186,11 @@ class FakeOpenAI:
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._queue_lock:
+            asked = last_user_text(body)
+            for text, reply in list(self.answers.items()):
+                if text in asked:
+                    del self.answers[text]
+                    return reply
             if self._queue:
                 return self._queue.popleft()
         return Reply(text=f"Echo: {last_user_text(body)}")

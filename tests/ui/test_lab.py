@@ -217,7 +217,6 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         await run_all(parts, ws, ["gpt-4o-mini"])
         assert parts.lab is not None and parts.lab.run_id is not None
         first_id = parts.lab.run_id
-    fake_openai.enqueue(Reply(text="no"), Reply(text="yes"))
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         assert parts.lab is not None
@@ -239,8 +238,9 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         # edit the set (keys stay), run again: case 1 now fails
         ws.test_set.table.insertRow(2)
         ws.test_set.table.setItem(2, 1, QTableWidgetItem("New?"))
-        fake_openai.enqueue(Reply(text="yes"))
+        fake_openai.answers = {"Refund?": Reply(text="no"), "Hours?": Reply(text="yes"), "New?": Reply(text="yes")}
         await run_all(parts, ws, ["gpt-4o-mini"])
+        assert fake_openai.answers == {}  # each case got its own answer, whatever order the requests came in
         assert parts.lab.run_id != first_id and len(parts.lab.run.cases if parts.lab.run else ()) == 3
         await until(lambda: ws.run_panel.runs.count() == 2)
         ws.run_panel.runs.setCurrentRow(1)  # the first run (newest first)
