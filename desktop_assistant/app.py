@@ -36,6 +36,7 @@ from desktop_assistant.controllers.tools import ToolLoop
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.controllers.voice import VoiceController
 from desktop_assistant.core.mcp_config import servers_from_json
+from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
 from desktop_assistant.core.tokens import encoding_for
@@ -177,6 +178,7 @@ async def after_first_paint(parts: AppParts) -> None:
         await parts.batches.resume()
         await parts.lab.batches.resume()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
+    keep_out_of_full_collections()  # what start-up built stays: full collections need not walk it again
 
 
 def _refuse_to_start(app: QApplication, message: str) -> int:

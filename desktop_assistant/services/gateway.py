@@ -16,6 +16,7 @@ from typing import Any
 
 from desktop_assistant.core.catalog import is_chat_model, lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Usage, usage_from_api
 from desktop_assistant.core.redact import mask_key, redact
 from desktop_assistant.core.requests import to_legacy_max_tokens
@@ -243,6 +244,7 @@ class Gateway:
         # stored here, on the loop: configure() (also on the loop) may have switched endpoints meanwhile
         if self._client is None and self._endpoint is endpoint:
             self._client = client
+            keep_out_of_full_collections()  # the SDK's modules and models stay for good
 
     async def close(self) -> None:
         """Close the HTTP connections."""

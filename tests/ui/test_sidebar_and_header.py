@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -210,3 +211,15 @@ async def test_presets_and_default_system_prompt(tmp_path: Path, fake_openai: Fa
         body = fake_openai.requests[-1].json
         assert body["model"] == "gpt-4o" and body["temperature"] == 0.2 and body["max_completion_tokens"] == 300
         assert body["messages"][0] == {"role": "system", "content": "You are terse."}
+
+
+async def test_what_start_and_the_sdk_built_is_kept_out_of_full_collections(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    # a full collection walking the SDK's and Qt's objects took 45-60 ms: a stall in the middle of a reply
+    gc.unfreeze()
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        after_start = gc.get_freeze_count()
+        assert after_start > 0
+        await parts.endpoint.prepare_connection()  # imports the SDK and builds the client
+        assert gc.get_freeze_count() > after_start
