@@ -112,6 +112,9 @@ async def test_typing_in_the_model_box_is_kept_when_the_list_arrives(tmp_path: P
         QTest.keyClicks(line, "my-f")  # typing asks for the list; it arrives while the box has the focus
         await until(lambda: picker.count() == 2)
         assert line.text() == "my-f" and line.cursorPosition() == 4
+        completer = picker.completer()
+        assert completer.completionPrefix() == "my-f"  # the suggestions are of the new list, for what was typed
+        assert completer.currentCompletion() == "my-fine-tune"
         assert parts.chat.model == "gpt-4o-mini"  # nothing chosen until Enter or a pick
 
 

@@ -141,6 +141,12 @@ class Header(QWidget):
         if typing and line is not None:
             line.setText(typed)
             line.setCursorPosition(cursor)
+            completer = self.model_picker.completer()
+            if completer is not None and typed:  # the suggestions shown were of the old list: filter the new one
+                completer.setCompletionPrefix(typed)
+                popup = completer.popup()
+                if popup is not None and popup.isVisible():
+                    completer.complete()
 
     def set_model(self, model: str) -> None:
         """Select ``model`` without emitting."""
