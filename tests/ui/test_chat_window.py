@@ -42,7 +42,8 @@ async def test_type_send_see_reply_rendered_and_stored(tmp_path: Path, fake_open
             (Role.USER, "How do I print?"), (Role.ASSISTANT, "Use **print**:\n\n```python\nprint('hi')\n```\n")]
         ledger = await parts.store.ledger(conv.id)
         assert len(ledger) == 1 and ledger[0].usage.input_tokens == 9 and ledger[0].cost_micros is not None
-        body = fake_openai.requests[-1].json
+        # typing also readied the connection (GET /models), in whichever order the two requests arrived
+        body = next(r.json for r in reversed(fake_openai.requests) if r.path.endswith("/chat/completions"))
         assert body is not None and body["stream"] is True and body["stream_options"] == {"include_usage": True}
         assert body["max_completion_tokens"] > 0 and "max_tokens" not in body
 
