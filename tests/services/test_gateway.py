@@ -428,7 +428,7 @@ async def test_a_cancelled_first_request_does_not_stop_the_others(fake_openai: F
         body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
         first = asyncio.ensure_future(gateway.complete(body))
         second = asyncio.ensure_future(gateway.complete(body))
-        await asyncio.sleep(0)  # both are waiting for the client now
+        await until(lambda: gateway._warming is not None)  # the client is being built; both requests wait for it
         first.cancel()
         text, _usage = await second
     assert text == "still answered" and first.cancelled()
