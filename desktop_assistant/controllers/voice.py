@@ -79,6 +79,7 @@ class VoiceController(QObject):
         self._devices: Any = None
         self.player: Any = None
         self._output: Any = None
+        self._playing_asked = False  # play() was called for the source set: its load errors are the person's news
 
     # -- devices ---------------------------------------------------------------------------------------------
 
@@ -301,13 +302,20 @@ class VoiceController(QObject):
             self.player.setAudioOutput(self._output)
             self.player.playbackStateChanged.connect(
                 lambda state: self.playingChanged.emit(state == QMediaPlayer.PlaybackState.PlayingState))
-            self.player.errorOccurred.connect(
-                lambda _error, text: self.problem.emit(f"The audio could not be played: {text}"))
+            self.player.errorOccurred.connect(self._on_player_error)
+        self._playing_asked = False
         self.player.setSource(QUrl.fromLocalFile(str(path)))
         if not QMediaDevices.audioOutputs():
+            # the file is not played, so an error loading it (reported later, asynchronously) is not news: it
+            # would replace this message with a less useful one
             self.problem.emit("No speaker or headphones were found to play the reply on.")
             return
+        self._playing_asked = True
         self.player.play()
+
+    def _on_player_error(self, _error: object, text: str) -> None:
+        if self._playing_asked:
+            self.problem.emit(f"The audio could not be played: {text}")
 
     def stop_playback(self) -> None:
         """Stop reading aloud (and a fetch in progress)."""
