@@ -35,11 +35,12 @@ from desktop_assistant.controllers.search import SearchController
 from desktop_assistant.controllers.tools import ToolLoop
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.controllers.voice import VoiceController
+from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.mcp_config import servers_from_json
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
-from desktop_assistant.core.tokens import encoding_for
+from desktop_assistant.core.tokens import encoding_for, is_loaded
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.mcp_servers import McpServers
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
@@ -47,11 +48,13 @@ from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
+from desktop_assistant.services.token_cache import TokenCountCache
 from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.spelling import read_words
 from desktop_assistant.ui.chat.tool_wiring import ToolWiring
 from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
+from desktop_assistant.ui.first_input import FirstInput
 from desktop_assistant.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint
@@ -81,6 +84,7 @@ class AppParts:
     search: SearchController
     voice: VoiceWiring
     lab: LabController | None = None
+    token_counts: TokenCountCache | None = None
     # built by after_first_paint (their imports, pydantic among them, are not needed for the first paint)
     extraction: ExtractionController = field(init=False)
     batches: BatchController = field(init=False)
@@ -110,18 +114,27 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
         last = conversations[0]
     messages = store.call_sync(store.messages_sync, last.id) if last else []
 
+    token_counts = TokenCountCache(store)  # counts made in earlier sessions: the tokenizer waits until needed
+    token_counts.install()
+
     notices = NoticeBus()
     runner = OperationRunner(notices)
     endpoint = EndpointController(settings_store, settings, secrets)
     mcp = McpServers(servers_from_json(settings.mcp_servers)[0], secrets.get_secret)  # started on first use
-    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, mcp.close, store.close])
+
+    async def close_store() -> None:
+        await token_counts.save()
+        token_counts.uninstall()
+        await store.close()
+
+    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, mcp.close, close_store])
     usage = UsageController(store, endpoint, notices)
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
     data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
     chat = ChatController(store, endpoint, runner, usage, attachments)
     chat.tools = ToolLoop(store, endpoint, mcp, images, secrets, chat)
-    estimates = EstimateController(chat, runner, attachments)
+    estimates = EstimateController(chat, runner, attachments, remember=token_counts.save)
     window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
     voice = VoiceController(store, endpoint, runner, usage, paths.data / "speech",
                             lambda: chat.conversation.id if chat.conversation else None)
@@ -146,21 +159,22 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    paths, search, voice_wiring)
+                    paths, search, voice_wiring, token_counts=token_counts)
 
 
 async def after_first_paint(parts: AppParts) -> None:
-    """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect."""
+    """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect.
+
+    The tokenizer is not loaded here: the conversation shown is counted from the counts remembered when it was
+    last counted (core/token_counts.py). It loads when a text never counted before is counted, or, with the
+    spelling dictionary, at the person's first key or mouse press (:func:`prepare_on_first_input`).
+    """
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
-    # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
-    # than in the middle of the first reply
-    await asyncio.to_thread(encoding_for, parts.chat.model)
+    prepare_on_first_input(parts)
     parts.estimates.enable()
-    words_file = parts.paths.config / "words.txt"
-    dictionary = await asyncio.to_thread(load_dictionary, QLocale.system().name(), read_words(words_file))
-    if problem := parts.window.composer.enable_spelling(words_file, dictionary):
-        parts.notices.info(problem)
     await parts.store.purge_deleted()
+    if parts.token_counts is not None:
+        await parts.token_counts.prune()
     await parts.chat.refresh_conversations()
     await parts.usage.refresh()
     parts.data.start_automatic_backups()
@@ -179,6 +193,36 @@ async def after_first_paint(parts: AppParts) -> None:
         await parts.lab.batches.resume()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
     keep_out_of_full_collections()  # what start-up built stays: full collections need not walk it again
+
+
+def prepare_on_first_input(parts: AppParts) -> None:
+    """At the person's first key press, mouse press or wheel turn, load what writing needs, on worker threads:
+    the tokenizer of the model in use (~50 MB) and the spelling dictionary (~9 MB).
+
+    Building the tokenizer holds the GIL ~80 ms: begun at a click it is usually done before the first words
+    are counted, where it would stall typing once. A window left alone never pays for either.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    watch = FirstInput(app, parts.window)
+
+    def begin() -> None:
+        if parts.runner.closing:
+            return
+        if not is_loaded(lookup(parts.chat.model).encoding):
+            parts.runner.start("tokenizer", asyncio.to_thread(encoding_for, parts.chat.model))
+        parts.runner.start("spelling", enable_spelling(parts))
+
+    watch.happened.connect(begin)
+
+
+async def enable_spelling(parts: AppParts) -> None:
+    """Load the dictionary for the system's language off the UI thread and underline misspelled words."""
+    words_file = parts.paths.config / "words.txt"
+    dictionary = await asyncio.to_thread(load_dictionary, QLocale.system().name(), read_words(words_file))
+    if problem := parts.window.composer.enable_spelling(words_file, dictionary):
+        parts.notices.info(problem)
 
 
 def _refuse_to_start(app: QApplication, message: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -48,8 +49,9 @@ class EstimateController(QObject):
     estimated = Signal(object)
 
     def __init__(self, chat: ChatController, runner: OperationRunner, attachments: AttachmentsController,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, remember: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(parent)
+        self._remember = remember  # saves the counts just made, so the next start need not make them again
         self._chat = chat
         self._attachments = attachments
         self._runner = runner
@@ -86,6 +88,8 @@ class EstimateController(QObject):
         estimate = await asyncio.to_thread(self._count, model, draft, path, images, files)
         self.last = estimate
         self.estimated.emit(estimate)
+        if self._remember is not None:
+            await self._remember()
         return estimate
 
     def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment],

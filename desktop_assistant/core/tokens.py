@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.catalog import family, lookup
 from desktop_assistant.core.memory import malloc_trim as _malloc_trim
+from desktop_assistant.core.token_counts import MEMO, digest
 
 if TYPE_CHECKING:  # imported on first use: the first paint does not wait for tiktoken
     import tiktoken
@@ -172,9 +173,31 @@ def encoding_for(model_id: str) -> tiktoken.Encoding:
     return get_encoding(lookup(model_id).encoding)
 
 
+def is_loaded(name: str) -> bool:
+    """Whether the encoding ``name`` has been built in this process (for tests and the benchmarks)."""
+    return name in _encodings
+
+
+def count_many(encoding: str, texts: Sequence[str]) -> list[int]:
+    """Tokens of each of ``texts`` in ``encoding``; special-token strings count as ordinary text.
+
+    Counts made before (in this session or, through the memo's loader, an earlier one) are reused; the
+    tokenizer is loaded only for a text never counted before (see :mod:`desktop_assistant.core.token_counts`).
+    """
+    keys = [digest(encoding, text) if text else b"" for text in texts]
+    wanted = [key for key in keys if key]
+    known = MEMO.lookup(wanted) if wanted else {}
+    fresh: dict[bytes, int] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key and key not in known and key not in fresh:
+            fresh[key] = len(get_encoding(encoding).encode_ordinary(text))
+    MEMO.remember(fresh)
+    return [known[key] if key in known else fresh.get(key, 0) for key in keys]
+
+
 def count_text(text: str, model_id: str) -> int:
     """Tokens of ``text`` for ``model_id``; special-token strings in it count as ordinary text."""
-    return len(encoding_for(model_id).encode_ordinary(text))
+    return count_many(lookup(model_id).encoding, [text])[0]
 
 
 def estimate_completion_tokens(text: str, model_id: str) -> int:
@@ -308,18 +331,19 @@ def _content_text(content: Any) -> tuple[str, bool]:
     return "".join(texts), text_only
 
 
-def _tool_call_tokens(call: Any, encoding: tiktoken.Encoding) -> int:
+def _tool_call_text(call: Any) -> str:
     function = call.get("function") if isinstance(call, Mapping) else None
     if not isinstance(function, Mapping):
-        return TOOL_CALL_TOKENS
+        return ""
     name, arguments = function.get("name"), function.get("arguments")
-    text = (name if isinstance(name, str) else "") + (arguments if isinstance(arguments, str) else "")
-    return TOOL_CALL_TOKENS + len(encoding.encode_ordinary(text))
+    return (name if isinstance(name, str) else "") + (arguments if isinstance(arguments, str) else "")
 
 
-def _message_tokens(message: Mapping[str, Any], encoding: tiktoken.Encoding, extra: str) -> tuple[int, bool]:
-    """Tokens of one message (``extra`` is appended to its content), and whether the count is exact."""
+def _message_parts(message: Mapping[str, Any], extra: str) -> tuple[int, list[str], bool]:
+    """One message by the rule: its fixed tokens, the texts whose tokens add to them, and whether the rule is
+    exact for it (``extra`` is appended to its content)."""
     tokens = TOKENS_PER_MESSAGE
+    texts: list[str] = []
     exact = True
     for key, value in message.items():
         if key == "content":
@@ -327,17 +351,19 @@ def _message_tokens(message: Mapping[str, Any], encoding: tiktoken.Encoding, ext
             exact = exact and text_only
             if extra:
                 text = text + _SECTION_SEPARATOR + extra if text else extra
-            tokens += len(encoding.encode_ordinary(text)) if text else 0
+            texts.append(text)
         elif key == "tool_call_id":
             exact = False
         elif key == "tool_calls" and isinstance(value, list):
-            tokens += sum(_tool_call_tokens(call, encoding) for call in value)
+            tokens += TOOL_CALL_TOKENS * len(value)
+            texts.extend(_tool_call_text(call) for call in value)
             exact = False
         elif key == "function_call" and isinstance(value, Mapping):
-            tokens += _tool_call_tokens({"function": value}, encoding)
+            tokens += TOOL_CALL_TOKENS
+            texts.append(_tool_call_text({"function": value}))
             exact = False
         elif isinstance(value, str):
-            tokens += len(encoding.encode_ordinary(value))
+            texts.append(value)
             if key == "name":
                 tokens += TOKENS_PER_NAME
         elif value is not None:
@@ -345,8 +371,8 @@ def _message_tokens(message: Mapping[str, Any], encoding: tiktoken.Encoding, ext
     if message.get("role") in ("tool", "function"):
         exact = False
     if extra and "content" not in message:
-        tokens += len(encoding.encode_ordinary(extra))
-    return tokens, exact
+        texts.append(extra)
+    return tokens, texts, exact
 
 
 def estimate_prompt_tokens(
@@ -358,7 +384,6 @@ def estimate_prompt_tokens(
 ) -> PromptEstimate:
     """Prompt tokens that ``model_id`` will bill for this request (see the module docstring for the rule)."""
     info = lookup(model_id)
-    encoding = get_encoding(info.encoding)
     exact = info.known
     adjust = 0
     sections: list[str] = []
@@ -378,13 +403,18 @@ def estimate_prompt_tokens(
     extra = _SECTION_SEPARATOR.join(sections)
 
     total = 0
+    texts: list[str] = []
     merge_into_first = bool(messages) and messages[0].get("role") in ("system", "developer")
     if extra and not merge_into_first:
-        total += _message_tokens({"role": "system", "content": extra}, encoding, "")[0]
+        fixed, own, _exact = _message_parts({"role": "system", "content": extra}, "")
+        total += fixed
+        texts += own
     for index, message in enumerate(messages):
-        tokens, message_exact = _message_tokens(message, encoding, extra if index == 0 and merge_into_first else "")
-        total += tokens
+        fixed, own, message_exact = _message_parts(message, extra if index == 0 and merge_into_first else "")
+        total += fixed
+        texts += own
         exact = exact and message_exact
+    total += sum(count_many(info.encoding, texts))  # one look-up of the remembered counts for the whole request
     total += REPLY_PRIMING_REASONING if info.reasoning else REPLY_PRIMING
     return PromptEstimate(tokens=max(total + adjust, 0), exact=exact)
 
@@ -402,12 +432,13 @@ def estimate_tool_definitions(
     """
     if not tools:
         return PromptEstimate(tokens=0, exact=True)
-    encoding = encoding_for(model_id)
+    encoding = lookup(model_id).encoding
     text, with_params = render_tools(tools)
     if merged_into_system:
-        tokens = len(encoding.encode_ordinary(_SECTION_SEPARATOR + text))
+        tokens = count_many(encoding, [_SECTION_SEPARATOR + text])[0]
     else:
-        tokens = _message_tokens({"role": "system", "content": text}, encoding, "")[0]
+        fixed, texts, _exact = _message_parts({"role": "system", "content": text}, "")
+        tokens = fixed + sum(count_many(encoding, texts))
     tokens += TOOLS_REQUEST_ADJUST + TOOLS_PER_FUNCTION_WITH_PARAMS_ADJUST * with_params
     if (family(model_id) or "").startswith("gpt-5"):
         tokens += GPT5_TOOLS_PREAMBLE

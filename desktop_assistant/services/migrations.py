@@ -250,6 +250,15 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE conversations ADD COLUMN tools TEXT NOT NULL DEFAULT '[]'",
     ],
+    # 9: token counts remembered by a digest of their encoding and text (core/token_counts.py), so that a
+    # conversation shown again is counted without loading the tokenizer; the oldest rows go first
+    [
+        """CREATE TABLE token_counts (
+            id INTEGER PRIMARY KEY,
+            key BLOB NOT NULL UNIQUE,
+            tokens INTEGER NOT NULL
+        )""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

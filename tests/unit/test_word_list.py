@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.core import spelling as core_spelling
+from desktop_assistant.core import word_list
 from desktop_assistant.core.spelling import Language, SpellDictionary, load_dictionary
 from desktop_assistant.core.word_list import MAX_COUNT, WordList, from_gzipped_json, load_packaged
 
@@ -169,3 +170,24 @@ def test_from_gzipped_json_raises_for_damage() -> None:
         from_gzipped_json(b"nope")
     with pytest.raises(ValueError):
         from_gzipped_json(gzip.compress(b"not json"))
+
+
+@pytest.mark.parametrize("code", ["en", "de", "fr"])
+def test_parsing_in_pieces_reads_exactly_what_json_reads(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pkgutil.get_data("spellchecker", f"resources/{code}.json.gz")
+    assert data is not None
+    text = gzip.decompress(data).decode("utf-8")
+    monkeypatch.setattr(word_list, "_PIECE", 5_000)  # many pieces even for a small file
+    assert word_list._loads_in_pieces(text) == json.loads(text)
+
+
+def test_parsing_in_pieces_takes_any_layout_and_refuses_what_is_not_an_object(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(word_list, "_PIECE", 3)
+    words = {"a": 1, 'b,\n"c': 2, "déjà": 3, "x": 4}
+    for text in (json.dumps(words), json.dumps(words, indent=1), "{\n" + ",\n".join(
+            f"{json.dumps(k)}: {v}" for k, v in words.items()) + "\n}", "{\n\"a\": 1\n, \"x\": 4\n}\n"):
+        assert word_list._loads_in_pieces(text) == json.loads(text)
+    for bad in ("[1, 2]", "{\"a\": 1,\n\"b\": }", "", "{\"a\": [1,\n2]}"):
+        with pytest.raises(ValueError):
+            word_list._loads_in_pieces(bad)

@@ -1,0 +1,67 @@
+"""The store's table of token counts behind :data:`desktop_assistant.core.token_counts.MEMO`.
+
+Counts are looked up in one query per request (on the store thread, waited for by the counting thread) and
+saved in batches after each count; the table keeps the newest :data:`KEEP` rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from desktop_assistant.core.token_counts import MEMO, CountMemo
+from desktop_assistant.services.store import Store
+
+log = logging.getLogger(__name__)
+
+KEEP = 200_000
+"""Rows kept (~10 MB on disk); a count forgotten is simply made again when it is next needed."""
+
+_CHUNK = 900  # keys per query: under SQLite's oldest limit of 999 variables
+
+
+class TokenCountCache:
+    """Remembered token counts in the conversation database: the memo's loader, and its saver."""
+
+    def __init__(self, store: Store, memo: CountMemo = MEMO) -> None:
+        self._store = store
+        self._memo = memo
+
+    def install(self) -> None:
+        """Let the memo look up counts made in earlier sessions."""
+        self._memo.loader = self.load
+
+    def uninstall(self) -> None:
+        """Stop looking counts up here (the store is closing)."""
+        if self._memo.loader == self.load:
+            self._memo.loader = None
+
+    def load(self, keys: list[bytes]) -> dict[bytes, int]:
+        """The remembered counts of ``keys`` (from any thread but the store's; waits for the store thread)."""
+        try:
+            return self._store.call_sync(self._select, keys)
+        except (RuntimeError, sqlite3.Error) as exc:  # closed, or a database that could not be upgraded
+            log.debug("token counts not available: %s", exc)
+            return {}
+
+    async def save(self) -> None:
+        """Write the counts made since the last save."""
+        rows = self._memo.take_unsaved()
+        if rows and not self._store.read_only:
+            await self._store.write(lambda conn: conn.executemany(
+                "INSERT OR IGNORE INTO token_counts (key, tokens) VALUES (?, ?)", rows))
+
+    async def prune(self) -> None:
+        """Keep only the newest :data:`KEEP` rows."""
+        if not self._store.read_only:
+            await self._store.write(lambda conn: conn.execute(
+                "DELETE FROM token_counts WHERE id <= (SELECT MAX(id) FROM token_counts) - ?", (KEEP,)))
+
+    def _select(self, keys: list[bytes]) -> dict[bytes, int]:
+        conn = self._store.conn
+        found: dict[bytes, int] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(conn.execute(f"SELECT key, tokens FROM token_counts WHERE key IN ({marks})", chunk))
+        return found

@@ -1,0 +1,74 @@
+"""Token counts kept in the conversation database (real SQLite file, the store's own thread)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from desktop_assistant.core.token_counts import CountMemo
+from desktop_assistant.services import token_cache
+from desktop_assistant.services.store import Store
+from desktop_assistant.services.token_cache import TokenCountCache
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "db.sqlite3")
+    s.open()
+    yield s
+    s.close_sync()
+
+
+async def test_saved_counts_are_found_by_a_later_session(store: Store, tmp_path: Path) -> None:
+    memo = CountMemo()
+    cache = TokenCountCache(store, memo)
+    memo.remember({b"k1" * 8: 5, b"k2" * 8: 1200})
+    await cache.save()
+    await cache.save()  # nothing new: nothing written twice
+    rows = store.call_sync(lambda: store.conn.execute("SELECT COUNT(*) FROM token_counts").fetchone()[0])
+    assert rows == 2
+    store.close_sync()
+
+    again = Store(tmp_path / "db.sqlite3")
+    again.open()
+    try:
+        later = CountMemo()
+        TokenCountCache(again, later).install()
+        # looked up from a worker thread, as the estimate does
+        found = await asyncio.to_thread(later.lookup, [b"k1" * 8, b"k2" * 8, b"k3" * 8])
+        assert found == {b"k1" * 8: 5, b"k2" * 8: 1200}
+    finally:
+        again.close_sync()
+
+
+async def test_many_keys_are_looked_up_in_chunks(store: Store) -> None:
+    memo = CountMemo()
+    cache = TokenCountCache(store, memo)
+    counts = {i.to_bytes(16, "big"): i for i in range(2500)}
+    memo.remember(counts)
+    await cache.save()
+    assert await asyncio.to_thread(cache.load, list(counts)) == counts
+
+
+async def test_prune_keeps_the_newest_rows(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(token_cache, "KEEP", 3)
+    memo = CountMemo()
+    cache = TokenCountCache(store, memo)
+    for i in range(5):
+        memo.remember({bytes([i]) * 16: i})
+        await cache.save()
+    await cache.prune()
+    assert cache.load([bytes([i]) * 16 for i in range(5)]) == {bytes([i]) * 16: i for i in (2, 3, 4)}
+
+
+async def test_a_closed_store_finds_nothing_and_uninstall_detaches(store: Store) -> None:
+    memo = CountMemo()
+    cache = TokenCountCache(store, memo)
+    cache.install()
+    assert memo.loader is not None
+    store.close_sync()
+    assert memo.lookup([b"x" * 16]) == {}
+    cache.uninstall()
+    assert memo.loader is None
