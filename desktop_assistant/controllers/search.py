@@ -24,7 +24,7 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingErro
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.search import IndexPlan, SearchHit
-from desktop_assistant.core.tokens import get_encoding
+from desktop_assistant.core.tokens import count_many, get_encoding
 from desktop_assistant.services.search_store import SearchStore
 from desktop_assistant.services.store import Store
 
@@ -72,7 +72,6 @@ class SearchController(QObject):
         self._unavailable_reason = ""
         self._indexed = 0
         self._plan: IndexPlan | None = None
-        self._counted: dict[int, tuple[int, int]] = {}  # message id -> (hash of its text, tokens): priced, not cut
         self._query_vectors: OrderedDict[tuple[str, str, int], np.ndarray] = OrderedDict()
         self._model = self._index_key()
         self.batch_inputs = 256  # messages per embeddings request (the API takes up to 2,048)
@@ -112,7 +111,7 @@ class SearchController(QObject):
         key = (text.strip(), model, dims)
         vector = self._query_vectors.get(key)
         if vector is None:
-            tokens = len(get_encoding(EMBEDDING_ENCODING).encode_ordinary(text))
+            tokens = count_many(EMBEDDING_ENCODING, [text])[0]
             if not (await self._usage.check(model, tokens, 0)).allowed:
                 return []
             raw, usage = await self._endpoint.gateway.embed(model, [text], dims)
@@ -136,9 +135,8 @@ class SearchController(QObject):
         model, dims = settings.embeddings_model, settings.embeddings_dimensions
         self._indexed = await self._search.indexed(model, dims)
         pending = await self._search.pending(model, dims)
+        # remembered (core/token_counts.py): build_index finds these counts again instead of recounting them
         tokens = await asyncio.to_thread(_count_tokens, [text for _id, text in pending])
-        # kept for build_index, which would otherwise count them all again (seconds for a long history)
-        self._counted = {i: (hash(text), n) for (i, text), n in zip(pending, tokens, strict=True)}
         cost = self._usage.prices.cost_micros(model, sum(tokens), 0, 0)
         self._plan = IndexPlan(len(pending), sum(tokens), cost)
         return self._publish(running=running)
@@ -179,8 +177,7 @@ class SearchController(QObject):
         self._publish(running=True)
         try:
             pending = await self._search.pending(model, dims)
-            counted, self._counted = self._counted, {}
-            items = await asyncio.to_thread(_prepared, pending, counted)
+            items = await asyncio.to_thread(_prepared, pending)
             total = self._usage.prices.cost_micros(model, sum(i[2] for i in items), 0, 0)
             if items and not (verdict := await self._usage.check_total(total)).allowed:
                 if quiet:
@@ -226,7 +223,7 @@ class SearchController(QObject):
             self._endpoint.update_settings(semantic_search=False)
         self._search.release()
         self._available, self._indexed = True, 0
-        counted, self._plan, self._counted = self._plan is not None, None, {}
+        counted, self._plan = self._plan is not None, None
         self._publish(running=False)
         if counted and not self._runner.closing:
             self._runner.start("count messages for search", self.refresh_state(), key="search-count")
@@ -280,33 +277,21 @@ class SearchController(QObject):
 
 
 def _count_tokens(texts: list[str]) -> list[int]:
-    encoding = get_encoding(EMBEDDING_ENCODING)
-    return [min(len(tokens), MAX_INPUT_TOKENS) for tokens in encoding.encode_ordinary_batch(texts)]
+    """Tokens each text will be embedded with (cut at the input limit); counts made before are used again."""
+    return [min(n, MAX_INPUT_TOKENS) for n in count_many(EMBEDDING_ENCODING, texts)]
 
 
-def _prepared(pending: list[tuple[int, str]],
-              counted: dict[int, tuple[int, int]] | None = None) -> list[tuple[int, str, int]]:
-    """(id, text cut to the input limit, tokens) for each pending message (off the UI thread). ``counted``: the
-    tokens already counted for some of them (by id, with the hash of the text counted); a text that changed
-    since, or one over the limit (it must be cut), is tokenized again."""
-    counted = counted or {}
+def _prepared(pending: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
+    """(id, text cut to the input limit, tokens) for each pending message (off the UI thread). The counts made
+    when the index was priced are found again (core/token_counts.py); only a text over the limit is tokenized,
+    to cut it."""
     out: list[tuple[int, str, int]] = []
-    todo: list[tuple[int, str]] = []
-    for message_id, text in pending:
-        known = counted.get(message_id)
-        if known is not None and known[0] == hash(text) and known[1] < MAX_INPUT_TOKENS:
-            out.append((message_id, text, known[1]))
-        else:
-            todo.append((message_id, text))
-    if todo:
-        encoding = get_encoding(EMBEDDING_ENCODING)
-        for (message_id, text), tokens in zip(todo, encoding.encode_ordinary_batch([t for _i, t in todo]),
-                                              strict=True):
-            if len(tokens) > MAX_INPUT_TOKENS:
-                text = encoding.decode(tokens[:MAX_INPUT_TOKENS])
-            out.append((message_id, text, min(len(tokens), MAX_INPUT_TOKENS)))
-        order = {message_id: n for n, (message_id, _text) in enumerate(pending)}
-        out.sort(key=lambda item: order[item[0]])
+    for (message_id, text), tokens in zip(pending, count_many(EMBEDDING_ENCODING, [t for _i, t in pending]),
+                                          strict=True):
+        if tokens > MAX_INPUT_TOKENS:
+            encoding = get_encoding(EMBEDDING_ENCODING)
+            text = encoding.decode(encoding.encode_ordinary(text)[:MAX_INPUT_TOKENS])
+        out.append((message_id, text, min(tokens, MAX_INPUT_TOKENS)))
     return out
 
 

@@ -178,6 +178,10 @@ def is_loaded(name: str) -> bool:
     return name in _encodings
 
 
+_BATCH = 32
+"""New texts counted one by one up to this many; more go through tiktoken's batch encoder (its thread pool)."""
+
+
 def count_many(encoding: str, texts: Sequence[str]) -> list[int]:
     """Tokens of each of ``texts`` in ``encoding``; special-token strings count as ordinary text.
 
@@ -187,10 +191,13 @@ def count_many(encoding: str, texts: Sequence[str]) -> list[int]:
     keys = [digest(encoding, text) if text else b"" for text in texts]
     wanted = [key for key in keys if key]
     known = MEMO.lookup(wanted) if wanted else {}
+    todo = {key: text for key, text in zip(keys, texts, strict=True) if key and key not in known}
     fresh: dict[bytes, int] = {}
-    for key, text in zip(keys, texts, strict=True):
-        if key and key not in known and key not in fresh:
-            fresh[key] = len(get_encoding(encoding).encode_ordinary(text))
+    if len(todo) > _BATCH:  # many new texts (a long history priced for search): tiktoken's own threads
+        lengths = map(len, get_encoding(encoding).encode_ordinary_batch(list(todo.values())))
+        fresh = dict(zip(todo, lengths, strict=True))
+    elif todo:
+        fresh = {key: len(get_encoding(encoding).encode_ordinary(text)) for key, text in todo.items()}
     MEMO.remember(fresh)
     return [known[key] if key in known else fresh.get(key, 0) for key in keys]
 
