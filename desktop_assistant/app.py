@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(icons.app_icon())
-    theme.apply(app)
+    colors = theme.apply_palette(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
     paths = AppPaths.default()
     guard = InstanceGuard(paths.data)
@@ -242,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parts = build(paths, quit=app.quit)
     except NewerDatabaseError as exc:
+        theme.apply_style_sheet(app, colors)
         return _refuse_to_start(app, str(exc))
+    theme.apply_style_sheet(app, colors)  # once the window is built: see apply_style_sheet
     guard.raiseRequested.connect(parts.window.bring_to_front)
     parts.lifecycle.closed.connect(guard.release)
     loop = make_event_loop(app)
