@@ -25,16 +25,11 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.attachments import AttachmentsController
-from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
-from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
-from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
-from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.controllers.search import SearchController
-from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
+from desktop_assistant.core.mcp_config import servers_from_json
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
@@ -44,8 +39,8 @@ from desktop_assistant.ui.chat.find_bar import FindBar
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.mime import images_in
-from desktop_assistant.ui.chat.search_wiring import SearchWiring
 from desktop_assistant.ui.chat.sidebar import Sidebar
+from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.notice_banner import NoticeBanner
 from desktop_assistant.ui.settings.endpoint_form import connect_form
@@ -53,10 +48,17 @@ from desktop_assistant.ui.settings.onboarding import Onboarding
 from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
-if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint; dialogs when opened
+if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
     from desktop_assistant.controllers.batches import BatchController
+    from desktop_assistant.controllers.chat import ChatController
+    from desktop_assistant.controllers.data import DataController
+    from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
+    from desktop_assistant.controllers.lifecycle import Lifecycle
+    from desktop_assistant.controllers.runner import OperationRunner
+    from desktop_assistant.controllers.search import SearchController
+    from desktop_assistant.controllers.usage import UsageController
     from desktop_assistant.ui.help_overlay import HelpOverlay
     from desktop_assistant.ui.settings.mcp_form import McpBackend
     from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
@@ -65,13 +67,14 @@ if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first
 class MainWindow(QMainWindow):
     """The chat window."""
 
-    def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
-                 usage: UsageController, attachments: AttachmentsController, data: DataController,
-                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+    def __init__(self, endpoint: EndpointController, attachments: AttachmentsController, notices: NoticeBus) -> None:
+        """The widgets, showing the settings, the endpoint and ``notices``; :meth:`bind` connects the rest.
+
+        The window can be shown (and painted) before :meth:`bind`: it then shows what it was given, and the
+        controllers it acts through are built and bound right after the first paint.
+        """
         super().__init__()
-        self.attachments, self.data = attachments, data
-        self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
-        self.runner, self.lifecycle = runner, lifecycle
+        self.attachments, self.endpoint = attachments, endpoint
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
         self.resize(1180, 780)
@@ -98,6 +101,7 @@ class MainWindow(QMainWindow):
         page.setSpacing(0)
         self.transcript = Transcript()
         self.transcript.image_loader = attachments.image_for_url
+        self.tool_views = ToolViews(self.transcript, self._server_label)
         self.find_bar = FindBar(self.transcript)
         page.addWidget(self.find_bar)
         page.addWidget(self.transcript, 1)
@@ -157,25 +161,52 @@ class MainWindow(QMainWindow):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._editing: int | None = None
 
-        self._connect_widgets()
-        self._connect_controllers(notices)
-        self.attach_wiring = AttachWiring(self, self.composer, attachments, self._run)
-        attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
-        attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
-        data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
-        data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
-        self.setAcceptDrops(True)
-        self._shortcuts()
+        self.sidebar.set_presets(sorted(endpoint.settings.presets))
+        notices.subscribe(self._on_notice)
         self._restore_geometry(endpoint.settings)
         if endpoint.settings.text_zoom != 100:
             self._apply_zoom(endpoint.settings.text_zoom)
         self._on_settings(endpoint.settings)
         self.composer.edit.setFocus()
 
+    def bind(self, chat: ChatController, estimates: EstimateController, usage: UsageController,
+             data: DataController, runner: OperationRunner, lifecycle: Lifecycle) -> None:
+        """Connect the widgets to the controllers (once); message views already shown get their actions too."""
+        self.chat, self.estimates, self.usage, self.data = chat, estimates, usage, data
+        self.runner, self.lifecycle = runner, lifecycle
+        self._connect_widgets()
+        self._connect_controllers()
+        for view in list(self.transcript.views.values()):
+            self._connect_message(view)
+        self.attach_wiring = AttachWiring(self, self.composer, self.attachments, self._run)
+        self.attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
+        self.attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
+        data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
+        data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
+        self.setAcceptDrops(True)
+        self._shortcuts()
+
+    def show_stored(self, conversation: Conversation | None, messages: list[Message], models: list[str],
+                    conversations: list[Conversation]) -> None:
+        """Show what was read from the store before the controllers exist (the chat controller, once bound,
+        shows the same through its signals)."""
+        settings = self.endpoint.settings
+        self.sidebar.set_conversations(conversations)
+        self.header.set_models(models, settings.default_model)
+        self._show_conversation(conversation, conversation.model if conversation else settings.default_model)
+        path = active_path(messages, conversation.current_leaf_id) if conversation else []
+        self._show_path(path, lambda message: alternative_position(messages, message))
+
+    def _server_label(self, server_id: str) -> str:
+        servers = servers_from_json(self.endpoint.settings.mcp_servers)[0]
+        return next((c.label for c in servers if c.id == server_id), server_id)
+
     # -- wiring ----------------------------------------------------------------------------------------------
 
     def attach_search(self, search: SearchController) -> None:
         """Search every conversation from the sidebar's search box."""
+        from desktop_assistant.ui.chat.search_wiring import SearchWiring
+
         self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
 
     def attach_extraction(self, extraction: ExtractionController, batches: BatchController) -> None:
@@ -225,7 +256,6 @@ class MainWindow(QMainWindow):
         c = self.chat
         self.sidebar.newRequested.connect(self.new_chat)
         self.sidebar.presetChosen.connect(self.new_chat)
-        self.sidebar.set_presets(sorted(self.endpoint.settings.presets))
         self.options.presetSaved.connect(c.save_preset)
         self.options.defaultPromptChosen.connect(self._set_default_prompt)
         self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
@@ -249,7 +279,7 @@ class MainWindow(QMainWindow):
         self.usage_panel.periodChosen.connect(self._on_usage_period)
         connect_form(self.onboarding.form, self.endpoint, self.runner.start)
 
-    def _connect_controllers(self, notices: NoticeBus) -> None:
+    def _connect_controllers(self) -> None:
         c = self.chat
         c.conversationsChanged.connect(self.sidebar.set_conversations)
         c.conversationOpened.connect(self._on_conversation_opened)
@@ -272,7 +302,6 @@ class MainWindow(QMainWindow):
         self.usage.reportReady.connect(self.usage_panel.show_report)
         self.usage.monthChanged.connect(self._on_month)
         self.usage.exported.connect(lambda path: self.statusBar().showMessage(f"Usage exported to {path}", 8000))
-        notices.subscribe(self._on_notice)
 
     def _connect_message(self, view: MessageView) -> None:
         c = self.chat
@@ -496,6 +525,8 @@ class MainWindow(QMainWindow):
             self.header.model_picker.setFocus()
             self.header.model_picker.showPopup()
         elif action is ErrorAction.SWITCH_TO_VISION:
+            from desktop_assistant.controllers.chat import VISION_FALLBACK
+
             self._on_model_chosen(VISION_FALLBACK)
             self.header.set_model(VISION_FALLBACK)
         elif action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY):
@@ -524,19 +555,25 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text, 15000)
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        self.header.set_title(conversation.title if conversation else "")
-        self.header.set_model(self.chat.model)
-        self.sidebar.set_current(conversation.id if conversation else None)
-        self.transcript.set_history_cut(0)
+        self._show_conversation(conversation, self.chat.model)
         if self.options.isVisible():
             self._toggle_options(True)
         self.estimates.draft_changed(self.composer.text)
 
+    def _show_conversation(self, conversation: Conversation | None, model: str) -> None:
+        self.header.set_title(conversation.title if conversation else "")
+        self.header.set_model(model)
+        self.sidebar.set_current(conversation.id if conversation else None)
+        self.transcript.set_history_cut(0)
+
     def _on_transcript(self, path: list[Message]) -> None:
+        self._show_path(path, self.chat.alternatives)
+        self.estimates.draft_changed(self.composer.text)
+
+    def _show_path(self, path: list[Message], alternatives: Callable[[Message], tuple[int, int]]) -> None:
         self.transcript.set_messages(path)
         for view in self.transcript.views.values():
-            view.set_branch(*self.chat.alternatives(view.message))
-        self.estimates.draft_changed(self.composer.text)
+            view.set_branch(*alternatives(view.message))
 
     def _on_message_changed(self, message: Message) -> None:
         self.transcript.update_message(message)
