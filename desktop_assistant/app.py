@@ -8,7 +8,6 @@ window is up.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -200,6 +199,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
 
 async def after_first_paint(parts: AppParts) -> None:
     """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect."""
+    import asyncio  # running, so loaded: not imported before the first paint
+
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
     # than in the middle of the first reply
@@ -302,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     parts = first.complete()
     guard.raiseRequested.connect(parts.window.bring_to_front)
     parts.lifecycle.closed.connect(guard.release)
+    import asyncio
+
     from desktop_assistant.controllers.event_loop import make_event_loop
 
     loop = make_event_loop(app)

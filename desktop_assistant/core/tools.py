@@ -194,6 +194,15 @@ def pretty_arguments(arguments: Mapping[str, Any]) -> str:
     return json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=False)
 
 
+def describe_arguments(raw: str) -> str:
+    """Arguments as pretty JSON when they parse, else the raw text (for display while they stream)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return pretty_arguments(value) if isinstance(value, dict) else raw
+
+
 def truncate_text(text: str, limit: int = DEFAULT_RESULT_CHARS) -> str:
     """``text`` cut to ``limit`` characters, with a note saying how much was left out."""
     if len(text) <= limit:

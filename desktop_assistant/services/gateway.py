@@ -8,11 +8,10 @@ not rewritten. Every SDK error leaves this module as a :class:`UserFacingError`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.catalog import is_chat_model, lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
@@ -21,6 +20,9 @@ from desktop_assistant.core.models import Usage, usage_from_api
 from desktop_assistant.core.redact import mask_key, redact
 from desktop_assistant.core.requests import to_legacy_max_tokens
 from desktop_assistant.services.api_errors import map_error
+
+if TYPE_CHECKING:  # imported with the event loop, after the first paint
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +233,8 @@ class Gateway:
         """
         if self._client is not None:
             return
+        import asyncio  # running, so loaded: not imported before the first paint
+
         endpoint = self._endpoint
         if self._warming is None or self._warming.done() or self._warming_for is not endpoint:
             self._warming = asyncio.ensure_future(asyncio.to_thread(_warm_client, endpoint))

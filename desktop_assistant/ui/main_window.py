@@ -5,7 +5,6 @@ Widgets only show state and emit intents; every intent goes to a controller thro
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +48,8 @@ from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
 if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
+    import asyncio
+
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.chat import ChatController
     from desktop_assistant.controllers.data import DataController
@@ -634,5 +635,7 @@ class MainWindow(QMainWindow):
         self.endpoint.update_settings(window_geometry=bytes(self.saveGeometry().toHex().data()).decode(),
                                       splitter_state=bytes(self.splitter.saveState().toHex().data()).decode())
         self.lifecycle.closed.connect(self.close)
+        import asyncio  # loaded with the event loop, after the first paint
+
         # not through the runner: its shutdown cancels every operation it runs
         self._shutdown_task = asyncio.get_event_loop().create_task(self.lifecycle.shutdown())
