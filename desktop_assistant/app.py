@@ -28,7 +28,6 @@ from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.spelling import load_dictionary
-from desktop_assistant.core.tokens import encoding_for
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
@@ -200,6 +199,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
 async def after_first_paint(parts: AppParts) -> None:
     """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect."""
     import asyncio  # running, so loaded: not imported before the first paint
+
+    from desktop_assistant.core.tokens import encoding_for  # not needed for the first paint
 
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
