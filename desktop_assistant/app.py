@@ -27,7 +27,6 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
-from desktop_assistant.core.spelling import load_dictionary
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
@@ -35,7 +34,6 @@ from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
 from desktop_assistant.ui import icons, theme
-from desktop_assistant.ui.chat.spelling import read_words
 from desktop_assistant.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # the controllers are built once the window is painted; extraction and the lab later still
@@ -200,7 +198,9 @@ async def after_first_paint(parts: AppParts) -> None:
     """The work the first paint must not wait for: keyring, token counting, clean-up, batches to collect."""
     import asyncio  # running, so loaded: not imported before the first paint
 
-    from desktop_assistant.core.tokens import encoding_for  # not needed for the first paint
+    from desktop_assistant.core.spelling import load_dictionary  # these are not needed for the first paint
+    from desktop_assistant.core.tokens import encoding_for
+    from desktop_assistant.ui.chat.spelling import read_words
 
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     # tiktoken builds its encoder holding the GIL (~0.2 s): do it now, right after the first paint, rather
