@@ -28,11 +28,9 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
-from desktop_assistant.core.mcp_config import servers_from_json
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
-from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
@@ -41,7 +39,6 @@ from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.notice_banner import NoticeBanner
-from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
 
 if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
     import asyncio
@@ -190,6 +187,8 @@ class MainWindow(QMainWindow):
             self._connect_usage_panel(self._usage_panel)
         for view in list(self.transcript.views.values()):
             self._connect_message(view)
+        from desktop_assistant.ui.chat.attach_wiring import AttachWiring
+
         self.attach_wiring = AttachWiring(self, self.composer, self.attachments, self._run)
         self.attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
         self.attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
@@ -210,6 +209,8 @@ class MainWindow(QMainWindow):
         self._show_path(path, lambda message: alternative_position(messages, message))
 
     def _server_label(self, server_id: str) -> str:
+        from desktop_assistant.core.mcp_config import servers_from_json
+
         servers = servers_from_json(self.endpoint.settings.mcp_servers)[0]
         return next((c.label for c in servers if c.id == server_id), server_id)
 
@@ -692,6 +693,8 @@ class MainWindow(QMainWindow):
         self.banner.show_undo(f"Deleted “{title}”.", lambda: self._run("undo", self.chat.undo_delete(conversation_id)))
 
     def _on_estimate(self, estimate: DraftEstimate) -> None:
+        from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
+
         text, cost, fraction = estimate_texts(estimate)
         self.composer.token_count.setText(text)
         self.composer.cost_label.setText(cost)
