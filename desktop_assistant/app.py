@@ -8,59 +8,47 @@ window is up.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
-from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtCore import QEventLoop, QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_assistant import APP_ID, APP_NAME, __version__, _qt_start  # noqa: F401  (_qt_start first)
 from desktop_assistant.controllers.attachments import AttachmentsController
-from desktop_assistant.controllers.chat import ChatController
-from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.estimates import EstimateController
-from desktop_assistant.controllers.event_loop import make_event_loop
 from desktop_assistant.controllers.instance import InstanceGuard
-from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import NoticeBus, install_exception_hooks
-from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.controllers.search import SearchController
-from desktop_assistant.controllers.tools import ToolLoop
-from desktop_assistant.controllers.usage import UsageController
-from desktop_assistant.controllers.voice import VoiceController
-from desktop_assistant.core.catalog import lookup
-from desktop_assistant.core.mcp_config import servers_from_json
 from desktop_assistant.core.memory import keep_out_of_full_collections
+from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
-from desktop_assistant.core.spelling import load_dictionary
-from desktop_assistant.core.tokens import encoding_for, is_loaded
 from desktop_assistant.services.image_store import ImageStore
-from desktop_assistant.services.mcp_servers import McpServers
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.secrets import SecretStore
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
-from desktop_assistant.services.token_cache import TokenCountCache
-from desktop_assistant.smoke import run as run_smoke_test
 from desktop_assistant.ui import icons, theme
-from desktop_assistant.ui.chat.spelling import read_words
-from desktop_assistant.ui.chat.tool_wiring import ToolWiring
-from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
-from desktop_assistant.ui.first_input import FirstInput
 from desktop_assistant.ui.main_window import MainWindow
 
-if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint
+if TYPE_CHECKING:  # the controllers are built once the window is painted; extraction and the lab later still
     from desktop_assistant.controllers.batches import BatchController
+    from desktop_assistant.controllers.chat import ChatController
+    from desktop_assistant.controllers.data import DataController
+    from desktop_assistant.controllers.estimates import EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
+    from desktop_assistant.controllers.lifecycle import Lifecycle
+    from desktop_assistant.controllers.runner import OperationRunner
+    from desktop_assistant.controllers.search import SearchController
+    from desktop_assistant.controllers.usage import UsageController
+    from desktop_assistant.services.token_cache import TokenCountCache
+    from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +78,90 @@ class AppParts:
     batches: BatchController = field(init=False)
 
 
+@dataclass
+class FirstScreen:
+    """The window showing what was read from the store, before the controllers it acts through exist.
+
+    :meth:`complete` imports, builds and binds them: ``main`` calls it once the window is painted.
+    """
+
+    window: MainWindow
+    paths: AppPaths
+    quit: Callable[[], None]
+    secrets: SecretStore
+    endpoint: EndpointController
+    store: Store
+    images: ImageStore
+    attachments: AttachmentsController
+    notices: NoticeBus
+    last: Conversation | None
+    messages: list[Message]
+
+    def complete(self) -> AppParts:
+        """Build the controllers, bind the window to them and let the chat controller take over the transcript."""
+        from desktop_assistant.controllers.chat import ChatController
+        from desktop_assistant.controllers.data import DataController
+        from desktop_assistant.controllers.estimates import EstimateController
+        from desktop_assistant.controllers.lifecycle import Lifecycle
+        from desktop_assistant.controllers.runner import OperationRunner
+        from desktop_assistant.controllers.search import SearchController
+        from desktop_assistant.controllers.tools import ToolLoop
+        from desktop_assistant.controllers.usage import UsageController
+        from desktop_assistant.controllers.voice import VoiceController
+        from desktop_assistant.core.mcp_config import servers_from_json
+        from desktop_assistant.services.mcp_servers import McpServers
+        from desktop_assistant.services.token_cache import TokenCountCache
+        from desktop_assistant.ui.chat.tool_wiring import ToolWiring
+        from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
+
+        endpoint, store, notices, window = self.endpoint, self.store, self.notices, self.window
+        token_counts = TokenCountCache(store)  # counts made in earlier sessions: the tokenizer waits until needed
+        token_counts.install()
+
+        async def close_store() -> None:
+            await token_counts.save()
+            token_counts.uninstall()
+            await store.close()
+
+        runner = OperationRunner(notices)
+        mcp = McpServers(servers_from_json(endpoint.settings.mcp_servers)[0], self.secrets.get_secret)  # on first use
+        lifecycle = Lifecycle(runner, quit=self.quit, flushers=[endpoint.gateway.close, mcp.close, close_store])
+        usage = UsageController(store, endpoint, notices)
+        data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep,
+                              images=self.images)
+        chat = ChatController(store, endpoint, runner, usage, self.attachments)
+        chat.tools = ToolLoop(store, endpoint, mcp, self.images, self.secrets, chat)
+        estimates = EstimateController(chat, runner, self.attachments, remember=token_counts.save)
+        window.bind(chat, estimates, usage, data, runner, lifecycle)
+        voice = VoiceController(store, endpoint, runner, usage, self.paths.data / "speech",
+                                lambda: chat.conversation.id if chat.conversation else None)
+        voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
+                                   lambda text: window.statusBar().showMessage(text, 8000))
+        search = SearchController(store, endpoint, runner, usage)
+        window.attach_search(search)
+        window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
+        chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept
+        return AppParts(window, chat, endpoint, estimates, usage, self.attachments, data, runner, notices, lifecycle,
+                        store, self.paths, search, voice_wiring, token_counts=token_counts)
+
+
+@overload
 def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
-          keyring_service: str | None = None) -> AppParts:
-    """Open the store, read what the first paint shows, and build the window (not yet shown)."""
+          keyring_service: str | None = None, *, staged: Literal[False] = False) -> AppParts: ...
+
+
+@overload
+def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
+          keyring_service: str | None = None, *, staged: Literal[True]) -> FirstScreen: ...
+
+
+def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] | None = None,
+          keyring_service: str | None = None, *, staged: bool = False) -> AppParts | FirstScreen:
+    """Open the store, read what the first paint shows, and build the window (not yet shown).
+
+    With ``staged``, stop there and return the :class:`FirstScreen`, whose ``complete()`` builds the controllers
+    (``main`` shows and paints the window first); otherwise build them too.
+    """
     paths.ensure()
     settings_store = SettingsStore(paths.settings_file)
     settings = settings_store.load()
@@ -114,38 +183,12 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
         last = conversations[0]
     messages = store.call_sync(store.messages_sync, last.id) if last else []
 
-    token_counts = TokenCountCache(store)  # counts made in earlier sessions: the tokenizer waits until needed
-    token_counts.install()
-
     notices = NoticeBus()
-    runner = OperationRunner(notices)
     endpoint = EndpointController(settings_store, settings, secrets)
-    mcp = McpServers(servers_from_json(settings.mcp_servers)[0], secrets.get_secret)  # started on first use
-
-    async def close_store() -> None:
-        await token_counts.save()
-        token_counts.uninstall()
-        await store.close()
-
-    lifecycle = Lifecycle(runner, quit=quit, flushers=[endpoint.gateway.close, mcp.close, close_store])
-    usage = UsageController(store, endpoint, notices)
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
-    data = DataController(store, runner, notices, keep=lambda: endpoint.settings.auto_backup_keep, images=images)
-    chat = ChatController(store, endpoint, runner, usage, attachments)
-    chat.tools = ToolLoop(store, endpoint, mcp, images, secrets, chat)
-    estimates = EstimateController(chat, runner, attachments, remember=token_counts.save)
-    window = MainWindow(chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle)
-    voice = VoiceController(store, endpoint, runner, usage, paths.data / "speech",
-                            lambda: chat.conversation.id if chat.conversation else None)
-    voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
-                               lambda text: window.statusBar().showMessage(text, 8000))
-    search = SearchController(store, endpoint, runner, usage)
-    window.attach_search(search)
-    window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
-    window.sidebar.set_conversations(conversations)
-    window.header.set_models(endpoint.models, settings.default_model)
-    chat.show_initial(last, messages)
+    window = MainWindow(endpoint, attachments, notices)
+    window.show_stored(last, messages, endpoint.models, conversations)
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
     if upgrade_failed is not None:
@@ -158,8 +201,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                         "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    return AppParts(window, chat, endpoint, estimates, usage, attachments, data, runner, notices, lifecycle, store,
-                    paths, search, voice_wiring, token_counts=token_counts)
+    first = FirstScreen(window, paths, quit, secrets, endpoint, store, images, attachments, notices, last, messages)
+    return first if staged else first.complete()
 
 
 async def after_first_paint(parts: AppParts) -> None:
@@ -202,6 +245,12 @@ def prepare_on_first_input(parts: AppParts) -> None:
     Building the tokenizer holds the GIL ~80 ms: begun at a click it is usually done before the first words
     are counted, where it would stall typing once. A window left alone never pays for either.
     """
+    import asyncio  # running, so loaded: not imported before the first paint
+
+    from desktop_assistant.core.catalog import lookup
+    from desktop_assistant.core.tokens import encoding_for, is_loaded
+    from desktop_assistant.ui.first_input import FirstInput
+
     app = QApplication.instance()
     if app is None:
         return
@@ -219,6 +268,11 @@ def prepare_on_first_input(parts: AppParts) -> None:
 
 async def enable_spelling(parts: AppParts) -> None:
     """Load the dictionary for the system's language off the UI thread and underline misspelled words."""
+    import asyncio
+
+    from desktop_assistant.core.spelling import load_dictionary  # not needed for the first paint
+    from desktop_assistant.ui.chat.spelling import read_words
+
     words_file = parts.paths.config / "words.txt"
     dictionary = await asyncio.to_thread(load_dictionary, QLocale.system().name(), read_words(words_file))
     if problem := parts.window.composer.enable_spelling(words_file, dictionary):
@@ -233,6 +287,8 @@ def _refuse_to_start(app: QApplication, message: str) -> int:
     label.setWindowTitle(APP_NAME)
     label.resize(520, 160)
     label.show()
+    from desktop_assistant.controllers.event_loop import make_event_loop
+
     loop = make_event_loop(app)
     app.lastWindowClosed.connect(loop.stop)
     with loop:
@@ -275,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(icons.app_icon())
-    theme.apply(app)
+    colors = theme.apply_palette(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
     paths = AppPaths.default()
     guard = InstanceGuard(paths.data)
@@ -284,20 +340,31 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"ok": False, "error": message}) if args.smoke_test else message, flush=True)
         return 0 if not args.smoke_test else 3
     try:
-        parts = build(paths, quit=app.quit)
+        first = build(paths, quit=app.quit, staged=True)
     except NewerDatabaseError as exc:
+        theme.apply_style_sheet(app, colors)
         return _refuse_to_start(app, str(exc))
+    theme.apply_style_sheet(app, colors)  # once the window is built: see apply_style_sheet
+    first.window.show()
+    # the first paint, before the controllers (and what they import) are: input waits for them
+    app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    parts = first.complete()
     guard.raiseRequested.connect(parts.window.bring_to_front)
     parts.lifecycle.closed.connect(guard.release)
+    import asyncio
+
+    from desktop_assistant.controllers.event_loop import make_event_loop
+
     loop = make_event_loop(app)
     asyncio.set_event_loop(loop)
     install_exception_hooks(parts.notices, loop)
-    parts.window.show()
     exit_code = 0
     if args.smoke_test:
         async def smoke() -> None:
             nonlocal exit_code
             exit_code = 1
+            from desktop_assistant.smoke import run as run_smoke_test
+
             try:
                 await after_first_paint(parts)
                 exit_code = await run_smoke_test(parts, args.smoke_test)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
@@ -27,6 +28,15 @@ from desktop_assistant.services.image_store import ImageStore
 THUMBNAIL = 96
 SHOWN_SIDE = 640  # images in the transcript are drawn at most 320 px; 2x for high-density screens
 
+
+T = TypeVar("T")
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """``asyncio.to_thread``: decoding, scaling and reading files stay off the UI thread."""
+    import asyncio  # running, so loaded: not imported before the first paint
+
+    return await asyncio.to_thread(fn, *args)
 
 class AttachmentsController(QObject):
     """The draft's images.
@@ -65,7 +75,7 @@ class AttachmentsController(QObject):
             self.refused.emit(self._room_error())
             return None
         try:
-            attachment, thumb = await asyncio.to_thread(self._prepare, data, name)
+            attachment, thumb = await _in_thread(self._prepare, data, name)
         except UserFacingError as exc:
             self.refused.emit(exc)
             return None
@@ -93,7 +103,7 @@ class AttachmentsController(QObject):
                 if size > MAX_FILE_BYTES:
                     self.refused.emit(too_large(path.name, size))
                     continue
-                data = await asyncio.to_thread(path.read_bytes)
+                data = await _in_thread(path.read_bytes)
             except OSError as exc:
                 self.refused.emit(bad_input(f"“{path.name}” could not be opened ({exc.strerror})."))
                 continue
@@ -129,7 +139,7 @@ class AttachmentsController(QObject):
     async def add_text_file(self, path: Path) -> None:
         """Attach a text file (or a PDF's text; a scanned PDF's page images)."""
         try:
-            attachment, pages, note = await asyncio.to_thread(read_file, path)
+            attachment, pages, note = await _in_thread(read_file, path)
         except UserFacingError as exc:
             self.refused.emit(exc)
             return

@@ -24,7 +24,7 @@ from desktop_assistant.controllers.titles import TitleMaker
 from desktop_assistant.controllers.tools import ToolLoop, ToolStep
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
-from desktop_assistant.core.branches import active_path, newest_leaf_under, siblings
+from desktop_assistant.core.branches import active_path, alternative_position, newest_leaf_under, siblings
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.history import HistoryPlan, plan_history
@@ -417,8 +417,7 @@ class ChatController(QObject):
 
     def alternatives(self, message: Message) -> tuple[int, int]:
         """(position, count) of ``message`` among its alternatives, 1-based."""
-        alts = siblings(self.messages, message)
-        return alts.index(message) + 1 if message in alts else 1, len(alts)
+        return alternative_position(self.messages, message)
 
     async def continue_reply(self) -> None:
         """Ask for the rest of a reply cut off by the output limit."""

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.core.catalog import BUILTIN_MODELS
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.settings import Settings, normalize_base_url
-from desktop_assistant.services.gateway import Endpoint, Gateway
+from desktop_assistant.services.endpoint import Endpoint
 from desktop_assistant.services.secrets import KeySource, SecretStore
 from desktop_assistant.services.settings import SettingsStore
+
+if TYPE_CHECKING:
+    from desktop_assistant.services.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,20 @@ class EndpointController(QObject):
         self.key_source = KeySource.NONE
         self._api_key: str | None = None
         self.key_loaded = False
-        self.gateway = Gateway(self._endpoint())
+        self._gateway: Gateway | None = None
         self.models: list[str] = self._offered(self._remembered_models())
         self._connected_to: str | None = None
         self._connecting = False
         self._failed_at = -RETRY_SECONDS
+
+    @property
+    def gateway(self) -> Gateway:
+        """The gateway to the endpoint in use (made on first use: its module is not needed for the first paint)."""
+        if self._gateway is None:
+            from desktop_assistant.services.gateway import Gateway
+
+            self._gateway = Gateway(self._endpoint())
+        return self._gateway
 
     def _endpoint(self) -> Endpoint:
         s = self.settings
@@ -178,6 +191,8 @@ class EndpointController(QObject):
         endpoint = Endpoint(base_url=normalize_base_url(base_url), api_key=api_key.strip() or self._key_for(base_url),
                             organization=organization, timeout=min(self.settings.timeout_seconds, 20.0),
                             max_retries=0, proxy_mode=self.settings.proxy_mode, proxy_url=self.settings.proxy_url)
+        from desktop_assistant.services.gateway import Gateway
+
         probe = Gateway(endpoint)
         try:
             models = await probe.list_models()

@@ -6,7 +6,6 @@ before a view is connected are kept and replayed on connect, so nothing said dur
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import traceback
@@ -14,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
+
+if TYPE_CHECKING:  # the event loop is made after the first paint
+    import asyncio
 
 log = logging.getLogger(__name__)
 

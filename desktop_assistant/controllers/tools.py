@@ -398,12 +398,3 @@ class ToolLoop(QObject):
             append(message)
         conv.current_leaf_id = parent  # add_message made it the current leaf on disk
         return messages
-
-
-def describe_arguments(raw: str) -> str:
-    """Arguments as pretty JSON when they parse, else the raw text (for display while they stream)."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw
-    return pretty_arguments(value) if isinstance(value, dict) else raw

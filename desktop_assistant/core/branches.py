@@ -33,6 +33,12 @@ def siblings(messages: Iterable[Message], message: Message) -> list[Message]:
     )
 
 
+def alternative_position(messages: Iterable[Message], message: Message) -> tuple[int, int]:
+    """(position, count) of ``message`` among its alternatives, 1-based."""
+    alts = siblings(messages, message)
+    return alts.index(message) + 1 if message in alts else 1, len(alts)
+
+
 def newest_leaf_under(messages: Iterable[Message], root_id: int) -> int:
     """The newest message in the subtree of ``root_id`` (following the newest child at each step)."""
     children: dict[int | None, list[int]] = {}

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_assistant.core.tool_arguments import pretty_arguments as pretty_arguments  # re-exported
+
 NAME_LIMIT = 64
 _INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 _VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -187,11 +189,6 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return "null"
-
-
-def pretty_arguments(arguments: Mapping[str, Any]) -> str:
-    """Arguments as indented JSON, for the approval prompt and the transcript."""
-    return json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=False)
 
 
 def truncate_text(text: str, limit: int = DEFAULT_RESULT_CHARS) -> str:

@@ -8,11 +8,10 @@ not rewritten. Every SDK error leaves this module as a :class:`UserFacingError`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.catalog import is_chat_model, lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
@@ -21,31 +20,15 @@ from desktop_assistant.core.models import Usage, usage_from_api
 from desktop_assistant.core.redact import mask_key, redact
 from desktop_assistant.core.requests import to_legacy_max_tokens
 from desktop_assistant.services.api_errors import map_error
+from desktop_assistant.services.endpoint import Endpoint
+
+if TYPE_CHECKING:  # imported with the event loop, after the first paint
+    import asyncio
 
 log = logging.getLogger(__name__)
 
 KEYLESS_PLACEHOLDER = "no-key-needed"  # keyless local servers (Ollama, LM Studio) still need a string
 REASONING_READ_TIMEOUT = 600.0
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where requests go and how."""
-
-    base_url: str
-    api_key: str | None
-    organization: str = ""
-    timeout: float = 60.0
-    max_retries: int = 2
-    legacy_max_tokens: bool = False
-    proxy_mode: str = "system"  # system: the environment's proxy variables; none; manual: proxy_url
-    proxy_url: str = ""
-
-    @property
-    def is_local(self) -> bool:
-        """A server on this machine (often keyless)."""
-        host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-        return host in {"localhost", "127.0.0.1", "[::1]", "0.0.0.0"}
 
 
 @dataclass(frozen=True)
@@ -231,6 +214,8 @@ class Gateway:
         """
         if self._client is not None:
             return
+        import asyncio  # running, so loaded: not imported before the first paint
+
         endpoint = self._endpoint
         if self._warming is None or self._warming.done() or self._warming_for is not endpoint:
             self._warming = asyncio.ensure_future(asyncio.to_thread(_warm_client, endpoint))

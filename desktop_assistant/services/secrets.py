@@ -10,22 +10,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop_assistant.core.settings import OPENAI_BASE_URL, normalize_base_url
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 SERVICE = "desktop-assistant"
 _OS_STORES = ("keyring.backends.SecretService", "keyring.backends.libsecret", "keyring.backends.kwallet",
               "keyring.backends.macOS", "keyring.backends.Windows")
 
+
+
+async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """``asyncio.to_thread``: a keyring call can block on an unlock prompt."""
+    import asyncio  # running, so loaded: not imported before the first paint
+
+    return await asyncio.to_thread(fn, *args)
 
 class KeySource(StrEnum):
     """Where the key in use comes from."""
@@ -141,7 +149,7 @@ class SecretStore:
 
     async def check_backend(self) -> str | None:
         """Find the keyring backend (off the UI thread); returns the problem to show, if any."""
-        await asyncio.to_thread(self._keyring)
+        await _in_thread(self._keyring)
         return self.problem
 
     async def get_key(self, base_url: str) -> KeyInfo:
@@ -149,7 +157,7 @@ class SecretStore:
         endpoint = normalize_base_url(base_url)
         if self.env_endpoint == endpoint:
             return KeyInfo(self._environ["OPENAI_API_KEY"], KeySource.ENVIRONMENT)
-        stored = await asyncio.to_thread(self._get, endpoint)
+        stored = await _in_thread(self._get, endpoint)
         if stored:
             return KeyInfo(stored, KeySource.KEYRING)
         if endpoint in self._session:
@@ -163,7 +171,7 @@ class SecretStore:
         if not key:
             await self.delete_key(endpoint)
             return KeySource.NONE
-        if await asyncio.to_thread(self._set, endpoint, key):
+        if await _in_thread(self._set, endpoint, key):
             self._session.pop(endpoint, None)
             return KeySource.KEYRING
         self._session[endpoint] = key
@@ -173,13 +181,13 @@ class SecretStore:
         """Forget the key stored for ``base_url``."""
         endpoint = normalize_base_url(base_url)
         self._session.pop(endpoint, None)
-        await asyncio.to_thread(self._delete, endpoint)
+        await _in_thread(self._delete, endpoint)
 
     # -- other secrets (MCP server headers and environment values) -------------------------------------------
 
     async def get_secret(self, account: str) -> str | None:
         """The secret kept under ``account`` (such as ``mcp:<server>:header:<name>``), from the keyring or session."""
-        stored = await asyncio.to_thread(self._get, account)
+        stored = await _in_thread(self._get, account)
         return stored or self._session.get(account)
 
     async def set_secret(self, account: str, value: str) -> KeySource:
@@ -187,7 +195,7 @@ class SecretStore:
         if not value:
             await self.delete_secret(account)
             return KeySource.NONE
-        if await asyncio.to_thread(self._set, account, value):
+        if await _in_thread(self._set, account, value):
             self._session.pop(account, None)
             return KeySource.KEYRING
         self._session[account] = value
@@ -196,4 +204,4 @@ class SecretStore:
     async def delete_secret(self, account: str) -> None:
         """Forget the secret kept under ``account``."""
         self._session.pop(account, None)
-        await asyncio.to_thread(self._delete, account)
+        await _in_thread(self._delete, account)

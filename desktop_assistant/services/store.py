@@ -7,7 +7,6 @@ first paint reads the last conversation that way).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
@@ -148,6 +147,8 @@ class Store:
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
             raise RuntimeError("store is not open")
+        import asyncio  # running, so loaded: not imported before the first paint
+
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     @property

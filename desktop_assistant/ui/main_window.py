@@ -5,7 +5,6 @@ Widgets only show state and emit intents; every intent goes to a controller thro
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -25,53 +24,55 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant import APP_NAME
 from desktop_assistant.controllers.attachments import AttachmentsController
-from desktop_assistant.controllers.chat import VISION_FALLBACK, ChatController
-from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
-from desktop_assistant.controllers.lifecycle import Lifecycle
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
-from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.controllers.search import SearchController
-from desktop_assistant.controllers.usage import UsageController
+from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
-from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 from desktop_assistant.ui.chat.composer import Composer
-from desktop_assistant.ui.chat.find_bar import FindBar
 from desktop_assistant.ui.chat.header import ConversationOptions, Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.mime import images_in
-from desktop_assistant.ui.chat.search_wiring import SearchWiring
 from desktop_assistant.ui.chat.sidebar import Sidebar
+from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.notice_banner import NoticeBanner
-from desktop_assistant.ui.settings.endpoint_form import connect_form
-from desktop_assistant.ui.settings.onboarding import Onboarding
-from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
-from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
-if TYPE_CHECKING:  # extraction (pydantic) and the lab are built after the first paint; dialogs when opened
+if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
+    import asyncio
+
     from desktop_assistant.controllers.batches import BatchController
+    from desktop_assistant.controllers.chat import ChatController
+    from desktop_assistant.controllers.data import DataController
+    from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
+    from desktop_assistant.controllers.lifecycle import Lifecycle
+    from desktop_assistant.controllers.runner import OperationRunner
+    from desktop_assistant.controllers.search import SearchController
+    from desktop_assistant.controllers.usage import UsageController
+    from desktop_assistant.core.usage import UsageReport
+    from desktop_assistant.ui.chat.find_bar import FindBar
     from desktop_assistant.ui.help_overlay import HelpOverlay
     from desktop_assistant.ui.settings.mcp_form import McpBackend
+    from desktop_assistant.ui.settings.onboarding import Onboarding
     from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
+    from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
 
 class MainWindow(QMainWindow):
     """The chat window."""
 
-    def __init__(self, chat: ChatController, endpoint: EndpointController, estimates: EstimateController,
-                 usage: UsageController, attachments: AttachmentsController, data: DataController,
-                 runner: OperationRunner, notices: NoticeBus, lifecycle: Lifecycle) -> None:
+    def __init__(self, endpoint: EndpointController, attachments: AttachmentsController, notices: NoticeBus) -> None:
+        """The widgets, showing the settings, the endpoint and ``notices``; :meth:`bind` connects the rest.
+
+        The window can be shown (and painted) before :meth:`bind`: it then shows what it was given, and the
+        controllers it acts through are built and bound right after the first paint.
+        """
         super().__init__()
-        self.attachments, self.data = attachments, data
-        self.chat, self.endpoint, self.estimates, self.usage = chat, endpoint, estimates, usage
-        self.runner, self.lifecycle = runner, lifecycle
+        self.attachments, self.endpoint = attachments, endpoint
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
         self.resize(1180, 780)
@@ -84,13 +85,10 @@ class MainWindow(QMainWindow):
         right_layout.setSpacing(0)
         self.header = Header()
         right_layout.addWidget(self.header)
-        self.options = ConversationOptions()
-        self.options.hide()
-        right_layout.addWidget(self.options)
+        self._right_layout = right_layout  # the options panel goes under the header when first needed
         self.banner = NoticeBanner()
         right_layout.addWidget(self.banner)
         self.stack = QStackedWidget()
-        self.onboarding = Onboarding()
         self.chat_page = chat_page = QWidget()
         chat_page.setObjectName("chat")
         page = QVBoxLayout(chat_page)
@@ -98,13 +96,12 @@ class MainWindow(QMainWindow):
         page.setSpacing(0)
         self.transcript = Transcript()
         self.transcript.image_loader = attachments.image_for_url
-        self.find_bar = FindBar(self.transcript)
-        page.addWidget(self.find_bar)
+        self.tool_views = ToolViews(self.transcript, self._server_label)
+        self._chat_layout = page  # the find bar goes above the transcript when first needed
         page.addWidget(self.transcript, 1)
         self.composer = Composer()
         page.addWidget(self.composer)
         self.stack.addWidget(chat_page)
-        self.stack.addWidget(self.onboarding)
         right_layout.addWidget(self.stack, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main_splitter")
@@ -125,8 +122,17 @@ class MainWindow(QMainWindow):
         self._lab: LabController | None = None
         self._mcp_backend: McpBackend | None = None
         self.workspaces.addWidget(self.lab_page)
-        self.usage_panel = UsagePanel()
-        self.workspaces.addWidget(self.usage_panel)
+        self._usage_placeholder = QWidget()  # replaced by the Usage panel when it is first shown or asked for
+        self.workspaces.addWidget(self._usage_placeholder)
+        # panels nobody sees at first are made when first needed (see the properties below)
+        self._options: ConversationOptions | None = None
+        self._onboarding: Onboarding | None = None
+        self._find_bar: FindBar | None = None
+        self._usage_panel: UsagePanel | None = None
+        self._report: UsageReport | None = None
+        self._month: tuple[int, int | None] | None = None
+        self._keyring_problem = ""
+        self._bound = False
         self.workspace_tabs = QTabBar()
         self.workspace_tabs.setObjectName("workspace_tabs")
         self.workspace_tabs.setAccessibleName("Workspaces")
@@ -157,25 +163,63 @@ class MainWindow(QMainWindow):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._editing: int | None = None
 
-        self._connect_widgets()
-        self._connect_controllers(notices)
-        self.attach_wiring = AttachWiring(self, self.composer, attachments, self._run)
-        attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
-        attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
-        data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
-        data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
-        self.setAcceptDrops(True)
-        self._shortcuts()
+        self.sidebar.set_presets(sorted(endpoint.settings.presets))
+        notices.subscribe(self._on_notice)
         self._restore_geometry(endpoint.settings)
         if endpoint.settings.text_zoom != 100:
             self._apply_zoom(endpoint.settings.text_zoom)
         self._on_settings(endpoint.settings)
         self.composer.edit.setFocus()
 
+    def bind(self, chat: ChatController, estimates: EstimateController, usage: UsageController,
+             data: DataController, runner: OperationRunner, lifecycle: Lifecycle) -> None:
+        """Connect the widgets to the controllers (once); message views already shown get their actions too."""
+        self.chat, self.estimates, self.usage, self.data = chat, estimates, usage, data
+        self.runner, self.lifecycle = runner, lifecycle
+        self._bound = True
+        self._connect_widgets()
+        self._connect_controllers()
+        if self._options is not None:
+            self._connect_options(self._options)
+        if self._onboarding is not None:
+            self._connect_onboarding(self._onboarding)
+        if self._usage_panel is not None:
+            self._connect_usage_panel(self._usage_panel)
+        for view in list(self.transcript.views.values()):
+            self._connect_message(view)
+        from desktop_assistant.ui.chat.attach_wiring import AttachWiring
+
+        self.attach_wiring = AttachWiring(self, self.composer, self.attachments, self._run)
+        self.attachments.changed.connect(lambda _items: self.estimates.draft_changed(self.composer.text))
+        self.attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
+        data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
+        data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
+        self.setAcceptDrops(True)
+        self._shortcuts()
+
+    def show_stored(self, conversation: Conversation | None, messages: list[Message], models: list[str],
+                    conversations: list[Conversation]) -> None:
+        """Show what was read from the store before the controllers exist (the chat controller, once bound,
+        shows the same through its signals)."""
+        settings = self.endpoint.settings
+        self.sidebar.set_conversations(conversations)
+        self.header.set_models(models, settings.default_model)
+        self._show_conversation(conversation, conversation.model if conversation else settings.default_model)
+        path = active_path(messages, conversation.current_leaf_id) if conversation else []
+        self._show_path(path, lambda message: alternative_position(messages, message))
+
+    def _server_label(self, server_id: str) -> str:
+        from desktop_assistant.core.mcp_config import servers_from_json
+
+        servers = servers_from_json(self.endpoint.settings.mcp_servers)[0]
+        return next((c.label for c in servers if c.id == server_id), server_id)
+
     # -- wiring ----------------------------------------------------------------------------------------------
 
     def attach_search(self, search: SearchController) -> None:
         """Search every conversation from the sidebar's search box."""
+        from desktop_assistant.ui.chat.search_wiring import SearchWiring
+
         self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
 
     def attach_extraction(self, extraction: ExtractionController, batches: BatchController) -> None:
@@ -225,9 +269,6 @@ class MainWindow(QMainWindow):
         c = self.chat
         self.sidebar.newRequested.connect(self.new_chat)
         self.sidebar.presetChosen.connect(self.new_chat)
-        self.sidebar.set_presets(sorted(self.endpoint.settings.presets))
-        self.options.presetSaved.connect(c.save_preset)
-        self.options.defaultPromptChosen.connect(self._set_default_prompt)
         self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
         self.sidebar.renameRequested.connect(lambda cid, t: self._run("rename", c.rename(cid, t)))
         self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
@@ -236,20 +277,14 @@ class MainWindow(QMainWindow):
         self.header.modelsWanted.connect(self._connect_endpoint)
         self.header.optionsToggled.connect(self._toggle_options)
         self.header.settingsRequested.connect(self.open_settings)
-        self.options.applied.connect(lambda s, t, m: self._run("options", c.set_options(s, t, m)))
         self.composer.sendRequested.connect(self._on_send)
         self.composer.stopRequested.connect(c.stop)
         self.composer.draftChanged.connect(self._on_draft)
         self.composer.editLastRequested.connect(self._edit_last)
         self.transcript.viewCreated.connect(self._connect_message)
-        self.onboarding.saveRequested.connect(self._save_settings)
         self.banner.actionRequested.connect(self._on_action)
-        self.usage_panel.refreshRequested.connect(lambda: self._run("usage", self.usage.refresh()))
-        self.usage_panel.exportRequested.connect(self._choose_export_file)
-        self.usage_panel.periodChosen.connect(self._on_usage_period)
-        connect_form(self.onboarding.form, self.endpoint, self.runner.start)
 
-    def _connect_controllers(self, notices: NoticeBus) -> None:
+    def _connect_controllers(self) -> None:
         c = self.chat
         c.conversationsChanged.connect(self.sidebar.set_conversations)
         c.conversationOpened.connect(self._on_conversation_opened)
@@ -266,13 +301,95 @@ class MainWindow(QMainWindow):
         self.endpoint.settingsChanged.connect(self._on_settings)
         self.endpoint.modelsChanged.connect(lambda models: self.header.set_models(models, c.model))
         self.endpoint.keyStateChanged.connect(lambda _s: self._update_page())
-        self.endpoint.keyringProblem.connect(self.onboarding.show_problem)
         self.endpoint.keyringProblem.connect(self._on_keyring_problem)
         self.estimates.estimated.connect(self._on_estimate)
-        self.usage.reportReady.connect(self.usage_panel.show_report)
+        self.usage.reportReady.connect(self._on_report)
         self.usage.monthChanged.connect(self._on_month)
         self.usage.exported.connect(lambda path: self.statusBar().showMessage(f"Usage exported to {path}", 8000))
-        notices.subscribe(self._on_notice)
+
+    # -- panels made when first needed ----------------------------------------------------------------------
+
+    @property
+    def options(self) -> ConversationOptions:
+        """The conversation options panel under the header (hidden until the header's options button)."""
+        if self._options is None:
+            self._options = ConversationOptions()
+            self._options.hide()
+            self._right_layout.insertWidget(self._right_layout.indexOf(self.header) + 1, self._options)
+            if self._bound:
+                self._connect_options(self._options)
+        return self._options
+
+    @property
+    def onboarding(self) -> Onboarding:
+        """The first-run page that asks for the endpoint and key (shown while no key is set)."""
+        if self._onboarding is None:
+            from desktop_assistant.ui.settings.onboarding import Onboarding
+
+            self._onboarding = Onboarding()
+            self.stack.addWidget(self._onboarding)
+            self._onboarding.load(self.endpoint.settings, self.endpoint.key_source.value)
+            if self._keyring_problem:
+                self._onboarding.show_problem(self._keyring_problem)
+            if self._bound:
+                self._connect_onboarding(self._onboarding)
+        return self._onboarding
+
+    @property
+    def find_bar(self) -> FindBar:
+        """The bar that finds text in the conversation (Ctrl+F)."""
+        if self._find_bar is None:
+            from desktop_assistant.ui.chat.find_bar import FindBar
+
+            self._find_bar = FindBar(self.transcript)
+            self._chat_layout.insertWidget(0, self._find_bar)
+        return self._find_bar
+
+    @property
+    def usage_panel(self) -> UsagePanel:
+        """The Usage workspace, showing the latest report and the monthly limit."""
+        return self._make_usage_panel()
+
+    def _make_usage_panel(self) -> UsagePanel:
+        from desktop_assistant.ui.usage.usage_panel import UsagePanel
+
+        if self._usage_panel is None:
+            panel = self._usage_panel = UsagePanel()
+            index = self.workspaces.indexOf(self._usage_placeholder)
+            showing = self.workspaces.currentIndex() == index
+            self.workspaces.removeWidget(self._usage_placeholder)
+            self._usage_placeholder.deleteLater()
+            self.workspaces.insertWidget(index, panel)
+            if showing:
+                self.workspaces.setCurrentIndex(index)
+            if self._report is not None:
+                panel.show_report(self._report)
+            if self._month is not None:
+                panel.show_limit(*self._month)
+            if self._bound:
+                self._connect_usage_panel(panel)
+        return self._usage_panel
+
+    def _connect_options(self, panel: ConversationOptions) -> None:
+        panel.presetSaved.connect(self.chat.save_preset)
+        panel.defaultPromptChosen.connect(self._set_default_prompt)
+        panel.applied.connect(lambda s, t, m: self._run("options", self.chat.set_options(s, t, m)))
+
+    def _connect_onboarding(self, panel: Onboarding) -> None:
+        from desktop_assistant.ui.settings.endpoint_form import connect_form
+
+        panel.saveRequested.connect(self._save_settings)
+        connect_form(panel.form, self.endpoint, self.runner.start)
+
+    def _connect_usage_panel(self, panel: UsagePanel) -> None:
+        panel.refreshRequested.connect(lambda: self._run("usage", self.usage.refresh()))
+        panel.exportRequested.connect(self._choose_export_file)
+        panel.periodChosen.connect(self._on_usage_period)
+
+    def _on_report(self, report: UsageReport) -> None:
+        self._report = report
+        if self._usage_panel is not None:
+            self._usage_panel.show_report(report)
 
     def _connect_message(self, view: MessageView) -> None:
         c = self.chat
@@ -360,10 +477,12 @@ class MainWindow(QMainWindow):
         """Switch between Chat (0), Extract (1), Lab (2) and Usage (3); each keeps its state."""
         if self.workspaces.widget(index) is self.lab_page:
             self._build_lab()
+        if self.workspaces.widget(index) is self._usage_placeholder:
+            self._make_usage_panel()
         self.workspaces.setCurrentIndex(index)
         if self.workspace_tabs.currentIndex() != index:
             self.workspace_tabs.setCurrentIndex(index)
-        if self.workspaces.widget(index) is self.usage_panel:
+        if self._usage_panel is not None and self.workspaces.widget(index) is self._usage_panel:
             self._run("usage", self.usage.refresh())
 
     def _on_usage_period(self, period: str) -> None:
@@ -382,7 +501,9 @@ class MainWindow(QMainWindow):
     def _on_month(self, spent: int, limit: int | None) -> None:
         text = f"this month {format_usd(spent)}" + (f" of {format_usd(limit)}" if limit is not None else "")
         self.month_label.setText(text)
-        self.usage_panel.show_limit(spent, limit)
+        self._month = (spent, limit)
+        if self._usage_panel is not None:
+            self._usage_panel.show_limit(spent, limit)
 
     def show_help(self) -> None:
         """Show the keyboard shortcuts."""
@@ -397,6 +518,7 @@ class MainWindow(QMainWindow):
         """Show Settings (non-modal)."""
         if self.settings_dialog is None:
             from desktop_assistant.ui.settings.data_tab import connect_data_tab
+            from desktop_assistant.ui.settings.endpoint_form import connect_form
             from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 
             source = f"Built-in prices: {self.usage.prices.source}, checked {self.usage.prices.checked}."
@@ -496,6 +618,8 @@ class MainWindow(QMainWindow):
             self.header.model_picker.setFocus()
             self.header.model_picker.showPopup()
         elif action is ErrorAction.SWITCH_TO_VISION:
+            from desktop_assistant.controllers.chat import VISION_FALLBACK
+
             self._on_model_chosen(VISION_FALLBACK)
             self.header.set_model(VISION_FALLBACK)
         elif action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY):
@@ -504,7 +628,8 @@ class MainWindow(QMainWindow):
     # -- showing state ---------------------------------------------------------------------------------------
 
     def _on_settings(self, settings: Settings) -> None:
-        self.onboarding.load(settings, self.endpoint.key_source.value)
+        if self._onboarding is not None:
+            self._onboarding.load(settings, self.endpoint.key_source.value)
         where = "OpenAI" if "api.openai.com" in settings.endpoint else settings.endpoint
         self.endpoint_label.setText(where)
         self._update_page()
@@ -520,23 +645,32 @@ class MainWindow(QMainWindow):
         self.endpoint_label.setText(where + suffix)
 
     def _on_keyring_problem(self, text: str) -> None:
+        self._keyring_problem = text
+        if self._onboarding is not None:
+            self._onboarding.show_problem(text)
         if self.endpoint.key_source.value != "environment":
             self.statusBar().showMessage(text, 15000)
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        self.header.set_title(conversation.title if conversation else "")
-        self.header.set_model(self.chat.model)
-        self.sidebar.set_current(conversation.id if conversation else None)
-        self.transcript.set_history_cut(0)
-        if self.options.isVisible():
+        self._show_conversation(conversation, self.chat.model)
+        if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
         self.estimates.draft_changed(self.composer.text)
 
+    def _show_conversation(self, conversation: Conversation | None, model: str) -> None:
+        self.header.set_title(conversation.title if conversation else "")
+        self.header.set_model(model)
+        self.sidebar.set_current(conversation.id if conversation else None)
+        self.transcript.set_history_cut(0)
+
     def _on_transcript(self, path: list[Message]) -> None:
+        self._show_path(path, self.chat.alternatives)
+        self.estimates.draft_changed(self.composer.text)
+
+    def _show_path(self, path: list[Message], alternatives: Callable[[Message], tuple[int, int]]) -> None:
         self.transcript.set_messages(path)
         for view in self.transcript.views.values():
-            view.set_branch(*self.chat.alternatives(view.message))
-        self.estimates.draft_changed(self.composer.text)
+            view.set_branch(*alternatives(view.message))
 
     def _on_message_changed(self, message: Message) -> None:
         self.transcript.update_message(message)
@@ -559,6 +693,8 @@ class MainWindow(QMainWindow):
         self.banner.show_undo(f"Deleted “{title}”.", lambda: self._run("undo", self.chat.undo_delete(conversation_id)))
 
     def _on_estimate(self, estimate: DraftEstimate) -> None:
+        from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts
+
         text, cost, fraction = estimate_texts(estimate)
         self.composer.token_count.setText(text)
         self.composer.cost_label.setText(cost)
@@ -597,5 +733,7 @@ class MainWindow(QMainWindow):
         self.endpoint.update_settings(window_geometry=bytes(self.saveGeometry().toHex().data()).decode(),
                                       splitter_state=bytes(self.splitter.saveState().toHex().data()).decode())
         self.lifecycle.closed.connect(self.close)
+        import asyncio  # loaded with the event loop, after the first paint
+
         # not through the runner: its shutdown cancels every operation it runs
         self._shutdown_task = asyncio.get_event_loop().create_task(self.lifecycle.shutdown())

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from desktop_assistant.controllers.estimates import DraftEstimate
+from typing import TYPE_CHECKING
+
 from desktop_assistant.core.pricing import format_usd
+
+if TYPE_CHECKING:
+    from desktop_assistant.controllers.estimates import DraftEstimate
 
 
 def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:

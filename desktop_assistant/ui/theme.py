@@ -42,7 +42,14 @@ def colors() -> Colors:
 
 
 def apply(app: QApplication) -> Colors:
-    """Apply Fusion and the palette for the current scheme; returns the colours used."""
+    """Apply Fusion, the palette and the style sheet for the current scheme; returns the colours used."""
+    c = apply_palette(app)
+    apply_style_sheet(app, c)
+    return c
+
+
+def apply_palette(app: QApplication) -> Colors:
+    """Apply Fusion and the palette for the current scheme (not the style sheet); returns the colours used."""
     app.setStyle("Fusion")
     c = colors()
     pal = QPalette()
@@ -60,8 +67,16 @@ def apply(app: QApplication) -> Colors:
     pal.setColor(QPalette.ColorRole.ToolTipBase, QColor(c.base))
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
     app.setPalette(pal)
-    app.setStyleSheet(_stylesheet(c))
     return c
+
+
+def apply_style_sheet(app: QApplication, c: Colors) -> None:
+    """Apply the style sheet for ``c``.
+
+    With an application style sheet set, every widget moved into a window is polished again with its whole
+    subtree, so the window is built first and the sheet applied once, before it shows.
+    """
+    app.setStyleSheet(_stylesheet(c))
 
 
 def _stylesheet(c: Colors) -> str:

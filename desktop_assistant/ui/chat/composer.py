@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QMimeData, QPoint, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QTextCursor
@@ -19,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.spelling import SpellDictionary, load_dictionary
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
 from desktop_assistant.ui.chat.mime import images_in
-from desktop_assistant.ui.chat.spelling import SpellingHighlighter, add_suggestions, append_word, read_words
+
+if TYPE_CHECKING:  # spell checking is turned on after the first paint
+    from desktop_assistant.core.spelling import SpellDictionary
+    from desktop_assistant.ui.chat.spelling import SpellingHighlighter
 
 
 class ComposerEdit(QPlainTextEdit):
@@ -54,6 +57,9 @@ class ComposerEdit(QPlainTextEdit):
         """
         if self.spelling is not None:
             return None
+        from desktop_assistant.core.spelling import load_dictionary
+        from desktop_assistant.ui.chat.spelling import SpellingHighlighter, read_words
+
         if dictionary is None:
             dictionary = load_dictionary(QLocale.system().name(), read_words(words_file))
         elif not isinstance(dictionary, str):
@@ -78,6 +84,8 @@ class ComposerEdit(QPlainTextEdit):
             block = cursor.block()
             found = self.spelling.misspelled_at(block, cursor.positionInBlock())
             if found is not None:
+                from desktop_assistant.ui.chat.spelling import add_suggestions
+
                 start, end, word = found
                 base = block.position()
                 add_suggestions(menu, self.spelling, word, lambda s: self._replace(base + start, base + end, s),
@@ -95,6 +103,8 @@ class ComposerEdit(QPlainTextEdit):
             return
         self.spelling.accept_word(word)
         if self.words_file is not None:
+            from desktop_assistant.ui.chat.spelling import append_word
+
             try:
                 append_word(self.words_file, word)
             except OSError as exc:

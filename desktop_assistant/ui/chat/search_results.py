@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QPainter, QPalette, QTextDocument
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.search import SearchHit, snippet_spans
 from desktop_assistant.ui import theme
 from desktop_assistant.ui.item_paint import draw_row_without_text
+
+if TYPE_CHECKING:  # the search module is loaded with the first search, not for the first paint
+    from desktop_assistant.core.search import SearchHit
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
 MAX_PASSAGE_LINES = 4
@@ -35,6 +38,8 @@ MAX_PASSAGE_LINES = 4
 
 def hit_html(hit: SearchHit, today: dt.date) -> str:
     """The row's rich text: escaped title, date and passage, matched words in bold."""
+    from desktop_assistant.core.search import snippet_spans
+
     plain, spans = snippet_spans(hit.snippet)
     pieces, at = [], 0
     for start, end in spans:
@@ -153,6 +158,8 @@ class SearchResults(QWidget):
 
     def show_hits(self, query: str, hits: list[SearchHit], note: str = "") -> None:
         """Show ``hits`` for ``query`` (a note, e.g. why search by meaning is not used, goes on top)."""
+        from desktop_assistant.core.search import snippet_spans
+
         self.query, self.hits = query, hits
         self.list.clear()
         today = dt.date.today()
@@ -191,6 +198,8 @@ class SearchResults(QWidget):
          "off": self.meaningOffRequested}[self._meaning_action].emit()
 
     def _choose(self, item: QListWidgetItem) -> None:
+        from desktop_assistant.core.search import SearchHit, snippet_spans
+
         hit = item.data(HIT_ROLE)
         if isinstance(hit, SearchHit):
             plain, spans = snippet_spans(hit.snippet)

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
-from desktop_assistant.controllers.tools import describe_arguments
 from desktop_assistant.core.models import Message, Role
+from desktop_assistant.core.tool_arguments import describe_arguments
 
 PREVIEW_CHARS = 80
 THUMB_SIDE = 240

@@ -1,8 +1,9 @@
 """Tools in the chat window: the per-conversation tool picker, the approval card and the transcript's tool blocks.
 
 Built by the app after the window, so the shared window, transcript and message view need no changes: the
-blocks are attached to each message view as it is created (``Transcript.viewCreated``), the card is put
-above the composer, and the picker into the conversation options panel.
+window's :class:`~desktop_assistant.ui.chat.tool_views.ToolViews` attaches the blocks to each message view
+(and is fed here the calls as they stream), the card is put above the composer, and the picker into the
+conversation options panel.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from PySide6.QtWidgets import QBoxLayout, QCheckBox, QLabel, QLayout, QVBoxLayou
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.tools import PendingApproval, ToolLoop
 from desktop_assistant.core.mcp_config import McpServerConfig
-from desktop_assistant.core.models import Conversation, Message, Role, Status, tool_calls
+from desktop_assistant.core.models import Conversation
 from desktop_assistant.ui.chat.approval_card import ApprovalCard
-from desktop_assistant.ui.chat.message_view import MessageView
-from desktop_assistant.ui.chat.tool_block import ToolBlocks
+from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 
 
@@ -34,6 +34,9 @@ class ChatWindow(Protocol):
 
     @property
     def options(self) -> QWidget: ...
+
+    @property
+    def tool_views(self) -> ToolViews: ...
 
 
 class ToolsPicker(QWidget):
@@ -87,8 +90,7 @@ class ToolWiring(QObject):
         self._chat = chat
         self._tools = tools
         self._run = run
-        self._transcript = window.transcript
-        self.blocks: dict[int, ToolBlocks] = {}
+        self.views = window.tool_views
         self.card = ApprovalCard()
         composer = window.composer
         holder = composer.parentWidget()
@@ -106,11 +108,8 @@ class ToolWiring(QObject):
         chat.conversationOpened.connect(self._on_conversation)
         tools.settings_changed.connect(lambda _settings: self._on_conversation(chat.conversation))
         self._on_conversation(chat.conversation)
-        window.transcript.viewCreated.connect(self._attach)
-        for view in list(window.transcript.views.values()):
-            self._attach(view)
-        chat.messageChanged.connect(self._on_message)
-        tools.callsProgress.connect(self._on_progress)
+        chat.messageChanged.connect(self.views.update_message)
+        tools.callsProgress.connect(self.views.show_progress)
 
     # -- the Settings tab ------------------------------------------------------------------------------------
 
@@ -141,58 +140,6 @@ class ToolWiring(QObject):
             conv = await self._chat.ensure_conversation()
             await self._tools.set_tools(conv, server_ids)
         self._run("tools", apply())
-
-    # -- transcript ------------------------------------------------------------------------------------------
-
-    def _label(self, server_id: str) -> str:
-        return next((c.label for c in self._tools.configs if c.id == server_id), server_id)
-
-    def _attach(self, view: MessageView) -> None:
-        """Give a new view its tool blocks, if its message has tool parts (others get them when they do)."""
-        message = view.message
-        if message.role is Role.TOOL or tool_calls(message.parts):
-            self._show(self._blocks(view), message)
-
-    def _blocks(self, view: MessageView) -> ToolBlocks:
-        """The tool blocks of ``view``, made on first need."""
-        message_id = view.message.id
-        blocks = self.blocks.get(message_id)
-        if blocks is not None and blocks.parent() is view:
-            return blocks
-        blocks = ToolBlocks(self._transcript.image_loader, self._label, view)
-        layout = view.layout()
-        if isinstance(layout, QBoxLayout):
-            layout.insertWidget(layout.indexOf(view.body) + 1, blocks)
-        self.blocks[message_id] = blocks
-        view.destroyed.connect(lambda *_: self.blocks.pop(message_id, None))
-        if view.message.role is Role.TOOL:
-            view.setAccessibleName("Tool result")
-            view.body.hide()
-            view.action_bar.hide()
-            first = layout.itemAt(0) if layout is not None else None
-            who = first.widget() if first is not None else None
-            if isinstance(who, QLabel):
-                who.setText("Tool")
-        return blocks
-
-    def _show(self, blocks: ToolBlocks, message: Message) -> None:
-        blocks.show_message(message)
-        blocks.setVisible(bool(blocks.blocks))
-        view = self._transcript.views.get(message.id)
-        if view is not None and message.role is Role.ASSISTANT and tool_calls(message.parts):
-            view.body.setVisible(bool(message.text.strip()))
-
-    def _on_message(self, message: Message) -> None:
-        view = self._transcript.views.get(message.id)
-        if view is not None and (message.id in self.blocks or tool_calls(message.parts)):
-            self._show(self._blocks(view), message)
-
-    def _on_progress(self, message_id: int, calls: list[dict[str, Any]]) -> None:
-        view = self._transcript.views.get(message_id)
-        if view is not None and view.message.status is Status.STREAMING:  # a late frame must not undo the final
-            blocks = self._blocks(view)
-            blocks.show_partial(calls)
-            blocks.setVisible(True)
 
 
 def _insert_before(layout: QLayout, anchor: QWidget, widget: QWidget) -> None:

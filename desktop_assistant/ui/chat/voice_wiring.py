@@ -41,6 +41,8 @@ class VoiceWiring(QObject):
         self._composer, self.voice, self._status = composer, voice, status
         composer.voiceRequested.connect(self.toggle_recording)
         transcript.viewCreated.connect(self._connect_view)
+        for view in list(transcript.views.values()):  # shown before the voice was wired (the first paint)
+            self._connect_view(view)
         voice.transcribed.connect(self._on_transcribed)
         voice.problem.connect(composer.show_refusal)
         voice.recordingChanged.connect(self._on_recording)
