@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.token_counts import MEMO, CountMemo
 from desktop_assistant.services.store import Store
 
@@ -45,11 +46,16 @@ class TokenCountCache:
             return {}
 
     async def save(self) -> None:
-        """Write the counts made since the last save."""
+        """Write the counts made since the last save. A count that cannot be written (a full disk) is only made
+        again when next needed, so a failure here is not the person's concern: it is logged, not raised."""
         rows = self._memo.take_unsaved()
-        if rows and not self._store.read_only:
+        if not rows or self._store.read_only:
+            return
+        try:
             await self._store.write(lambda conn: conn.executemany(
                 "INSERT OR IGNORE INTO token_counts (key, tokens) VALUES (?, ?)", rows))
+        except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
+            log.info("token counts not saved: %s", exc)
 
     async def prune(self) -> None:
         """Keep only the newest :data:`KEEP` rows."""

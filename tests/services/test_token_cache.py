@@ -72,3 +72,13 @@ async def test_a_closed_store_finds_nothing_and_uninstall_detaches(store: Store)
     assert memo.lookup([b"x" * 16]) == {}
     cache.uninstall()
     assert memo.loader is None
+
+
+async def test_a_count_that_cannot_be_written_is_dropped_quietly(store: Store, tmp_path: Path) -> None:
+    memo = CountMemo()
+    cache = TokenCountCache(store, memo)
+    store.call_sync(lambda: store.conn.execute("DROP TABLE token_counts"))  # any failure of the write
+    memo.remember({b"k" * 16: 3})
+    await cache.save()  # logged, not raised: a count is only made again when next needed
+    assert memo.take_unsaved() == []
+    assert memo.lookup([b"k" * 16]) == {b"k" * 16: 3}  # still known for this session
