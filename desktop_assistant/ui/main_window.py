@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         page.setSpacing(0)
         self.transcript = Transcript()
         self.transcript.image_loader = attachments.image_for_url
+        self.transcript.hold_background(True)  # until bound: older messages are built after the first paint
         self.tool_views = ToolViews(self.transcript, self._server_label)
         self._chat_layout = page  # the find bar goes above the transcript when first needed
         page.addWidget(self.transcript, 1)
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
             self._connect_usage_panel(self._usage_panel)
         for view in list(self.transcript.views.values()):
             self._connect_message(view)
+        self.transcript.hold_background(False)
         from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 
         self.attach_wiring = AttachWiring(self, self.composer, self.attachments, self._run)
