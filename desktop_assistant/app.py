@@ -1,7 +1,8 @@
 """The composition root: builds the services, the controllers and the main window, and runs the qasync loop.
 
-Start-up order is chosen for the first paint: settings and the last conversation are read before the window
-shows (a few milliseconds of SQLite), while the keyring, tiktoken, ``openai`` and the network wait until the
+Start-up order is chosen for the first paint: settings and the last conversation are read and the window is
+built and painted (a few milliseconds of SQLite) before the controllers, asyncio and the qasync loop are imported
+and built (:meth:`FirstScreen.complete`), while the keyring, tiktoken, ``openai`` and the network wait until the
 window is up.
 """
 
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse_to_start(app, str(exc))
     theme.apply_style_sheet(app, colors)  # once the window is built: see apply_style_sheet
     first.window.show()
-    # the first paint, before the controllers (and what they import) are: input waits for them
+    # paint now: the controllers and what they import come right after, and input waits for them
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     parts = first.complete()
     guard.raiseRequested.connect(parts.window.bring_to_front)

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QSplitter,
@@ -42,6 +41,8 @@ from desktop_assistant.ui.notice_banner import NoticeBanner
 
 if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
     import asyncio
+
+    from PySide6.QtWidgets import QFileDialog
 
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.chat import ChatController
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         page.setSpacing(0)
         self.transcript = Transcript()
         self.transcript.image_loader = attachments.image_for_url
+        self.transcript.hold_background(True)  # until bound: older messages are built after the first paint
         self.tool_views = ToolViews(self.transcript, self._server_label)
         self._chat_layout = page  # the find bar goes above the transcript when first needed
         page.addWidget(self.transcript, 1)
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
             self._connect_usage_panel(self._usage_panel)
         for view in list(self.transcript.views.values()):
             self._connect_message(view)
+        self.transcript.hold_background(False)
         from desktop_assistant.ui.chat.attach_wiring import AttachWiring
 
         self.attach_wiring = AttachWiring(self, self.composer, self.attachments, self._run)
@@ -405,6 +408,8 @@ class MainWindow(QMainWindow):
         view.set_branch(*c.alternatives(view.message))
 
     def _shortcuts(self) -> None:
+        from PySide6.QtGui import QKeySequence, QShortcut  # bound after the first paint
+
         bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], None]]] = [
             ("Ctrl+N", self.new_chat),
             ("Esc", self.chat.stop),
@@ -490,6 +495,8 @@ class MainWindow(QMainWindow):
         self._run("usage", self.usage.refresh())
 
     def _choose_export_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Export usage as CSV", "desktop-assistant-usage.csv", "CSV files (*.csv)")
         dialog.setObjectName("export_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -723,6 +730,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """First close: save state, stop and await pending work, flush the store; then really close."""
+        if not self._bound:  # asked while the first paint is under way: once the controllers are bound
+            event.ignore()
+            QTimer.singleShot(0, self.close)
+            return
         if self.lifecycle.done:
             event.accept()
             return

@@ -104,6 +104,7 @@ class Transcript(QScrollArea):
         self._batch.setSingleShot(True)
         self._batch.setInterval(0)
         self._batch.timeout.connect(self._build_batch)
+        self._held = False
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
 
@@ -177,8 +178,13 @@ class Transcript(QScrollArea):
         self.viewCreated.emit(view)
         return view
 
+    def hold_background(self, hold: bool) -> None:
+        """While held, views of older messages wait to be built (the window's first paint shows the newest)."""
+        self._held = hold
+        self._schedule()
+
     def _schedule(self) -> None:
-        if self._queue and not self._batch.isActive():
+        if self._queue and not self._held and not self._batch.isActive():
             self._batch.start()
 
     def _build_batch(self) -> None:

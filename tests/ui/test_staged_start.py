@@ -1,0 +1,65 @@
+"""Start-up paints the last conversation before the controllers exist; binding them keeps what is shown."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import desktop_assistant
+from desktop_assistant.app import FirstScreen, build
+from desktop_assistant.services.paths import AppPaths
+from desktop_assistant.services.settings import SettingsStore
+from desktop_assistant.services.store import Store
+from tests.services.data_helpers import seed
+
+ROOT = Path(desktop_assistant.__file__).resolve().parent.parent
+
+
+def test_importing_the_app_leaves_the_event_loop_and_the_controllers_for_later() -> None:
+    code = "import json, sys; import desktop_assistant.app; print(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    loaded = set(json.loads(out.splitlines()[-1]))
+    later = {"asyncio", "qasync", "openai", "desktop_assistant.controllers.chat", "desktop_assistant.services.gateway",
+             "desktop_assistant.ui.usage.usage_panel", "desktop_assistant.ui.chat.spelling"}
+    assert not loaded & later
+
+
+async def test_the_first_screen_shows_what_the_bound_window_shows(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    store = Store(paths.database)
+    store.open()
+    trip, _second = await seed(store)  # an edited first question: its messages have alternatives
+    await store.close()
+    settings = SettingsStore(paths.settings_file)
+    settings.save(settings.load().copy(last_conversation_id=trip, onboarded=True))
+
+    first = build(paths, quit=lambda: None, environ={"OPENAI_API_KEY": "sk-test"},
+                  keyring_service=f"desktop-assistant-test-{uuid.uuid4().hex[:8]}", staged=True)
+    assert isinstance(first, FirstScreen)
+    window = first.window
+    assert not hasattr(window, "chat")  # nothing bound yet
+    window.show()
+    shown = dict(window.transcript.views)
+    branches = {mid: (view.branch_label.text(), view.branch_label.isVisibleTo(view)) for mid, view in shown.items()}
+    title = window.header.title.text()
+    assert shown and title == "Trip to Lisbon"
+    assert any(label == ("1/2", True) for label in branches.values())
+    parts = first.complete()
+    try:
+        assert parts.window is window and window.chat is parts.chat
+        assert all(window.transcript.views.get(mid) is view for mid, view in shown.items())  # kept, not rebuilt
+        assert {mid: (view.branch_label.text(), view.branch_label.isVisibleTo(view))
+                for mid, view in shown.items()} == branches
+        assert window.header.title.text() == title
+    finally:
+        window.hide()
+        await parts.lifecycle.shutdown()
+        window.deleteLater()
