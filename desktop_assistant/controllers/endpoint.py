@@ -183,6 +183,7 @@ class EndpointController(QObject):
         if remote != s.endpoint_models or s.endpoint_models_for != s.endpoint:
             self.update_settings(endpoint_models=remote, endpoint_models_for=s.endpoint)
         self.models = self._offered(remote)
+        self._connected_to = endpoint  # the client is built and the list is fresh: nothing left to prepare
         self.modelsChanged.emit(self.models)
         return True
 

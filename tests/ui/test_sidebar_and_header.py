@@ -74,6 +74,21 @@ async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai
         assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 2
 
 
+async def test_a_list_fetched_after_saving_settings_is_not_asked_for_again_when_writing(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["gpt-4o-mini", "my-fine-tune"]
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window._save_settings(parts.endpoint.settings, None)  # what Save in Settings does
+        await until(lambda: parts.runner.find("save settings") is None
+                    and any(r.path.endswith("/models") for r in fake_openai.requests))
+        assert not parts.endpoint.wants_connection()
+        window.composer.set_text("hello")  # writing: the connection is ready already
+        assert parts.runner.find("connect") is None
+        assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 1
+
+
 async def test_a_refused_model_list_keeps_the_remembered_one_and_is_asked_again_later(
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.models = ["gpt-4o-mini", "my-fine-tune"]
