@@ -184,6 +184,7 @@ class Gateway:
     def __init__(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
         self._client: Any = None
+        self._retired: list[Any] = []  # clients of endpoints switched away from, their connections still open
         self._warming: asyncio.Future[Any] | None = None
         self._warming_for: Endpoint | None = None
 
@@ -196,6 +197,8 @@ class Gateway:
         """Switch to ``endpoint`` (a new client is built on the next request)."""
         if endpoint != self._endpoint:
             self._endpoint = endpoint
+            if self._client is not None:  # closed by the next request or by close(), on the loop
+                self._retired.append(self._client)
             self._client = None
 
     def client(self) -> Any:
@@ -212,6 +215,7 @@ class Gateway:
         that fails (no key, a proxy setting the HTTP stack refuses) leaves nothing built: the request's own
         ``client()`` call then raises the error again, where it is explained to the person.
         """
+        await self._close_retired()
         if self._client is not None:
             return
         import asyncio  # running, so loaded: not imported before the first paint
@@ -233,9 +237,18 @@ class Gateway:
 
     async def close(self) -> None:
         """Close the HTTP connections."""
+        await self._close_retired()
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+    async def _close_retired(self) -> None:
+        while self._retired:
+            client = self._retired.pop()
+            try:
+                await client.close()
+            except Exception:  # a connection that is already broken: nothing left to release
+                log.debug("closing a previous endpoint's client failed", exc_info=True)
 
     async def complete(self, body: dict[str, Any]) -> tuple[str, Usage]:
         """A non-streamed chat completion: its text and usage (small requests such as titles)."""

@@ -446,3 +446,22 @@ async def test_a_client_that_cannot_be_built_is_explained_at_the_request(fake_op
         await gateway.list_models()
     assert fake_openai.requests == []
     await gateway.close()
+
+
+async def test_switching_endpoints_closes_the_previous_clients_connections(fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="first"))
+    async with open_gateway(fake_openai.base_url) as gateway:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        assert (await gateway.complete(body))[0] == "first"
+        previous = gateway.client()
+        gateway.configure(Endpoint(base_url=fake_openai.base_url, api_key="sk-other", organization="",
+                                   timeout=10.0, max_retries=0))
+        assert not previous.is_closed()  # configure() runs anywhere; the closing waits for the loop
+        fake_openai.enqueue(Reply(text="second"))
+        assert (await gateway.complete(body))[0] == "second"
+        assert previous.is_closed() and gateway.client() is not previous
+        assert fake_openai.requests[-1].headers.get("authorization") == "Bearer sk-other"
+        gateway.configure(Endpoint(base_url=fake_openai.base_url, api_key=KEY, organization="", timeout=10.0,
+                                   max_retries=0))
+        last = gateway._retired[-1]
+    assert last.is_closed()  # close() closes a retired client too
