@@ -53,8 +53,9 @@ async def test_settings_tab_adds_a_server_lists_its_tools_and_revokes(
         assert second["name"] == "Second" and second["secret_env"] == ["DA_SECRET"]
         assert "s3cret" not in json.dumps(second)
         assert parts.endpoint.settings.mcp_always_allow == [{"server": "local", "tool": "add"}]
-        picker = parts.window.findChild(QCheckBox, f"tools_server_{second['id']}")
-        assert picker is not None  # the conversation options list the new server
+        # the conversation options list the new server once the saved settings are announced (after the key is
+        # read again, which with a real Secret Service takes a moment)
+        await until(lambda: parts.window.findChild(QCheckBox, f"tools_server_{second['id']}") is not None)
 
 
 async def test_a_streamable_http_server_with_a_secret_header(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
