@@ -67,10 +67,15 @@ class TokenCountCache:
             log.info("token counts not saved: %s", exc)
 
     async def prune(self) -> None:
-        """Keep only the newest :data:`KEEP` rows."""
-        if not self._store.read_only:
+        """Keep only the newest :data:`KEEP` rows. Housekeeping, as :meth:`save`: a failure (a full disk) is
+        logged, not raised, so that the start-up work after it goes on; the rows are pruned at a later start."""
+        if self._store.read_only:
+            return
+        try:
             await self._store.write(lambda conn: conn.execute(
                 "DELETE FROM token_counts WHERE id <= (SELECT MAX(id) FROM token_counts) - ?", (KEEP,)))
+        except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
+            log.info("token counts not pruned: %s", exc)
 
     def _select(self, keys: list[bytes]) -> dict[bytes, int]:
         conn = self._store.conn

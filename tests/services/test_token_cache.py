@@ -112,3 +112,4 @@ def test_a_count_on_the_ui_thread_never_waits_for_the_store_thread(
     assert counted == len(tokens.get_encoding("o200k_base").encode_ordinary(
         "A title for this conversation, never counted before"))
     assert waited < 1.0, f"the UI thread waited {waited:.2f} s for the store thread"
+
