@@ -368,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 await after_first_paint(parts)
+                # what the person's first key press starts (nobody presses one here): a packaged build proves that
+                # its spelling dictionary loads as well as its tokenizer
+                await enable_spelling(parts)
                 exit_code = await run_smoke_test(parts, args.smoke_test)
             finally:
                 parts.window.close()

@@ -1,7 +1,8 @@
 """``--smoke-test QUESTION``: start the real app, ask one question, print the reply as JSON, and quit.
 
-For installers and packaged builds: it proves that a frozen bundle starts, finds its resources, reaches the
-endpoint (``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` or the saved settings) and renders a streamed reply.
+For installers and packaged builds: it proves that a frozen bundle starts, finds its resources (the spelling
+dictionary too), reaches the endpoint (``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` or the saved settings) and
+renders a streamed reply.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ async def run(parts: AppParts, question: str) -> int:
     view = parts.window.transcript.views.get(reply.id)
     shown = view.body.toPlainText() if view is not None else ""
     result = {"ok": reply.status is Status.COMPLETE, "reply": reply.text, "shown": shown,
-              "status": reply.status.value, "error": reply.error, "model": reply.model}
+              "status": reply.status.value, "error": reply.error, "model": reply.model,
+              "spelling": parts.window.composer.edit.spelling is not None}
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] else 1

@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
         if lines:
             result = json.loads(lines[-1])
             print("smoke test printed:", lines[-1])
-            if not (result.get("ok") and result.get("reply") == REPLY and "**" not in result.get("shown", "")):
+            if not (result.get("ok") and result.get("reply") == REPLY and "**" not in result.get("shown", "")
+                    and result.get("spelling")):
                 problems.append(f"unexpected result: {result}")
         elif sys.platform != "win32":
             problems.append(f"no JSON on stdout\nstdout: {out.stdout}\nstderr: {out.stderr}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.token_counts import MEMO, CountMemo
@@ -29,13 +30,21 @@ class TokenCountCache:
         self._memo = memo
 
     def install(self) -> None:
-        """Let the memo look up counts made in earlier sessions."""
-        self._memo.loader = self.load
+        """Let the memo look up counts made in earlier sessions (from worker threads: see :meth:`load_off_ui`)."""
+        self._memo.loader = self.load_off_ui
 
     def uninstall(self) -> None:
         """Stop looking counts up here (the store is closing)."""
-        if self._memo.loader == self.load:
+        if self._memo.loader == self.load_off_ui:
             self._memo.loader = None
+
+    def load_off_ui(self, keys: list[bytes]) -> dict[bytes, int]:
+        """The memo's loader: :meth:`load` on a worker thread; nothing on the UI (main) thread, which never waits
+        for the store thread (it may be busy with a backup, a restore or an import for seconds). The few counts
+        made on the UI thread (a title, a stopped reply, a search query) are of new texts, made by the tokenizer."""
+        if threading.current_thread() is threading.main_thread():
+            return {}
+        return self.load(keys)
 
     def load(self, keys: list[bytes]) -> dict[bytes, int]:
         """The remembered counts of ``keys`` (from any thread but the store's; waits for the store thread)."""
@@ -58,10 +67,15 @@ class TokenCountCache:
             log.info("token counts not saved: %s", exc)
 
     async def prune(self) -> None:
-        """Keep only the newest :data:`KEEP` rows."""
-        if not self._store.read_only:
+        """Keep only the newest :data:`KEEP` rows. Housekeeping, as :meth:`save`: a failure (a full disk) is
+        logged, not raised, so that the start-up work after it goes on; the rows are pruned at a later start."""
+        if self._store.read_only:
+            return
+        try:
             await self._store.write(lambda conn: conn.execute(
                 "DELETE FROM token_counts WHERE id <= (SELECT MAX(id) FROM token_counts) - ?", (KEEP,)))
+        except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
+            log.info("token counts not pruned: %s", exc)
 
     def _select(self, keys: list[bytes]) -> dict[bytes, int]:
         conn = self._store.conn

@@ -62,6 +62,8 @@ def test_smoke_test_answers_a_chat(tmp_path: Path, fake_openai: FakeOpenAI) -> N
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["reply"] == "Hello from **loopback**"
     assert result["shown"].strip() == "Hello from loopback"  # rendered, not raw markdown
+    # what a person's first key press starts is proved too (a packaged build must find its dictionary)
+    assert result["spelling"] is True
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-e2e-test-key" not in path.read_bytes(), path

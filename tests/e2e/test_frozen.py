@@ -111,6 +111,7 @@ def test_frozen_app_answers_a_chat(bundle: Path, tmp_path: Path, fake_openai: Fa
     shown = str(result["shown"])
     assert "Hello from loopback." in shown and "**" not in shown  # Markdown rendered, not shown raw
     assert "print('frozen')" in shown and "```" not in shown  # the code block went through pygments
+    assert result["spelling"] is True  # pyspellchecker's word lists were bundled and found
     # what the app stored: the question, the reply, and the usage the server reported, in the ledger
     messages = rows(tmp_path, "SELECT role, status FROM messages ORDER BY id")
     assert messages == [("user", "complete"), ("assistant", "complete")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,32 @@ async def test_a_count_that_cannot_be_written_is_dropped_quietly(store: Store, t
     await cache.save()  # logged, not raised: a count is only made again when next needed
     assert memo.take_unsaved() == []
     assert memo.lookup([b"k" * 16]) == {b"k" * 16: 3}  # still known for this session
+
+
+def test_a_count_on_the_ui_thread_never_waits_for_the_store_thread(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Titles, a stopped reply's estimate, tool definitions and a search query are counted on the UI (main) thread:
+    a store thread busy with a backup, a restore or an import must not freeze the window until it is done."""
+    from desktop_assistant.core import tokens
+
+    memo = CountMemo()
+    monkeypatch.setattr(tokens, "MEMO", memo)
+    tokens.get_encoding("o200k_base")  # built already, as it is once the person has typed
+    TokenCountCache(store, memo).install()
+    gate = threading.Event()
+    busy = threading.Thread(target=store.call_sync, args=(gate.wait,))  # a long job on the store thread
+    busy.start()
+    release = threading.Timer(3.0, gate.set)  # the test cannot hang
+    release.start()
+    try:
+        began = time.monotonic()
+        counted = tokens.count_text("A title for this conversation, never counted before", "gpt-4o")
+        waited = time.monotonic() - began
+    finally:
+        gate.set()
+        release.cancel()
+        busy.join()
+    assert counted == len(tokens.get_encoding("o200k_base").encode_ordinary(
+        "A title for this conversation, never counted before"))
+    assert waited < 1.0, f"the UI thread waited {waited:.2f} s for the store thread"
+

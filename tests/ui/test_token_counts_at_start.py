@@ -61,3 +61,14 @@ async def test_second_start_needs_no_tokenizer_until_the_person_acts(
         qtbot.keyClicks(again.window.composer.edit, "And 3 + 3?")
         await until(lambda: again.estimates.last is not None and again.estimates.last.draft_tokens > 0)
         assert again.estimates.last.prompt_tokens > first.prompt_tokens
+
+
+async def test_start_up_work_goes_on_when_the_counts_cannot_be_pruned(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    """Pruning the kept counts is housekeeping: a failure (a full disk) must not stop the after-first-paint work
+    that follows it (the usage figures, backups, extraction and the lab are set up there)."""
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        store = parts.store
+        store.call_sync(lambda: store.conn.execute("DROP TABLE token_counts"))  # any failure of the write
+        await start(parts)
+        assert parts.lab is not None
