@@ -257,14 +257,22 @@ def prepare_on_first_input(parts: AppParts) -> None:
         return
     watch = FirstInput(app, parts.window)
 
-    def begin() -> None:
-        if parts.runner.closing:
-            return
+    async def prepare() -> None:
+        # one after the other: two loads competing for the GIL with the UI thread stall it more than either alone
         if not is_loaded(lookup(parts.chat.model).encoding):
-            parts.runner.start("tokenizer", asyncio.to_thread(encoding_for, parts.chat.model))
-        parts.runner.start("spelling", enable_spelling(parts))
+            await asyncio.to_thread(encoding_for, parts.chat.model)
+        await enable_spelling(parts)
+
+    def begin() -> None:
+        if not parts.runner.closing:
+            parts.runner.start("prepare writing", prepare())
 
     watch.happened.connect(begin)
+
+
+SPELL_LATER_CHARS = 50_000
+"""A draft longer than this when the dictionary arrives (a long text pasted as the first input) is not checked
+at once: checking it all is a stall of ~0.1-0.4 s. Spelling starts when the draft is shorter (sent, cut)."""
 
 
 async def enable_spelling(parts: AppParts) -> None:
@@ -276,8 +284,22 @@ async def enable_spelling(parts: AppParts) -> None:
 
     words_file = parts.paths.config / "words.txt"
     dictionary = await asyncio.to_thread(load_dictionary, QLocale.system().name(), read_words(words_file))
-    if problem := parts.window.composer.enable_spelling(words_file, dictionary):
-        parts.notices.info(problem)
+    composer = parts.window.composer
+
+    def turn_on() -> None:
+        if problem := composer.enable_spelling(words_file, dictionary):
+            parts.notices.info(problem)
+
+    if len(composer.text) <= SPELL_LATER_CHARS:
+        turn_on()
+        return
+
+    def when_shorter(text: str) -> None:
+        if len(text) <= SPELL_LATER_CHARS:
+            composer.draftChanged.disconnect(when_shorter)
+            turn_on()
+
+    composer.draftChanged.connect(when_shorter)
 
 
 def _refuse_to_start(app: QApplication, message: str) -> int:

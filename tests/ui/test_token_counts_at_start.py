@@ -9,6 +9,7 @@ import tiktoken
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.app import SPELL_LATER_CHARS, enable_spelling
 from desktop_assistant.core import tokens
 from desktop_assistant.core.models import Role, Status
 from desktop_assistant.core.token_counts import MEMO
@@ -72,3 +73,17 @@ async def test_start_up_work_goes_on_when_the_counts_cannot_be_pruned(
         store.call_sync(lambda: store.conn.execute("DROP TABLE token_counts"))  # any failure of the write
         await start(parts)
         assert parts.lab is not None
+
+
+async def test_a_long_first_paste_is_spell_checked_once_the_draft_is_short_again(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        composer.set_text("Teh quick brown fox. " * (SPELL_LATER_CHARS // 20))  # checking it all would stall
+        await enable_spelling(parts)
+        assert composer.edit.spelling is None
+        composer.set_text("Teh quick brown fox.")
+        assert composer.edit.spelling is not None
+        composer.set_text("x" * (SPELL_LATER_CHARS + 1))  # on from now on: later long drafts are checked as typed
+        assert composer.edit.spelling is not None
