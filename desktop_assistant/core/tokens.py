@@ -37,6 +37,7 @@ for a known OpenAI model with text-only messages the estimate says ``exact=True`
 from __future__ import annotations
 
 import base64
+import functools
 import gc
 import gzip
 import hashlib
@@ -182,13 +183,28 @@ _BATCH = 32
 """New texts counted one by one up to this many; more go through tiktoken's batch encoder (its thread pool)."""
 
 
+@functools.cache
+def _fingerprinted(name: str) -> str:
+    """``name`` with a fingerprint of its vocabulary and split pattern: a remembered count is only ever reused
+    with exactly the tokenizer that made it (a changed pattern or vocabulary starts afresh)."""
+    spec = _SPECS.get(name)
+    if spec is None:
+        return name
+    return f"{name}/{hashlib.sha256((spec.sha256 + spec.pat_str).encode()).hexdigest()[:16]}"
+
+
+def count_key(encoding: str, text: str) -> bytes:
+    """The key under which the count of ``text`` in ``encoding`` is remembered."""
+    return digest(_fingerprinted(encoding), text)
+
+
 def count_many(encoding: str, texts: Sequence[str]) -> list[int]:
     """Tokens of each of ``texts`` in ``encoding``; special-token strings count as ordinary text.
 
     Counts made before (in this session or, through the memo's loader, an earlier one) are reused; the
     tokenizer is loaded only for a text never counted before (see :mod:`desktop_assistant.core.token_counts`).
     """
-    keys = [digest(encoding, text) if text else b"" for text in texts]
+    keys = [count_key(encoding, text) if text else b"" for text in texts]
     wanted = [key for key in keys if key]
     known = MEMO.lookup(wanted) if wanted else {}
     todo = {key: text for key, text in zip(keys, texts, strict=True) if key and key not in known}

@@ -6,8 +6,8 @@ import pytest
 
 from desktop_assistant.controllers.search import EMBEDDING_ENCODING, MAX_INPUT_TOKENS, _count_tokens, _prepared
 from desktop_assistant.core import tokens as core_tokens
-from desktop_assistant.core.token_counts import CountMemo, digest
-from desktop_assistant.core.tokens import get_encoding
+from desktop_assistant.core.token_counts import CountMemo
+from desktop_assistant.core.tokens import count_key, get_encoding
 
 
 def tokens(text: str) -> int:
@@ -20,7 +20,7 @@ def test_counts_from_pricing_are_used_again_and_long_texts_are_cut(monkeypatch: 
     long_text = "word " * (MAX_INPUT_TOKENS + 50)
     pending = [(1, "hello there"), (2, "an edited message"), (3, long_text), (4, "never priced")]
     assert _count_tokens(["hello there", long_text]) == [tokens("hello there"), MAX_INPUT_TOKENS]
-    memo.remember({digest(EMBEDDING_ENCODING, "hello there"): 7})  # not its count: seeing 7 proves no recount
+    memo.remember({count_key(EMBEDDING_ENCODING, "hello there"): 7})  # not its count: seeing 7 proves no recount
     out = _prepared(pending)
     assert [i for i, _text, _n in out] == [1, 2, 3, 4]  # the order of the pending messages
     assert out[0] == (1, "hello there", 7)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -118,3 +119,18 @@ def test_counting_from_many_threads_agrees(memo: CountMemo) -> None:
         t.join()
     assert results == [expected] * 4
     assert token_counts.MEMO is not memo  # the module-wide memo was left alone
+
+
+def test_a_count_is_kept_under_the_exact_tokenizer_that_made_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tokens.count_key("o200k_base", "hello")
+    assert key == tokens.count_key("o200k_base", "hello") != tokens.count_key("cl100k_base", "hello")
+    spec = tokens._SPECS["o200k_base"]
+    changed = dataclasses.replace(spec, pat_str=spec.pat_str + r"|\s")  # a future pattern: counts start afresh
+    monkeypatch.setitem(tokens._SPECS, "o200k_base", changed)
+    tokens._fingerprinted.cache_clear()
+    try:
+        assert tokens.count_key("o200k_base", "hello") != key
+    finally:
+        monkeypatch.undo()
+        tokens._fingerprinted.cache_clear()
+    assert tokens.count_key("o200k_base", "hello") == key
