@@ -140,9 +140,10 @@ class Store:
 
     def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the store thread and wait for it (only before the event loop runs)."""
-        if self._executor is None:
+        executor = self._executor  # read once: close() on the loop may set it to None meanwhile
+        if executor is None:
             raise RuntimeError("store is not open")
-        return self._executor.submit(fn, *args).result()
+        return executor.submit(fn, *args).result()
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._executor is None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-_INPUT = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel})
+_INPUT = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel,
+                    QEvent.Type.InputMethod, QEvent.Type.Drop})  # text from an input method; a file dropped
 
 
 class FirstInput(QObject):
-    """Watches the application's events until the first key press, mouse press or wheel turn.
+    """Watches the application's events until the first key press, mouse press, wheel turn, input-method text or
+    drop.
 
     Signals:
         happened(): emitted once; the watch is removed before it is emitted.

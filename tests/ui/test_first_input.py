@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -46,3 +47,17 @@ def test_a_key_press_is_input_too_and_stop_ends_the_watch(qtbot: QtBot) -> None:
     second.stop()
     qtbot.keyClick(line, Qt.Key.Key_A)
     assert seen == ["first"]
+
+
+def test_text_from_an_input_method_counts_as_input(qtbot: QtBot) -> None:
+    line = QLineEdit()
+    qtbot.addWidget(line)
+    app = QApplication.instance()
+    assert app is not None
+    watch = FirstInput(app)
+    seen: list[bool] = []
+    watch.happened.connect(lambda: seen.append(True))
+    event = QInputMethodEvent()
+    event.setCommitString("你好")  # a word composed with an input method: no key press reaches the widget
+    QApplication.sendEvent(line, event)
+    assert seen == [True] and line.text() == "你好"

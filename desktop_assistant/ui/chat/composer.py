@@ -24,7 +24,7 @@ from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
 from desktop_assistant.ui.chat.mime import images_in
 
-if TYPE_CHECKING:  # spell checking is turned on after the first paint
+if TYPE_CHECKING:  # spell checking is turned on at the person's first input
     from desktop_assistant.core.spelling import SpellDictionary
     from desktop_assistant.ui.chat.spelling import SpellingHighlighter
 
