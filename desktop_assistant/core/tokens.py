@@ -45,6 +45,7 @@ import importlib.resources
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,7 +181,8 @@ def is_loaded(name: str) -> bool:
 
 
 _BATCH = 32
-"""New texts counted one by one up to this many; more go through tiktoken's batch encoder (its thread pool)."""
+"""New texts counted one by one up to this many; more on :data:`_THREADS` threads (tiktoken releases the GIL)."""
+_THREADS = 2
 
 
 @functools.cache
@@ -209,8 +211,11 @@ def count_many(encoding: str, texts: Sequence[str]) -> list[int]:
     known = MEMO.lookup(wanted) if wanted else {}
     todo = {key: text for key, text in zip(keys, texts, strict=True) if key and key not in known}
     fresh: dict[bytes, int] = {}
-    if len(todo) > _BATCH:  # many new texts (a long history priced for search): tiktoken's own threads
-        lengths = map(len, get_encoding(encoding).encode_ordinary_batch(list(todo.values())))
+    if len(todo) > _BATCH:  # many new texts (a long history): counted on a few threads, as tiktoken's batch
+        # encoder would, but keeping only each length (its token lists for 2M tokens would be ~70 MB at once)
+        encode = get_encoding(encoding).encode_ordinary
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            lengths = list(pool.map(lambda text: len(encode(text)), todo.values()))
         fresh = dict(zip(todo, lengths, strict=True))
     elif todo:
         fresh = {key: len(get_encoding(encoding).encode_ordinary(text)) for key, text in todo.items()}
