@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.core.search import MATCH_END, MATCH_START, fts_query, snippet_spans
@@ -15,14 +14,6 @@ from desktop_assistant.core.vectors import unit_vector
 from desktop_assistant.services.migrations import MIGRATIONS, migrate
 from desktop_assistant.services.search_store import SearchStore
 from desktop_assistant.services.store import Store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
 
 
 async def _say(store: Store, conv: int, role: Role, *texts: str, status: Status = Status.COMPLETE) -> int:

@@ -14,14 +14,6 @@ from desktop_assistant.services.migrations import LATEST, MigrationFailedError, 
 from desktop_assistant.services.store import Store
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
-
-
 async def test_creates_schema_with_wal(store: Store) -> None:
     assert store.path.exists()
     assert store.started_at_version == 0

@@ -15,14 +15,6 @@ from desktop_assistant.services.store import Store
 from desktop_assistant.services.token_cache import TokenCountCache
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
-
-
 async def test_saved_counts_are_found_by_a_later_session(store: Store, tmp_path: Path) -> None:
     memo = CountMemo()
     cache = TokenCountCache(store, memo)
