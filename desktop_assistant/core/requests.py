@@ -10,6 +10,7 @@ exactly what is sent. Parameters are chosen per model family here and nowhere el
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -187,6 +188,7 @@ def clean_title(text: str) -> str:
     """A model's title answer made tidy: one line, no quotes or final period, at most 60 characters."""
     line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
     line = line.strip("\"'“”‘’*#` ").removeprefix("Title:").strip().rstrip(".")
+    line = " ".join(re.sub(r"\*\*|__|`", "", line).split())  # markdown emphasis or code inside the title
     return line[:60]
 
 

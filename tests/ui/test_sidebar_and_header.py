@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -13,7 +14,8 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
-from desktop_assistant.core.models import Status
+from desktop_assistant.core.models import Conversation, Status
+from desktop_assistant.ui.chat.sidebar import Sidebar
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -249,3 +251,16 @@ async def test_what_start_and_the_sdk_built_is_kept_out_of_full_collections(
 def _tracked(obj: object) -> bool:
     """Whether ``obj`` is in one of the collector's generations (not frozen)."""
     return any(o is obj for o in gc.get_objects())
+
+
+def test_long_titles_are_cut_short_not_scrolled_sideways(qtbot: QtBot) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 400)
+    sidebar.show()
+    now = time.time()
+    sidebar.set_conversations([Conversation(1, "A very long title about printing in Python " * 4, "gpt-4o-mini",
+                                            updated_at=now, cost_micros=4000),
+                               Conversation(2, "Short", "gpt-4o-mini", updated_at=now)])
+    qtbot.wait(10)
+    assert not sidebar.list.horizontalScrollBar().isVisible()

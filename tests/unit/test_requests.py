@@ -10,6 +10,7 @@ from desktop_assistant.core.models import Message, Role, Status, text_part
 from desktop_assistant.core.requests import (
     WireMessage,
     chat_body,
+    clean_title,
     continue_messages,
     to_legacy_max_tokens,
     wire_message,
@@ -252,3 +253,11 @@ def test_continue_messages_roles_are_plain_strings() -> None:
     out = continue_messages([], "x")
     assert [type(m["role"]) for m in out] == [str, str]
     assert [m["role"] for m in out] == ["assistant", "user"]
+
+
+def test_a_title_answer_is_made_tidy() -> None:
+    assert clean_title('"Printing in **Python**."\nMore text') == "Printing in Python"
+    assert clean_title("Title: `print` and __format__ strings") == "print and format strings"
+    assert clean_title("**Bold title**") == "Bold title"
+    assert clean_title("   ") == ""
+    assert len(clean_title("word " * 40)) <= 60
