@@ -138,7 +138,7 @@ class FirstScreen:
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
                                    lambda text: window.statusBar().showMessage(text, 8000))
-        search = SearchController(store, endpoint, runner, usage)
+        search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept

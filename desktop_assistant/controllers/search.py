@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,11 @@ class SearchController(QObject):
     meaningChanged = Signal(object)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner,
-                 usage: UsageController, parent: QObject | None = None) -> None:
+                 usage: UsageController, parent: QObject | None = None, *,
+                 remember: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(parent)
         self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
+        self._remember = remember  # saves the counts just made (a long history's are many: not kept in memory)
         self._search = SearchStore(store)
         self._available = True
         self._unavailable_reason = ""
@@ -137,6 +140,8 @@ class SearchController(QObject):
         pending = await self._search.pending(model, dims)
         # remembered (core/token_counts.py): build_index finds these counts again instead of recounting them
         tokens = await asyncio.to_thread(_count_tokens, [text for _id, text in pending])
+        if self._remember is not None:
+            await self._remember()
         cost = self._usage.prices.cost_micros(model, sum(tokens), 0, 0)
         self._plan = IndexPlan(len(pending), sum(tokens), cost)
         return self._publish(running=running)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.app import AppParts
+from desktop_assistant.controllers.search import EMBEDDING_ENCODING
 from desktop_assistant.core.models import Role
+from desktop_assistant.core.tokens import count_key
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -212,6 +215,11 @@ async def test_the_history_is_embedded_in_batched_requests_each_in_the_ledger(tm
             await _chat(parts, f"question number {i}")
         parts.search.batch_inputs = 4
         await parts.search.refresh_state()
+        # the counts that priced the index are kept in the database at once, not held until the next estimate
+        texts = [f"question number {i}" for i in range(3)] + [f"Answer number {i}." for i in range(3)]
+        assert parts.token_counts is not None
+        kept = await asyncio.to_thread(parts.token_counts.load, [count_key(EMBEDDING_ENCODING, t) for t in texts])
+        assert len(kept) == 6
         parts.search.start_index()
         await until(lambda: parts.search.state.indexed == 6 and not parts.search.state.running)
         assert [len(c) for c in fake_openai.embeddings.calls] == [4, 2]
