@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from desktop_assistant.core.models import Role, Status, tool_call_part, tool_result_part
 from desktop_assistant.services.store import Store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
 
 
 async def test_enabled_servers_and_tool_messages_survive_reopening(tmp_path: Path, store: Store) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,6 @@ from desktop_assistant.core.lab_testset import LabCase
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.services.lab_store import LabStore
 from desktop_assistant.services.store import Store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
 
 
 def _v(system: str, **kw: object) -> PromptVersion:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.usage import Totals, UsageReport, day_start, month_start
@@ -43,14 +39,6 @@ ROWS: list[LedgerEntry] = [
     _entry(YESTERDAY_LATE, "chat", "gpt-4o", Usage(600, 300, 100), 2_000),
     _entry(LAST_MONTH_LAST_DAY, "chat", "gpt-4o", Usage(2000, 0, 500), 7_000),
 ]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "db.sqlite3")
-    s.open()
-    yield s
-    s.close_sync()
 
 
 async def _fill(store: Store, rows: list[LedgerEntry] = ROWS) -> None:
