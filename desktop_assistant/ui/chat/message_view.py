@@ -32,6 +32,7 @@ from desktop_assistant.core.render import (
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
 from desktop_assistant.ui.chat.stream_document import BackgroundRender, StreamingDocument
+from desktop_assistant.ui.viewports import own_viewport
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 HIGHLIGHT_DELAY_MS = 150
@@ -45,6 +46,7 @@ class SafeBrowser(QTextBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._viewport = own_viewport(self)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setReadOnly(True)
@@ -53,7 +55,7 @@ class SafeBrowser(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.viewport().setAutoFillBackground(False)
+        self._viewport.setAutoFillBackground(False)
         self.setStyleSheet("background: transparent;")
         document = self.document()
         document.setUndoRedoEnabled(False)  # read-only: an undo stack would only keep every streamed frame
@@ -95,7 +97,7 @@ class SafeBrowser(QTextBrowser):
         super().resizeEvent(event)
         if event.oldSize().width() == event.size().width():
             return
-        width = self.viewport().width()
+        width = self._viewport.width()
         if self.document().textWidth() != width:
             self.document().setTextWidth(width)
         self._fit_height()

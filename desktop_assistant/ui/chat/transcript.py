@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 
 from desktop_assistant.core.models import Message, Role
 from desktop_assistant.ui.chat.message_view import MessageView
+from desktop_assistant.ui.viewports import own_viewport
 
 COLUMN_WIDTH = 780
 PAGE = 60
@@ -50,6 +51,7 @@ class Transcript(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._viewport = own_viewport(self)
         self.setObjectName("transcript")
         self.setAccessibleName("Conversation")
         self.setWidgetResizable(True)
@@ -140,8 +142,8 @@ class Transcript(QScrollArea):
             gone.deleteLater()
         self._last_reply = next((m.id for m in reversed(wanted) if m.role is Role.ASSISTANT), None)
         # newest first: reuse every existing view, build new ones until the first screen is covered
-        width = min(COLUMN_WIDTH, max(280, self.viewport().width() - 32)) - 32
-        budget = max(FIRST_SCREEN_PX, self.viewport().height())
+        width = min(COLUMN_WIDTH, max(280, self._viewport.width() - 32)) - 32
+        budget = max(FIRST_SCREEN_PX, self._viewport.height())
         covered = 0
         built = 0
         queue: list[int] = []
@@ -234,7 +236,7 @@ class Transcript(QScrollArea):
         assert body is not None
         body.adjustSize()
         point = view.body.mapTo(body, view.body.rect().topLeft())
-        target = point.y() + y_in_body - self.viewport().height() // 3
+        target = point.y() + y_in_body - self._viewport.height() // 3
         self.verticalScrollBar().setValue(max(0, target))
 
     @property
