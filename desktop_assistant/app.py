@@ -340,6 +340,17 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def make_application(argv: list[str]) -> QApplication:
+    """The application object, named, with its icon and the Fusion style (a ``-style`` in ``argv`` is overridden)."""
+    app = QApplication([*argv, *theme.STYLE_ARGUMENTS])
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(icons.app_icon())
+    return app
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app; returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
@@ -348,12 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
-    app = QApplication(argv)
-    app.setApplicationName(APP_ID)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(icons.app_icon())
+    app = make_application(argv)
     colors = theme.apply_palette(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
     paths = AppPaths.default()
@@ -372,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     # paint now: the controllers and what they import come right after, and input waits for them
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     parts = first.complete()
+    guard.listen()
     guard.raiseRequested.connect(parts.window.bring_to_front)
     parts.lifecycle.closed.connect(guard.release)
     import asyncio

@@ -41,16 +41,21 @@ def colors() -> Colors:
     return DARK if is_dark() else LIGHT
 
 
+STYLE_ARGUMENTS = ["-style", "Fusion"]
+"""For ``QApplication``'s arguments: Fusion from the start. ``setStyle`` hands Python a ``QStyle``, and creating
+that class costs ~7 ms before the first paint."""
+
+
 def apply(app: QApplication) -> Colors:
     """Apply Fusion, the palette and the style sheet for the current scheme; returns the colours used."""
+    app.setStyle("Fusion")
     c = apply_palette(app)
     apply_style_sheet(app, c)
     return c
 
 
 def apply_palette(app: QApplication) -> Colors:
-    """Apply Fusion and the palette for the current scheme (not the style sheet); returns the colours used."""
-    app.setStyle("Fusion")
+    """Apply the palette for the current scheme (not the style, not the style sheet); returns the colours used."""
     c = colors()
     pal = QPalette()
     pal.setColor(QPalette.ColorRole.Window, QColor(c.window))

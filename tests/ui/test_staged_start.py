@@ -63,3 +63,45 @@ async def test_the_first_screen_shows_what_the_bound_window_shows(tmp_path: Path
         window.hide()
         await parts.lifecycle.shutdown()
         window.deleteLater()
+
+
+PAINT_ONLY = """
+import json, sys
+from pathlib import Path
+from PySide6 import QtWidgets
+from PySide6.QtCore import QEventLoop
+from desktop_assistant.app import build, make_application
+from desktop_assistant.services.paths import AppPaths
+app = make_application(["desktop-assistant"])
+first = build(AppPaths.under(Path(sys.argv[1])), quit=app.quit, environ={"OPENAI_API_KEY": "sk-test"},
+              keyring_service="desktop-assistant-test-none", staged=True)
+views = first.window.transcript.views
+viewport = views[max(views)].body.viewport()  # what the start benchmark watches for its paint
+first.window.show()
+app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+made = {name for name in ("QCalendarWidget", "QStyle") if name in vars(QtWidgets)}
+print(json.dumps({"made": sorted(made), "viewport": viewport.objectName(), "views": len(views),
+                  "style": app.style().name()}))
+"""
+
+
+async def test_the_first_paint_leaves_pyside_classes_it_does_not_need_uncreated(tmp_path: Path) -> None:
+    # a viewport Qt made would be handed over unwrapped, and PySide would create ~70 widget classes to type it;
+    # QStyle with its enums (~7 ms) is not needed either, yet the style is Fusion
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    store = Store(paths.database)
+    store.open()
+    trip, _second = await seed(store)
+    await store.close()
+    settings = SettingsStore(paths.settings_file)
+    settings.save(settings.load().copy(last_conversation_id=trip, onboarded=True))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", PAINT_ONLY, str(tmp_path)], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    result = json.loads(out.splitlines()[-1])
+    assert result["views"] > 0
+    assert result["viewport"] == "qt_scrollarea_viewport"
+    assert result["made"] == []
+    assert result["style"] == "fusion"

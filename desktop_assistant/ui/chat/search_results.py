@@ -20,14 +20,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_assistant.ui import theme
-from desktop_assistant.ui.item_paint import draw_row_without_text
+from desktop_assistant.ui.item_paint import OwnTextDelegate
 
 if TYPE_CHECKING:  # the search module is loaded with the first search, not for the first paint
     from desktop_assistant.core.search import SearchHit
@@ -65,13 +64,13 @@ def _when(timestamp: float, today: dt.date) -> str:
     return day.strftime("%d %b %Y") if day.year != today.year else day.strftime("%d %b")
 
 
-class HitDelegate(QStyledItemDelegate):
+class HitDelegate(OwnTextDelegate):
     """Paints a hit's rich text (already escaped) inside the usual row background."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
               ) -> None:
         """The row's background and selection as usual, then its text, clipped to the row."""
-        opt, text = draw_row_without_text(self, painter, option, index)
+        opt, text = self.draw_row_without_text(painter, option, index)
         document = self._document(text, opt.rect.width() - 12, opt.font)
         painter.save()
         painter.translate(opt.rect.left() + 6, opt.rect.top() + 4)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
@@ -24,13 +23,13 @@ from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
-from desktop_assistant.ui.item_paint import draw_row_without_text
+from desktop_assistant.ui.item_paint import OwnTextDelegate
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class CostDelegate(QStyledItemDelegate):
+class CostDelegate(OwnTextDelegate):
     """Draws a conversation's cost so far, muted, at the right of its row."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
@@ -40,7 +39,7 @@ class CostDelegate(QStyledItemDelegate):
         if not cost:
             super().paint(painter, option, index)
             return
-        opt, title = draw_row_without_text(self, painter, option, index)
+        opt, title = self.draw_row_without_text(painter, option, index)
         metrics = opt.fontMetrics
         rect = opt.rect
         cost_width = metrics.horizontalAdvance(cost) + 8
