@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.controllers import instance
 from desktop_assistant.controllers.instance import InstanceGuard
 from desktop_assistant.core.errors import ErrorKind
 from desktop_assistant.services.paths import AppPaths
@@ -58,6 +65,7 @@ async def test_damaged_database_is_moved_aside_not_overwritten(tmp_path: Path, f
 async def test_second_instance_raises_the_first(tmp_path: Path) -> None:
     first = InstanceGuard(tmp_path)
     assert first.claim()
+    first.listen()
     second = InstanceGuard(tmp_path)
     assert not second.claim()
     await next_emission(first.raiseRequested.connect)
@@ -66,3 +74,50 @@ async def test_second_instance_raises_the_first(tmp_path: Path) -> None:
     assert third.claim()  # after the first quits (or crashed and left its socket) a new start takes over
     third.release()
     assert InstanceGuard(tmp_path / "other").name != first.name
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from desktop_assistant.controllers.instance import InstanceGuard
+app = QCoreApplication([])
+guard = InstanceGuard(Path(sys.argv[1]))
+print("claimed" if guard.claim() else "refused", flush=True)
+time.sleep(120)  # holds the lock and never listens: a first instance still starting, or hung
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="killed with SIGKILL")
+def test_a_lock_held_by_another_process_refuses_until_that_process_dies(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(instance, "ANSWER_WAIT_S", 0.3)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "claimed"
+        started = time.monotonic()
+        assert not InstanceGuard(tmp_path).claim()  # the first is there, even if it does not answer yet
+        assert time.monotonic() - started >= 0.3  # it was given time to start listening
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    after = InstanceGuard(tmp_path)
+    assert after.claim()  # a killed instance leaves nothing behind that blocks the next start
+    after.release()
+
+
+def test_a_second_start_waits_for_a_first_one_that_is_still_starting(tmp_path: Path, qtbot: QtBot) -> None:
+    first = InstanceGuard(tmp_path)
+    assert first.claim()
+    second = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        time.sleep(0.5)  # the first is still painting its window: not listening yet
+        with qtbot.waitSignal(first.raiseRequested, timeout=5000):
+            first.listen()
+        assert second.stdout is not None and second.stdout.readline().strip() == "refused"
+    finally:
+        second.kill()
+        second.wait(10)
+        first.release()
