@@ -1,12 +1,13 @@
 """Child process for bench_start.py and bench_idle_memory.py: start the app (or a bare window) and report.
 
-    python benchmarks/_launcher.py app|bare [--idle SECONDS]
+    python benchmarks/_launcher.py app|bare [--idle SECONDS] [--quit]
 
 ``app`` runs the real ``desktop_assistant.app.main()``; ``build`` is wrapped (not changed) so that a Paint
 probe goes on the newest message of the conversation shown, i.e. the moment the transcript is painted.
 ``bare`` shows a QMainWindow with a QLabel of the same size. On the first paint the child prints one JSON line
 ``{"launcher": t0, "paint": t1}`` (``time.monotonic()``, comparable with the parent's clock) and exits; with
-``--idle`` it waits until SECONDS after its start and adds ``rss_kb``.
+``--idle`` it waits until SECONDS after its start and adds ``rss_kb``. With ``--quit`` the app then closes as
+when the person closes it (what it keeps at close is kept for the next start) instead of exiting at once.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _idle_details() -> dict[str, Any]:
             "encodings": sorted(getattr(tokens, "_encodings", {}))}
 
 
-def _finish(paint: float, idle: float | None, extra: dict[str, Any]) -> None:
+def _finish(paint: float, idle: float | None, extra: dict[str, Any], close: Any = None) -> None:
     from PySide6.QtCore import QTimer
 
     def done() -> None:
@@ -53,13 +54,16 @@ def _finish(paint: float, idle: float | None, extra: dict[str, Any]) -> None:
             out.update(_idle_details())
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+        if close is not None:  # --quit: the app closes as when the person closes it, keeping what it keeps then
+            close()
+            return
         os._exit(0)  # the measure is taken: no need to time the shutdown
 
     wait_ms = 0 if idle is None else max(0, int((T0 + idle - time.monotonic()) * 1000))
     QTimer.singleShot(wait_ms, done)
 
 
-def _probe(widget: Any, idle: float | None, extra: dict[str, Any]) -> Any:
+def _probe(widget: Any, idle: float | None, extra: dict[str, Any], close: Any = None) -> Any:
     from PySide6.QtCore import QEvent, QObject
 
     class Probe(QObject):
@@ -68,7 +72,7 @@ def _probe(widget: Any, idle: float | None, extra: dict[str, Any]) -> Any:
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if not self.fired and event.type() == QEvent.Type.Paint:
                 self.fired = True
-                _finish(time.monotonic(), idle, extra)
+                _finish(time.monotonic(), idle, extra, close)
             return False
 
     probe = Probe()
@@ -76,7 +80,7 @@ def _probe(widget: Any, idle: float | None, extra: dict[str, Any]) -> Any:
     return probe
 
 
-def run_app(idle: float | None) -> int:
+def run_app(idle: float | None, quit_after: bool = False) -> int:
     import desktop_assistant.app as app_module
 
     real_build = app_module.build
@@ -86,7 +90,8 @@ def run_app(idle: float | None) -> int:
         parts = real_build(*args, **kwargs)
         views = parts.window.transcript.views
         target = views[max(views)].body.viewport() if views else parts.window
-        keep.append(_probe(target, idle, {"messages_built": len(views), "built": time.monotonic()}))
+        close = parts.window.close if quit_after else None
+        keep.append(_probe(target, idle, {"messages_built": len(views), "built": time.monotonic()}, close))
         return parts
 
     app_module.build = build  # type: ignore[assignment]  # wrapping, not replacing: main() is the app's own
@@ -111,7 +116,7 @@ def run_bare(idle: float | None) -> int:
 def main() -> int:
     mode = sys.argv[1]
     idle = float(sys.argv[sys.argv.index("--idle") + 1]) if "--idle" in sys.argv else None
-    return run_app(idle) if mode == "app" else run_bare(idle)
+    return run_app(idle, "--quit" in sys.argv) if mode == "app" else run_bare(idle)
 
 
 if __name__ == "__main__":

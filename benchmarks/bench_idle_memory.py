@@ -37,7 +37,7 @@ def main() -> int:
         env = prepare_xdg_home(Path(tmp), [("Older chat", 6, 800), ("Last chat", 20, 1500)], server.base_url)
         # a first start, as after an install: it counts the conversation once (loading the tokenizer) and keeps
         # the counts; the starts measured are the ones that follow, as every start after the first
-        first = launch("app", env, idle=seconds, timeout=seconds + 60)
+        first = launch("app", env, idle=seconds, timeout=seconds + 60, quit_after=True)
         details: list[dict[str, Any]] = []
 
         def app() -> float:

@@ -20,11 +20,15 @@ from _common import BENCH_DIR, Figure, alternate, banner, median, prepare_xdg_ho
 BENCH = "start"
 
 
-def launch(mode: str, env: dict[str, str], idle: float | None = None, timeout: float = 60.0) -> dict[str, float]:
-    """Run the launcher once; returns its JSON plus ``spawn`` (the parent's clock just before the spawn)."""
+def launch(mode: str, env: dict[str, str], idle: float | None = None, timeout: float = 60.0,
+           quit_after: bool = False) -> dict[str, float]:
+    """Run the launcher once; returns its JSON plus ``spawn`` (the parent's clock just before the spawn).
+    ``quit_after``: the app closes normally after the measure, as a person closes it (see _launcher.py)."""
     args = [sys.executable, str(BENCH_DIR / "_launcher.py"), mode]
     if idle is not None:
         args += ["--idle", str(idle)]
+    if quit_after:
+        args.append("--quit")
     spawn = time.monotonic()
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -48,7 +52,9 @@ def main() -> int:
 
     with FakeOpenAI() as server, tempfile.TemporaryDirectory(prefix="da-bench-start-") as tmp:
         env = prepare_xdg_home(Path(tmp), [("Older chat", 6, 800), ("Last chat", 20, 1500)], server.base_url)
-        launch("app", env)  # warm the file cache and the bytecode cache
+        # warm the file cache and the bytecode cache; closed as a person closes it, so that the starts measured
+        # follow a normal close, as they do for a person (what the app keeps at close, it keeps)
+        launch("app", env, quit_after=True)
         launch("bare", env)
         details: dict[str, list[dict[str, float]]] = {"app": [], "bare": []}
 

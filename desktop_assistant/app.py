@@ -28,6 +28,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
+from desktop_assistant.services.first_screen import FirstScreenCache
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
 from desktop_assistant.services.paths import AppPaths
@@ -120,6 +121,7 @@ class FirstScreen:
         token_counts.install()
 
         async def close_store() -> None:
+            await FirstScreenCache(store).save(chat.path, theme.is_dark())
             await token_counts.save()
             token_counts.uninstall()
             await store.close()

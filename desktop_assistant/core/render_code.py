@@ -71,6 +71,24 @@ def palette(dark: bool) -> Palette:
     return DARK if dark else LIGHT
 
 
+def document_css(dark: bool = False) -> str:
+    """A small stylesheet for ``QTextDocument.setDefaultStyleSheet`` matching :func:`render_markdown`.
+
+    The HTML carries its essential styles inline; this adds link colour, heading sizes and spacing.
+    """
+    pal = palette(dark)
+    return (
+        f"a {{ color: {pal.link}; text-decoration: none; }}\n"
+        "h1 { font-size: x-large; margin-top: 12px; margin-bottom: 6px; }\n"
+        "h2 { font-size: large; margin-top: 12px; margin-bottom: 6px; }\n"
+        "h3, h4, h5, h6 { font-size: medium; margin-top: 10px; margin-bottom: 4px; }\n"
+        "p { margin-top: 0px; margin-bottom: 8px; }\n"
+        "li { margin-top: 0px; margin-bottom: 2px; }\n"
+        f"blockquote {{ color: {pal.muted}; margin-left: 16px; margin-right: 0px; }}\n"
+        "th { font-weight: bold; }\n"
+    )
+
+
 _LANG_OK = re.compile(r"[\w+#.\-]{1,40}")
 
 

@@ -259,6 +259,15 @@ MIGRATIONS: list[list[str]] = [
             tokens INTEGER NOT NULL
         )""",
     ],
+    # 10: the HTML of the replies shown first when the app last closed (core/first_screen.py), so that the next
+    # start paints them without loading the markdown renderer; replaced at each close
+    [
+        """CREATE TABLE rendered_html (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+            key BLOB NOT NULL,
+            html TEXT NOT NULL
+        )""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -201,10 +201,12 @@ class MainWindow(QMainWindow):
         self._shortcuts()
 
     def show_stored(self, conversation: Conversation | None, messages: list[Message], models: list[str],
-                    conversations: list[Conversation]) -> None:
+                    conversations: list[Conversation], kept: dict[int, tuple[bytes, str]] | None = None) -> None:
         """Show what was read from the store before the controllers exist (the chat controller, once bound,
-        shows the same through its signals)."""
+        shows the same through its signals). ``kept``: replies' HTML rendered for an earlier start, by message
+        id, with its key (core/first_screen.py)."""
         settings = self.endpoint.settings
+        self.transcript.kept = dict(kept or {})
         self.sidebar.set_conversations(conversations)
         self.header.set_models(models, settings.default_model)
         self._show_conversation(conversation, conversation.model if conversation else settings.default_model)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import desktop_assistant
 from desktop_assistant.app import FirstScreen, build
+from desktop_assistant.core.branches import active_path
+from desktop_assistant.services.first_screen import FirstScreenCache
 from desktop_assistant.services.paths import AppPaths
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
@@ -80,19 +82,24 @@ viewport = views[max(views)].body.viewport()  # what the start benchmark watches
 first.window.show()
 app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 made = {name for name in ("QCalendarWidget", "QStyle") if name in vars(QtWidgets)}
+loaded = sorted(name for name in ("markdown_it", "desktop_assistant.core.render") if name in sys.modules)
 print(json.dumps({"made": sorted(made), "viewport": viewport.objectName(), "views": len(views),
-                  "style": app.style().name()}))
+                  "loaded": loaded, "style": app.style().name(), "shown": views[max(views)].body.toPlainText()}))
 """
 
 
 async def test_the_first_paint_leaves_pyside_classes_it_does_not_need_uncreated(tmp_path: Path) -> None:
     # a viewport Qt made would be handed over unwrapped, and PySide would create ~70 widget classes to type it;
-    # QStyle with its enums (~7 ms) is not needed either, yet the style is Fusion
+    # QStyle with its enums (~7 ms) is not needed either, yet the style is Fusion; nor is the markdown renderer
     paths = AppPaths.under(tmp_path)
     paths.ensure()
     store = Store(paths.database)
     store.open()
     trip, _second = await seed(store)
+    conversation = store.call_sync(store.get_conversation_sync, trip)
+    assert conversation is not None
+    path = active_path(store.call_sync(store.messages_sync, trip), conversation.current_leaf_id)
+    await FirstScreenCache(store).save(path, dark=False)  # as the app does at close
     await store.close()
     settings = SettingsStore(paths.settings_file)
     settings.save(settings.load().copy(last_conversation_id=trip, onboarded=True))
@@ -105,3 +112,5 @@ async def test_the_first_paint_leaves_pyside_classes_it_does_not_need_uncreated(
     assert result["viewport"] == "qt_scrollarea_viewport"
     assert result["made"] == []
     assert result["style"] == "fusion"
+    assert result["loaded"] == []  # the reply was painted from the HTML kept at the last close
+    assert result["shown"].strip() == "Try Time Out Market."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, QSize, QSizeF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QResizeEvent
@@ -21,18 +21,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.controllers.images import ATTACHMENT_SCHEME
+from desktop_assistant.core.first_screen import display_part, render_key
 from desktop_assistant.core.models import Message, Role, Status
-from desktop_assistant.core.render import (
-    code_blocks,
-    document_css,
-    math_sources,
-    render_markdown_without_loading,
-    strip_break_hints,
-)
+from desktop_assistant.core.render_code import document_css
+from desktop_assistant.core.render_text import strip_break_hints
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
-from desktop_assistant.ui.chat.stream_document import BackgroundRender, StreamingDocument
 from desktop_assistant.ui.viewports import own_viewport
+
+if TYPE_CHECKING:  # the renderer (markdown-it) loads after the first paint when the replies shown were kept
+    from desktop_assistant.ui.chat.stream_document import BackgroundRender, StreamingDocument
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 HIGHLIGHT_DELAY_MS = 150
@@ -133,9 +131,13 @@ class MessageView(QFrame):
     readAloudRequested = Signal(str)
 
     def __init__(self, message: Message, parent: QWidget | None = None,
-                 image_loader: Callable[[str], QImage | None] | None = None) -> None:
+                 image_loader: Callable[[str], QImage | None] | None = None,
+                 kept: tuple[bytes, str] | None = None) -> None:
+        """``kept``: this reply's HTML as rendered for an earlier start, with its key (core/first_screen.py); shown
+        at once if it was rendered from the same text for the same theme, then checked after the paint."""
         super().__init__(parent)
         self.message = message
+        self._kept = kept
         self._is_user = message.role is Role.USER
         self.setObjectName("message_user" if self._is_user else "message_assistant")
         self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
@@ -282,22 +284,33 @@ class MessageView(QFrame):
             else:
                 self.body.setPlainText(text)
             return
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0] == render_key(text, dark):
+            self.body.setHtml(kept[1])  # the renderer loads after the paint, and checks this HTML then
+            QTimer.singleShot(HIGHLIGHT_DELAY_MS, self, lambda: self._render_later(unless=kept[1]))
+            return
+        from desktop_assistant.core.render import render_markdown_without_loading
+
         html, complete = render_markdown_without_loading(text, dark=dark)
         self.body.setHtml(html)
         if not complete:  # a language's lexer is not loaded yet: highlight from the event loop, after painting
-            QTimer.singleShot(HIGHLIGHT_DELAY_MS, self, self._highlight_later)
+            QTimer.singleShot(HIGHLIGHT_DELAY_MS, self, self._render_later)
 
-    def _highlight_later(self) -> None:
+    def _render_later(self, unless: str | None = None) -> None:
+        """Render the text shown again, whole, on the render worker (the lexers load there: the window keeps
+        breathing meanwhile), and show the result unless it is ``unless``, the HTML already shown."""
         if self._stream is not None or self._shown is None:
             return
         text, dark = self._shown
-        if text == self._text:  # the lexers load on the render worker: the window keeps breathing meanwhile
-            self._highlighting = BackgroundRender(text, dark, lambda html: self._apply_highlight(text, dark, html),
-                                                  self)
+        if text == self._text:
+            from desktop_assistant.ui.chat.stream_document import BackgroundRender
 
-    def _apply_highlight(self, text: str, dark: bool, html: str) -> None:
+            self._highlighting = BackgroundRender(
+                text, dark, lambda html: self._apply_highlight(text, dark, html, unless), self)
+
+    def _apply_highlight(self, text: str, dark: bool, html: str, unless: str | None = None) -> None:
         self._highlighting = None
-        if self._stream is None and self._shown == (text, dark) and text == self._text:
+        if self._stream is None and self._shown == (text, dark) and text == self._text and html != unless:
             self.body.setHtml(html)
 
     def set_streaming_text(self, text: str) -> None:
@@ -310,6 +323,8 @@ class MessageView(QFrame):
             if self._finishing is not None:
                 self._finishing.abandon()
                 self._finishing = None
+            from desktop_assistant.ui.chat.stream_document import StreamingDocument
+
             self._stream = StreamingDocument(self.body.document(), dark=theme.is_dark(), threaded=True)
             self.action_bar.setEnabled(False)
         if grew:
@@ -367,6 +382,8 @@ class MessageView(QFrame):
          "choose_model": self.chooseModelRequested}[self._action].emit()
 
     def _on_link(self, url: QUrl) -> None:
+        from desktop_assistant.core.render import code_blocks, math_sources
+
         if url.scheme() == "copy-code":
             blocks = code_blocks(self._text)
             index = int(url.path() or url.toString().split(":", 1)[-1] or 0)
@@ -382,15 +399,6 @@ class MessageView(QFrame):
 
 
 THUMB_SIDE = 320
-DISPLAY_LIMIT = 100_000  # characters laid out per message: Qt needs ~0.1 s per 100 KB of one paragraph
-
-
-def display_part(text: str, limit: int = DISPLAY_LIMIT) -> str:
-    """``text`` if it is short enough to lay out quickly, else its start (cut after a line where possible)."""
-    if len(text) <= limit:
-        return text
-    newline = text.rfind("\n", limit - 2000, limit)
-    return text[: newline + 1] if newline > 0 else text[:limit]
 
 
 def user_html(text: str, images: list[dict[str, Any]], files: list[dict[str, Any]] | None = None) -> str:

@@ -102,6 +102,7 @@ class Transcript(QScrollArea):
         self._anchoring = True  # False while "Show earlier messages" fills in below the button
         self._restoring = False
         self.image_loader: Callable[[str], QImage | None] | None = None  # the app's stored images
+        self.kept: dict[int, tuple[bytes, str]] = {}  # replies' HTML rendered for an earlier start (MessageView)
         self._batch = QTimer(self)
         self._batch.setSingleShot(True)
         self._batch.setInterval(0)
@@ -175,7 +176,7 @@ class Transcript(QScrollArea):
         self._schedule()
 
     def _new_view(self, message: Message) -> MessageView:
-        view = MessageView(message, self._column, self.image_loader)
+        view = MessageView(message, self._column, self.image_loader, self.kept.pop(message.id, None))
         self._views[message.id] = view
         self.viewCreated.emit(view)
         return view
