@@ -191,7 +191,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
     window = MainWindow(endpoint, attachments, notices)
-    window.show_stored(last, messages, endpoint.models, conversations)
+    window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync())
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
     if upgrade_failed is not None:
@@ -343,13 +343,13 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def make_application(argv: list[str]) -> QApplication:
-    """The application object, named, with its icon and the Fusion style (a ``-style`` in ``argv`` is overridden)."""
+    """The application object, named, with the Fusion style (a ``-style`` in ``argv`` is overridden). Its icon,
+    drawn from SVG in seven sizes (~4 ms), is set once the window is painted."""
     app = QApplication([*argv, *theme.STYLE_ARGUMENTS])
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(icons.app_icon())
     return app
 
 
@@ -374,11 +374,13 @@ def main(argv: list[str] | None = None) -> int:
         first = build(paths, quit=app.quit, staged=True)
     except NewerDatabaseError as exc:
         theme.apply_style_sheet(app, colors)
+        app.setWindowIcon(icons.app_icon())
         return _refuse_to_start(app, str(exc))
     theme.apply_style_sheet(app, colors)  # once the window is built: see apply_style_sheet
     first.window.show()
     # paint now: the controllers and what they import come right after, and input waits for them
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    app.setWindowIcon(icons.app_icon())
     parts = first.complete()
     guard.listen()
     guard.raiseRequested.connect(parts.window.bring_to_front)
