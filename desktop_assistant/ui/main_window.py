@@ -31,7 +31,7 @@ from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.chat.composer import Composer
-from desktop_assistant.ui.chat.header import ConversationOptions, Header
+from desktop_assistant.ui.chat.header import Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
 from desktop_assistant.ui.chat.mime import images_in
 from desktop_assistant.ui.chat.sidebar import Sidebar
@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.controllers.usage import UsageController
     from desktop_assistant.core.usage import UsageReport
     from desktop_assistant.ui.chat.find_bar import FindBar
+    from desktop_assistant.ui.chat.options_panel import ConversationOptions
     from desktop_assistant.ui.help_overlay import HelpOverlay
     from desktop_assistant.ui.settings.mcp_form import McpBackend
     from desktop_assistant.ui.settings.onboarding import Onboarding
@@ -318,6 +319,8 @@ class MainWindow(QMainWindow):
     def options(self) -> ConversationOptions:
         """The conversation options panel under the header (hidden until the header's options button)."""
         if self._options is None:
+            from desktop_assistant.ui.chat.options_panel import ConversationOptions
+
             self._options = ConversationOptions()
             self._options.hide()
             self._right_layout.insertWidget(self._right_layout.indexOf(self.header) + 1, self._options)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QCompleter,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -170,94 +163,3 @@ class Header(QWidget):
         if model and model != self._model:
             self._model = model
             self.modelChosen.emit(model)
-
-
-class ConversationOptions(QWidget):
-    """System prompt, temperature and max output tokens of the current conversation.
-
-    Signals:
-        applied(str, object, object): system prompt, temperature (None = model default), max tokens (None).
-        presetSaved(str, str, object, object): a preset name and the options above, to keep for new chats.
-        defaultPromptChosen(str): this system prompt for every new chat.
-    """
-
-    applied = Signal(str, object, object)
-    presetSaved = Signal(str, str, object, object)
-    defaultPromptChosen = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("conversation_options")
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(16, 0, 16, 8)
-        form = QFormLayout()
-        self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setObjectName("system_prompt")
-        self.system_prompt.setAccessibleName("System prompt")
-        self.system_prompt.setPlaceholderText("Optional: how the assistant should behave in this conversation")
-        self.system_prompt.setFixedHeight(70)
-        form.addRow("System prompt", self.system_prompt)
-        temp_row = QHBoxLayout()
-        self.use_temperature = QCheckBox("Set")
-        self.use_temperature.setObjectName("use_temperature")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setObjectName("temperature")
-        self.temperature.setAccessibleName("Temperature")
-        self.temperature.setRange(0.0, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(1.0)
-        self.temperature.setEnabled(False)
-        self.use_temperature.toggled.connect(self.temperature.setEnabled)
-        temp_row.addWidget(self.use_temperature)
-        temp_row.addWidget(self.temperature)
-        temp_row.addStretch(1)
-        form.addRow("Temperature", temp_row)
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setObjectName("max_output_tokens")
-        self.max_tokens.setAccessibleName("Max output tokens")
-        self.max_tokens.setRange(0, 200_000)
-        self.max_tokens.setSpecialValueText("Default")
-        self.max_tokens.setSingleStep(256)
-        form.addRow("Max output tokens", self.max_tokens)
-        outer.addLayout(form)
-        row = QHBoxLayout()
-        self.preset_name = QLineEdit()
-        self.preset_name.setObjectName("preset_name")
-        self.preset_name.setAccessibleName("Preset name")
-        self.preset_name.setPlaceholderText("Preset name (model and options above)")
-        row.addWidget(self.preset_name, 1)
-        save_preset = QPushButton("Save as preset")
-        save_preset.setObjectName("save_preset_button")
-        save_preset.clicked.connect(self._save_preset)
-        row.addWidget(save_preset)
-        default_prompt = QPushButton("Use prompt for new chats")
-        default_prompt.setObjectName("default_prompt_button")
-        default_prompt.setToolTip("Every new chat starts with this system prompt")
-        default_prompt.clicked.connect(lambda: self.defaultPromptChosen.emit(self.system_prompt.toPlainText()))
-        row.addWidget(default_prompt)
-        apply = QPushButton("Apply")
-        apply.setObjectName("apply_options_button")
-        apply.setDefault(True)
-        apply.clicked.connect(self._apply)
-        row.addWidget(apply)
-        outer.addLayout(row)
-
-    def load(self, system_prompt: str, temperature: float | None, max_tokens: int | None) -> None:
-        """Show a conversation's options."""
-        self.system_prompt.setPlainText(system_prompt)
-        self.use_temperature.setChecked(temperature is not None)
-        self.temperature.setValue(1.0 if temperature is None else temperature)
-        self.max_tokens.setValue(max_tokens or 0)
-
-    def _values(self) -> tuple[str, float | None, int | None]:
-        temperature = self.temperature.value() if self.use_temperature.isChecked() else None
-        return self.system_prompt.toPlainText(), temperature, self.max_tokens.value() or None
-
-    def _apply(self) -> None:
-        self.applied.emit(*self._values())
-
-    def _save_preset(self) -> None:
-        name = self.preset_name.text().strip()
-        if name:
-            self.presetSaved.emit(name, *self._values())
-            self.preset_name.clear()
