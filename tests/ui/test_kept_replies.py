@@ -38,11 +38,18 @@ def test_a_kept_reply_that_is_up_to_date_is_not_set_again(qtbot: QtBot) -> None:
     fresh = render_markdown(REPLY, dark=dark)
     view = MessageView(_reply(), kept=(render_key(REPLY, dark), fresh))
     qtbot.addWidget(view)
+    checked: list[str] = []
+    apply = view._apply_highlight
+
+    def record(text: str, dark: bool, html: str, unless: str | None = None) -> None:
+        checked.append(html)
+        apply(text, dark, html, unless)
+    view._apply_highlight = record  # type: ignore[method-assign]  # the view's own method, still run
     view.update_message(view.message)
     document = view.body.document()
     revision = document.revision()
-    qtbot.wait(600)  # the check has run (150 ms, then the render worker)
-    assert view._highlighting is None
+    qtbot.waitUntil(lambda: bool(checked), timeout=5000)  # the fresh render after the paint has come back
+    assert checked == [fresh] and view._highlighting is None
     assert document.revision() == revision and "read_text" in _shown(view)
 
 
