@@ -3,8 +3,11 @@ a word list), and keeping long-lived objects out of the garbage collector's full
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
+from collections.abc import Callable
+from typing import cast
 
 
 def malloc_trim() -> None:
@@ -14,19 +17,26 @@ def malloc_trim() -> None:
     and dropping millions of temporary objects the resident size stays high until this is called. Call it
     after ``gc.collect()``; it is harmless to call again.
     """
+    trim = _malloc_trim_function()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim_function() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # imported here: ctypes.util costs ~10 ms of start-up
-    import ctypes.util
+        return None
+    import ctypes  # imported here: ctypes costs a few ms of start-up
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim  # glibc only (musl has none)
+        # the symbols already loaded into the process, the C library's among them; ctypes.util.find_library
+        # would run ``ldconfig -p`` in a subprocess at every call
+        trim = ctypes.CDLL(None).malloc_trim  # glibc only (musl has none)
     except (OSError, AttributeError):
-        return
+        return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
-    trim(0)
+    return cast("Callable[[int], int]", trim)
 
 
 def keep_out_of_full_collections() -> None:

