@@ -81,6 +81,9 @@ def _probe(widget: Any, idle: float | None, extra: dict[str, Any], close: Any = 
 
 
 def run_app(idle: float | None, quit_after: bool = False) -> int:
+    import desktop_assistant.launch  # noqa: F401  (first, as the app's entry points do)
+
+    # isort: split
     import desktop_assistant.app as app_module
 
     real_build = app_module.build

@@ -2,6 +2,6 @@
 
 import sys
 
-from desktop_assistant.app import main
+from desktop_assistant.launch import main
 
 sys.exit(main())

@@ -9,6 +9,7 @@ window is up.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -304,8 +305,17 @@ async def enable_spelling(parts: AppParts) -> None:
     composer.draftChanged.connect(when_shorter)
 
 
+def collect_from_now() -> None:
+    """Turn the garbage collector back on if :mod:`desktop_assistant.launch` turned it off for the start, after
+    moving what the start built (it lives as long as the app) out of its reach."""
+    if not gc.isenabled():
+        keep_out_of_full_collections()
+        gc.enable()
+
+
 def _refuse_to_start(app: QApplication, message: str) -> int:
     """Show why the app cannot start (a database from a newer version) until the person closes it."""
+    collect_from_now()
     label = QLabel(message)
     label.setWordWrap(True)
     label.setMargin(24)
@@ -380,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     first.window.show()
     # paint now: the controllers and what they import come right after, and input waits for them
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    collect_from_now()
     app.setWindowIcon(icons.app_icon())
     parts = first.complete()
     guard.listen()

@@ -8,6 +8,7 @@ renders a streamed reply.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ async def run(parts: AppParts, question: str) -> int:
     shown = view.body.toPlainText() if view is not None else ""
     result = {"ok": reply.status is Status.COMPLETE, "reply": reply.text, "shown": shown,
               "status": reply.status.value, "error": reply.error, "model": reply.model,
-              "spelling": parts.window.composer.edit.spelling is not None}
+              "spelling": parts.window.composer.edit.spelling is not None,
+              "garbage_collector": gc.isenabled()}  # off for the start (desktop_assistant.launch), on after it
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] else 1

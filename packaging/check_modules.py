@@ -38,7 +38,7 @@ CHILD = r"""
 import atexit, json, os, sys
 atexit.register(lambda: open(os.environ["DA_MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules))))
 sys.argv = ["desktop-assistant", "--smoke-test", "Show me some Python"]
-from desktop_assistant.app import main
+from desktop_assistant.launch import main
 code = main()
 open(os.environ["DA_MODULES_OUT"], "w").write(json.dumps(sorted(sys.modules)))
 os._exit(code)

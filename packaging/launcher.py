@@ -6,7 +6,7 @@ the installed package, not as files beside the script.
 
 import sys
 
-from desktop_assistant.app import main
+from desktop_assistant.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

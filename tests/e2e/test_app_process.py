@@ -64,9 +64,16 @@ def test_smoke_test_answers_a_chat(tmp_path: Path, fake_openai: FakeOpenAI) -> N
     assert result["shown"].strip() == "Hello from loopback"  # rendered, not raw markdown
     # what a person's first key press starts is proved too (a packaged build must find its dictionary)
     assert result["spelling"] is True
+    assert result["garbage_collector"] is True  # off from the entry point to the first paint, on again after it
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-e2e-test-key" not in path.read_bytes(), path
+
+
+def test_the_entry_point_turns_the_garbage_collector_off_for_the_start() -> None:
+    code = "import gc, desktop_assistant.launch; print(gc.isenabled())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_kill_9_mid_stream_keeps_question_and_partial_reply(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -112,6 +112,7 @@ def test_frozen_app_answers_a_chat(bundle: Path, tmp_path: Path, fake_openai: Fa
     assert "Hello from loopback." in shown and "**" not in shown  # Markdown rendered, not shown raw
     assert "print('frozen')" in shown and "```" not in shown  # the code block went through pygments
     assert result["spelling"] is True  # pyspellchecker's word lists were bundled and found
+    assert result["garbage_collector"] is True  # the frozen entry point turns it off for the start only
     # what the app stored: the question, the reply, and the usage the server reported, in the ledger
     messages = rows(tmp_path, "SELECT role, status FROM messages ORDER BY id")
     assert messages == [("user", "complete"), ("assistant", "complete")]
