@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 APP_NAME = "Desktop Assistant"
 APP_ID = "desktop-assistant"
+
+RESOURCES = Path(__file__).parent / "resources"
+"""The app's data files (vocabularies, prices, icons): beside the code in a wheel and in the frozen app alike.
+A plain path: :mod:`importlib.resources` cost ~3 ms before the first paint for the same answer."""
 
 _DIST_PREFIX = "desktop_assistant-"
 

@@ -21,3 +21,11 @@ def test_resources_ship_with_the_package() -> None:
     folder = resources.files("desktop_assistant") / "resources"
     names = {p.name for p in (folder / "tiktoken").iterdir()}
     assert {"o200k_base.tiktoken", "cl100k_base.tiktoken"} <= names
+
+
+def test_the_resources_path_is_where_importlib_resources_finds_them() -> None:
+    # the app reads its files from desktop_assistant.RESOURCES (a plain path, quicker to start with)
+    folder = resources.files("desktop_assistant") / "resources"
+    assert Path(str(folder)) == desktop_assistant.RESOURCES
+    for name in ("pricing.json", "icons/app.svg", "tiktoken/o200k_base.tiktoken"):
+        assert (desktop_assistant.RESOURCES / name).is_file(), name

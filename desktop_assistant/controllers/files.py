@@ -6,7 +6,6 @@ is read with pypdf (text only); a scanned PDF has no text, and its page images a
 
 from __future__ import annotations
 
-import hashlib
 import html
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -81,6 +80,8 @@ def read_file(path: Path) -> tuple[FileAttachment | None, list[tuple[bytes, str]
 
 
 def _attachment(name: str, text: str, kind: str, pages: int = 0) -> FileAttachment:
+    import hashlib  # not before the first paint: it starts OpenSSL (~2 ms)
+
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return FileAttachment(digest, name, text, kind, len(text), pages)
 

@@ -7,7 +7,6 @@ QtNetwork is not needed to paint), where a later start asks it to come forward.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import time
@@ -31,6 +30,8 @@ LOCK_FILE = "instance.lock"
 
 def server_name(data_folder: Path) -> str:
     """The local socket name for the app using ``data_folder`` (one per user and folder)."""
+    import hashlib  # not before the first paint: it starts OpenSSL (~2 ms)
+
     digest = hashlib.sha256(str(data_folder.resolve()).encode()).hexdigest()[:16]
     return f"{APP_ID}-{digest}"
 

@@ -6,9 +6,12 @@ Qt-free and light: imported before the first paint, so nothing here may import t
 
 from __future__ import annotations
 
-import hashlib
-
 from desktop_assistant import __version__
+
+try:  # what hashlib.blake2b is, without importing hashlib and starting OpenSSL (~2 ms before the first paint)
+    from _blake2 import blake2b
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
 
 DISPLAY_LIMIT = 100_000
 """Characters laid out per message: Qt needs ~0.1 s per 100 KB of one paragraph."""
@@ -28,6 +31,6 @@ def display_part(text: str, limit: int = DISPLAY_LIMIT) -> str:
 
 def render_key(shown: str, dark: bool) -> bytes:
     """The key of the HTML rendered from ``shown`` (a message's :func:`display_part`) for the light or dark theme."""
-    digest = hashlib.blake2b(f"{__version__}\0{RENDERER}\0{int(dark)}\0".encode(), digest_size=16)
+    digest = blake2b(f"{__version__}\0{RENDERER}\0{int(dark)}\0".encode(), digest_size=16)
     digest.update(shown.encode("utf-8", "surrogatepass"))
     return digest.digest()

@@ -12,13 +12,13 @@ included) the output price.
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from desktop_assistant import RESOURCES
 from desktop_assistant.core.catalog import lookup
 
 MICROS_PER_DOLLAR = 1_000_000
@@ -130,8 +130,7 @@ class PriceTable:
     @classmethod
     def load_default(cls) -> PriceTable:
         """The table bundled with the app (``resources/pricing.json``)."""
-        resource = importlib.resources.files("desktop_assistant") / "resources" / "pricing.json"
-        return cls.from_json(resource.read_text(encoding="utf-8"))
+        return cls.from_json((RESOURCES / "pricing.json").read_text(encoding="utf-8"))
 
     @classmethod
     def from_json(cls, text: str) -> PriceTable:

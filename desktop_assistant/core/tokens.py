@@ -41,7 +41,6 @@ import functools
 import gc
 import gzip
 import hashlib
-import importlib.resources
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -49,6 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktop_assistant import RESOURCES
 from desktop_assistant.core.catalog import family, lookup
 from desktop_assistant.core.memory import malloc_trim as _malloc_trim
 from desktop_assistant.core.token_counts import MEMO, digest
@@ -110,7 +110,7 @@ _encodings: dict[str, tiktoken.Encoding] = {}
 
 
 def _read_vocabulary(name: str) -> bytes:
-    folder = importlib.resources.files("desktop_assistant") / "resources" / "tiktoken"
+    folder = RESOURCES / "tiktoken"
     plain = folder / f"{name}.tiktoken"
     if plain.is_file():
         return plain.read_bytes()

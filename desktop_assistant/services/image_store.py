@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from desktop_assistant.services.atomic import write_atomically
@@ -22,6 +21,8 @@ class ImageStore:
 
     def put(self, data: bytes, mime: str) -> str:
         """Store ``data`` (once) and return its sha256."""
+        import hashlib  # not before the first paint: it starts OpenSSL (~2 ms)
+
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_for(digest, mime)
         if not path.exists():

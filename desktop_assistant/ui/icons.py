@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from desktop_assistant import RESOURCES
+
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 
 
 def _svg(name: str) -> str:
-    return (resources.files("desktop_assistant") / "resources" / "icons" / f"{name}.svg").read_text("utf-8")
+    return (RESOURCES / "icons" / f"{name}.svg").read_text("utf-8")
 
 
 BUTTON = 16
