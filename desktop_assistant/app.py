@@ -169,6 +169,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     paths.ensure()
     settings_store = SettingsStore(paths.settings_file)
     settings = settings_store.load()
+    if theme.set_appearance(settings.appearance) and isinstance(app := QApplication.instance(), QApplication):
+        theme.apply_palette(app)  # the person chose the scheme the system does not have (before anything is built)
     secrets = SecretStore(environ) if keyring_service is None else SecretStore(environ, keyring_service)
     if secrets.env_base_url:  # OPENAI_BASE_URL decides the endpoint for the session it is set in (not saved)
         settings = settings.copy(base_url=secrets.env_base_url)
@@ -372,8 +374,16 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
     app = make_application(argv)
-    colors = theme.apply_palette(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+    theme.apply_palette(app)
+    window: MainWindow | None = None
+
+    def follow_system_scheme() -> None:
+        if theme.follows_system():
+            if window is not None:
+                window.follow_scheme()
+            else:
+                theme.apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: follow_system_scheme())
     paths = AppPaths.default()
     guard = InstanceGuard(paths.data)
     if not guard.claim():
@@ -383,10 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         first = build(paths, quit=app.quit, staged=True)
     except NewerDatabaseError as exc:
-        theme.apply_style_sheet(app, colors)
+        theme.apply_style_sheet(app, theme.colors())
         app.setWindowIcon(icons.app_icon())
         return _refuse_to_start(app, str(exc))
-    theme.apply_style_sheet(app, colors)  # once the window is built: see apply_style_sheet
+    theme.apply_style_sheet(app, theme.colors())  # once the window is built: see apply_style_sheet
+    window = first.window
     first.window.show()
     # paint now: the controllers and what they import come right after, and input waits for them
     app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)

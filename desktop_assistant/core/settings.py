@@ -50,6 +50,7 @@ class Settings:
     reasoning_effort: str = ""  # "", minimal, low, medium, high (reasoning models only)
     default_system_prompt: str = ""
     text_zoom: int = 100  # percent, Ctrl+plus / Ctrl+minus
+    appearance: str = "system"  # "system" (follow the system's light or dark scheme), "light" or "dark"
     # name -> {"system_prompt", "model", "temperature" ("" = default), "max_output_tokens" ("" = default)}
     presets: dict[str, dict[str, str]] = field(default_factory=dict)
     monthly_limit_usd: str = ""  # empty: no limit

@@ -7,8 +7,10 @@ from functools import cache
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from desktop_assistant import RESOURCES
+from desktop_assistant.ui import theme
 
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 
@@ -37,6 +39,30 @@ def icon(name: str, color: str) -> QIcon:
     for size in button_sizes(screen.devicePixelRatio() if screen is not None else 1.0):
         result.addPixmap(_render(renderer, size))
     return result
+
+
+def set_icon(button: QAbstractButton, name: str, role: str = "muted") -> None:
+    """Give ``button`` the icon ``name`` in the scheme's ``role`` colour (``"text"``, ``"muted"``, or a fixed
+    colour such as ``"#ffffff"``); :func:`retint` draws it again in that role when the scheme changes."""
+    button.da_icon = (name, role)  # type: ignore[attr-defined]  # the wrapper lives as long as the button
+    button.setIcon(icon(name, _color(role)))
+
+
+def retint(root: QWidget) -> None:
+    """Draw the icons given with :func:`set_icon` in ``root`` and its children again, in the scheme's colours."""
+    buttons = root.findChildren(QAbstractButton)
+    if isinstance(root, QAbstractButton):
+        buttons.append(root)
+    for button in buttons:
+        spec = getattr(button, "da_icon", None)
+        if spec is not None:
+            button.setIcon(icon(spec[0], _color(spec[1])))
+
+
+def _color(role: str) -> str:
+    if role.startswith("#"):
+        return role
+    return str(getattr(theme.colors(), role))
 
 
 @cache

@@ -30,6 +30,7 @@ from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.header import Header
 from desktop_assistant.ui.chat.message_view import MessageView, copy_to_clipboard
@@ -475,6 +476,17 @@ class MainWindow(QMainWindow):
         self.composer.edit.setFont(font)
         self.statusBar().showMessage(f"Text size {percent} %", 2000)
 
+    def follow_scheme(self) -> None:
+        """Show everything in the light or dark scheme now in use (the system's changed, or the person chose
+        another in Settings): palette and style sheet, every icon, and the replies shown, rendered again."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app)
+            for window in app.topLevelWidgets():
+                icons.retint(window)
+        for view in self.transcript.views.values():
+            view.follow_scheme()
+
     def bring_to_front(self) -> None:
         """Show the window in front (another start of the app asked for it)."""
         if self.isMinimized():
@@ -559,6 +571,9 @@ class MainWindow(QMainWindow):
             self.chat.new_conversation()
 
     def _save_settings(self, settings: Settings, key: str | None) -> None:
+        if theme.set_appearance(settings.appearance):
+            self.follow_scheme()
+
         async def save() -> None:
             await self.endpoint.save(settings, key)
             self._update_page()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 
 ACCENT = "#2f6fdf"
 
@@ -23,17 +23,39 @@ class Colors:
     user_bubble: str
     border: str
     error: str
+    disabled: str  # text of a control that cannot be used now
     accent: str = ACCENT
 
 
-LIGHT = Colors(False, "#f7f7f8", "#ffffff", "#1f2328", "#5c6370", "#eef2f8", "#dde1e6", "#b42318")
-DARK = Colors(True, "#1e1f22", "#26272b", "#e6e6e6", "#a4a9b3", "#2e3340", "#3a3d44", "#ff8a80")
+LIGHT = Colors(False, "#f7f7f8", "#ffffff", "#1f2328", "#5c6370", "#eef2f8", "#dde1e6", "#b42318", "#a0a5ad")
+DARK = Colors(True, "#1e1f22", "#26272b", "#e6e6e6", "#a4a9b3", "#2e3340", "#3a3d44", "#ff8a80", "#6b7079")
+
+APPEARANCES = ("system", "light", "dark")
+"""What the person may choose in Settings: follow the system's scheme, or always light, or always dark."""
+
+_appearance = "system"
+
+
+def set_appearance(appearance: str) -> bool:
+    """Follow the system's scheme (``"system"``) or keep to ``"light"`` or ``"dark"``; an unknown value is
+    ``"system"``. Returns whether the scheme shown changes (then apply it: see ``MainWindow.follow_scheme``)."""
+    global _appearance
+    was = is_dark()
+    _appearance = appearance if appearance in APPEARANCES else "system"
+    return is_dark() != was
 
 
 def is_dark() -> bool:
-    """Whether the system asks for a dark scheme."""
+    """Whether the window is dark: the person's choice, or else the system's scheme."""
+    if _appearance != "system":
+        return _appearance == "dark"
     hints = QGuiApplication.styleHints()
     return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def follows_system() -> bool:
+    """Whether a change of the system's scheme changes the window's."""
+    return _appearance == "system"
 
 
 def colors() -> Colors:
@@ -71,7 +93,10 @@ def apply_palette(app: QApplication) -> Colors:
     pal.setColor(QPalette.ColorRole.Link, QColor("#8ab4f8" if c.dark else "#1a56c4"))
     pal.setColor(QPalette.ColorRole.ToolTipBase, QColor(c.base))
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(c.disabled))  # greyed out, in both schemes
     app.setPalette(pal)
+    QToolTip.setPalette(pal)  # tooltips keep the platform theme's own palette (pale yellow) otherwise
     return c
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
 from desktop_assistant.ui.chat.mime import images_in
 
@@ -204,13 +204,13 @@ class Composer(QWidget):
         self.send_button.setObjectName("send_button")
         self.send_button.setAccessibleName("Send")
         self.send_button.setToolTip("Send (Enter)")
-        self.send_button.setIcon(icons.icon("send", "#ffffff"))
+        icons.set_icon(self.send_button, "send", "#ffffff")
         self.send_button.clicked.connect(self._submit)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stop_button")
         self.stop_button.setAccessibleName("Stop")
         self.stop_button.setToolTip("Stop the reply (Esc)")
-        self.stop_button.setIcon(icons.icon("stop", theme.colors().text))
+        icons.set_icon(self.stop_button, "stop", "text")
         self.stop_button.clicked.connect(self.stopRequested)
         self.stop_button.hide()
         self.thinking = QLabel()
@@ -260,7 +260,7 @@ class Composer(QWidget):
         button.setObjectName(name)
         button.setAccessibleName(tip)
         button.setToolTip(tip)
-        button.setIcon(icons.icon(icon_name, theme.colors().muted))
+        icons.set_icon(button, icon_name)
         button.clicked.connect(signal)
         return button
 

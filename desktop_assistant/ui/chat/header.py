@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.core.catalog import lookup
-from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui import icons
 
 
 class ModelPicker(QComboBox):
@@ -87,7 +87,7 @@ class Header(QWidget):
         self.options_button.setObjectName("options_button")
         self.options_button.setText("Options")
         self.options_button.setCheckable(True)
-        self.options_button.setIcon(icons.icon("options", theme.colors().muted))
+        icons.set_icon(self.options_button, "options")
         self.options_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.options_button.setAccessibleName("Conversation options")
         self.options_button.setToolTip("System prompt, temperature and max output tokens")
@@ -97,7 +97,7 @@ class Header(QWidget):
         self.settings_button.setObjectName("settings_button")
         self.settings_button.setText("Settings")
         self.settings_button.setAccessibleName("Settings")
-        self.settings_button.setIcon(icons.icon("settings", theme.colors().muted))
+        icons.set_icon(self.settings_button, "settings")
         self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_button.setToolTip("API key, endpoint and defaults (Ctrl+,)")
         self.settings_button.clicked.connect(self.settingsRequested)

@@ -54,7 +54,9 @@ class SafeBrowser(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self._viewport.setAutoFillBackground(False)
-        self.setStyleSheet("background: transparent;")
+        # a selector, so that the context menu (a child) keeps its own background instead of a transparent,
+        # black one
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
         document = self.document()
         document.setUndoRedoEnabled(False)  # read-only: an undo stack would only keep every streamed frame
         document.setDocumentMargin(2)
@@ -63,6 +65,10 @@ class SafeBrowser(QTextBrowser):
         self.anchorClicked.connect(self.linkClicked)
         self.requested: list[str] = []
         self.image_loader: Callable[[str], QImage | None] | None = None
+
+    def follow_scheme(self) -> None:
+        """Style the HTML set from now on for the scheme in use (what is shown must be set again)."""
+        self.document().setDefaultStyleSheet(document_css(theme.is_dark()))
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
         """Only the app's own stored images (``attachment:`` URLs) load; anything else is refused."""
@@ -220,11 +226,21 @@ class MessageView(QFrame):
         self.update_message(message)
         self.set_branch(1, 1)
 
+    def follow_scheme(self) -> None:
+        """Show the message in the scheme in use: rendered again, its icons redrawn. A reply still streaming
+        keeps its scheme until it ends, and is then rendered whole in the new one (:meth:`update_message`)."""
+        self.body.follow_scheme()
+        icons.retint(self)
+        if self._stream is None:
+            full = self._text
+            self._set_final_text(self._shown_part(full))
+            self._text = full
+
     def _tool(self, text: str, tip: str, slot: object, icon_name: str | None = None) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
         if icon_name:
-            button.setIcon(icons.icon(icon_name, theme.colors().muted))
+            icons.set_icon(button, icon_name)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         button.setToolTip(tip)
         button.setAccessibleName(tip)

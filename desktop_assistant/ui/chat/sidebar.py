@@ -93,7 +93,7 @@ class Sidebar(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
         self.new_button = QPushButton("New chat")
-        self.new_button.setIcon(icons.icon("plus", theme.colors().text))
+        icons.set_icon(self.new_button, "plus", "text")
         self.new_button.setObjectName("new_chat_button")
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("New chat (Ctrl+N)")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_assistant.controllers.voice import VoiceController
 from desktop_assistant.core.audio import UPLOAD_EXTENSIONS
-from desktop_assistant.ui import icons, theme
+from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.composer import Composer
 
 MIC_TIP = "Speak your message (or drop an audio file)"
@@ -98,7 +98,7 @@ class VoiceWiring(QObject):
         tip = "Stop reading aloud" if playing else "Read aloud"
         button.setToolTip(tip)
         button.setAccessibleName(tip)
-        button.setIcon(icons.icon("stop" if playing else "speaker", theme.colors().muted))
+        icons.set_icon(button, "stop" if playing else "speaker")
 
     def _on_transcribed(self, text: str) -> None:
         draft = self._composer.text
@@ -112,7 +112,7 @@ class VoiceWiring(QObject):
         tip = STOP_TIP if recording else MIC_TIP
         button.setToolTip(tip)
         button.setAccessibleName(tip)
-        button.setIcon(icons.icon("stop" if recording else "mic", theme.colors().muted))
+        icons.set_icon(button, "stop" if recording else "mic")
         self._composer.level_meter.setVisible(recording)
         if recording:
             self._composer.show_refusal("Recording… press the stop button when you are done.")

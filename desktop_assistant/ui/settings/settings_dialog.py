@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui.settings.data_tab import DataTab
@@ -12,6 +21,8 @@ from desktop_assistant.ui.settings.mcp_form import McpForm
 from desktop_assistant.ui.settings.search_form import SearchForm
 from desktop_assistant.ui.settings.spending_form import SpendingForm
 from desktop_assistant.ui.settings.voice_form import VoiceForm
+
+APPEARANCE_LABELS = {"system": "As the system", "light": "Light", "dark": "Dark"}
 
 
 class SettingsDialog(QDialog):
@@ -54,11 +65,24 @@ class SettingsDialog(QDialog):
         self.mcp = McpForm(self)
         self.tabs.addTab(self.mcp, "Tools (MCP)")
         layout.addWidget(self.tabs, 1)
+        bottom = QHBoxLayout()
+        appearance_label = QLabel("Appearance")
+        bottom.addWidget(appearance_label)
+        self.appearance = QComboBox()
+        self.appearance.setObjectName("appearance")
+        self.appearance.setAccessibleName("Appearance")
+        self.appearance.setToolTip("Light or dark: as the system is set, or always one of them")
+        for value, label in APPEARANCE_LABELS.items():
+            self.appearance.addItem(label, value)
+        appearance_label.setBuddy(self.appearance)
+        bottom.addWidget(self.appearance)
+        bottom.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.setObjectName("settings_buttons")
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        bottom.addWidget(buttons)
+        layout.addLayout(bottom)
         self._base = Settings()
 
     def load(self, settings: Settings, key_source: str) -> None:
@@ -71,6 +95,7 @@ class SettingsDialog(QDialog):
         self.voice.load(settings)
         self.search.load(settings)
         self.mcp.load(settings)
+        self.appearance.setCurrentIndex(max(0, self.appearance.findData(settings.appearance)))
 
     def _save(self) -> None:
         settings, key = self.form.values(self._base)
@@ -82,5 +107,6 @@ class SettingsDialog(QDialog):
         if with_tools is None:
             self.tabs.setCurrentWidget(self.mcp)
             return
-        self.saveRequested.emit(self.search.values(self.voice.values(self.data.values(with_tools))), key)
+        chosen = self.search.values(self.voice.values(self.data.values(with_tools)))
+        self.saveRequested.emit(chosen.copy(appearance=str(self.appearance.currentData())), key)
         self.accept()

@@ -1,0 +1,127 @@
+"""Light and dark: the palette, tooltips, disabled controls and menus look right, and a change of scheme (the
+system's, or the person's choice in Settings) reaches everything already shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QSize
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QToolTip
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core import render_code
+from desktop_assistant.core.models import Role
+from desktop_assistant.services.paths import AppPaths
+from desktop_assistant.services.settings import SettingsStore
+from desktop_assistant.ui import theme
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+REPLY = "Use `pathlib` here, see [the docs](https://docs.python.org).\n\n```python\nprint('hi')\n```\n"
+
+
+@pytest.fixture(autouse=True)
+def system_scheme(qapp: QApplication) -> Iterator[None]:
+    """Each test starts and ends following the system (light here: offscreen has no scheme)."""
+    theme.set_appearance("system")
+    theme.apply_palette(qapp)
+    yield
+    theme.set_appearance("system")
+    theme.apply(qapp)
+
+
+def ink(icon: QIcon) -> str:
+    """The colour an icon is drawn in (its most opaque pixel), as ``#rrggbb``."""
+    image = icon.pixmap(QSize(16, 16)).toImage()
+    pixels = [image.pixelColor(x, y) for y in range(16) for x in range(16)]
+    return max(pixels, key=lambda color: color.alpha()).name()
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+def test_tooltips_and_disabled_controls_follow_the_scheme(qapp: QApplication, appearance: str) -> None:
+    theme.set_appearance(appearance)
+    colors = theme.apply_palette(qapp)
+    assert colors.dark is (appearance == "dark")
+    tips = QToolTip.palette()
+    assert tips.color(QPalette.ColorRole.ToolTipBase) == QColor(colors.base)
+    assert tips.color(QPalette.ColorRole.ToolTipText) == QColor(colors.text)
+    palette = qapp.palette()
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        active = palette.color(QPalette.ColorGroup.Active, role)
+        disabled = palette.color(QPalette.ColorGroup.Disabled, role)
+        assert active == QColor(colors.text) and disabled == QColor(colors.disabled)  # a greyed-out control looks it
+
+
+async def test_a_reply_s_context_menu_has_the_window_s_background(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                 qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text=REPLY))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("a question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        view = parts.window.transcript.views[parts.chat.path[-1].id]
+        menu = view.body.createStandardContextMenu(QPoint(4, 4))
+        qtbot.addWidget(menu)
+        image = menu.grab().toImage()
+        background = image.pixelColor(image.width() // 2, image.height() - 3)
+        # the body's transparent background once reached its menu too: dark text on black
+        assert background.lightness() > 200, background.name()
+
+
+async def test_choosing_dark_in_settings_redraws_what_is_shown_and_is_kept(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                         qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text=REPLY))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("a question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        window = parts.window
+        reply, question = (window.transcript.views[m.id] for m in reversed(parts.chat.path))
+        assert question.message.role is Role.USER
+        await until(lambda: render_code.LIGHT.code_bg in reply.body.toHtml())
+        assert ink(window.sidebar.new_button.icon()) == QColor(theme.LIGHT.text).name()
+
+        window.open_settings()
+        dialog = window.settings_dialog
+        assert dialog is not None
+        dialog.appearance.setCurrentIndex(dialog.appearance.findData("dark"))
+        dialog._save()
+
+        assert theme.is_dark()
+        assert QApplication.palette().color(QPalette.ColorRole.Window) == QColor(theme.DARK.window)
+        html = reply.body.toHtml()
+        assert render_code.DARK.code_bg in html and render_code.LIGHT.code_bg not in html
+        assert render_code.DARK.inline_code_bg in html  # inline code on a dark box, readable
+        assert reply.body.document().defaultStyleSheet() == render_code.document_css(True)
+        # the icons of the window and of a message's tools are drawn again in the dark colours
+        assert ink(window.sidebar.new_button.icon()) == QColor(theme.DARK.text).name()
+        assert ink(reply.copy_button.icon()) == QColor(theme.DARK.muted).name()
+        assert ink(window.composer.send_button.icon()) == QColor("#ffffff").name()  # a fixed colour stays
+        await until(lambda: parts.endpoint.settings.appearance == "dark")
+    assert SettingsStore(AppPaths.under(tmp_path).settings_file).load().appearance == "dark"
+
+    # the next start is dark from its first paint
+    theme.set_appearance("system")
+    theme.apply_palette(QApplication.instance())  # type: ignore[arg-type]
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert theme.is_dark()
+        assert QApplication.palette().color(QPalette.ColorRole.Window) == QColor(theme.DARK.window)
+        assert ink(again.window.sidebar.new_button.icon()) == QColor(theme.DARK.text).name()
+        shown = again.window.transcript.views[max(again.window.transcript.views)]
+        await until(lambda: render_code.DARK.code_bg in shown.body.toHtml())
+
+        again.window.open_settings()
+        dialog = again.window.settings_dialog
+        assert dialog is not None and dialog.appearance.currentData() == "dark"
+        dialog.appearance.setCurrentIndex(dialog.appearance.findData("system"))
+        dialog._save()
+        assert not theme.is_dark()  # the system's scheme again (offscreen: light)
+        assert render_code.LIGHT.code_bg in shown.body.toHtml()
+        assert ink(again.window.sidebar.new_button.icon()) == QColor(theme.LIGHT.text).name()
