@@ -28,7 +28,16 @@ from desktop_assistant.core.branches import active_path, alternative_position, n
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.history import HistoryPlan, plan_history
-from desktop_assistant.core.models import Conversation, LedgerEntry, Message, Role, Status, Usage, text_part
+from desktop_assistant.core.models import (
+    Conversation,
+    LedgerEntry,
+    Message,
+    Role,
+    Status,
+    Usage,
+    edited_parts,
+    text_part,
+)
 from desktop_assistant.core.pricing import PriceTable
 from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
 from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, ToolCallDelta, UsageReport
@@ -348,32 +357,47 @@ class ChatController(QObject):
         """Stop the streaming reply; what arrived is kept, marked stopped."""
         self._runner.cancel(STOP_KEY)
 
-    async def regenerate(self) -> None:
-        """Ask again for the last reply (the old one stays as an alternative)."""
+    async def regenerate(self, reply_id: int | None = None) -> None:
+        """Ask again for the reply ``reply_id`` (None: the last one). The old reply stays as an alternative; for
+        an earlier reply, the new one starts a branch there (what followed stays on the old branch)."""
         if self.streaming or not self.path:
             return
-        question = next((m for m in reversed(self.path) if m.role is Role.USER), None)
+        question = self._question_of(reply_id)
         if question is None:
             return
-        await self._drop_empty_failure()
+        if reply_id is None or reply_id == self.path[-1].id:
+            await self._drop_empty_failure()
         self.path = self.path[: self.path.index(question) + 1]
         self.transcriptChanged.emit(self.path)
         self._start_reply(question)
 
-    async def retry(self) -> None:
-        """Try the failed last reply again; after "too long" errors, with half as much history each time."""
-        last = self.path[-1] if self.path else None
-        if last is not None and last.error_action == ErrorAction.TRIM_AND_RETRY.value:
+    def _question_of(self, reply_id: int | None) -> Message | None:
+        """The question a reply answers: the last question before it on the path (``None``: the last one)."""
+        end = len(self.path)
+        if reply_id is not None:
+            end = next((i for i, m in enumerate(self.path) if m.id == reply_id), -1)
+            if end < 0:
+                return None
+        return next((m for m in reversed(self.path[:end]) if m.role is Role.USER), None)
+
+    async def retry(self, reply_id: int | None = None) -> None:
+        """Try the failed reply ``reply_id`` (None: the last one) again; after "too long" errors, with half as
+        much history each time."""
+        failed = next((m for m in self.path if m.id == reply_id), None) if reply_id is not None else \
+            (self.path[-1] if self.path else None)
+        if failed is not None and failed.error_action == ErrorAction.TRIM_AND_RETRY.value:
             self._trim = max(self._trim / 2, 0.02)
-        await self.regenerate()
+        await self.regenerate(reply_id)
 
     async def edit_and_resend(self, message_id: int, text: str) -> None:
-        """Replace a question by ``text`` as a new branch and ask again (the old branch is kept)."""
+        """Replace a question's typed text by ``text`` as a new branch and ask again (the old branch is kept; the
+        question's files and images go with the new one)."""
         text = text.strip()
         old = next((m for m in self.path if m.id == message_id and m.role is Role.USER), None)
         if old is None or not text or self.streaming or self.conversation is None:
             return
-        question = await self._store.add_message(self.conversation.id, old.parent_id, Role.USER, [text_part(text)])
+        question = await self._store.add_message(self.conversation.id, old.parent_id, Role.USER,
+                                                 edited_parts(old.parts, text))
         self.messages.append(question)
         self.path = [*self.path[: self.path.index(old)], question]
         self.transcriptChanged.emit(self.path)

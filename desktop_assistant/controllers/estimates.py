@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -14,7 +14,7 @@ from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.catalog import lookup
-from desktop_assistant.core.models import Message
+from desktop_assistant.core.models import Message, edited_parts
 from desktop_assistant.core.tokens import count_text, estimate_tool_definitions
 
 DEBOUNCE_MS = 120
@@ -62,6 +62,14 @@ class EstimateController(QObject):
         self._timer.timeout.connect(self._start)
         self.enabled = False
         self.last: DraftEstimate | None = None
+        self._editing: Message | None = None
+
+    def set_editing(self, question: Message | None) -> None:
+        """Count the request an edited ``question`` would make (the history before it, its files and images,
+        the draft as its text), or, with None, the next question again."""
+        self._editing = question
+        if self.enabled:
+            self._timer.start()
 
     def enable(self) -> None:
         """Start counting (after the first paint, when tiktoken may be loaded)."""
@@ -82,10 +90,14 @@ class EstimateController(QObject):
 
     async def compute(self) -> DraftEstimate:
         """Count now and publish the result."""
-        chat, draft = self._chat, self._draft
+        chat, draft, editing = self._chat, self._draft, self._editing
         model, path, images = chat.model, list(chat.path), list(self._attachments.items)
         files = list(self._attachments.files)
-        estimate = await asyncio.to_thread(self._count, model, draft, path, images, files)
+        at = next((i for i, m in enumerate(path) if m.id == editing.id), None) if editing is not None else None
+        if at is not None:  # the attachments wait with the draft put aside
+            path = [*path[:at], replace(path[at], parts=edited_parts(path[at].parts, draft))]
+            images, files = [], []
+        estimate = await asyncio.to_thread(self._count, model, draft, path, images, files, at is not None)
         self.last = estimate
         self.estimated.emit(estimate)
         if self._remember is not None:
@@ -93,9 +105,11 @@ class EstimateController(QObject):
         return estimate
 
     def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment],
-               files: list[FileAttachment]) -> DraftEstimate:
+               files: list[FileAttachment], asked: bool = False) -> DraftEstimate:
+        """``asked``: the question is the last of ``path`` (an edited one), not the draft."""
         chat = self._chat
-        plan = chat.plan(draft if draft.strip() or images or files else None, path, images, files)
+        question = draft if (draft.strip() or images or files) and not asked else None
+        plan = chat.plan(question, path, images, files)
         max_out = chat.max_output_tokens()
         prices = chat.prices
         tools = chat.tools.known_definitions(chat.conversation) if chat.tools is not None else []

@@ -69,6 +69,17 @@ def parts_text(parts: list[dict[str, Any]]) -> str:
     return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
 
 
+def typed_text(parts: list[dict[str, Any]]) -> str:
+    """What the person typed in a question: its text without the text of the files sent with it."""
+    return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text" and not p.get("file"))
+
+
+def edited_parts(parts: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """A question's parts with its typed text replaced by ``text``: its files and images stay, in order."""
+    kept = [p for p in parts if p.get("file") or p.get("type") == "image_url"]
+    return ([text_part(text)] if text or not kept else []) + kept
+
+
 def tool_calls(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ``tool_call`` parts of an assistant message (id, name, arguments, server, tool), in order."""
     return [p for p in parts if p.get("type") == "tool_call"]

@@ -27,7 +27,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
-from desktop_assistant.core.models import Conversation, Message, Role
+from desktop_assistant.core.models import Conversation, Message, Role, typed_text
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui import icons, theme
@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self._close_started = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self._editing: int | None = None
+        self._waiting_draft = ""  # the draft put aside while an earlier message is edited
 
         self.sidebar.set_presets(sorted(endpoint.settings.presets))
         notices.subscribe(self._on_notice)
@@ -403,8 +404,9 @@ class MainWindow(QMainWindow):
     def _connect_message(self, view: MessageView) -> None:
         c = self.chat
         view.copyRequested.connect(self._copy)
-        view.regenerateRequested.connect(lambda: self._run("regenerate", c.regenerate()))
-        view.retryRequested.connect(lambda: self._run("retry", c.retry()))
+        # of this reply: Retry is offered on an earlier failed one too (a new branch starts there)
+        view.regenerateRequested.connect(lambda: self._run("regenerate", c.regenerate(view.message.id)))
+        view.retryRequested.connect(lambda: self._run("retry", c.retry(view.message.id)))
         view.continueRequested.connect(lambda: self._run("continue", c.continue_reply()))
         view.settingsRequested.connect(self.open_settings)
         view.chooseModelRequested.connect(lambda: self._on_action(ErrorAction.CHOOSE_MODEL))
@@ -418,7 +420,7 @@ class MainWindow(QMainWindow):
 
         bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], None]]] = [
             ("Ctrl+N", self.new_chat),
-            ("Esc", self.chat.stop),
+            ("Esc", self._escape),
             ("Ctrl+L", self.composer.edit.setFocus),
             ("Ctrl+B", lambda: self.sidebar.setVisible(not self.sidebar.isVisible())),
             ("Ctrl+,", self.open_settings),
@@ -601,20 +603,41 @@ class MainWindow(QMainWindow):
             self._edit_message(last.id)
 
     def _edit_message(self, message_id: int) -> None:
+        """Put an earlier question in the box to change and resend; the draft being written waits meanwhile
+        (Esc or Resend brings it back), and so do the images and files attached to it."""
         message = next((m for m in self.chat.path if m.id == message_id), None)
         if message is None:
             return
+        if self._editing is None:
+            self._waiting_draft = self.composer.text
         self._editing = message_id
-        self.composer.set_text(message.text)
+        self.estimates.set_editing(message)
+        self.composer.set_text(typed_text(message.parts))
         self.composer.send_button.setText("Resend")
-        self.composer.show_refusal("Editing an earlier message: Resend keeps the old version as an alternative. "
-                                   "Clear the box to cancel.")
+        kept = " Its files and images go with it." if typed_text(message.parts) != message.text or any(
+            p.get("type") == "image_url" for p in message.parts) else ""
+        waiting = " Your draft waits and comes back after." if self._waiting_draft.strip() else ""
+        self.composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
+                                   f"{kept} Esc cancels.{waiting}")
         self.composer.edit.setFocus()
 
+    def _end_editing(self) -> None:
+        """Leave editing: the box gets back the draft that waited."""
+        self._editing = None
+        self.estimates.set_editing(None)
+        self.composer.send_button.setText("Send")
+        draft, self._waiting_draft = self._waiting_draft, ""
+        self.composer.set_text(draft)
+
+    def _escape(self) -> None:
+        """Esc: cancel editing an earlier message, else stop the reply streaming."""
+        if self._editing is not None:
+            self._end_editing()
+            self.composer.show_refusal("")
+        else:
+            self.chat.stop()
+
     def _on_draft(self, text: str) -> None:
-        if self._editing is not None and not text:
-            self._editing = None
-            self.composer.send_button.setText("Send")
         self.estimates.draft_changed(text)
         if text:
             self._connect_endpoint()
@@ -626,9 +649,10 @@ class MainWindow(QMainWindow):
 
     def _on_send(self, text: str) -> None:
         if self._editing is not None:
-            message_id, self._editing = self._editing, None
-            self.composer.send_button.setText("Send")
-            self.composer.clear()
+            if not text.strip():
+                return
+            message_id = self._editing
+            self._end_editing()
             self._run("edit", self.chat.edit_and_resend(message_id, text))
         else:
             self.banner.hide()  # an old notice is done with; warnings about this request come next

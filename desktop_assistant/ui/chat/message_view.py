@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.controllers.images import ATTACHMENT_SCHEME
 from desktop_assistant.core.first_screen import display_part, render_key
-from desktop_assistant.core.models import Message, Role, Status
+from desktop_assistant.core.models import Message, Role, Status, typed_text
 from desktop_assistant.core.render_code import document_css
 from desktop_assistant.core.render_text import strip_break_hints
 from desktop_assistant.ui import icons, theme
@@ -148,6 +148,7 @@ class MessageView(QFrame):
         self.setObjectName("message_user" if self._is_user else "message_assistant")
         self.setAccessibleName("Your message" if self._is_user else "Assistant reply")
         self._stream: StreamingDocument | None = None
+        self._latest = True
         self._finishing: StreamingDocument | None = None
         self._text = ""
         self._shown: tuple[str, bool] | None = None  # (text, dark) the document shows, when final
@@ -295,8 +296,7 @@ class MessageView(QFrame):
             images = [p for p in parts if p.get("type") == "image_url"]
             files = [p for p in parts if p.get("file")]
             if images or files:
-                own = "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text" and not p.get("file"))
-                self.body.setHtml(user_html(own, images, files))
+                self.body.setHtml(user_html(typed_text(parts), images, files))
             else:
                 self.body.setPlainText(text)
             return
@@ -371,14 +371,18 @@ class MessageView(QFrame):
         self.next_button.setEnabled(position < count)
 
     def set_latest_reply(self, latest: bool) -> None:
-        """Only the last reply offers Regenerate."""
+        """Only the last reply offers Regenerate, and Continue when it was cut off."""
         if not self._is_user:
             self.regenerate_button.setVisible(latest)
+            if latest != self._latest:
+                self._latest = latest
+                self._set_action(self.message)
 
     def _set_action(self, message: Message) -> None:
         action, label = "", ""
         if message.status is Status.TRUNCATED:
-            action, label = "continue", "Continue"
+            if self._latest:  # an earlier one has answers after it
+                action, label = "continue", "Continue"
         elif message.status in (Status.ERROR, Status.INTERRUPTED) or message.error_action:
             if message.error_action == "open_settings":
                 action, label = "open_settings", "Open settings"

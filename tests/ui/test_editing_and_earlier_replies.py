@@ -1,0 +1,130 @@
+"""Editing an earlier question and acting on an earlier reply, through the real window: the draft being written
+waits and comes back, the question's images go with the edit, the count is of the edited request, and Retry,
+Regenerate and Continue act on the reply they belong to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from pytestqt.qtbot import QtBot
+
+from desktop_assistant.core.models import Role, Status
+from tests.conftest import until
+from tests.fake_openai import fixture
+from tests.fake_openai.server import FakeOpenAI, Reply
+from tests.ui.app_fixture import built_app, start
+
+fake_openai = fixture.fake_openai
+
+DRAFT = "my unsent thoughts about the weather, and about other matters"
+
+
+def sent_messages(fake_openai: FakeOpenAI) -> list[dict[str, Any]]:
+    """The messages of the last chat request the server received."""
+    request = [r for r in fake_openai.requests if r.path.endswith("/chat/completions")][-1]
+    assert request.json is not None
+    return list(request.json["messages"])
+
+
+def texts(content: Any) -> str:
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
+async def settled(parts: Any, length: int) -> None:
+    await until(lambda: len(parts.chat.path) == length and not parts.chat.streaming
+                and parts.chat.path[-1].status is not Status.STREAMING)
+
+
+async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                        qtbot: QtBot) -> None:
+    picture = tmp_path / "picture.png"
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3070c0"))
+    assert image.save(str(picture))
+    fake_openai.enqueue(Reply(text="A blue rectangle."), Reply(text="Blue."))
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.set_model("gpt-4o")
+        window, composer = parts.window, parts.window.composer
+        await parts.attachments.add_files([picture])
+        await until(lambda: len(parts.attachments.items) == 1)
+        composer.set_text("What is in this image?")
+        composer.send_button.click()
+        await settled(parts, 2)
+        question = parts.chat.path[0]
+
+        qtbot.keyClicks(composer.edit, DRAFT)
+        await until(lambda: parts.estimates.last is not None and parts.estimates.last.draft_tokens > 0)
+        next_request = parts.estimates.last
+        assert next_request is not None
+        window.transcript.views[question.id].edit_button.click()
+        assert composer.text == "What is in this image?" and composer.send_button.text() == "Resend"
+        assert "Its files and images go with it" in composer.refusal.text()
+        await until(lambda: parts.estimates.last is not next_request)
+        edited = parts.estimates.last
+        assert edited is not None
+        # the request the edit makes: the question alone (with its image), not the whole conversation and a draft
+        assert 85 < edited.prompt_tokens < next_request.prompt_tokens
+
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert composer.text == DRAFT and composer.send_button.text() == "Send"
+
+        window.transcript.views[question.id].edit_button.click()
+        composer.set_text("What colour is it?")
+        composer.send_button.click()
+        await until(lambda: parts.chat.path[-1].text == "Blue." and not parts.chat.streaming)
+        (asked,) = [m for m in sent_messages(fake_openai) if m["role"] == "user"]
+        assert texts(asked["content"]) == "What colour is it?"
+        assert [p["type"] for p in asked["content"]] == ["text", "image_url"]  # the image went with the edit
+        assert composer.text == DRAFT  # the draft came back
+        assert parts.chat.alternatives(parts.chat.path[0]) == (2, 2)
+        assert [p["type"] for p in parts.chat.path[0].parts] == ["text", "image_url"]
+
+
+async def test_regenerate_and_retry_act_on_the_earlier_reply_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(status=500), Reply(text="Answer two"), Reply(text="Answer one"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("Question one")
+        await settled(parts, 2)
+        failed = parts.chat.path[-1]
+        assert failed.status is Status.ERROR
+        await parts.chat.send("Question two")
+        await settled(parts, 4)
+        views = parts.window.transcript.views
+        assert views[failed.id].action_button.text() == "Retry"
+
+        views[failed.id].action_button.click()
+        await until(lambda: parts.chat.path[-1].text == "Answer one" and not parts.chat.streaming)
+        assert [texts(m["content"]) for m in sent_messages(fake_openai)] == ["Question one"]
+        assert [m.text for m in parts.chat.path] == ["Question one", "Answer one"]  # a branch at that reply
+
+        fake_openai.enqueue(Reply(text="Answer two, again"), Reply(text="Answer one, again"))
+        await parts.chat.send("Question two")
+        await settled(parts, 4)
+        first_reply = parts.chat.path[1]
+        assert parts.window.transcript.views[first_reply.id].regenerate_button.isHidden()  # offered on the last only
+        await parts.chat.regenerate(first_reply.id)
+        await until(lambda: parts.chat.path[-1].text == "Answer one, again" and not parts.chat.streaming)
+        assert [texts(m["content"]) for m in sent_messages(fake_openai)] == ["Question one"]
+        assert len(parts.chat.path) == 2 and parts.chat.alternatives(parts.chat.path[1])[1] >= 2
+
+
+async def test_only_the_last_reply_cut_off_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="The first half", finish_reason="length"), Reply(text="Answer two"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Question one")
+        await settled(parts, 2)
+        cut = parts.chat.path[-1]
+        assert cut.status is Status.TRUNCATED and cut.role is Role.ASSISTANT
+        view = parts.window.transcript.views[cut.id]
+        assert view.action_button.text() == "Continue" and view.action_button.isVisibleTo(view)
+        await parts.chat.send("Question two")
+        await settled(parts, 4)
+        view = parts.window.transcript.views[cut.id]
+        assert not view.action_button.isVisibleTo(view)  # answers follow it
