@@ -29,6 +29,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
+from desktop_assistant.services.drafts import DraftStore
 from desktop_assistant.services.first_screen import FirstScreenCache
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
@@ -99,11 +100,13 @@ class FirstScreen:
     notices: NoticeBus
     last: Conversation | None
     messages: list[Message]
+    draft: str
 
     def complete(self) -> AppParts:
         """Build the controllers, bind the window to them and let the chat controller take over the transcript."""
         from desktop_assistant.controllers.chat import ChatController
         from desktop_assistant.controllers.data import DataController
+        from desktop_assistant.controllers.drafts import DraftKeeper
         from desktop_assistant.controllers.estimates import EstimateController
         from desktop_assistant.controllers.lifecycle import Lifecycle
         from desktop_assistant.controllers.runner import OperationRunner
@@ -122,6 +125,7 @@ class FirstScreen:
         token_counts.install()
 
         async def close_store() -> None:
+            await drafts.flush()
             await FirstScreenCache(store).save(chat.path, theme.is_dark())
             await token_counts.save()
             token_counts.uninstall()
@@ -137,6 +141,10 @@ class FirstScreen:
         chat.tools = ToolLoop(store, endpoint, mcp, self.images, self.secrets, chat)
         estimates = EstimateController(chat, runner, self.attachments, remember=token_counts.save)
         window.bind(chat, estimates, usage, data, runner, lifecycle)
+        drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, window)
+        drafts.restored(self.draft)
+        window.composer.draftChanged.connect(drafts.changed)
+        chat.sendAccepted.connect(lambda: runner.start("keep draft", drafts.flush()))  # sent: no longer a draft
         voice = VoiceController(store, endpoint, runner, usage, self.paths.data / "speech",
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
@@ -194,7 +202,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
     window = MainWindow(endpoint, attachments, notices)
-    window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync())
+    draft = DraftStore(store).load_sync()
+    window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync(), draft)
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
     if upgrade_failed is not None:
@@ -207,7 +216,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
                         "deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
-    first = FirstScreen(window, paths, quit, secrets, endpoint, store, images, attachments, notices, last, messages)
+    first = FirstScreen(window, paths, quit, secrets, endpoint, store, images, attachments, notices, last, messages,
+                        draft)
     return first if staged else first.complete()
 
 

@@ -268,6 +268,14 @@ MIGRATIONS: list[list[str]] = [
             html TEXT NOT NULL
         )""",
     ],
+    # 11: the words being written in the box and not sent yet (services/drafts.py), so that closing the app, a
+    # crash or a power cut does not lose them
+    [
+        """CREATE TABLE draft (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            text TEXT NOT NULL
+        )""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -204,10 +204,11 @@ class MainWindow(QMainWindow):
         self._shortcuts()
 
     def show_stored(self, conversation: Conversation | None, messages: list[Message], models: list[str],
-                    conversations: list[Conversation], kept: dict[int, tuple[bytes, str]] | None = None) -> None:
+                    conversations: list[Conversation], kept: dict[int, tuple[bytes, str]] | None = None,
+                    draft: str = "") -> None:
         """Show what was read from the store before the controllers exist (the chat controller, once bound,
         shows the same through its signals). ``kept``: replies' HTML rendered for an earlier start, by message
-        id, with its key (core/first_screen.py)."""
+        id, with its key (core/first_screen.py); ``draft``: what was being written when the app last closed."""
         settings = self.endpoint.settings
         self.transcript.kept = dict(kept or {})
         self.sidebar.set_conversations(conversations)
@@ -215,6 +216,8 @@ class MainWindow(QMainWindow):
         self._show_conversation(conversation, conversation.model if conversation else settings.default_model)
         path = active_path(messages, conversation.current_leaf_id) if conversation else []
         self._show_path(path, lambda message: alternative_position(messages, message))
+        if draft:
+            self.composer.set_text(draft)
 
     def _server_label(self, server_id: str) -> str:
         from desktop_assistant.core.mcp_config import servers_from_json
@@ -620,6 +623,11 @@ class MainWindow(QMainWindow):
         self.composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
                                    f"{kept} Esc cancels.{waiting}")
         self.composer.edit.setFocus()
+
+    def draft_to_keep(self) -> str:
+        """What the person is writing: the box's text, or while an earlier message is edited, the draft that
+        waits meanwhile."""
+        return self._waiting_draft if self._editing is not None else self.composer.text
 
     def _end_editing(self) -> None:
         """Leave editing: the box gets back the draft that waited."""
