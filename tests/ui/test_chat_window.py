@@ -101,7 +101,15 @@ async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
 async def test_no_key_shows_onboarding_not_an_error(tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
     async with built_app(tmp_path, "https://api.openai.com/v1", key=None) as parts:
         await start(parts)
-        assert parts.window.stack.currentWidget() is parts.window.onboarding
+        onboarding = parts.window.onboarding
+        assert parts.window.stack.currentWidget() is onboarding
+        onboarding.show_problem("No system keyring was found (such as GNOME Keyring, KWallet, macOS Keychain or "
+                                "Windows Credential Manager), so your API key is kept only until you close the app.")
+        parts.window.resize(1000, 700)
+        await until(lambda: onboarding.problem.isVisible() and onboarding.problem.height() > 0)
+        form = onboarding.form
+        for field in (form.api_key, form.base_url, form.organization, form.timeout):
+            assert field.height() >= field.minimumSizeHint().height(), field.objectName()  # no row squashed
 
 
 async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop_assistant.core.settings import OPENAI_BASE_URL, Settings
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
@@ -34,8 +34,8 @@ class Onboarding(QWidget):
         title.setFont(font)
         layout.addWidget(title)
         intro = QLabel(
-            "Paste your OpenAI API key to start. It is kept in your system keyring, never in a file, and only "
-            "sent to the server it belongs to.\nUsing a local server such as Ollama or LM Studio? Set its base "
+            "Paste your OpenAI API key to start. It is never written to a file, and only sent to the server it "
+            "belongs to.\nUsing a local server such as Ollama or LM Studio? Set its base "
             "URL (for example http://localhost:11434/v1) and leave the key empty.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -52,7 +52,13 @@ class Onboarding(QWidget):
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.hide()
         layout.addWidget(self.problem)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        # centred by stretches, not by an alignment: an aligned widget gets its size hint, which does not grow
+        # when a wrapped label (the keyring warning) needs more lines, and the form's rows were squashed
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 100)
+        row.addStretch(1)
+        outer.addLayout(row)
         outer.addStretch(2)
         self._base = Settings()
 
