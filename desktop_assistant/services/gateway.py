@@ -445,6 +445,9 @@ class Gateway:
         if error.kind is ErrorKind.BAD_KEY and self._endpoint.api_key:
             error = replace(error, message=f"The API key {mask_key(self._endpoint.api_key)} was not accepted by "
                                            f"{self._endpoint.base_url}. Check it in Settings.")
+        elif error.kind is ErrorKind.BAD_KEY:  # a local server sent no key, or one kept only for a session
+            error = replace(error, message=f"{self._endpoint.base_url} asks for an API key, and none is set for "
+                                           "it. Add it in Settings.")
         return replace(error, message=redact(error.message, secrets),
                        detail=redact(error.detail, secrets) if error.detail else None)
 

@@ -158,6 +158,14 @@ async def test_http_errors_map_to_user_facing_errors(fake_openai: FakeOpenAI, st
         assert str(status) in error.message
 
 
+async def test_a_local_server_that_wants_a_key_says_so_when_none_is_set() -> None:
+    with FakeOpenAI(api_key="sk-right") as server:  # on 127.0.0.1: local, so no key is required to try it
+        async with open_gateway(server.base_url, api_key=None) as gateway:
+            error = await failure(gateway)
+    assert (error.kind, error.action) == (ErrorKind.BAD_KEY, ErrorAction.OPEN_SETTINGS)
+    assert error.message == f"{server.base_url} asks for an API key, and none is set for it. Add it in Settings."
+
+
 async def test_wrong_key_rejected_by_the_server_is_bad_key() -> None:
     with FakeOpenAI(api_key="sk-right") as server:
         async with open_gateway(server.base_url, api_key="sk-wrong-0123456789") as gateway:
