@@ -144,7 +144,7 @@ class FirstScreen:
         drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, window)
         drafts.restored(self.draft)
         window.composer.draftChanged.connect(drafts.changed)
-        chat.sendAccepted.connect(lambda: runner.start("keep draft", drafts.flush()))  # sent: no longer a draft
+        chat.sendAccepted.connect(drafts.save_now)
         voice = VoiceController(store, endpoint, runner, usage, self.paths.data / "speech",
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,

@@ -26,7 +26,7 @@ class DraftKeeper(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
-        self._timer.timeout.connect(self._save_soon)
+        self._timer.timeout.connect(self.save_now)
 
     def restored(self, text: str) -> None:
         """``text`` is the draft the database holds (read at start): it need not be written again."""
@@ -37,7 +37,8 @@ class DraftKeeper(QObject):
         if not self._runner.closing:
             self._timer.start()
 
-    def _save_soon(self) -> None:
+    def save_now(self) -> None:
+        """Write the draft without waiting (it was just sent: it is no longer a draft)."""
         if not self._runner.closing:
             self._runner.start("keep draft", self.flush(), key="keep draft")
 
