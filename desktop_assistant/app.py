@@ -258,8 +258,9 @@ def prepare_on_first_input(parts: AppParts) -> None:
     """At the person's first key press, mouse press or wheel turn, load what writing needs, on worker threads:
     the tokenizer of the model in use (~50 MB) and the spelling dictionary (~9 MB).
 
-    Building the tokenizer holds the GIL ~80 ms: begun at a click it is usually done before the first words
-    are counted, where it would stall typing once. A window left alone never pays for either.
+    Building the tokenizer holds the GIL ~0.1-0.2 s (tiktoken builds its Rust encoder without releasing it):
+    begun at a click it is usually done before the first words are counted, where it would stall typing once.
+    A window left alone never pays for either.
     """
     import asyncio  # running, so loaded: not imported before the first paint
 

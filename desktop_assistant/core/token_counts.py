@@ -1,6 +1,6 @@
 """Token counts remembered by the text they count, so that a conversation shown again needs no tokenizer.
 
-Loading the o200k tokenizer costs ~50 MB for as long as the app runs and holds the GIL ~80 ms while it is
+Loading the o200k tokenizer costs ~50 MB for as long as the app runs and holds the GIL ~0.1-0.2 s while it is
 built. Most counts the app makes at start are counts it already made in an earlier session (the messages of
 the conversation that was open), so every count is remembered under a digest of its encoding and its text:
 in memory (:class:`CountMemo`, bounded), and on disk through a ``loader`` that the app installs (the store's
