@@ -53,13 +53,30 @@ def fts_query(text: str) -> str | None:
     return " ".join([*quoted[:-1], quoted[-1] + "*"])
 
 
+_FENCE = re.compile(r"(?:```|~~~)[\w+#.\-]*")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+_HEADING = re.compile(r"(^|\s)#{1,6}(?=\s)")
+_STRONG = re.compile(r"\*\*|~~")
+
+
+def unmarked(text: str) -> str:
+    """``text`` with the markdown a reader would not see rendered left out, for a one-line preview: code
+    fences (and their language), backticks, bold and strike-through markers, heading marks, link targets.
+    Underscores and single stars stay (``__init__``, ``2*3``)."""
+    text = _FENCE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HEADING.sub(r"\1", text)
+    return _STRONG.sub("", text).replace("`", "")
+
+
 def snippet_spans(snippet: str) -> tuple[str, list[tuple[int, int]]]:
-    """The snippet's plain text and the (start, end) offsets of its marked words."""
+    """The snippet's plain text, its markdown left out (:func:`unmarked`), and the (start, end) offsets of its
+    marked words."""
     plain: list[str] = []
     spans: list[tuple[int, int]] = []
     length = 0
     start: int | None = None
-    for char in snippet:
+    for char in " ".join(unmarked(snippet).split()):
         if char == MATCH_START:
             start = length
         elif char == MATCH_END:

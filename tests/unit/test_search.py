@@ -98,3 +98,11 @@ def test_scoring_in_memory_matches_scoring_stored_blocks() -> None:
     assert all(abs(a - b) < 2e-3 for (_i, a), (_j, b) in zip(in_memory, from_disk, strict=True))
     empty_ids, empty = load_matrix([], 16)
     assert top_k_matrix(query, empty_ids, empty, 5) == []
+
+
+def test_snippets_leave_out_the_markdown_a_reader_would_not_see() -> None:
+    snippet = (f"Here is a **Python** function that {MATCH_START}reverses{MATCH_END} text: ```python def "
+               f"{MATCH_START}reverse{MATCH_END}(s) ``` see [the docs](https://x.org) ## Notes `__init__` 2*3")
+    plain, spans = snippet_spans(snippet)
+    assert plain == ("Here is a Python function that reverses text: def reverse(s) see the docs Notes __init__ 2*3")
+    assert [plain[a:b] for a, b in spans] == ["reverses", "reverse"]
