@@ -707,8 +707,8 @@ class MainWindow(QMainWindow):
         self._keyring_problem = text
         if self._onboarding is not None:
             self._onboarding.show_problem(text)
-        if self.endpoint.key_source.value != "environment":
-            self.statusBar().showMessage(text, 15000)
+        if self.endpoint.key_source.value != "environment":  # a banner: the status bar cut it off at its width
+            self.banner.show_notice(Notice(Level.WARNING, text))
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         self._show_conversation(conversation, self.chat.model)

@@ -112,6 +112,18 @@ async def test_no_key_shows_onboarding_not_an_error(tmp_path: Path, fake_openai:
             assert field.height() >= field.minimumSizeHint().height(), field.objectName()  # no row squashed
 
 
+async def test_a_key_kept_for_the_session_only_is_said_in_full(tmp_path: Path,
+                                                               fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    text = ("No system keyring was found (such as GNOME Keyring, KWallet, macOS Keychain or Windows Credential "
+            "Manager), so your API key is kept only until you close the app.")
+    async with built_app(tmp_path, fake_openai.base_url, key=None) as parts:
+        await start(parts)
+        parts.endpoint.keyringProblem.emit(text)
+        banner = parts.window.banner
+        assert banner.isVisibleTo(parts.window) and banner.label.text() == text
+        assert banner.label.wordWrap()  # wrapped, not cut off at the window's width
+
+
 async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
                                                qtbot: QtBot) -> None:
     fake_openai.enqueue(Reply(text="The first half", finish_reason="length"), Reply(text=" and the rest."))
