@@ -711,6 +711,9 @@ class MainWindow(QMainWindow):
             self.banner.show_notice(Notice(Level.WARNING, text))
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
+        if self._editing is not None:  # the message edited belongs to the conversation left: the draft comes back
+            self._end_editing()
+            self.composer.show_refusal("")
         self._show_conversation(conversation, self.chat.model)
         if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
