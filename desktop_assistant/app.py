@@ -145,6 +145,7 @@ class FirstScreen:
         drafts.restored(self.draft)
         window.composer.draftChanged.connect(drafts.changed)
         chat.sendAccepted.connect(drafts.save_now)
+        data.restored.connect(drafts.forget)
         voice = VoiceController(store, endpoint, runner, usage, self.paths.data / "speech",
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,

@@ -32,6 +32,11 @@ class DraftKeeper(QObject):
         """``text`` is the draft the database holds (read at start): it need not be written again."""
         self._saved = text
 
+    def forget(self) -> None:
+        """The database was replaced (a backup restored): what it holds is unknown, so write the draft again."""
+        self._saved = None
+        self.changed()
+
     def changed(self, *_args: object) -> None:
         """The draft changed: write it once typing stops."""
         if not self._runner.closing:

@@ -659,6 +659,10 @@ class MainWindow(QMainWindow):
         if self._editing is not None:
             if not text.strip():
                 return
+            if self.chat.streaming:  # the edit stays in the box
+                self.composer.show_refusal("A reply is still arriving: Resend once it has finished, or stop it "
+                                           "first with the Stop button.")
+                return
             message_id = self._editing
             self._end_editing()
             self._run("edit", self.chat.edit_and_resend(message_id, text))
@@ -710,10 +714,15 @@ class MainWindow(QMainWindow):
         if self.endpoint.key_source.value != "environment":  # a banner: the status bar cut it off at its width
             self.banner.show_notice(Notice(Level.WARNING, text))
 
-    def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        if self._editing is not None:  # the message edited belongs to the conversation left: the draft comes back
+    def _leave_stale_edit(self) -> None:
+        """The message being edited is no longer shown (another conversation, a new chat, another branch):
+        leave the edit, and the draft that waited comes back."""
+        if self._editing is not None and all(m.id != self._editing for m in self.chat.path):
             self._end_editing()
             self.composer.show_refusal("")
+
+    def _on_conversation_opened(self, conversation: Conversation | None) -> None:
+        self._leave_stale_edit()
         self._show_conversation(conversation, self.chat.model)
         if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
@@ -726,6 +735,7 @@ class MainWindow(QMainWindow):
         self.transcript.set_history_cut(0)
 
     def _on_transcript(self, path: list[Message]) -> None:
+        self._leave_stale_edit()
         self._show_path(path, self.chat.alternatives)
         self.estimates.draft_changed(self.composer.text)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.services.paths import AppPaths
-from tests.conftest import until
+from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -57,3 +57,24 @@ async def test_a_sent_draft_is_gone_and_an_edit_keeps_the_draft_that_waits(tmp_p
     assert kept(tmp_path) == ["Half a thought"]
     async with built_app(tmp_path, fake_openai.base_url) as again:
         assert again.window.composer.text == "Half a thought"
+
+
+async def test_the_draft_in_the_box_is_kept_after_a_backup_is_restored(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                       qtbot: QtBot) -> None:
+    backup = tmp_path / "backup.sqlite3"
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        qtbot.keyClicks(composer.edit, "old draft")
+        await until(lambda: kept(tmp_path) == ["old draft"])
+        assert parts.data.back_up_now(backup)
+        await until(lambda: not parts.data.busy and backup.exists())
+        composer.set_text("")
+        qtbot.keyClicks(composer.edit, "precious new draft")
+        await until(lambda: kept(tmp_path) == ["precious new draft"])
+        assert parts.data.restore(backup)  # the backup holds the old draft
+        await next_emission(parts.data.restored.connect)
+        await until(lambda: not parts.data.busy)
+        assert composer.text == "precious new draft"
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert again.window.composer.text == "precious new draft"

@@ -133,3 +133,30 @@ async def test_only_the_last_reply_cut_off_offers_continue(tmp_path: Path, fake_
         await settled(parts, 4)
         view = parts.window.transcript.views[cut.id]
         assert not view.action_button.isVisibleTo(view)  # answers follow it
+
+
+async def test_a_stale_edit_is_left_and_an_edit_waits_for_a_streaming_reply(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                            qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="First."), Reply(chunks=[f"w{i} " for i in range(60)], chunk_delay=0.05),
+                        Reply(text="Second answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window, composer = parts.window, parts.window.composer
+        await parts.chat.send("Q1")
+        await settled(parts, 2)
+        await parts.chat.send("Q2")
+        await until(lambda: parts.chat.streaming)
+        window.transcript.views[parts.chat.path[0].id].edit_button.click()
+        composer.set_text("Q1, carefully rewritten")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        assert composer.text == "Q1, carefully rewritten"  # not sent while the reply streams, and not lost
+        assert "still arriving" in composer.refusal.text()
+        await settled(parts, 4)
+
+        window.new_chat()  # the question edited is no longer shown: the edit is left
+        assert composer.send_button.text() == "Send" and composer.text == ""
+        qtbot.keyClicks(composer.edit, "A brand new question")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].text == "Second answer."
+                    and not parts.chat.streaming)
+        assert parts.chat.path[0].text == "A brand new question"
