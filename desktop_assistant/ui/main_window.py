@@ -65,6 +65,11 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.ui.usage.usage_panel import UsagePanel
 
 
+STATUS_CHARS = 90
+"""An information longer than this goes to the banner, which wraps it: the status bar cut it off at its width
+(beside the month's spending and the endpoint)."""
+
+
 class MainWindow(QMainWindow):
     """The chat window."""
 
@@ -775,7 +780,7 @@ class MainWindow(QMainWindow):
         self.attach_wiring.show_file_costs(estimate)
 
     def _on_notice(self, notice: Notice) -> None:
-        if notice.level is Level.INFO:
+        if notice.level is Level.INFO and len(notice.text) <= STATUS_CHARS:
             self.statusBar().showMessage(notice.text, 8000)
         else:
             self.banner.show_notice(notice)

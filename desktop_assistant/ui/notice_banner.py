@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from desktop_assistant.controllers.notices import Level, Notice
+from desktop_assistant.controllers.notices import Notice
 from desktop_assistant.core.errors import ErrorAction
 
 ACTION_LABELS = {ErrorAction.OPEN_SETTINGS: "Open settings", ErrorAction.RETRY: "Retry",
@@ -56,9 +56,7 @@ class NoticeBanner(QFrame):
         self.hide()
 
     def show_notice(self, notice: Notice) -> None:
-        """Show ``notice`` (infos go to the status bar instead)."""
-        if notice.level is Level.INFO:
-            return
+        """Show ``notice`` (the window sends short infos to the status bar instead)."""
         self.label.setText(notice.text)
         self._action, self._undo = notice.action, None
         label = ACTION_LABELS.get(notice.action, "")

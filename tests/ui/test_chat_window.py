@@ -124,6 +124,19 @@ async def test_a_key_kept_for_the_session_only_is_said_in_full(tmp_path: Path,
         assert banner.label.wordWrap()  # wrapped, not cut off at the window's width
 
 
+async def test_a_long_information_is_wrapped_in_the_banner_and_a_short_one_is_in_the_status_bar(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    long = ("Your conversation database was upgraded; the earlier one was copied to "
+            "/home/someone/.local/share/desktop-assistant/backups/conversations-before-upgrade.sqlite3.")
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.notices.info("Copied")
+        assert parts.window.statusBar().currentMessage() == "Copied"
+        assert not parts.window.banner.isVisibleTo(parts.window)
+        parts.notices.info(long)
+        assert parts.window.banner.isVisibleTo(parts.window) and parts.window.banner.label.text() == long
+
+
 async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
                                                qtbot: QtBot) -> None:
     fake_openai.enqueue(Reply(text="The first half", finish_reason="length"), Reply(text=" and the rest."))
