@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.app import AppParts
 from desktop_assistant.core import render_code
 from desktop_assistant.core.models import Role
 from desktop_assistant.services.paths import AppPaths
@@ -44,6 +45,13 @@ def ink(icon: QIcon) -> str:
     return max(pixels, key=lambda color: color.alpha()).name()
 
 
+async def answered(parts: AppParts) -> None:
+    """The app started, a question asked and answered (with :data:`REPLY`, enqueued by the test)."""
+    await start(parts)
+    await parts.chat.send("a question")
+    await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+
+
 @pytest.mark.parametrize("appearance", ["light", "dark"])
 def test_tooltips_and_disabled_controls_follow_the_scheme(qapp: QApplication, appearance: str) -> None:
     theme.set_appearance(appearance)
@@ -63,9 +71,7 @@ async def test_a_reply_s_context_menu_has_the_window_s_background(tmp_path: Path
                                                                  qtbot: QtBot) -> None:
     fake_openai.enqueue(Reply(text=REPLY))
     async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        await parts.chat.send("a question")
-        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        await answered(parts)
         view = parts.window.transcript.views[parts.chat.path[-1].id]
         menu = view.body.createStandardContextMenu(QPoint(4, 4))
         qtbot.addWidget(menu)
@@ -79,9 +85,7 @@ async def test_choosing_dark_in_settings_redraws_what_is_shown_and_is_kept(tmp_p
                                                                          qtbot: QtBot) -> None:
     fake_openai.enqueue(Reply(text=REPLY))
     async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        await parts.chat.send("a question")
-        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        await answered(parts)
         window = parts.window
         reply, question = (window.transcript.views[m.id] for m in reversed(parts.chat.path))
         assert question.message.role is Role.USER
