@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 # OpenAI keys (sk-..., sk-proj-..., sk-svcacct-...) and bearer tokens in echoed headers
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})|(Bearer\s+)([A-Za-z0-9_\-\.]{12,})")
+# a password in a URL (http://user:password@host): a base URL or a proxy may carry one
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^/\s@]+@", re.IGNORECASE)
 
 
 def mask_key(key: str) -> str:
@@ -19,9 +21,10 @@ def mask_key(key: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with the given secrets and anything shaped like an API key masked."""
+    """``text`` with the given secrets, anything shaped like an API key and passwords in URLs masked."""
     for secret in secrets:
         if secret and len(secret) >= 8:
             text = text.replace(secret, mask_key(secret))
+    text = _URL_PASSWORD.sub(r"\1:…@", text)
     return _KEY_PATTERN.sub(
         lambda m: mask_key(m.group(1)) if m.group(1) else f"{m.group(2)}{mask_key(m.group(3))}", text)

@@ -29,6 +29,7 @@ from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role, typed_text
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.redact import redact
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.composer import Composer
@@ -699,7 +700,7 @@ class MainWindow(QMainWindow):
         if self._onboarding is not None:
             self._onboarding.load(settings, self.endpoint.key_source.value)
         where = "OpenAI" if "api.openai.com" in settings.endpoint else settings.endpoint
-        self.endpoint_label.setText(where)
+        self.endpoint_label.setText(redact(where))
         self._update_page()
 
     def _update_page(self) -> None:
@@ -710,7 +711,7 @@ class MainWindow(QMainWindow):
         suffix = {"keyring": " · key in keyring", "environment": " · key from environment",
                   "session": " · key for this session only"}.get(key, "")
         where = "OpenAI" if "api.openai.com" in self.endpoint.settings.endpoint else self.endpoint.settings.endpoint
-        self.endpoint_label.setText(where + suffix)
+        self.endpoint_label.setText(redact(where) + suffix)
 
     def _on_keyring_problem(self, text: str) -> None:
         self._keyring_problem = text

@@ -29,3 +29,12 @@ def test_redact_known_secret_and_key_shapes() -> None:
 def test_redact_leaves_ordinary_text_alone() -> None:
     text = "Ask for a task-list, skim the sk- prefix docs, 1234567890."
     assert redact(text) == text
+
+
+def test_redact_masks_a_password_in_a_url_and_keeps_the_rest() -> None:
+    text = ("Could not reach https://me:hunter2-secret@llm.example.com/v1. Proxy http://proxyuser:p%40ss@10.0.0.1:3128 "
+            "and http://localhost:11434/v1 and mailto:someone@example.com")
+    masked = redact(text)
+    assert "hunter2-secret" not in masked and "p%40ss" not in masked
+    assert "https://me:…@llm.example.com/v1" in masked and "http://proxyuser:…@10.0.0.1:3128" in masked
+    assert "http://localhost:11434/v1" in masked and "mailto:someone@example.com" in masked
