@@ -74,9 +74,14 @@ def typed_text(parts: list[dict[str, Any]]) -> str:
     return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text" and not p.get("file"))
 
 
+def attached_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The files and images sent with a question, in order."""
+    return [p for p in parts if p.get("file") or p.get("type") == "image_url"]
+
+
 def edited_parts(parts: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """A question's parts with its typed text replaced by ``text``: its files and images stay, in order."""
-    kept = [p for p in parts if p.get("file") or p.get("type") == "image_url"]
+    kept = attached_parts(parts)
     return ([text_part(text)] if text or not kept else []) + kept
 
 

@@ -27,7 +27,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
-from desktop_assistant.core.models import Conversation, Message, Role, typed_text
+from desktop_assistant.core.models import Conversation, Message, Role, attached_parts, typed_text
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.settings import Settings
@@ -623,8 +623,7 @@ class MainWindow(QMainWindow):
         self.estimates.set_editing(message)
         self.composer.set_text(typed_text(message.parts))
         self.composer.send_button.setText("Resend")
-        kept = " Its files and images go with it." if typed_text(message.parts) != message.text or any(
-            p.get("type") == "image_url" for p in message.parts) else ""
+        kept = " Its files and images go with it." if attached_parts(message.parts) else ""
         waiting = " Your draft waits and comes back after." if self._waiting_draft.strip() else ""
         self.composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
                                    f"{kept} Esc cancels.{waiting}")
@@ -636,18 +635,18 @@ class MainWindow(QMainWindow):
         return self._waiting_draft if self._editing is not None else self.composer.text
 
     def _end_editing(self) -> None:
-        """Leave editing: the box gets back the draft that waited."""
+        """Leave editing: the box gets back the draft that waited, without the editing hint."""
         self._editing = None
         self.estimates.set_editing(None)
         self.composer.send_button.setText("Send")
         draft, self._waiting_draft = self._waiting_draft, ""
         self.composer.set_text(draft)
+        self.composer.show_refusal("")
 
     def _escape(self) -> None:
         """Esc: cancel editing an earlier message, else stop the reply streaming."""
         if self._editing is not None:
             self._end_editing()
-            self.composer.show_refusal("")
         else:
             self.chat.stop()
 
@@ -699,8 +698,6 @@ class MainWindow(QMainWindow):
     def _on_settings(self, settings: Settings) -> None:
         if self._onboarding is not None:
             self._onboarding.load(settings, self.endpoint.key_source.value)
-        where = "OpenAI" if "api.openai.com" in settings.endpoint else settings.endpoint
-        self.endpoint_label.setText(redact(where))
         self._update_page()
 
     def _update_page(self) -> None:
@@ -710,8 +707,12 @@ class MainWindow(QMainWindow):
         key = self.endpoint.key_source.value
         suffix = {"keyring": " · key in keyring", "environment": " · key from environment",
                   "session": " · key for this session only"}.get(key, "")
-        where = "OpenAI" if "api.openai.com" in self.endpoint.settings.endpoint else self.endpoint.settings.endpoint
-        self.endpoint_label.setText(redact(where) + suffix)
+        self.endpoint_label.setText(self._endpoint_shown() + suffix)
+
+    def _endpoint_shown(self) -> str:
+        """The endpoint as the status line names it: "OpenAI", or its URL with any password masked."""
+        endpoint = self.endpoint.settings.endpoint
+        return "OpenAI" if "api.openai.com" in endpoint else redact(endpoint)
 
     def _on_keyring_problem(self, text: str) -> None:
         self._keyring_problem = text
@@ -725,7 +726,6 @@ class MainWindow(QMainWindow):
         leave the edit, and the draft that waited comes back."""
         if self._editing is not None and all(m.id != self._editing for m in self.chat.path):
             self._end_editing()
-            self.composer.show_refusal("")
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         self._leave_stale_edit()

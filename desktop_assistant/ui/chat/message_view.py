@@ -60,7 +60,7 @@ class SafeBrowser(QTextBrowser):
         document = self.document()
         document.setUndoRedoEnabled(False)  # read-only: an undo stack would only keep every streamed frame
         document.setDocumentMargin(2)
-        document.setDefaultStyleSheet(document_css(theme.is_dark()))
+        self.follow_scheme()
         document.documentLayout().documentSizeChanged.connect(self._on_size_changed)
         self.anchorClicked.connect(self.linkClicked)
         self.requested: list[str] = []
