@@ -29,7 +29,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
-from desktop_assistant.services.drafts import DraftStore
+from desktop_assistant.services.drafts import DraftStore, KeptDraft
 from desktop_assistant.services.first_screen import FirstScreenCache
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the controllers are built once the window is painted; extra
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.chat import ChatController
     from desktop_assistant.controllers.data import DataController
+    from desktop_assistant.controllers.drafts import DraftKeeper
     from desktop_assistant.controllers.estimates import EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
@@ -75,6 +76,7 @@ class AppParts:
     paths: AppPaths
     search: SearchController
     voice: VoiceWiring
+    drafts: DraftKeeper | None = None
     lab: LabController | None = None
     token_counts: TokenCountCache | None = None
     # built by after_first_paint (their imports, pydantic among them, are not needed for the first paint)
@@ -100,7 +102,7 @@ class FirstScreen:
     notices: NoticeBus
     last: Conversation | None
     messages: list[Message]
-    draft: str
+    draft: KeptDraft
 
     def complete(self) -> AppParts:
         """Build the controllers, bind the window to them and let the chat controller take over the transcript."""
@@ -141,7 +143,7 @@ class FirstScreen:
         chat.tools = ToolLoop(store, endpoint, mcp, self.images, self.secrets, chat)
         estimates = EstimateController(chat, runner, self.attachments, remember=token_counts.save)
         window.bind(chat, estimates, usage, data, runner, lifecycle)
-        drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, window)
+        drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, self.attachments, window)
         drafts.restored(self.draft)
         window.composer.draftChanged.connect(drafts.changed)
         chat.sendAccepted.connect(drafts.save_now)
@@ -155,7 +157,7 @@ class FirstScreen:
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept
         return AppParts(window, chat, endpoint, estimates, usage, self.attachments, data, runner, notices, lifecycle,
-                        store, self.paths, search, voice_wiring, token_counts=token_counts)
+                        store, self.paths, search, voice_wiring, drafts=drafts, token_counts=token_counts)
 
 
 @overload
@@ -204,7 +206,8 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     attachments = AttachmentsController(images)
     window = MainWindow(endpoint, attachments, notices)
     draft = DraftStore(store).load_sync()
-    window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync(), draft)
+    window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync(),
+                       draft.text)
     if settings_store.load_problem:
         notices.warning(settings_store.load_problem)
     if upgrade_failed is not None:
@@ -229,6 +232,8 @@ async def after_first_paint(parts: AppParts) -> None:
     last counted (core/token_counts.py). It loads when a text never counted before is counted, or, with the
     spelling dictionary, at the person's first key or mouse press (:func:`prepare_on_first_input`).
     """
+    if parts.drafts is not None:
+        await parts.drafts.bring_back()
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     prepare_on_first_input(parts)
     parts.estimates.enable()

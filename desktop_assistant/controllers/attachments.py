@@ -182,10 +182,62 @@ class AttachmentsController(QObject):
             self.filesChanged.emit([])
         return items
 
+    def kept(self) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+        """The images and files waiting, as the draft keeps them (``services/drafts.py``): each as a plain dict."""
+        return (tuple(dataclasses.asdict(a) for a in self.items), tuple(dataclasses.asdict(f) for f in self.files))
+
+    async def bring_back(self, images: tuple[dict[str, Any], ...], files: tuple[dict[str, Any], ...]) -> None:
+        """Attach again what a kept draft held (at the start after the one it was written in). An image whose
+        stored file is gone, or a description this version cannot read, is left out and said so."""
+        lost = 0
+        for kept in files:
+            try:
+                file = FileAttachment(**kept)
+            except TypeError:
+                lost += 1
+                continue
+            if all(f.key != file.key for f in self.files):
+                self.files.append(file)
+        if self.files:
+            self.filesChanged.emit(list(self.files))
+        for kept in images:
+            attachment = _attachment_from(kept)
+            thumb = await _in_thread(self._thumbnail_of, attachment) if attachment is not None else None
+            if attachment is None or thumb is None:
+                lost += 1
+                continue
+            if len(self.items) < MAX_IMAGES and all(a.sha256 != attachment.sha256 for a in self.items):
+                self.thumbnails[attachment.sha256] = thumb
+                self.items.append(attachment)
+                self.changed.emit(list(self.items))
+        if lost:
+            what, were = ("One attachment", "it was") if lost == 1 else (f"{lost} attachments", "they were")
+            self.noted.emit(f"{what} kept with your draft could not be found, so {were} left out.")
+
+    def _thumbnail_of(self, attachment: Attachment) -> QImage | None:
+        data = self.images.get(attachment.sha256, attachment.mime)
+        image = QImage.fromData(data) if data is not None else QImage()
+        if image.isNull():
+            return None
+        return image.scaled(THUMBNAIL, THUMBNAIL, Qt.AspectRatioMode.KeepAspectRatio,
+                            Qt.TransformationMode.SmoothTransformation)
+
     def restore(self, items: list[Attachment]) -> None:
         """Put images back on the draft (a send that was refused keeps them)."""
         self.items = items + [a for a in self.items if a not in items]
         self.changed.emit(list(self.items))
+
+
+def _attachment_from(kept: dict[str, Any]) -> Attachment | None:
+    """The image a kept draft describes, if it names one the store can hold: a sha256 in hex, a PNG or a JPEG
+    (what the database says is never taken as a path)."""
+    try:
+        attachment = Attachment(**kept)
+    except TypeError:
+        return None
+    digest = attachment.sha256
+    hexadecimal = isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+    return attachment if hexadecimal and attachment.mime in ("image/png", "image/jpeg") else None
 
 
 def _looks_like_image(path: Path) -> bool:

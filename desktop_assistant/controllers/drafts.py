@@ -1,4 +1,5 @@
-"""Keeps the draft being written: saved a moment after typing stops, and once more at close."""
+"""Keeps the draft being written, with its images and files: saved a moment after typing stops, and once more at
+close; at the next start, what was attached comes back after the first paint."""
 
 from __future__ import annotations
 
@@ -6,31 +7,52 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
+from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.services.drafts import DraftStore
+from desktop_assistant.services.drafts import DraftStore, KeptDraft
 
 SAVE_AFTER_MS = 800
 """Typing stopped this long: the draft is written (a crash then loses at most this much of it)."""
 
 
 class DraftKeeper(QObject):
-    """Saves ``current()`` (the words the person is writing) to the database when they change, debounced."""
+    """Saves the draft (``text()``, the words the person is writing, and what ``attachments`` holds) to the
+    database when it changes, debounced."""
 
-    def __init__(self, drafts: DraftStore, runner: OperationRunner, current: Callable[[], str],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, drafts: DraftStore, runner: OperationRunner, text: Callable[[], str],
+                 attachments: AttachmentsController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._drafts = drafts
         self._runner = runner
-        self._current = current
-        self._saved: str | None = None  # unknown until the first save: the start's draft is not read twice
+        self._text = text
+        self._attachments = attachments
+        self._saved: KeptDraft | None = None  # unknown until the first save: the start's draft is not read twice
+        self._waiting = KeptDraft()  # what the start read and has not attached again yet
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
         self._timer.timeout.connect(self.save_now)
+        attachments.changed.connect(self.changed)
+        attachments.filesChanged.connect(self.changed)
 
-    def restored(self, text: str) -> None:
-        """``text`` is the draft the database holds (read at start): it need not be written again."""
-        self._saved = text
+    def current(self) -> KeptDraft:
+        """The draft as it would be kept now."""
+        images, files = self._attachments.kept()
+        return KeptDraft(self._text(), images, files)
+
+    def restored(self, draft: KeptDraft) -> None:
+        """``draft`` is what the database holds (read at start): it need not be written again. Its words are in
+        the box already; :meth:`bring_back` attaches its images and files."""
+        self._saved = draft
+        self._waiting = draft
+
+    async def bring_back(self) -> None:
+        """Attach again the images and files of the draft read at start (after the first paint: decoding the
+        thumbnails is not for the first paint to wait on)."""
+        if self._waiting.images or self._waiting.files:
+            await self._attachments.bring_back(self._waiting.images, self._waiting.files)
+            self._waiting = KeptDraft()
+            self.changed()  # kept as it now is, if something could not come back
 
     def forget(self) -> None:
         """The database was replaced (a backup restored): what it holds is unknown, so write the draft again."""
@@ -50,6 +72,10 @@ class DraftKeeper(QObject):
     async def flush(self) -> None:
         """Write the draft now if it changed since it was last written (at close, after the last keystroke)."""
         self._timer.stop()
-        text = self._current()
-        if text != self._saved and await self._drafts.save(text):
-            self._saved = text
+        draft = self.current()
+        if self._waiting.images or self._waiting.files:  # closed before they came back: they stay kept
+            images = draft.images + tuple(i for i in self._waiting.images if i not in draft.images)
+            files = draft.files + tuple(f for f in self._waiting.files if f not in draft.files)
+            draft = KeptDraft(draft.text, images, files)
+        if draft != self._saved and await self._drafts.save(draft):
+            self._saved = draft

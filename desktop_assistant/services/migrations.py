@@ -276,6 +276,11 @@ MIGRATIONS: list[list[str]] = [
             text TEXT NOT NULL
         )""",
     ],
+    # 12: the images and files attached to the draft (JSON, services/drafts.py): a screenshot waiting with its
+    # question survives closing the app as the words do
+    [
+        "ALTER TABLE draft ADD COLUMN attachments TEXT NOT NULL DEFAULT '{}'",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,8 +1,10 @@
 """The words being written survive closing the app and a crash: kept in the database a moment after typing stops
-and at close, put back in the box at the next start; a sent draft is gone."""
+and at close, put back in the box at the next start, with the images and files attached to them; a sent draft
+is gone."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -13,15 +15,22 @@ from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
+from tests.ui.test_vision import png_file
 
 fake_openai = fixture.fake_openai
 
 
 def kept(root: Path) -> list[str]:
     """The draft in the database file, read as another process would (after a crash)."""
+    return [text for text, _attached in kept_rows(root)]
+
+
+def kept_rows(root: Path) -> list[tuple[str, dict[str, list[object]]]]:
+    """The draft's words and attachments in the database file."""
     conn = sqlite3.connect(f"file:{AppPaths.under(root).database}?mode=ro", uri=True)
     try:
-        return [str(row[0]) for row in conn.execute("SELECT text FROM draft")]
+        rows = conn.execute("SELECT text, attachments FROM draft").fetchall()
+        return [(str(text), json.loads(attached)) for text, attached in rows]
     finally:
         conn.close()
 
@@ -78,3 +87,55 @@ async def test_the_draft_in_the_box_is_kept_after_a_backup_is_restored(tmp_path:
         assert composer.text == "precious new draft"
     async with built_app(tmp_path, fake_openai.base_url) as again:
         assert again.window.composer.text == "precious new draft"
+
+
+async def test_the_images_and_files_of_a_draft_come_back_at_the_next_start(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                           qtbot: QtBot) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Tide tables for the week\n", encoding="utf-8")
+    picture = png_file(tmp_path, "chart.png", 400, 300)
+    async with built_app(tmp_path / "app", fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.attachments.add_files([picture, notes])
+        assert len(parts.attachments.items) == 1 and len(parts.attachments.files) == 1
+        # nothing typed: a draft of a screenshot alone is a draft too, kept a moment after it was attached
+        await until(lambda: [len(a["images"]) for _text, a in kept_rows(tmp_path / "app")] == [1])
+        qtbot.keyClicks(parts.window.composer.edit, "What do these show?")
+        sha = parts.attachments.items[0].sha256
+    async with built_app(tmp_path / "app", fake_openai.base_url) as again:
+        assert again.window.composer.text == "What do these show?"
+        await start(again)  # the attachments come back after the first paint
+        assert [a.sha256 for a in again.attachments.items] == [sha]
+        assert again.attachments.items[0].name == "chart.png"
+        assert [f.name for f in again.attachments.files] == ["notes.txt"]
+        assert again.attachments.files[0].text.startswith("Tide tables")
+        bar = again.window.composer.attachments
+        assert len(bar.chips) == 1 and len(bar.file_chips) == 1 and bar.isVisibleTo(again.window)
+        assert not again.attachments.thumbnails[sha].isNull()  # the chip shows the picture, not a blank
+        # the estimate counts them, as it did before the close
+        await until(lambda: again.estimates.last is not None and sha in again.estimates.last.images
+                    and bool(again.estimates.last.files))
+        fake_openai.enqueue(Reply(text="A chart of tides."))
+        again.window.composer.send_button.click()
+        await until(lambda: len(again.chat.path) == 2 and not again.chat.streaming)
+        sent = again.chat.path[0].parts
+        assert any(p.get("type") == "image_url" for p in sent) and any(p.get("file") == "notes.txt" for p in sent)
+        await until(lambda: kept_rows(tmp_path / "app") == [])  # sent with the question: no longer a draft
+
+
+async def test_an_image_of_a_draft_no_longer_on_disk_is_left_out_and_said(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                         qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.attachments.add_files([png_file(tmp_path, "gone.png", 200, 100)])
+        qtbot.keyClicks(parts.window.composer.edit, "Look at this")
+        stored = parts.attachments.images.path_for(parts.attachments.items[0].sha256,
+                                                   parts.attachments.items[0].mime)
+    stored.unlink()  # removed by hand, or by a clean-up tool
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        assert again.window.composer.text == "Look at this"  # the words are kept
+        assert again.attachments.items == []
+        refusal = again.window.composer.refusal
+        assert refusal.isVisibleTo(again.window) and "could not be found" in refusal.text()
+        await until(lambda: [a["images"] for _text, a in kept_rows(tmp_path)] == [[]])  # and kept as it now is
