@@ -497,6 +497,9 @@ class MainWindow(QMainWindow):
                 icons.retint(window)
         for view in self.transcript.views.values():
             view.follow_scheme()
+        if self._find_bar is not None:
+            self._find_bar.follow_scheme()
+        self.sidebar.results.follow_scheme()
 
     def bring_to_front(self) -> None:
         """Show the window in front (another start of the app asked for it)."""

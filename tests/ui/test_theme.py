@@ -129,3 +129,36 @@ async def test_choosing_dark_in_settings_redraws_what_is_shown_and_is_kept(tmp_p
         assert not theme.is_dark()  # the system's scheme again (offscreen: light)
         assert render_code.LIGHT.code_bg in shown.body.toHtml()
         assert ink(again.window.sidebar.new_button.icon()) == QColor(theme.LIGHT.text).name()
+
+
+async def test_find_marks_and_search_hits_follow_a_change_of_scheme(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                    qtbot: QtBot) -> None:
+    from desktop_assistant.core.search import MATCH_END, MATCH_START, SearchHit
+
+    fake_openai.enqueue(Reply(text="Tides rise twice a day; tides fall twice a day."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await answered(parts)
+        window = parts.window
+        reply = window.transcript.views[parts.chat.path[-1].id]
+        window.find_bar.open_bar(parts.chat.path)
+        qtbot.keyClicks(window.find_bar.field, "tides")
+        await until(lambda: len(window.find_bar.matches) == 2)
+        window.find_bar.step(1)  # on the second match
+        results = window.sidebar.results
+        hit = SearchHit(parts.chat.path[-1].id, parts.chat.path[-1].conversation_id, "Tides", "assistant", 0.0,
+                        f"{MATCH_START}Tides{MATCH_END} rise")
+        results.show_hits("tides", [hit])
+
+        def marks() -> list[str]:
+            return [s.format.background().color().name() for s in reply.body.extraSelections()]
+
+        assert marks() == ["#fff2a8", QColor(theme.ACCENT).name()]
+        assert theme.LIGHT.muted in str(results.list.item(0).text())
+
+        theme.set_appearance("dark")
+        window.follow_scheme()
+
+        assert marks() == ["#5c5020", QColor(theme.ACCENT).name()]  # still on the second match, marked for dark
+        assert window.find_bar.current == 1
+        assert theme.DARK.muted in str(results.list.item(0).text())
+        assert theme.LIGHT.muted not in str(results.list.item(0).text())

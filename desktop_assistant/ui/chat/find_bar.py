@@ -105,6 +105,17 @@ class FindBar(QWidget):
         self.field.selectAll()
         self.search(self.field.text())
 
+    def follow_scheme(self) -> None:
+        """Mark the matches in the colours of the scheme now in use (the messages were rendered again for it, so
+        they are found again), staying on the match that was current."""
+        if not self.isVisible() or not self.matches:
+            return
+        current = self.current
+        self.search(self.field.text())
+        if 0 <= current < len(self.matches) and current != self.current:
+            self.current = current
+            self._show_current()
+
     def close_bar(self) -> None:
         """Hide the bar and its highlights."""
         self._clear()

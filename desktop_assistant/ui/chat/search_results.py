@@ -154,12 +154,15 @@ class SearchResults(QWidget):
         self._meaning_action = ""
         self.query = ""
         self.hits: list[SearchHit] = []
+        self._note = ""
 
     def show_hits(self, query: str, hits: list[SearchHit], note: str = "") -> None:
         """Show ``hits`` for ``query`` (a note, e.g. why search by meaning is not used, goes on top)."""
         from desktop_assistant.core.search import snippet_spans
 
-        self.query, self.hits = query, hits
+        same_hits = hits == self.hits
+        self.query, self.hits, self._note = query, hits, note
+        row = self.list.currentRow()
         self.list.clear()
         today = dt.date.today()
         for hit in hits:
@@ -173,6 +176,13 @@ class SearchResults(QWidget):
                  f"{len(hits)}+ messages found" if len(hits) >= 50 else f"{len(hits)} messages found")
         summary = count if hits else "No messages match."
         self.summary.setText(f"{note}\n{summary}" if note else summary)
+        if same_hits and 0 <= row < len(hits):
+            self.list.setCurrentRow(row)
+
+    def follow_scheme(self) -> None:
+        """Show the hits in the colours of the scheme now in use (their dates are drawn muted)."""
+        if self.hits:
+            self.show_hits(self.query, self.hits, self._note)
 
     def show_meaning(self, enabled: bool, available: bool, running: bool, has_pending: bool, message: str) -> None:
         """The search-by-meaning line: its state in words and the one button that applies."""
