@@ -27,7 +27,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
 from desktop_assistant.core.errors import ErrorAction, UserFacingError
-from desktop_assistant.core.models import Conversation, Message, Role, attached_parts, typed_text
+from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.redact import redact
 from desktop_assistant.core.settings import Settings
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.controllers.search import SearchController
     from desktop_assistant.controllers.usage import UsageController
     from desktop_assistant.core.usage import UsageReport
+    from desktop_assistant.ui.chat.editing import Editing
     from desktop_assistant.ui.chat.find_bar import FindBar
     from desktop_assistant.ui.chat.options_panel import ConversationOptions
     from desktop_assistant.ui.help_overlay import HelpOverlay
@@ -171,8 +172,7 @@ class MainWindow(QMainWindow):
         self.help_overlay: HelpOverlay | None = None
         self._close_started = False
         self._shutdown_task: asyncio.Task[None] | None = None
-        self._editing: int | None = None
-        self._waiting_draft = ""  # the draft put aside while an earlier message is edited
+        self.editing: Editing | None = None  # made in bind()
 
         self.sidebar.set_presets(sorted(endpoint.settings.presets))
         notices.subscribe(self._on_notice)
@@ -188,6 +188,9 @@ class MainWindow(QMainWindow):
         self.chat, self.estimates, self.usage, self.data = chat, estimates, usage, data
         self.runner, self.lifecycle = runner, lifecycle
         self._bound = True
+        from desktop_assistant.ui.chat.editing import Editing
+
+        self.editing = Editing(self.composer, chat, estimates, self._run)
         self._connect_widgets()
         self._connect_controllers()
         if self._options is not None:
@@ -297,7 +300,7 @@ class MainWindow(QMainWindow):
         self.composer.sendRequested.connect(self._on_send)
         self.composer.stopRequested.connect(c.stop)
         self.composer.draftChanged.connect(self._on_draft)
-        self.composer.editLastRequested.connect(self._edit_last)
+        self.composer.editLastRequested.connect(self._edit.start_on_last)
         self.transcript.viewCreated.connect(self._connect_message)
         self.banner.actionRequested.connect(self._on_action)
 
@@ -421,7 +424,7 @@ class MainWindow(QMainWindow):
         view.chooseModelRequested.connect(lambda: self._on_action(ErrorAction.CHOOSE_MODEL))
         view.branchRequested.connect(lambda mid, step: self._run("branch", c.switch_branch(mid, step)))
         if view.message.role is Role.USER:
-            view.editRequested.connect(self._edit_message)
+            view.editRequested.connect(self._edit.start)
         view.set_branch(*c.alternatives(view.message))
 
     def _shortcuts(self) -> None:
@@ -609,47 +612,20 @@ class MainWindow(QMainWindow):
                               conv.max_output_tokens if conv else None)
         self.options.setVisible(show)
 
-    def _edit_last(self) -> None:
-        last = next((m for m in reversed(self.chat.path) if m.role is Role.USER), None)
-        if last is not None:
-            self._edit_message(last.id)
-
-    def _edit_message(self, message_id: int) -> None:
-        """Put an earlier question in the box to change and resend; the draft being written waits meanwhile
-        (Esc or Resend brings it back), and so do the images and files attached to it."""
-        message = next((m for m in self.chat.path if m.id == message_id), None)
-        if message is None:
-            return
-        if self._editing is None:
-            self._waiting_draft = self.composer.text
-        self._editing = message_id
-        self.estimates.set_editing(message)
-        self.composer.set_text(typed_text(message.parts))
-        self.composer.send_button.setText("Resend")
-        kept = " Its files and images go with it." if attached_parts(message.parts) else ""
-        waiting = " Your draft waits and comes back after." if self._waiting_draft.strip() else ""
-        self.composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
-                                   f"{kept} Esc cancels.{waiting}")
-        self.composer.edit.setFocus()
+    @property
+    def _edit(self) -> Editing:
+        assert self.editing is not None, "bound"
+        return self.editing
 
     def draft_to_keep(self) -> str:
         """What the person is writing: the box's text, or while an earlier message is edited, the draft that
         waits meanwhile."""
-        return self._waiting_draft if self._editing is not None else self.composer.text
-
-    def _end_editing(self) -> None:
-        """Leave editing: the box gets back the draft that waited, without the editing hint."""
-        self._editing = None
-        self.estimates.set_editing(None)
-        self.composer.send_button.setText("Send")
-        draft, self._waiting_draft = self._waiting_draft, ""
-        self.composer.set_text(draft)
-        self.composer.show_refusal("")
+        return self.editing.draft_to_keep() if self.editing is not None else self.composer.text
 
     def _escape(self) -> None:
         """Esc: cancel editing an earlier message, else stop the reply streaming."""
-        if self._editing is not None:
-            self._end_editing()
+        if self._edit.active:
+            self._edit.end()
         else:
             self.chat.stop()
 
@@ -664,16 +640,8 @@ class MainWindow(QMainWindow):
             self.runner.start("connect", self.endpoint.prepare_connection(), key="connect")
 
     def _on_send(self, text: str) -> None:
-        if self._editing is not None:
-            if not text.strip():
-                return
-            if self.chat.streaming:  # the edit stays in the box
-                self.composer.show_refusal("A reply is still arriving: Resend once it has finished, or stop it "
-                                           "first with the Stop button.")
-                return
-            message_id = self._editing
-            self._end_editing()
-            self._run("edit", self.chat.edit_and_resend(message_id, text))
+        if self._edit.active:
+            self._edit.resend(text)
         else:
             self.banner.hide()  # an old notice is done with; warnings about this request come next
             self._run("send", self.chat.send(text))
@@ -724,14 +692,8 @@ class MainWindow(QMainWindow):
         if self.endpoint.key_source.value != "environment":  # a banner: the status bar cut it off at its width
             self.banner.show_notice(Notice(Level.WARNING, text))
 
-    def _leave_stale_edit(self) -> None:
-        """The message being edited is no longer shown (another conversation, a new chat, another branch):
-        leave the edit, and the draft that waited comes back."""
-        if self._editing is not None and all(m.id != self._editing for m in self.chat.path):
-            self._end_editing()
-
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        self._leave_stale_edit()
+        self._edit.leave_if_gone()
         self._show_conversation(conversation, self.chat.model)
         if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
@@ -744,7 +706,7 @@ class MainWindow(QMainWindow):
         self.transcript.set_history_cut(0)
 
     def _on_transcript(self, path: list[Message]) -> None:
-        self._leave_stale_edit()
+        self._edit.leave_if_gone()
         self._show_path(path, self.chat.alternatives)
         self.estimates.draft_changed(self.composer.text)
 

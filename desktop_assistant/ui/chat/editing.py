@@ -1,0 +1,86 @@
+"""Editing an earlier question: its words go in the box to change and resend, while the draft being written
+waits (Esc or Resend brings it back), and so do the images and files attached to the draft."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from desktop_assistant.core.models import Role, attached_parts, typed_text
+from desktop_assistant.ui.chat.composer import Composer
+
+if TYPE_CHECKING:
+    from desktop_assistant.controllers.chat import ChatController
+    from desktop_assistant.controllers.estimates import EstimateController
+
+Runner = Callable[[str, Coroutine[Any, Any, Any]], None]
+
+
+class Editing:
+    """The edit in progress, if any: which question, and the draft that waits meanwhile."""
+
+    def __init__(self, composer: Composer, chat: ChatController, estimates: EstimateController,
+                 run: Runner) -> None:
+        self._composer, self._chat, self._estimates, self._run = composer, chat, estimates, run
+        self.message_id: int | None = None
+        self._waiting = ""  # the draft put aside while an earlier question is edited
+
+    @property
+    def active(self) -> bool:
+        """An earlier question is being edited."""
+        return self.message_id is not None
+
+    def draft_to_keep(self) -> str:
+        """What the person is writing: the box's text, or while editing, the draft that waits."""
+        return self._waiting if self.active else self._composer.text
+
+    def start_on_last(self) -> None:
+        """Edit the last question of the conversation shown (Up in an empty box)."""
+        last = next((m for m in reversed(self._chat.path) if m.role is Role.USER), None)
+        if last is not None:
+            self.start(last.id)
+
+    def start(self, message_id: int) -> None:
+        """Put the question ``message_id`` in the box; the draft being written waits."""
+        message = next((m for m in self._chat.path if m.id == message_id), None)
+        if message is None:
+            return
+        if not self.active:
+            self._waiting = self._composer.text
+        self.message_id = message_id
+        self._estimates.set_editing(message)
+        self._composer.set_text(typed_text(message.parts))
+        self._composer.send_button.setText("Resend")
+        kept = " Its files and images go with it." if attached_parts(message.parts) else ""
+        waiting = " Your draft waits and comes back after." if self._waiting.strip() else ""
+        self._composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
+                                    f"{kept} Esc cancels.{waiting}")
+        self._composer.edit.setFocus()
+
+    def end(self) -> None:
+        """Leave editing: the box gets back the draft that waited, without the editing hint."""
+        self.message_id = None
+        self._estimates.set_editing(None)
+        self._composer.send_button.setText("Send")
+        draft, self._waiting = self._waiting, ""
+        self._composer.set_text(draft)
+        self._composer.show_refusal("")
+
+    def leave_if_gone(self) -> None:
+        """The question being edited is no longer shown (another conversation, a new chat, another branch):
+        leave the edit, and the draft that waited comes back."""
+        if self.message_id is not None and all(m.id != self.message_id for m in self._chat.path):
+            self.end()
+
+    def resend(self, text: str) -> None:
+        """Send the edited question as an alternative to the old one (refused, kept in the box, while a reply
+        is still arriving)."""
+        if self.message_id is None or not text.strip():
+            return
+        if self._chat.streaming:
+            self._composer.show_refusal("A reply is still arriving: Resend once it has finished, or stop it first "
+                                        "with the Stop button.")
+            return
+        message_id = self.message_id
+        self.end()
+        self._run("edit", self._chat.edit_and_resend(message_id, text))
