@@ -49,12 +49,14 @@ class BatchController(QObject):
         jobChanged(object): a :class:`BatchJob` with its latest status and counts.
         collected(str): the batch with this id completed and its results fill the table.
         refused(str): nothing was submitted: why.
+        submitting(bool): a batch is being prepared, uploaded and created (Submit batch waits meanwhile).
     """
 
     quoted = Signal(object, object)
     jobChanged = Signal(object)
     collected = Signal(str)
     refused = Signal(str)
+    submitting = Signal(bool)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  extraction: ExtractionController, parent: QObject | None = None) -> None:
@@ -75,11 +77,21 @@ class BatchController(QObject):
         return sync, batch
 
     def start_submit(self, inputs: list[str]) -> None:
-        """Submit ``inputs`` as a batch under the runner."""
+        """Submit ``inputs`` as a batch under the runner; a second click while it is being submitted starts
+        nothing (each batch is paid for)."""
+        if self._runner.find("batch-submit") is not None:
+            return
         self._runner.start("submit batch", self.submit(inputs), key="batch-submit")
 
     async def submit(self, inputs: list[str]) -> BatchJob | None:
         """Build the JSONL, upload it, create the batch, store it and start polling; None if refused."""
+        self.submitting.emit(True)
+        try:
+            return await self._submit(inputs)
+        finally:
+            self.submitting.emit(False)
+
+    async def _submit(self, inputs: list[str]) -> BatchJob | None:
         ex = self._extraction
         inputs = [t for t in inputs if t.strip()]
         if not inputs:

@@ -21,7 +21,7 @@ from desktop_assistant.controllers.runner import BusyCount, OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorKind, UserFacingError
-from desktop_assistant.core.extraction import Outcome, Row, RowState, export_csv, export_jsonl, outcome_of
+from desktop_assistant.core.extraction import RETRYABLE, Outcome, Row, RowState, export_csv, export_jsonl, outcome_of
 from desktop_assistant.core.models import LedgerEntry
 from desktop_assistant.core.requests import EXTRACTION_MAX_OUTPUT, extraction_body, extraction_messages
 from desktop_assistant.core.schema_templates import TEMPLATES
@@ -76,7 +76,7 @@ class ExtractionController(QObject):
     progress = Signal(int, int)
     costChanged = Signal(int, int)
     refused = Signal(str)
-    schemasChanged = Signal(dict)
+    schemasChanged = Signal(object)  # object: a dict would arrive as a QVariantMap, its keys sorted
     exported = Signal(str)
     instructionsChanged = Signal(str)
 
@@ -171,7 +171,10 @@ class ExtractionController(QObject):
     # -- one run --------------------------------------------------------------------------------------------
 
     def start_one(self, text: str, image_path: str | None = None) -> None:
-        """Run one extraction under the runner (its outcome arrives as ``resultReady``)."""
+        """Run one extraction under the runner (its outcome arrives as ``resultReady``); a second click while
+        it is on its way starts nothing (one request, one charge)."""
+        if self._runner.find(ONE_KEY) is not None:
+            return
         self._runner.start("extract", self.run_one(text, image_path=image_path), key=ONE_KEY)
 
     async def run_one(self, text: str, image_url: str | None = None, *,
@@ -214,8 +217,17 @@ class ExtractionController(QObject):
     # -- bulk -----------------------------------------------------------------------------------------------
 
     def start_bulk(self, inputs: list[str], labels: list[str] | None = None) -> None:
-        """Run every input under the runner, a few at a time."""
+        """Run every input under the runner, a few at a time; refused while a bulk run is still going."""
+        if self.bulk_running:
+            self.refused.emit("A bulk run is still going: wait for it to finish, or Cancel it first.")
+            return
         self._runner.start("extract in bulk", self.run_bulk(inputs, labels), key=BULK_KEY)
+
+    @property
+    def bulk_running(self) -> bool:
+        """A bulk run (or a retry of one of its rows) is in flight."""
+        return any(op.key is not None and op.key.startswith(BULK_KEY) for op in self._runner.operations
+                   if not op.done)
 
     def show_rows(self, rows: list[Row], run_id: str) -> None:
         """Show rows produced elsewhere (a batch's results) in the table."""
@@ -301,9 +313,10 @@ class ExtractionController(QObject):
         self.costChanged.emit(sum(c for c in costs if c is not None), sum(1 for c in costs if c is None))
 
     def retry_row(self, index: int) -> None:
-        """Run one row again (a failed, refused, invalid or cancelled one)."""
-        if 0 <= index < len(self.rows) and self.rows[index].state is not RowState.RUNNING:
-            self._runner.start(f"retry row {index + 1}", self._retry(index), key=f"{BULK_KEY}:retry:{index}")
+        """Run one row again: a failed, refused, invalid or cancelled one (see ``RETRYABLE``), once at a time."""
+        key = f"{BULK_KEY}:retry:{index}"
+        if 0 <= index < len(self.rows) and self.rows[index].state in RETRYABLE and self._runner.find(key) is None:
+            self._runner.start(f"retry row {index + 1}", self._retry(index), key=key)
 
     async def _retry(self, index: int) -> None:
         try:

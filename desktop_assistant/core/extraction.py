@@ -30,6 +30,11 @@ class RowState(StrEnum):
     CANCELLED = "cancelled"
 
 
+RETRYABLE = frozenset({RowState.INVALID, RowState.REFUSED, RowState.FAILED, RowState.CANCELLED})
+"""Rows worth asking again. A pending row is on its way (in a batch, or waiting its turn), a running one is being
+asked, a done one has its answer: asking any of them again would pay twice."""
+
+
 @dataclass
 class Outcome:
     """What one extraction produced: values, or a refusal, or validation errors, or an error message."""

@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 
         page = ExtractWorkspace(extraction, batches, self.endpoint, self.runner)
+        extraction.exported.connect(lambda path: self.statusBar().showMessage(f"Results exported to {path}", 8000))
         index = self.workspaces.indexOf(self.extract_page)
         showing = self.workspaces.currentIndex() == index
         self.workspaces.removeWidget(self.extract_page)

@@ -67,6 +67,11 @@ async def test_structured_outputs_fill_the_form_and_the_ledger(tmp_path: Path, f
         item = ws.result_view.form.topLevelItem(1)
         item.setText(1, "urgent")
         assert "do not match" in ws.result_view.status.text() and "priority" in ws.result_view.status.text()
+        ws.result_view.form.topLevelItem(2).setText(1, "2025-03-15")
+        item.setText(1, "low")
+        assert ws.result_view.status.text() == "Edited values are valid."
+        # the JSON is what the form now says (what is copied from it is what was checked)
+        assert json.loads(ws.result_view.raw.toPlainText()) == {**TASK, "priority": "low", "due_date": "2025-03-15"}
         assert len(chat_bodies(fake_openai)) == 1
 
 
@@ -161,9 +166,15 @@ async def test_a_hand_edited_schema_is_explained_before_anything_is_sent(tmp_pat
         fake_openai.enqueue(Reply(text='{"name": "Bob", "age": 42}'))
         outcome = await x.extraction.run_one("Bob, 42")
         assert outcome is not None and outcome.values == {"name": "Bob", "age": 42}
-        await x.extraction.save_schema("person", fixed)
+        saved = next_emission(x.extraction.schemasChanged.connect)
+        editor.save_button.click()
+        await saved
         assert (await x.extraction.load_schemas()) == {"person": fixed}
         assert editor.template.findText("Saved: person") >= 0
+        # chosen again, its fields come back in their order (not sorted on the way, as a QVariantMap would)
+        editor.template.setCurrentIndex(0)
+        editor.template.setCurrentIndex(editor.template.findText("Saved: person"))
+        assert [editor.tree.topLevelItem(i).text(0) for i in range(editor.tree.topLevelItemCount())] == ["name", "age"]
 
 
 async def test_form_editor_builds_nested_and_list_fields(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
@@ -227,18 +238,18 @@ async def test_bulk_run_with_a_failing_row_retry_cost_and_export(tmp_path: Path,
         states = [r.state for r in x.extraction.rows]
         assert states.count(RowState.DONE) == 2 and states.count(RowState.FAILED) == 1
         failed = states.index(RowState.FAILED)
-        assert "Invalid schema" in ws.bulk.table.item(failed, ws.bulk.table.columnCount() - 1).text()
+        assert "Invalid schema" in ws.bulk.table.item(failed, 2).text()
         assert ws.bulk.progress.value() == 3 and ws.bulk.progress.maximum() == 3
         # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021 per row
         assert sum(r.outcome.cost_micros or 0 for r in x.extraction.rows if r.outcome) == 420
         assert ws.bulk.cost.text() == "cost $0.0004"
         headers = [ws.bulk.table.horizontalHeaderItem(c).text() for c in range(ws.bulk.table.columnCount())]
-        assert headers == ["Input", "Status", "title", "priority", "due_date", "assignee", "tags", "Problems"]
+        assert headers == ["Input", "Status", "Problems", "title", "priority", "due_date", "assignee", "tags"]
         fake_openai.enqueue(ok[2])
         ws.bulk.table.selectRow(failed)
         ws.bulk.retry_button.click()
         await until(lambda: x.extraction.rows[failed].state is RowState.DONE and not x.extraction.running)
-        assert ws.bulk.table.item(failed, 2).text() == "Task 2"
+        assert ws.bulk.table.item(failed, 3).text() == "Task 2"
         ledger = await parts.store.ledger()
         assert len(ledger) == 3 and {e.job for e in ledger} == {x.extraction.run_id}
         assert all(e.feature == "extraction" for e in ledger)

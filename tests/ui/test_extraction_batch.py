@@ -63,12 +63,12 @@ async def test_batch_survives_a_restart_and_fills_the_table(tmp_path: Path, fake
         fake_openai.batches.advance()
         (batch_id,) = await collected
         assert batch_id == job.id
-        assert "completed · 3 done, 0 failed of 3" in y.workspace.bulk.batch_status.text()
+        assert y.workspace.bulk.batch_status.text() == "Batch completed · 3 answered, 0 failed of 3"
         rows = y.extraction.rows
         assert [r.state for r in rows] == [RowState.DONE, RowState.REFUSED, RowState.INVALID]
         assert rows[0].outcome is not None and rows[0].outcome.values == TASK
         table = y.workspace.bulk.table
-        assert table.rowCount() == 3 and table.item(0, 2).text() == "Call Bob"
+        assert table.rowCount() == 3 and table.item(0, 3).text() == "Call Bob"
         assert table.item(1, 1).text() == "refused"
         ledger = await again.store.ledger()
         assert {(e.feature, e.batch) for e in ledger} == {("batch", True)} and len(ledger) == 3
@@ -104,3 +104,53 @@ async def test_failed_batch_lines_are_row_errors(tmp_path: Path, fake_openai: Fa
         await collected
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.FAILED]
         assert "server had an error" in (x.extraction.rows[1].outcome.error or "")
+
+
+async def test_clicks_while_work_is_on_its_way_are_never_paid_twice(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        ws.submit_batch()  # a double click
+        await until(lambda: parts.runner.find("batch-submit") is None)
+        assert sum(1 for r in fake_openai.requests if r.method == "POST" and r.path == "/v1/batches") == 1
+        assert ws.input.batch_button.isEnabled()  # free again once submitted
+        # the batch's rows are on their way: Retry asks nothing (it would pay for them twice, at full price)
+        assert [r.state for r in x.extraction.rows] == [RowState.PENDING] * 2
+        ws.bulk.table.selectRow(0)
+        assert not ws.bulk.retry_button.isEnabled()
+        x.extraction.retry_row(0)
+        await until(lambda: parts.runner.find("extraction-bulk:retry:0") is None)
+        assert not any(r.path == "/v1/chat/completions" for r in fake_openai.requests)
+
+        # one Extract, however often it is clicked before its answer arrives
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE, first_byte_delay=0.3))
+        ws.input.edit.setPlainText("call Bob")
+        ws.extract()
+        ws.extract()
+        await until(lambda: not ws.input.extract_button.isEnabled())  # and the button says so while it runs
+        await until(lambda: not x.extraction.running and ws.result_view.values == TASK)
+        assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 1
+        assert ws.input.extract_button.isEnabled()
+
+
+async def test_a_second_bulk_run_waits_for_the_first(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE, first_byte_delay=0.3) for _ in range(2)])
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.run_bulk()
+        await until(lambda: x.extraction.running)
+        assert not ws.input.bulk_button.isEnabled() and not ws.input.batch_button.isEnabled()
+        x.extraction.start_bulk(["book the room"])  # reached another way while the first runs
+        assert "still going" in ws.refusal.text() and ws.refusal.isVisibleTo(ws)
+        await until(lambda: not x.extraction.running)
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
+        assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 2
+        assert ws.input.bulk_button.isEnabled()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.extraction import Row, RowState, flatten
+from desktop_assistant.core.extraction import RETRYABLE, Row, flatten
 from desktop_assistant.core.pricing import format_usd
 
 
@@ -60,6 +60,9 @@ class BulkTable(QWidget):
         self.cancel_button = self._button("Cancel", "bulk_cancel", self.cancelRequested.emit)
         self.cancel_button.setEnabled(False)
         self.retry_button = self._button("Retry row", "bulk_retry", self._retry_selected)
+        self.retry_button.setToolTip("Ask again for the selected rows that failed, were refused, did not match the "
+                                     "schema or were cancelled")
+        self.retry_button.setEnabled(False)
         self.export_button = self._button("Export…", "bulk_export", self.exportRequested.emit)
         for b in (self.cancel_button, self.retry_button, self.export_button):
             bar.addWidget(b)
@@ -75,6 +78,7 @@ class BulkTable(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.itemSelectionChanged.connect(self._update_retry)
         layout.addWidget(self.table, 1)
         self.columns: list[str] = []
         self.rows: list[Row] = []
@@ -88,10 +92,11 @@ class BulkTable(QWidget):
         return button
 
     def set_columns(self, columns: list[str]) -> None:
-        """The schema's fields, one column each (between the input/status and the problems)."""
+        """The schema's fields, one column each (after the input, its status and its problems, which stay in
+        view however many fields there are)."""
         self.columns = list(columns)
         self.table.setColumnCount(len(self.columns) + 3)
-        self.table.setHorizontalHeaderLabels(["Input", "Status", *self.columns, "Problems"])
+        self.table.setHorizontalHeaderLabels(["Input", "Status", "Problems", *self.columns])
         for row in self.rows:
             self.set_row(row.index, row)
 
@@ -109,11 +114,12 @@ class BulkTable(QWidget):
         if index < len(self.rows):
             self.rows[index] = row
         values = row.outcome.values if row.outcome else None
-        cells = [row.label or row.text, row.state.value, *flatten(values, self.columns), row_problem(row)]
+        cells = [row.label or row.text, row.state.value, row_problem(row), *flatten(values, self.columns)]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setToolTip(text[:500])
             self.table.setItem(index, column, item)
+        self._update_retry()
 
     def set_progress(self, done: int, total: int) -> None:
         """``done`` of ``total`` rows finished."""
@@ -137,7 +143,12 @@ class BulkTable(QWidget):
         self.batch_status.setText(text)
         self.batch_status.setVisible(bool(text))
 
+    def _update_retry(self) -> None:
+        """Retry is offered when a selected row can be asked again (never one on its way or answered)."""
+        selected = {i.row() for i in self.table.selectedIndexes()}
+        self.retry_button.setEnabled(any(i < len(self.rows) and self.rows[i].state in RETRYABLE for i in selected))
+
     def _retry_selected(self) -> None:
         for index in sorted({i.row() for i in self.table.selectedIndexes()}):
-            if index < len(self.rows) and self.rows[index].state is not RowState.DONE:
+            if index < len(self.rows) and self.rows[index].state in RETRYABLE:
                 self.retryRequested.emit(index)

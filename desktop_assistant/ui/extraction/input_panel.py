@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -27,7 +27,18 @@ SOURCES = ("Each line", "CSV column", "Dropped files")
 
 
 class _DropText(QPlainTextEdit):
+    """The input box: takes dropped files; Tab moves on (as in a form), Ctrl+Enter extracts."""
+
     filesDropped = Signal(list)
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Ctrl+Enter: Extract."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
@@ -64,7 +75,9 @@ class InputPanel(QWidget):
         self.edit.setObjectName("extract_input")
         self.edit.setAccessibleName("Text to extract from")
         self.edit.setPlaceholderText("Paste text, or drop .txt, .md or .csv files (or an image for a vision model)")
+        self.edit.setTabChangesFocus(True)
         self.edit.filesDropped.connect(self.add_files)
+        self.edit.submitted.connect(self._submit)
         self.edit.textChanged.connect(self._refresh_columns)
         layout.addWidget(self.edit, 1)
         self.note = QLabel()
@@ -74,6 +87,7 @@ class InputPanel(QWidget):
         layout.addWidget(self.note)
         row = QHBoxLayout()
         self.extract_button = self._button("Extract", "extract_button", self.extractRequested.emit)
+        self.extract_button.setToolTip("Extract the fields from the text in the box (Ctrl+Enter)")
         row.addWidget(self.extract_button)
         source_label = QLabel("Bulk inputs")
         self.source = QComboBox()
@@ -100,6 +114,10 @@ class InputPanel(QWidget):
         layout.addWidget(self.batch_price)
         self.files: list[tuple[str, str]] = []  # (file name, text)
         self.image_path: str | None = None
+
+    def _submit(self) -> None:
+        if self.extract_button.isEnabled():  # not while a run is on its way
+            self.extractRequested.emit()
 
     def _button(self, text: str, name: str, slot: object) -> QPushButton:
         button = QPushButton(text)

@@ -46,7 +46,7 @@ def _parse_cell(text: str, original: Any) -> Any:
 class ResultView(QWidget):
     """Shows an :class:`Outcome`; edits in the form emit ``valuesEdited(dict)`` (checked by the controller)."""
 
-    valuesEdited = Signal(dict)
+    valuesEdited = Signal(object)  # object: a dict would arrive as a QVariantMap, its keys sorted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +74,20 @@ class ResultView(QWidget):
         layout.addWidget(self.tabs, 1)
         self.values: dict[str, Any] | None = None
         self._filling = False
+
+    def show_working(self) -> None:
+        """An extraction is on its way: the last result is cleared (it was for other text)."""
+        self.status.setText("Extracting…")
+        self.status.setProperty("state", "running")
+        self.values = None
+        self._fill(None)
+        self.raw.setPlainText("")
+
+    def show_edited(self, values: dict[str, Any], errors: list[str]) -> None:
+        """The person edited the values: the JSON shows them as edited, and the status says if they fit."""
+        self.raw.setPlainText(json.dumps(values, indent=2, ensure_ascii=False))
+        self.status.setText("Edited values are valid." if not errors
+                            else "Edited values do not match the schema:\n" + "\n".join(errors))
 
     def show_outcome(self, outcome: Outcome) -> None:
         """Show an outcome: values as a form and JSON, or the refusal, or what did not validate."""

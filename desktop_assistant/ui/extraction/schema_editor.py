@@ -69,7 +69,7 @@ class SchemaEditor(QWidget):
     """Template picker, field form and JSON schema text."""
 
     schemaChanged = Signal(object)
-    saveRequested = Signal(str, dict)
+    saveRequested = Signal(str, object)  # object: a dict would arrive as a QVariantMap, its keys sorted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -47,9 +47,12 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
 
 
 def batch_text(job: BatchJob) -> str:
-    """One line on a batch: id, status, request counts."""
-    return (f"Batch {job.id}: {job.status.replace('_', ' ')} · {job.completed} done, {job.failed} failed of "
-            f"{job.total}")
+    """One line on a batch: its status, its request counts and, while it runs, what to expect."""
+    text = f"Batch {job.status.replace('_', ' ')} · {job.completed} answered, {job.failed} failed of {job.total}"
+    if not job.finished:
+        text += (" · usually ready within minutes, at most 24 hours; you can close the app meanwhile: the results "
+                 "are collected here when they are ready")
+    return text
 
 
 class ExtractWorkspace(QWidget):
@@ -169,6 +172,7 @@ class ExtractWorkspace(QWidget):
         b.refused.connect(self._on_refused)
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(lambda job: self.bulk.show_batch(batch_text(job)))
+        b.submitting.connect(self._on_submitting)
         self.endpoint.modelsChanged.connect(lambda models: self.set_models(models, self.extraction.model))
 
     def set_models(self, models: list[str], current: str) -> None:
@@ -200,6 +204,8 @@ class ExtractWorkspace(QWidget):
         self._apply_options()
         self.refusal.hide()
         self.results.setCurrentWidget(self.result_view)
+        if not self.extraction.running:
+            self.result_view.show_working()
         self.extraction.start_one(self.input.text, self.input.image_path)
 
     def run_bulk(self) -> None:
@@ -238,11 +244,11 @@ class ExtractWorkspace(QWidget):
 
     def _values_edited(self, values: dict[str, Any]) -> None:
         checked = self.extraction.edit_values(values)
-        text = ("Edited values are valid." if not checked.errors
-                else "Edited values do not match the schema:\n" + "\n".join(checked.errors))
-        self.result_view.status.setText(text)
+        self.result_view.show_edited(checked.values if checked.values is not None else values, checked.errors)
 
     def _on_refused(self, message: str) -> None:
+        if self.result_view.status.property("state") == "running":  # nothing was sent after all
+            self.result_view.status.setText("")
         self.refusal.setText(message)
         self.refusal.show()
 
@@ -252,5 +258,11 @@ class ExtractWorkspace(QWidget):
         self.results.setCurrentWidget(self.bulk)
 
     def _on_running(self, running: bool) -> None:
+        """While a run is in flight, nothing starts another (each would be paid for); Cancel stops it."""
         self.bulk.set_running(running)
-        self.input.extract_button.setEnabled(not running or self.extraction.rows != [])
+        for button in (self.input.extract_button, self.input.bulk_button, self.input.batch_button):
+            button.setEnabled(not running)
+
+    def _on_submitting(self, submitting: bool) -> None:
+        for button in (self.input.bulk_button, self.input.batch_button):
+            button.setEnabled(not submitting and not self.extraction.running)
