@@ -7,6 +7,7 @@ is refused with the numbers; one that would pass 80 % of a limit is sent with a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -16,10 +17,23 @@ WARN_FRACTION = Decimal("0.8")
 MICROS = Decimal(1_000_000)
 
 
-def parse_usd(text: str) -> int | None:
-    """A dollar amount typed by a person ("10", "$2.50") as micro-dollars; None when empty or not a number."""
-    cleaned = text.strip().replace("$", "").replace(",", "")
-    if not cleaned:
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}")
+
+
+def _amount(text: str) -> Decimal | None:
+    """The amount a person typed, or None when empty, not a number, negative or ambiguous.
+
+    A comma is a thousands separator where it groups thousands ("1,000", "$1,234.56"); followed by one or two
+    digits it is a decimal comma ("2,50" is $2.50, as many people write it); anywhere else ("0,150", "1,2,3")
+    the amount is refused rather than guessed: a limit read 100 times too large protects nothing.
+    """
+    cleaned = text.strip().replace("$", "").replace(" ", "")
+    if _THOUSANDS.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif _DECIMAL_COMMA.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", ".")
+    elif "," in cleaned or not cleaned:
         return None
     try:
         value = Decimal(cleaned)
@@ -27,7 +41,24 @@ def parse_usd(text: str) -> int | None:
         return None
     if not value.is_finite() or value < 0:  # NaN compares by raising: check finiteness first
         return None
-    return int((value * MICROS).to_integral_value())
+    return value
+
+
+def parse_usd(text: str) -> int | None:
+    """A dollar amount typed by a person ("10", "$2.50", "2,50", "1,000") as micro-dollars; None when empty, not a
+    number, negative or ambiguous (see :func:`_amount`)."""
+    value = _amount(text)
+    return None if value is None else int((value * MICROS).to_integral_value())
+
+
+def plain_usd(text: str) -> str | None:
+    """A typed dollar amount written plainly ("$1,234.50" → "1234.5", "2,50" → "2.5"), as settings keep it; None
+    as :func:`parse_usd`."""
+    value = _amount(text)
+    if value is None:
+        return None
+    plain = format(value.normalize(), "f")
+    return plain if plain != "-0" else "0"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
-from desktop_assistant.core.errors import ErrorAction, UserFacingError
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.redact import redact
@@ -668,6 +668,7 @@ class MainWindow(QMainWindow):
     # -- showing state ---------------------------------------------------------------------------------------
 
     def _on_settings(self, settings: Settings) -> None:
+        self._forget_refusal()  # why the last send was refused may no longer hold (a limit raised, a key set)
         if self._onboarding is not None:
             self._onboarding.load(settings, self.endpoint.key_source.value)
         self._update_page()
@@ -693,8 +694,14 @@ class MainWindow(QMainWindow):
         if self.endpoint.key_source.value != "environment":  # a banner: the status bar cut it off at its width
             self.banner.show_notice(Notice(Level.WARNING, text))
 
+    def _forget_refusal(self) -> None:
+        """Clear the reason a send was refused (unless the box shows the editing hint)."""
+        if self.editing is None or not self.editing.active:
+            self.composer.show_refusal("")
+
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         self._edit.leave_if_gone()
+        self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)
         if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
@@ -727,6 +734,10 @@ class MainWindow(QMainWindow):
         self.composer.clear()
 
     def _on_send_refused(self, error: UserFacingError) -> None:
+        if error.kind is ErrorKind.SPENDING_LIMIT:  # the numbers and Open settings in the banner, which wraps them
+            self.composer.show_refusal("Not sent: it could pass your spending limit (see above). Your draft is kept.")
+            self.banner.show_notice(Notice(Level.WARNING, error.message, error.action, error.kind))
+            return
         self.composer.show_refusal(error.message)
         if error.action is ErrorAction.SWITCH_TO_VISION:
             self.banner.show_notice(Notice(Level.WARNING, error.message, error.action, error.kind))

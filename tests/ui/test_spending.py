@@ -32,11 +32,30 @@ async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path
         qtbot.keyClicks(composer.edit, "An expensive question")
         qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
         await until(lambda: composer.refusal.isVisibleTo(composer))
-        message = composer.refusal.text()
+        assert "Not sent" in composer.refusal.text() and "draft is kept" in composer.refusal.text()
+        banner = parts.window.banner
+        assert banner.isVisibleTo(parts.window)  # the numbers, wrapped, with the way forward beside them
+        message = banner.label.text()
         assert "Not sent" in message and "$0.001" in message and "monthly limit" in message
+        assert banner.action.text() == "Open settings" and banner.action.isVisibleTo(parts.window)
         assert composer.text == "An expensive question"
         assert chat_requests(fake_openai) == 0
         assert parts.chat.conversation is None  # nothing stored either
+
+        # raised in Settings, typed with a decimal comma as many people write it: $2.50, not $250
+        banner.action.click()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None and dialog.isVisible()
+        dialog.spending.monthly.setText("2,50")
+        dialog._save()
+        await until(lambda: parts.endpoint.settings.monthly_limit_usd == "2.5")
+        assert parts.usage.limits.monthly_micros == 2_500_000
+        assert not composer.refusal.isVisibleTo(composer)  # the refusal no longer holds: it is gone
+        dialog.open()
+        dialog.spending.monthly.setText("0,150")  # neither cents nor thousands: refused, not guessed
+        dialog._save()
+        assert "not an amount in dollars" in dialog.spending.problem.text() and dialog.isVisible()
+        assert parts.endpoint.settings.monthly_limit_usd == "2.5"
 
 
 async def test_eighty_percent_warns_and_sends(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_assistant.core.budget import Limits, Spent, Verdict, check, parse_usd
+from desktop_assistant.core.budget import Limits, Spent, Verdict, check, parse_usd, plain_usd
 from desktop_assistant.core.pricing import format_usd
 
 DOLLAR = 1_000_000
@@ -28,10 +28,24 @@ DOLLAR = 1_000_000
         ("-1", None),  # negative amounts are refused
         ("inf", None),  # not finite
         ("-inf", None),  # not finite and negative
+        ("2,50", 2_500_000),  # a decimal comma, as many people write it: $2.50, never $250
+        ("0,15", 150_000),
+        ("2,5", 2_500_000),
+        ("12 000", 12_000 * DOLLAR),  # a space between thousands
+        ("0,150", None),  # neither thousands nor cents: refused, not guessed
+        ("1,2,3", None),
+        ("1,00.5", None),
+        ("1.000,50", None),  # both separators the other way round: refused
     ],
 )
 def test_parse_usd(text: str, expected: int | None) -> None:
     assert parse_usd(text) == expected
+
+
+@pytest.mark.parametrize(("text", "plain"), [("$1,234.50", "1234.5"), ("2,50", "2.5"), ("10", "10"),
+                                             ("0.000", "0"), ("1e3", "1000"), ("0,150", None), ("", None)])
+def test_plain_usd_is_what_settings_keep(text: str, plain: str | None) -> None:
+    assert plain_usd(text) == plain
 
 
 @pytest.mark.parametrize("text", ["nan", "NaN", "sNaN"])

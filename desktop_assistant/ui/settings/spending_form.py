@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.budget import parse_usd
+from desktop_assistant.core.budget import plain_usd
 from desktop_assistant.core.settings import Settings
 
 PRICE_FIELDS = ("input", "cached_input", "output")
@@ -114,18 +114,20 @@ class SpendingForm(QWidget):
         problems: list[str] = []
         monthly, daily = self.monthly.text().strip(), self.daily.text().strip()
         for label, text in (("monthly limit", monthly), ("daily limit", daily)):
-            if text and parse_usd(text) is None:
-                problems.append(f"The {label} “{text}” is not an amount in dollars.")
+            if text and plain_usd(text) is None:
+                problems.append(f"The {label} “{text}” is not an amount in dollars (write it as 2.50 or 1000).")
+        monthly, daily = plain_usd(monthly) or "", plain_usd(daily) or ""
         overrides: dict[str, dict[str, str]] = {}
         for i in range(self.prices.rowCount()):
             cells = [self._cell(i, j) for j in range(4)]
             model, values = cells[0], cells[1:]
             if not model and not any(values):
                 continue
-            row = {name: v.replace("$", "") for name, v in zip(PRICE_FIELDS, values, strict=True) if v}
-            bad = [v for v in row.values() if parse_usd(v) is None]
-            if not model or "input" not in row or "output" not in row or bad:
-                problems.append(f"Row {i + 1}: give a model name and input and output prices as numbers.")
+            typed = {name: v for name, v in zip(PRICE_FIELDS, values, strict=True) if v}
+            row = {name: plain_usd(v) or "" for name, v in typed.items()}
+            if not model or "input" not in row or "output" not in row or not all(row.values()):
+                problems.append(f"Row {i + 1}: give a model name and input and output prices as numbers "
+                                "(such as 0.15).")
                 continue
             overrides[model] = row
         self.problem.setText(" ".join(problems))
