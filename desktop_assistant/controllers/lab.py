@@ -245,6 +245,10 @@ class LabController(QObject):
                 planned.append(PlannedRequest(column.model, tokens, version.max_output_tokens))
             return planned, gaps
         planned, gaps = await asyncio.to_thread(plan)
+        if not planned:
+            self.refused.emit("Nothing to send: no case has a value for every variable of the template. Add the "
+                              "missing columns on the Test set page, or change the template.")
+            return False
         worst = worst_case(self._usage.prices, planned, batch=batch)
         note = (f" {gaps} {'cell lacks' if gaps == 1 else 'cells lack'} a value for a template variable and will "
                 "show the error without being sent.") if gaps else ""
@@ -373,6 +377,10 @@ class LabController(QObject):
         run, run_id, pairs = self.run, self.run_id, self.failed_cells()
         if run is None or run_id is None or not pairs:
             self.refused.emit("No cell needs running again.")
+            return
+        if any(pending == run_id for _batch, pending in await self._store.open_batches()):
+            self.refused.emit("This run's batch is still on its way: its cells fill in when it is ready (usually "
+                              "within minutes, at most 24 hours). Running them now would pay for them twice.")
             return
         missing = [c for c in run.columns if c not in self._versions]
         if missing:

@@ -3,7 +3,8 @@
 A run has one row per test case and one column per (prompt version, model). A :class:`Cell` is one request's
 outcome; a cell that was retried is simply recorded again (the last one counts); a cell that is missing did not
 run (the run was cancelled, or is still going). A cell **passes** when it has no error and every check passed;
-an error cell fails all of its case's checks. Money is integer micro-dollars, shown with
+an error cell fails all of its case's checks; a case without checks is only **answered** (neither passed nor
+failed, and not compared between runs). Money is integer micro-dollars, shown with
 :func:`~desktop_assistant.core.pricing.format_usd`; comparisons of cost use the cost per case, so a column that
 was cancelled halfway is not made to look cheap. Latency totals leave out cells that ended in an error.
 A run's CSV and JSONL export is in :mod:`desktop_assistant.core.lab_export`.
@@ -40,6 +41,7 @@ class CellStatus(StrEnum):
     """Where a cell stands."""
 
     PASSED = "passed"
+    ANSWERED = "answered"  # no error, and the case has no check to pass or fail
     FAILED = "failed"
     ERROR = "error"
     NOT_RUN = "not run"
@@ -61,9 +63,11 @@ class Cell:
 
     @property
     def status(self) -> CellStatus:
-        """Passed (no error, every check passed), failed, or error."""
+        """Passed (no error, every check passed), failed, error, or answered (its case has no checks)."""
         if self.error is not None:
             return CellStatus.ERROR
+        if not self.checks:
+            return CellStatus.ANSWERED
         return CellStatus.PASSED if all(c.passed for c in self.checks) else CellStatus.FAILED
 
     @property
@@ -267,7 +271,7 @@ class Regression:
     new_label: str
     newly_failing: tuple[str, ...]  # case titles that passed before and fail (or error) now
     newly_passing: tuple[str, ...]
-    not_compared: int  # cases missing from either run, or not run in one of them
+    not_compared: int  # cases missing from either run, not run in one of them, or without checks
 
     def sentence(self) -> str:
         """``Version 4 fails 2 cases that version 3 passed: case 3 (refund), case 7.``"""
@@ -297,7 +301,7 @@ def compare(old: Run, old_column: RunColumn, new: Run, new_column: RunColumn) ->
         j = old_index.get(case_key(case, i))
         before = old.status(old_column, j) if j is not None else CellStatus.NOT_RUN
         now = new.status(new_column, i)
-        if CellStatus.NOT_RUN in (before, now):
+        if CellStatus.NOT_RUN in (before, now) or CellStatus.ANSWERED in (before, now):  # nothing to compare by
             not_compared += 1
         elif before is CellStatus.PASSED and now is not CellStatus.PASSED:
             failing.append(case_title(case, i))

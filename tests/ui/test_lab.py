@@ -307,11 +307,18 @@ async def test_a_case_without_a_template_value_is_a_cell_error_and_is_not_sent(t
         await parts.lab.run_set("Gaps", cases, ws.versions, ["gpt-4o-mini"])
         run = parts.lab.run
         assert run is not None
-        assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED, CellStatus.ERROR]
+        assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.ANSWERED, CellStatus.ERROR]  # no checks
         cell = run.cell(run.columns[0], 1)
         assert cell is not None and cell.error is not None and 'No value for the template variable "tone"' in cell.error
         assert "1 cell lacks a value for a template variable" in ws.run_panel.quote.text()
         assert [b["messages"][-1]["content"] for b in chat_bodies(fake_openai)] == ["Refund? (tone: warm)"]
+        # no case can be sent at all: nothing is run (nor kept as a run of errors)
+        runs = len(await parts.lab.refresh_runs())
+        said: list[str] = []
+        parts.lab.refused.connect(said.append)
+        assert await parts.lab.run_set("Gaps", [LabCase({"question": "Hours?"})], ws.versions, ["gpt-4o-mini"]) is None
+        assert "Nothing to send" in said[-1] and len(await parts.lab.refresh_runs()) == runs
+        assert len(chat_bodies(fake_openai)) == 1
 
 
 async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(tmp_path: Path,
@@ -338,6 +345,11 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
         assert chat_bodies(fake_openai) == []
         run_id = parts.lab.run_id
         assert run_id is not None and (await parts.lab.refresh_runs())[0].status == "batch"
+        # its cells are on their way: running them again now would pay for them twice, at full price
+        refused = next_emission(parts.lab.refused.connect)
+        ws.run_panel.retry_button.click()
+        (message,) = await refused
+        assert "still on its way" in message and chat_bodies(fake_openai) == []
         await parts.lifecycle.shutdown()
     usage = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
     fake_openai.enqueue(Reply(text="yes", usage=usage), Reply(text="no", usage=usage))

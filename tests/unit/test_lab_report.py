@@ -62,7 +62,7 @@ def test_cell_status() -> None:
     errored = cell(cases, BIG, 0, error="Rate limited")
     assert errored.status is CellStatus.ERROR and errored.checks_passed == 0
     no_checks = make_cases(1, checks=0)
-    assert cell(no_checks, BIG, 0).status is CellStatus.PASSED
+    assert cell(no_checks, BIG, 0).status is CellStatus.ANSWERED  # nothing was checked: not shown as passed
 
 
 def test_missing_cell_is_not_run_and_retried_cell_last_wins() -> None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.lab_report import Cell, Run, RunColumn, column_labels, verdict
+from desktop_assistant.core.lab_report import Cell, CellStatus, Run, RunColumn, column_labels, verdict
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.ui.lab.grid_model import RunGridModel
 
@@ -221,8 +221,11 @@ class RunPanel(QWidget):
     def _update(self, run: Run | None) -> None:
         self.verdict.setText(verdict(run) if run is not None else "Pick versions and models, then Run.")
         has_run = run is not None
-        for b in (self.retry_button, self.csv_button, self.jsonl_button):
+        for b in (self.csv_button, self.jsonl_button):
             b.setEnabled(has_run)
+        again = (CellStatus.ERROR, CellStatus.NOT_RUN)  # what "Run failed cells again" would send
+        self.retry_button.setEnabled(run is not None and any(
+            run.status(c, k) in again for c in run.columns for k in range(len(run.cases))))
 
     def set_progress(self, done: int, total: int) -> None:
         """Cells finished of all."""
