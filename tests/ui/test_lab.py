@@ -386,3 +386,46 @@ async def test_an_empty_test_set_takes_the_prompts_variables_as_columns(tmp_path
         two_cases(ws)  # a table with cases keeps its own columns
         await save_prompt(ws, "Answer with the capital city only.", "Capital of {{nation}}?")
         assert "question" in headers() and "nation" not in headers()
+
+
+async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        ed = ws.editor
+        await save_prompt(ws, "Be brief.")
+        ed.name.setText("Greeting")  # a second prompt
+        ed.system.setPlainText("Say hello.")
+        shown = next_emission(ws.lab.versionsChanged.connect)
+        ed.save_button.click()
+        await shown
+        assert not ed.unsaved() and not ed.unsaved_note.isVisibleTo(ws)
+        ed.system.setPlainText("Say hello. Always sign as Anna.")
+        assert ed.unsaved()
+        # another prompt chosen in the list: the form keeps the changes and says how to go on
+        support = next(ed.prompts.item(i) for i in range(ed.prompts.count()) if "Support" in ed.prompts.item(i).text())
+        ed.prompts.setCurrentItem(support)
+        assert ed.system.toPlainText() == "Say hello. Always sign as Anna."
+        assert ed.unsaved_note.isVisibleTo(ws) and "Greeting" in ed.unsaved_note.text()
+        assert "Greeting" in ed.prompts.currentItem().text()  # the list still shows where the changes belong
+        # New prompt waits too
+        ed.new_button.click()
+        assert ed.name.text() == "Greeting" and ed.unsaved_note.isVisibleTo(ws)
+        # a run would use the saved version, not what is typed: it is refused, nothing is sent
+        two_cases(ws)
+        ws.run_panel.tick(ws.run_panel.models, ["gpt-4o-mini"])
+        ws.run_panel.tick(ws.run_panel.versions, ["1"])
+        ws.run_panel.run_button.click()
+        assert "not saved as a version" in ws.message.text() and chat_bodies(fake_openai) == []
+        assert parts.runner.find("lab-run") is None
+        # Discard changes: then the prompt chosen opens
+        shown = next_emission(ws.lab.versionsChanged.connect)
+        ed.prompts.setCurrentItem(support)
+        ed.discard_button.click()
+        (name, _versions) = await shown
+        assert name == "Support" and ed.system.toPlainText() == "Be brief." and not ed.unsaved()
+        assert not ed.unsaved_note.isVisibleTo(ws)
+        # Tab moves on from the system prompt (a tab character is not what a form expects)
+        assert ed.system.tabChangesFocus() and ed.template.tabChangesFocus()

@@ -1,6 +1,13 @@
-"""The prompt library: the list of named prompts and the editor of one (Save makes a new version)."""
+"""The prompt library: the list of named prompts and the editor of one (Save makes a new version).
+
+What is typed in the form is never replaced unasked: choosing another prompt, New prompt, a version from the
+Versions page or one restored there waits, with a line offering Discard changes, while the form has changes not
+saved as a version.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -75,6 +82,20 @@ class PromptEditor(QWidget):
         self.problems.setObjectName("lab_template_problems")
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
         self.problems.setWordWrap(True)
+        self.unsaved_note = QLabel()
+        self.unsaved_note.setObjectName("lab_unsaved")
+        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.unsaved_note.setWordWrap(True)
+        self.discard_button = QPushButton("Discard changes")
+        self.discard_button.setObjectName("lab_discard")
+        unsaved_row = QHBoxLayout()
+        unsaved_row.addWidget(self.unsaved_note, 1)
+        unsaved_row.addWidget(self.discard_button)
+        self.unsaved_note.hide()
+        self.discard_button.hide()
+        self._shown = PromptVersion(name="", version=0, system_prompt="")  # what the form was filled with
+        self._new_prompt = True  # the form was empty: anything typed in it is a change
+        self._then: Callable[[], None] | None = None  # what waits for Discard changes
         self.save_button = QPushButton("Save as new version")
         self.save_button.setObjectName("lab_save")
         self.chat_button = QPushButton("Use in a new chat")
@@ -95,14 +116,18 @@ class PromptEditor(QWidget):
         right = QVBoxLayout()
         right.addLayout(form, 1)
         right.addWidget(self.problems)
+        right.addLayout(unsaved_row)
         right.addLayout(buttons)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addLayout(right, 3)
+        for box in (self.system, self.template):
+            box.setTabChangesFocus(True)  # Tab moves on, as in any form
         self.prompts.currentItemChanged.connect(self._chosen)
-        self.new_button.clicked.connect(self.clear)
+        self.new_button.clicked.connect(self.new_prompt)
         self.template.textChanged.connect(self._check_template)
-        self.save_button.clicked.connect(lambda: self.saveRequested.emit(self.version()))
+        self.save_button.clicked.connect(self._save)
+        self.discard_button.clicked.connect(self._discard)
         self.chat_button.clicked.connect(lambda: self.useInChat.emit(self.version()))
         self.extraction_button.clicked.connect(lambda: self.useInExtraction.emit(self.version()))
 
@@ -126,12 +151,84 @@ class PromptEditor(QWidget):
                 self.prompts.setCurrentItem(item)
         self.prompts.blockSignals(False)
 
-    def _chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
-        if item is not None:
-            self.promptChosen.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+    def _chosen(self, item: QListWidgetItem | None, previous: QListWidgetItem | None = None) -> None:
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        if self.unsaved():  # the list keeps showing where the form's changes belong until they are dealt with
+            self.prompts.blockSignals(True)
+            if previous is not None:
+                self.prompts.setCurrentItem(previous)
+            else:
+                self.prompts.setCurrentRow(-1)
+            self.prompts.blockSignals(False)
+            self._wait(f"open “{name}”", lambda: self._choose(name))
+            return
+        self.promptChosen.emit(name)
+
+    def _choose(self, name: str) -> None:
+        match = next((self.prompts.item(i) for i in range(self.prompts.count())
+                      if self.prompts.item(i).data(Qt.ItemDataRole.UserRole) == name), None)
+        if match is not None:
+            self.prompts.blockSignals(True)
+            self.prompts.setCurrentItem(match)
+            self.prompts.blockSignals(False)
+        self.promptChosen.emit(name)
+
+    @property
+    def shown(self) -> PromptVersion:
+        """What the form was filled with, as the form holds it."""
+        return self._shown
+
+    def unsaved(self) -> bool:
+        """Whether the form has changes not saved as a version (for a new prompt: anything typed in it)."""
+        form = self.version()
+        if self._new_prompt:
+            return bool(form.name or form.system_prompt.strip() or form.user_template.strip())
+        return form.name != self._shown.name or not form.same_content(self._shown)
+
+    def offer(self, v: PromptVersion, what: str = "") -> None:
+        """Show ``v``, unless the form has other changes not saved: then it waits for Discard changes."""
+        form = self.version()
+        if not self.unsaved() or (form.name == v.name and form.same_content(v)):
+            self.show_version(v)
+            return
+        self._wait(what or f"show {v.label}", lambda: self.show_version(v))
+
+    def new_prompt(self) -> None:
+        """New prompt: an empty form (once the form's unsaved changes are saved or discarded)."""
+        if self.unsaved():
+            self._wait("start a new prompt", self.clear)
+            return
+        self.clear()
+
+    def _wait(self, what: str, then: Callable[[], None]) -> None:
+        name = self.version().name or "the new prompt"
+        self._then = then
+        self.unsaved_note.setText(f"Your changes to “{name}” are not saved. Save as new version to keep them, or "
+                                  f"Discard changes to {what}.")
+        self.unsaved_note.show()
+        self.discard_button.show()
+
+    def _end_wait(self) -> None:
+        self._then = None
+        self.unsaved_note.hide()
+        self.discard_button.hide()
+
+    def _discard(self) -> None:
+        then = self._then
+        self._end_wait()
+        self._shown, self._new_prompt = self.version(), False  # what is in the form is let go of
+        if then is not None:
+            then()
+
+    def _save(self) -> None:
+        self._end_wait()
+        self.saveRequested.emit(self.version())
 
     def show_version(self, v: PromptVersion) -> None:
         """Fill the form with ``v`` (the note starts empty: it describes the next save)."""
+        self._end_wait()
         self.name.setText(v.name)
         self.system.setPlainText(v.system_prompt)
         self.template.setPlainText(v.user_template)
@@ -139,6 +236,8 @@ class PromptEditor(QWidget):
         self.temperature.setValue(NO_TEMPERATURE if v.temperature is None else v.temperature)
         self.max_tokens.setValue(v.max_output_tokens)
         self.note.clear()
+        # as the widgets hold it (a rounded temperature, say), so that only the person's changes count
+        self._shown, self._new_prompt = self.version(), v.version == 0
 
     def clear(self) -> None:
         """An empty form for a new prompt."""

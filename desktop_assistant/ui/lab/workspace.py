@@ -125,7 +125,7 @@ class LabWorkspace(QWidget):
         self.versions_view.set_versions(name, versions)
         self.run_panel.set_versions(versions)
         if versions:
-            self.editor.show_version(versions[-1])
+            self.editor.offer(versions[-1])  # waits while the form has other changes not saved
             self.run_panel.set_models(self.endpoint.models, [versions[-1].model])
             self.test_set.offer_variables(variables(versions[-1].user_template))
 
@@ -135,7 +135,7 @@ class LabWorkspace(QWidget):
         self._run("save prompt version", self.lab.save_version(version))
 
     def _edit_version(self, version: PromptVersion) -> None:
-        self.editor.show_version(version)
+        self.editor.offer(version, f"edit {version.label}")
         self.pages.setCurrentWidget(self.editor)
 
     def _use_in_chat(self, version: PromptVersion) -> None:
@@ -173,6 +173,10 @@ class LabWorkspace(QWidget):
     def _start_run(self, numbers: list[int], models: list[str], *, batch: bool = False) -> None:
         if self.runner.find("lab-run") is not None or self.runner.find("lab-batch-submit") is not None:
             return  # one run at a time (the button is disabled once the run has started)
+        if self.editor.unsaved() and self.editor.shown.name == self.prompt_name:
+            self._say(f"The Prompt page has changes to “{self.prompt_name}” not saved as a version. Save as new "
+                      "version first (a run uses saved versions only, so that it says which one it used).")
+            return
         versions = [v for v in self.versions if v.version in numbers]
         cases, problems = self.test_set.cases()
         self.test_set.show_problems(problems)
