@@ -102,7 +102,7 @@ def check(limits: Limits, spent: Spent, worst_case_micros: int | None, *, free: 
         if free:
             return Verdict(True)
         return Verdict(False, "A spending limit is set, but this model has no price, so its cost cannot be "
-                              "checked. Add its price in Settings → Prices, or choose a priced model.")
+                              "checked. Add its price in Settings → Spending and prices, or choose a priced model.")
     warnings: list[str] = []
     for name, limit, already in (("monthly", limits.monthly_micros, spent.month_micros),
                                  ("daily", limits.daily_micros, spent.today_micros)):

@@ -37,6 +37,10 @@ async def test_rename_delete_and_undo(tmp_path: Path, fake_openai: FakeOpenAI) -
         await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
         titles = [parts.window.sidebar.list.item(i).text() for i in range(parts.window.sidebar.list.count())]
         assert titles == ["Today", "Second chat", "First chat"]  # newest activity first
+        row = parts.window.sidebar.list.item(1)
+        row.setText("   ")  # a rename left empty: the row keeps its title (it was left blank)
+        assert row.text() == "Second chat"
+        assert (await parts.store.get_conversation(parts.chat.conversation.id)).title == "Second chat"  # type: ignore
         await parts.chat.rename(first.id, "  Renamed   by hand ")
         assert (await parts.store.get_conversation(first.id)).title == "Renamed by hand"  # type: ignore[union-attr]
         await parts.chat.delete(first.id)
@@ -46,6 +50,15 @@ async def test_rename_delete_and_undo(tmp_path: Path, fake_openai: FakeOpenAI) -
         parts.window.banner.action.click()  # Undo
         await until(lambda: parts.window.sidebar.list.count() == 3)
         assert first.id in [c.id for c in await parts.store.list_conversations()]
+        # the Delete key deletes the conversation selected in the list, with Undo as well
+        sidebar = parts.window.sidebar
+        await until(lambda: sidebar.list.count() == 3)
+        target = next(sidebar.list.item(i) for i in range(sidebar.list.count())
+                      if sidebar.list.item(i).text() == "Renamed by hand")
+        sidebar.list.setCurrentItem(target)
+        QTest.keyClick(sidebar.list, Qt.Key.Key_Delete)
+        await until(lambda: "Renamed by hand" not in [sidebar.list.item(i).text() for i in range(sidebar.list.count())])
+        assert "Renamed by hand" in parts.window.banner.label.text() and parts.window.banner.action.text() == "Undo"
 
 
 async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -27,6 +27,7 @@ from desktop_assistant.ui.item_paint import OwnTextDelegate
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
+TITLE_ROLE = Qt.ItemDataRole.UserRole + 2  # the title as stored, for a rename left empty
 
 
 class CostDelegate(OwnTextDelegate):
@@ -134,6 +135,7 @@ class Sidebar(QWidget):
         self.list.itemActivated.connect(self._on_activated)
         self.list.itemClicked.connect(self._on_activated)
         self.list.itemChanged.connect(self._on_item_changed)
+        self.list.installEventFilter(self)
         layout.addWidget(self.list, 1)
         self.results = SearchResults()
         self.results.hide()
@@ -169,6 +171,7 @@ class Sidebar(QWidget):
                 last_group = group
             item = QListWidgetItem(c.title or "Untitled")
             item.setData(ID_ROLE, c.id)
+            item.setData(TITLE_ROLE, c.title or "Untitled")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             cost = format_usd(c.cost_micros) if c.cost_micros else ""
             item.setData(COST_ROLE, cost)
@@ -191,7 +194,8 @@ class Sidebar(QWidget):
         self.list.clearSelection()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Esc in the search box clears it; Down moves into the messages found."""
+        """Esc in the search box clears it; Down moves into the messages found; Delete in the list deletes the
+        conversation selected (the banner offers Undo)."""
         if (watched is self.filter and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
                 and event.key() == Qt.Key.Key_Escape and self.filter.text()):
             event.accept()  # Esc clears the search here rather than stopping a reply (the window's shortcut)
@@ -203,6 +207,12 @@ class Sidebar(QWidget):
             if event.key() == Qt.Key.Key_Down and self.results.isVisible() and self.results.list.count():
                 self.results.list.setFocus()
                 self.results.list.setCurrentRow(0)
+                return True
+        elif (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and watched is self.list
+                and event.key() == Qt.Key.Key_Delete and self.list.state() != QListWidget.State.EditingState):
+            item = self.list.currentItem()
+            if item is not None and item.data(ID_ROLE) is not None:
+                self.deleteRequested.emit(int(item.data(ID_ROLE)))
                 return True
         return super().eventFilter(watched, event)
 
@@ -225,8 +235,14 @@ class Sidebar(QWidget):
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         cid = item.data(ID_ROLE)
-        if not self._filling and cid is not None:
-            self.renameRequested.emit(int(cid), item.text())
+        if self._filling or cid is None:
+            return
+        if not item.text().strip():  # a title cannot be empty: the row shows the one it has again
+            self._filling = True
+            item.setText(str(item.data(TITLE_ROLE) or "Untitled"))
+            self._filling = False
+            return
+        self.renameRequested.emit(int(cid), item.text())
 
     def _menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)

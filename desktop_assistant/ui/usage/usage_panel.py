@@ -161,7 +161,8 @@ class UsagePanel(QScrollArea):
         layout.addWidget(QLabel("By model"))
         layout.addWidget(self.by_model)
         self.note = QLabel("Costs are computed from the tokens the API reports and the prices in Settings → "
-                           "Prices; amounts marked ~ elsewhere are estimates (a stopped reply, an unknown model).")
+                           "Spending and prices; amounts marked ~ elsewhere are estimates (a stopped reply, an "
+                           "unknown model).")
         self.note.setWordWrap(True)
         self.note.setProperty("muted", True)
         layout.addWidget(self.note)
