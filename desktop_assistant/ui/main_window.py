@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
 
             self._onboarding = Onboarding()
             self.stack.addWidget(self._onboarding)
-            self._onboarding.load(self.endpoint.settings, self.endpoint.key_source.value)
+            self._onboarding.load(self.endpoint.settings, self.endpoint.key_source.value, self._keyring_problem)
             if self._keyring_problem:
                 self._onboarding.show_problem(self._keyring_problem)
             if self._bound:
@@ -569,7 +569,7 @@ class MainWindow(QMainWindow):
             connect_form(self.settings_dialog.form, self.endpoint, self.runner.start)
             connect_data_tab(self.settings_dialog.data, self.data)
             self.settings_dialog.mcp.backend = self._mcp_backend
-        self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value)
+        self.settings_dialog.load(self.endpoint.settings, self.endpoint.key_source.value, self._keyring_problem)
         dialog = self.settings_dialog
 
         async def list_conversations() -> None:
@@ -592,8 +592,16 @@ class MainWindow(QMainWindow):
         if theme.set_appearance(settings.appearance):
             self.follow_scheme()
 
+        from_environment = self.endpoint.key_source.value == "environment"
+
         async def save() -> None:
             await self.endpoint.save(settings, key)
+            if key and from_environment and self.endpoint.key_source.value == "environment":
+                typed = ("is held for this session only (no system keyring was found), so it is not used"
+                         if self._keyring_problem else
+                         "was saved in your keyring, and is used when the app starts without that variable")
+                self.banner.show_notice(Notice(Level.INFO, "The OPENAI_API_KEY environment variable is set, so its "
+                                               f"key is the one used; the key you typed {typed}."))
             self._update_page()
             await self.endpoint.refresh_models()
         self._run("save settings", save())
@@ -670,7 +678,7 @@ class MainWindow(QMainWindow):
     def _on_settings(self, settings: Settings) -> None:
         self._forget_refusal()  # why the last send was refused may no longer hold (a limit raised, a key set)
         if self._onboarding is not None:
-            self._onboarding.load(settings, self.endpoint.key_source.value)
+            self._onboarding.load(settings, self.endpoint.key_source.value, self._keyring_problem)
         self._update_page()
 
     def _update_page(self) -> None:
@@ -691,7 +699,9 @@ class MainWindow(QMainWindow):
         self._keyring_problem = text
         if self._onboarding is not None:
             self._onboarding.show_problem(text)
-        if self.endpoint.key_source.value != "environment":  # a banner: the status bar cut it off at its width
+            self._onboarding.form.set_key_hint(self.endpoint.key_source.value, text)
+        # a banner (the status bar cut it off at its width), unless the welcome page says it already
+        if self.endpoint.key_source.value != "environment" and not self.endpoint.needs_onboarding:
             self.banner.show_notice(Notice(Level.WARNING, text))
 
     def _forget_refusal(self) -> None:

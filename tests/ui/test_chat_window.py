@@ -243,3 +243,39 @@ async def test_reasoning_model_gets_effort_no_temperature_and_a_thinking_state(
         assert "10 in / 50 out (45 reasoning)" in footer
         ledger = await parts.store.ledger(parts.chat.path[-1].conversation_id)
         assert ledger[-1].usage.reasoning_tokens == 45
+
+
+async def test_without_a_keyring_no_screen_says_the_key_is_kept_in_one(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    text = "No system keyring was found, so your API key is kept only until you close the app."
+    async with built_app(tmp_path, "https://api.openai.com/v1", key=None) as parts:
+        await start(parts)
+        parts.endpoint.keyringProblem.emit(text)
+        onboarding = parts.window.onboarding
+        assert parts.window.stack.currentWidget() is onboarding
+        assert onboarding.problem.text() == text
+        assert not parts.window.banner.isVisibleTo(parts.window)  # said once, on the welcome page itself
+        hint = onboarding.form.key_hint.text()
+        assert "session only" in hint and "kept in your system keyring" not in hint
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        assert "No system keyring was found" in dialog.intro.text()
+        assert "stored in your system keyring" not in dialog.intro.text()
+        dialog.close()
+
+
+async def test_a_key_typed_while_the_environment_sets_one_is_explained(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, fake_openai.base_url) as parts:  # OPENAI_API_KEY is set for the session
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        assert "OPENAI_API_KEY" in dialog.form.key_hint.text()
+        dialog.form.api_key.setText("sk-typed-in-settings-0123456789")
+        dialog._save()
+        banner = parts.window.banner
+        await until(lambda: banner.isVisibleTo(parts.window) and "OPENAI_API_KEY" in banner.label.text())
+        assert "the key you typed" in banner.label.text()
+        assert parts.endpoint.key_source.value == "environment"

@@ -105,7 +105,7 @@ class EndpointForm(QWidget):
         test_row.addWidget(self.test_result, 1)
         outer.addLayout(test_row)
 
-    def load(self, settings: Settings, key_source: str) -> None:
+    def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Fill the form from ``settings`` (the key itself is never shown back)."""
         self.api_key.clear()
         self.base_url.setText(settings.base_url)
@@ -115,12 +115,19 @@ class EndpointForm(QWidget):
         self.proxy_mode.setCurrentIndex(max(0, self.proxy_mode.findData(settings.proxy_mode)))
         self.proxy_url.setText(settings.proxy_url)
         self.proxy_url.setEnabled(settings.proxy_mode == "manual")
+        self.set_key_hint(key_source, keyring_problem)
+
+    def set_key_hint(self, key_source: str, keyring_problem: str = "") -> None:
+        """Say where the key in use comes from, and where a key typed here would be kept."""
+        kept = ("No system keyring was found, so a key typed here is kept for this session only, never in a file."
+                if keyring_problem else "A key typed here is kept in your system keyring, never in a file.")
         self.key_hint.setText({
             "keyring": "A key is saved in your system keyring. Type a new one to replace it.",
-            "environment": "Using the key from the OPENAI_API_KEY environment variable for this session.",
-            "session": "A key is held for this session only (no system keyring was found).",
-        }.get(key_source, "Your key is kept in your system keyring, never in a file. Local servers such as "
-                          "Ollama or LM Studio need no key."))
+            "environment": "Using the key from the OPENAI_API_KEY environment variable for this session (it "
+                           "wins over a key typed here).",
+            "session": "A key is held for this session only (no system keyring was found): paste it again at the "
+                       "next start, or set OPENAI_API_KEY.",
+        }.get(key_source, f"{kept} Local servers such as Ollama or LM Studio need no key."))
 
     def values(self, base: Settings) -> tuple[Settings, str | None]:
         """The settings typed and the key (None when the field was left empty: keep the stored one)."""

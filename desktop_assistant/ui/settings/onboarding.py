@@ -62,10 +62,10 @@ class Onboarding(QWidget):
         outer.addStretch(2)
         self._base = Settings()
 
-    def load(self, settings: Settings, key_source: str) -> None:
+    def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Fill the form."""
         self._base = settings
-        self.form.load(settings, key_source)
+        self.form.load(settings, key_source, keyring_problem)
 
     def show_problem(self, text: str) -> None:
         """Say what is in the way (for example, no system keyring)."""

@@ -41,11 +41,11 @@ class SettingsDialog(QDialog):
         self.setModal(False)
         self.resize(620, 520)
         layout = QVBoxLayout(self)
-        intro = QLabel("Your API key is stored in your system keyring (never in a file), separately for each "
-                       "base URL, so a key is only ever sent to the server it was typed for.")
-        intro.setWordWrap(True)
-        intro.setProperty("muted", True)
-        layout.addWidget(intro)
+        self.intro = QLabel()
+        self.intro.setObjectName("settings_intro")
+        self.intro.setWordWrap(True)
+        self.intro.setProperty("muted", True)
+        layout.addWidget(self.intro)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("settings_tabs")
         connection = QWidget()
@@ -85,10 +85,16 @@ class SettingsDialog(QDialog):
         layout.addLayout(bottom)
         self._base = Settings()
 
-    def load(self, settings: Settings, key_source: str) -> None:
-        """Show ``settings``."""
+    def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
+        """Show ``settings`` (``keyring_problem``: why no system keyring can keep a key, if so)."""
         self._base = settings
-        self.form.load(settings, key_source)
+        where = ("No system keyring was found, so a key typed here is kept for this session only (never in a "
+                 "file): paste it again at the next start, set OPENAI_API_KEY, or install a keyring such as GNOME "
+                 "Keyring or KWallet to keep it." if keyring_problem else
+                 "Your API key is stored in your system keyring (never in a file).")
+        self.intro.setText(f"{where} A key is kept for its base URL, so it is only ever sent to the server it was "
+                           "typed for.")
+        self.form.load(settings, key_source, keyring_problem)
         self.form.test_result.clear()
         self.spending.load(settings)
         self.data.load(settings)
