@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
             if self._report is not None:
                 panel.show_report(self._report)
             if self._month is not None:
-                panel.show_limit(*self._month)
+                panel.show_limit(*self._month, self.usage.limits.daily_micros)
             if self._bound:
                 self._connect_usage_panel(panel)
         return self._usage_panel
@@ -545,7 +545,7 @@ class MainWindow(QMainWindow):
         self.month_label.setText(text)
         self._month = (spent, limit)
         if self._usage_panel is not None:
-            self._usage_panel.show_limit(spent, limit)
+            self._usage_panel.show_limit(spent, limit, self.usage.limits.daily_micros)
 
     def show_help(self) -> None:
         """Show the keyboard shortcuts."""
@@ -596,6 +596,7 @@ class MainWindow(QMainWindow):
 
         async def save() -> None:
             await self.endpoint.save(settings, key)
+            await self.usage.refresh()  # the status line and Usage show the limits just saved
             if key and from_environment and self.endpoint.key_source.value == "environment":
                 typed = ("is held for this session only (no system keyring was found), so it is not used"
                          if self._keyring_problem else

@@ -50,7 +50,17 @@ async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path
         dialog._save()
         await until(lambda: parts.endpoint.settings.monthly_limit_usd == "2.5")
         assert parts.usage.limits.monthly_micros == 2_500_000
-        assert not composer.refusal.isVisibleTo(composer)  # the refusal no longer holds: it is gone
+        await until(lambda: not composer.refusal.isVisibleTo(composer))  # the refusal no longer holds: gone
+        # the status line and Usage show the new limits at once (not at the next reply), the daily one too
+        await until(lambda: parts.window.month_label.text().endswith("of $2.50"))
+        dialog.open()
+        dialog.spending.daily.setText("0.50")
+        dialog._save()
+        parts.window.show_workspace(3)
+        limit_line = parts.window.usage_panel.limit_label
+        await until(lambda: "daily limit" in limit_line.text())
+        assert "of your $2.50 limit" in limit_line.text() and "of your $0.50 daily limit" in limit_line.text()
+        parts.window.show_workspace(0)
         dialog.open()
         dialog.spending.monthly.setText("0,150")  # neither cents nor thousands: refused, not guessed
         dialog._save()

@@ -134,6 +134,7 @@ class UsagePanel(QScrollArea):
         layout.addLayout(cards)
         self.limit_label = QLabel()
         self.limit_label.setObjectName("usage_limit")
+        self._today_spent = 0
         self.limit_label.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.limit_label)
         chart_title = QLabel("Daily spend, last 30 days")
@@ -171,6 +172,7 @@ class UsagePanel(QScrollArea):
 
     def show_report(self, report: UsageReport) -> None:
         """Show ``report``."""
+        self._today_spent = report.today.cost_micros
         self.today.show_totals(report.today)
         self.month.show_totals(report.month)
         self.all_time.show_totals(report.all_time)
@@ -178,11 +180,16 @@ class UsagePanel(QScrollArea):
         fill_table(self.by_feature, report.by_feature)
         fill_table(self.by_model, report.by_model)
 
-    def show_limit(self, spent: int, limit: int | None) -> None:
-        """Say how much of the monthly limit is used."""
+    def show_limit(self, spent: int, limit: int | None, daily: int | None = None) -> None:
+        """Say how much of the monthly limit is used, and of the daily one when there is one."""
         if limit is None:
-            self.limit_label.setText("No monthly spending limit is set (Settings → Spending and prices).")
+            text = "No monthly spending limit is set" + (
+                "." if daily is not None else " (Settings → Spending and prices).")
         else:
             share = spent / limit * 100 if limit else 100.0
-            self.limit_label.setText(f"This month {format_usd(spent)} of your {format_usd(limit)} limit "
-                                     f"({share:.0f} %).")
+            text = f"This month {format_usd(spent)} of your {format_usd(limit)} limit ({share:.0f} %)."
+        if daily is not None:
+            today = self._today_spent
+            share = today / daily * 100 if daily else 100.0
+            text += f" Today {format_usd(today)} of your {format_usd(daily)} daily limit ({share:.0f} %)."
+        self.limit_label.setText(text)
