@@ -102,6 +102,11 @@ class DataController(QObject):
 
     # -- backups --------------------------------------------------------------------------------------------
 
+    @property
+    def backup_folder(self) -> Path:
+        """Where the automatic backups are (where Restore looks first)."""
+        return self.store.backups
+
     def start_automatic_backups(self) -> None:
         """Make the daily backup now if one is due, then check every hour."""
         self._timer.start()

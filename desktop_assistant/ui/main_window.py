@@ -6,6 +6,7 @@ Widgets only show state and emit intents; every intent goes to a controller thro
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -532,7 +533,8 @@ class MainWindow(QMainWindow):
     def _choose_export_file(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        dialog = QFileDialog(self, "Export usage as CSV", "desktop-assistant-usage.csv", "CSV files (*.csv)")
+        dialog = QFileDialog(self, "Export usage as CSV", str(Path.home() / "desktop-assistant-usage.csv"),
+                             "CSV files (*.csv)")
         dialog.setObjectName("export_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")

@@ -50,11 +50,15 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     tab = dialog.data
     await seed(store)
     tab.back_up.click()
+    assert tab.file_dialog is not None and Path(tab.file_dialog.directory().path()) == Path.home()
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     (text,) = await next_emission(data.finished.connect)
     assert "Backed up" in text and (tmp_path / "mine.sqlite3").exists()
     await store.create_conversation("gpt-4o", title="later")
+    data.backup_folder.mkdir(parents=True, exist_ok=True)
     tab.restore.click()
+    # Restore opens where the automatic backups are (a hidden folder nobody would find by hand)
+    assert tab.file_dialog is not None and Path(tab.file_dialog.directory().path()) == data.backup_folder
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     await until(lambda: tab.confirm.isVisibleTo(tab))
     assert "2 conversations, 6 messages" in tab.preview.text()

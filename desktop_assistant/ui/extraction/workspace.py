@@ -6,6 +6,7 @@ Widgets emit intents; :class:`ExtractionController` and :class:`BatchController`
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -230,7 +231,8 @@ class ExtractWorkspace(QWidget):
 
     def choose_export_file(self) -> None:
         """Ask where to export the table (CSV or JSONL), without a nested event loop."""
-        dialog = QFileDialog(self, "Export results", "extraction.csv", "CSV files (*.csv);;JSON lines (*.jsonl)")
+        dialog = QFileDialog(self, "Export results", str(Path.home() / "extraction.csv"),
+                             "CSV files (*.csv);;JSON lines (*.jsonl)")
         dialog.setObjectName("extract_export_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.fileSelected.connect(lambda path: self._run("export results", self.extraction.export(path)))

@@ -7,6 +7,7 @@ Widgets emit intents; :class:`LabController` acts through the runner. File dialo
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -211,7 +212,7 @@ class LabWorkspace(QWidget):
                           save=True)
 
     def _open_dialog(self, title: str, name: str, filters: str, act: Any, *, save: bool) -> None:
-        dialog = QFileDialog(self, title, name, filters)
+        dialog = QFileDialog(self, title, str(Path.home() / name), filters)  # not the folder the app started in
         dialog.setObjectName("lab_file_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
         if not save:

@@ -70,6 +70,7 @@ class DataTab(QWidget):
         self.setObjectName("data_tab")
         self._current: int | None = None
         self._pending: tuple[str, str] | None = None  # ("restore" | "import", path) awaiting confirmation
+        self.backup_folder: Path | None = None  # where Restore opens (see connect_data_tab)
         self.file_dialog: QFileDialog | None = None
         layout = QVBoxLayout(self)
 
@@ -188,8 +189,12 @@ class DataTab(QWidget):
     # -- file dialogs (opened with open(), never a nested loop) -------------------------------------------
 
     def _ask_file(self, title: str, save: bool, name_filter: str, done: Callable[[str], None],
-                  suggested: str = "") -> None:
+                  suggested: str = "", folder: Path | None = None) -> None:
         dialog = QFileDialog(self, title)
+        # the backups for Restore (a hidden folder nobody would find), else the home folder: never the folder the
+        # app happened to be started from
+        start = folder if folder is not None and folder.is_dir() else Path.home()
+        dialog.setDirectory(str(start))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter(name_filter)
@@ -206,7 +211,7 @@ class DataTab(QWidget):
 
     def _choose_backup_source(self) -> None:
         self._ask_file("Restore from backup", False, "Backups (*.sqlite3 *.db);;All files (*)",
-                       self.restorePreviewRequested.emit)
+                       self.restorePreviewRequested.emit, folder=self.backup_folder)
 
     def _choose_export_dest(self) -> None:
         _label, fmt, ext = EXPORT_FORMATS[self.format.currentIndex()]
@@ -281,6 +286,7 @@ class DataTab(QWidget):
 
 def connect_data_tab(tab: DataTab, data: DataController) -> None:
     """Route the tab's intents to the controller and its results back to the tab."""
+    tab.backup_folder = data.backup_folder
     tab.backUpRequested.connect(lambda path: data.back_up_now(Path(path)))
     tab.restorePreviewRequested.connect(lambda path: data.preview_backup(Path(path)))
     tab.restoreConfirmed.connect(lambda path: data.restore(Path(path)))
