@@ -29,6 +29,7 @@ from desktop_assistant.core.schemas import (
     SCHEMA_NAME_PATTERN,
     ExtractionSchema,
     build_model,
+    check_fields,
     check_schema,
     validate_values,
 )
@@ -111,6 +112,8 @@ class ExtractionController(QObject):
     def problems(self) -> list[str]:
         """Why the current schema or settings cannot be sent (empty: ready)."""
         problems = check_schema(self.schema.json_schema())
+        if self.schema.raw is None:  # built in the form: what the form points out holds the run back too
+            problems = list(dict.fromkeys([*check_fields(self.schema.fields), *problems]))
         if not SCHEMA_NAME_PATTERN.match(self.schema.name):
             problems.insert(0, "The schema's name may use letters, digits, _ and - only (at most 64).")
         if self.mode not in MODES:

@@ -202,6 +202,15 @@ async def test_form_editor_builds_nested_and_list_fields(tmp_path: Path, fake_op
         assert people["items"]["required"] == ["name", "rating"]
         assert "ready" in editor.problems.text()
         assert json.loads(editor.json_edit.toPlainText()) == schema
+        # a name the form points out as wrong holds the run back too: nothing is sent with it
+        child.setText(0, "Total Cost")
+        assert "field name" in editor.problems.text()
+        x = extract_parts(parts)
+        said: list[str] = []
+        x.extraction.refused.connect(said.append)
+        assert await x.extraction.run_one("Ana rated it 4") is None
+        assert "cannot be used yet" in said[-1] and "Total Cost" in said[-1]
+        assert not [r for r in fake_openai.requests if r.path.endswith("/chat/completions")]
 
 
 async def test_a_dropped_image_goes_to_a_vision_model(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

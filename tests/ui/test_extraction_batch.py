@@ -30,6 +30,8 @@ async def test_batch_survives_a_restart_and_fills_the_table(tmp_path: Path, fake
         sync, batch = await quoted
         assert sync is not None and batch is not None and abs(batch * 2 - sync) <= 3  # rounded per request
         assert "with the Batch API (50 % off)" in x.workspace.input.batch_price.text()
+        x.workspace.input.edit.appendPlainText("one more")  # the price was for three inputs: it goes
+        assert x.workspace.input.batch_price.text() == ""
         job = await x.batches.submit(inputs)
         assert job is not None and job.status == "validating" and job.total == 3
         upload = next(r for r in fake_openai.requests if r.path == "/v1/files")

@@ -112,6 +112,9 @@ class InputPanel(QWidget):
         self.batch_price.setObjectName("batch_price")
         self.batch_price.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.batch_price)
+        # a price is for the inputs it was worked out for: once they change, it is gone rather than wrong
+        for changed in (self.edit.textChanged, self.source.currentIndexChanged, self.column.currentIndexChanged):
+            changed.connect(self.batch_price.clear)
         self.files: list[tuple[str, str]] = []  # (file name, text)
         self.image_path: str | None = None
 

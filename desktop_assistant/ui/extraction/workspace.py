@@ -215,6 +215,8 @@ class ExtractWorkspace(QWidget):
         self.refusal.hide()
         self.results.setCurrentWidget(self.bulk)
         inputs, labels = self._bulk_inputs()
+        if not self.extraction.bulk_running:
+            self.bulk.show_batch("")  # an earlier batch's line does not belong above this run
         self.extraction.start_bulk(inputs, labels)
 
     def quote_batch(self) -> None:
