@@ -222,8 +222,9 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         assert parts.lab is not None
         ws = await open_lab(parts)
         assert ws.editor.prompts.count() == 1
-        ws.editor.prompts.setCurrentRow(0)
-        await until(lambda: ws.versions_view.list.count() == 1)
+        # the prompt saved last is open from the start: Run offers its versions (it was a dead end)
+        await until(lambda: ws.versions_view.list.count() == 1 and ws.run_panel.versions.count() == 1)
+        assert ws.editor.name.text() == "Support" and "Support" in ws.editor.prompts.currentItem().text()
         assert ws.test_set.set_name.findText("Questions") >= 0
         opened = next_emission(parts.lab.setLoaded.connect)
         ws.test_set.set_name.setCurrentText("Questions")
@@ -395,6 +396,8 @@ async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_pa
         assert parts.lab is not None
         ws = await open_lab(parts)
         ed = ws.editor
+        ws.run_panel.run_button.click()  # nothing saved yet: Run says where to begin
+        assert "Write a prompt on the Prompt page" in ws.message.text()
         await save_prompt(ws, "Be brief.")
         ed.name.setText("Greeting")  # a second prompt
         ed.system.setPlainText("Say hello.")

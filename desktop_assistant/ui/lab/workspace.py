@@ -94,7 +94,7 @@ class LabWorkspace(QWidget):
 
     def _connect_controller(self) -> None:
         lab, rp = self.lab, self.run_panel
-        lab.promptsChanged.connect(lambda latest: self.editor.set_prompts(latest, self.prompt_name))
+        lab.promptsChanged.connect(self._prompts)
         lab.versionsChanged.connect(self._versions)
         lab.setsChanged.connect(self.test_set.set_names)
         lab.setLoaded.connect(lambda name, cases: self.test_set.set_cases(cases, name))
@@ -116,6 +116,13 @@ class LabWorkspace(QWidget):
     def _models(self, models: list[str]) -> None:
         self.editor.set_models(models)
         self.run_panel.set_models(models)
+
+    def _prompts(self, latest: list[PromptVersion]) -> None:
+        """List the prompts; at first the one saved last is opened, so Run has versions to offer."""
+        if not self.prompt_name and latest and not self.editor.unsaved():
+            self.prompt_name = max(latest, key=lambda v: v.created_at).name
+            self._run("prompt versions", self.lab.show_versions(self.prompt_name))
+        self.editor.set_prompts(latest, self.prompt_name)
 
     def _choose_prompt(self, name: str) -> None:
         self.prompt_name = name
@@ -177,6 +184,10 @@ class LabWorkspace(QWidget):
         if self.editor.unsaved() and self.editor.shown.name == self.prompt_name:
             self._say(f"The Prompt page has changes to “{self.prompt_name}” not saved as a version. Save as new "
                       "version first (a run uses saved versions only, so that it says which one it used).")
+            return
+        if not self.versions:
+            self._say("Write a prompt on the Prompt page and save it (or choose one there): its versions are listed "
+                      "here to run.")
             return
         versions = [v for v in self.versions if v.version in numbers]
         cases, problems = self.test_set.cases()
