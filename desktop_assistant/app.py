@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # the controllers are built once the window is painted; extra
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.chat import ChatController
     from desktop_assistant.controllers.data import DataController
-    from desktop_assistant.controllers.drafts import DraftKeeper
+    from desktop_assistant.controllers.drafts import DraftKeeper, TextKeeper
     from desktop_assistant.controllers.estimates import EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
@@ -77,6 +77,7 @@ class AppParts:
     search: SearchController
     voice: VoiceWiring
     drafts: DraftKeeper | None = None
+    texts: TextKeeper | None = None
     lab: LabController | None = None
     token_counts: TokenCountCache | None = None
     # built by after_first_paint (their imports, pydantic among them, are not needed for the first paint)
@@ -108,7 +109,7 @@ class FirstScreen:
         """Build the controllers, bind the window to them and let the chat controller take over the transcript."""
         from desktop_assistant.controllers.chat import ChatController
         from desktop_assistant.controllers.data import DataController
-        from desktop_assistant.controllers.drafts import DraftKeeper
+        from desktop_assistant.controllers.drafts import DraftKeeper, TextKeeper
         from desktop_assistant.controllers.estimates import EstimateController
         from desktop_assistant.controllers.lifecycle import Lifecycle
         from desktop_assistant.controllers.runner import OperationRunner
@@ -128,6 +129,7 @@ class FirstScreen:
 
         async def close_store() -> None:
             await drafts.flush()
+            await texts.flush()
             await FirstScreenCache(store).save(chat.path, theme.is_dark())
             await token_counts.save()
             token_counts.uninstall()
@@ -145,6 +147,7 @@ class FirstScreen:
         window.bind(chat, estimates, usage, data, runner, lifecycle)
         drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, self.attachments, window)
         drafts.restored(self.draft)
+        texts = TextKeeper(DraftStore(store), runner, window)
         window.composer.draftChanged.connect(drafts.changed)
         chat.sendAccepted.connect(drafts.save_now)
         data.restored.connect(drafts.forget)
@@ -157,7 +160,8 @@ class FirstScreen:
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept
         return AppParts(window, chat, endpoint, estimates, usage, self.attachments, data, runner, notices, lifecycle,
-                        store, self.paths, search, voice_wiring, drafts=drafts, token_counts=token_counts)
+                        store, self.paths, search, voice_wiring, drafts=drafts, texts=texts,
+                        token_counts=token_counts)
 
 
 @overload
@@ -248,7 +252,9 @@ async def after_first_paint(parts: AppParts) -> None:
 
     parts.extraction = ExtractionController(parts.store, parts.endpoint, parts.runner, parts.usage)
     parts.batches = BatchController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.extraction)
-    parts.window.attach_extraction(parts.extraction, parts.batches)
+    extract = parts.window.attach_extraction(parts.extraction, parts.batches)
+    if parts.texts is not None:  # Extract's instructions and input, as the last session left them
+        extract.keep_with(parts.texts, await DraftStore(parts.store).texts())
     await parts.extraction.load_schemas()
     from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
     parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)

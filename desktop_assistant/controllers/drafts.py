@@ -79,3 +79,37 @@ class DraftKeeper(QObject):
             draft = KeptDraft(draft.text, images, files)
         if draft != self._saved and await self._drafts.save(draft):
             self._saved = draft
+
+
+class TextKeeper(QObject):
+    """Keeps other texts being written (by name: Extract's instructions and input) as the draft is kept: a
+    moment after typing stops, and at close."""
+
+    def __init__(self, drafts: DraftStore, runner: OperationRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._drafts, self._runner = drafts, runner
+        self._waiting: dict[str, str] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_AFTER_MS)
+        self._timer.timeout.connect(self._save_soon)
+
+    def follow(self, name: str, text: Callable[[], str]) -> Callable[..., None]:
+        """A slot for a text's change signal: the text is kept under ``name`` once typing stops."""
+        def changed(*_args: object) -> None:
+            self._waiting[name] = text()
+            if not self._runner.closing:
+                self._timer.start()
+        return changed
+
+    def _save_soon(self) -> None:
+        if not self._runner.closing:
+            self._runner.start("keep texts", self.flush(), key="keep texts")
+
+    async def flush(self) -> None:
+        """Write the texts that changed (at close, after the last keystroke)."""
+        self._timer.stop()
+        waiting, self._waiting = self._waiting, {}
+        for name, text in waiting.items():
+            if not await self._drafts.keep_text(name, text):
+                self._waiting.setdefault(name, text)  # tried again with the next change

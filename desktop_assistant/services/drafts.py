@@ -93,3 +93,30 @@ class DraftStore:
             log.warning("the draft could not be kept: %s", exc)
             return False
         return True
+
+    async def texts(self) -> dict[str, str]:
+        """The other texts kept by name (Extract's instructions and input); none from an older database."""
+        def select(conn: sqlite3.Connection) -> dict[str, str]:
+            return {str(name): str(text) for name, text in conn.execute("SELECT name, text FROM kept_text")}
+        try:
+            return await self._store.read(select)
+        except (RuntimeError, sqlite3.Error) as exc:
+            log.debug("no kept texts: %s", exc)
+            return {}
+
+    async def keep_text(self, name: str, text: str) -> bool:
+        """Keep ``text`` under ``name`` (an empty one removes it); False when it could not be written."""
+        if self._store.read_only:
+            return False
+
+        def replace(conn: sqlite3.Connection) -> None:
+            if text:
+                conn.execute("INSERT OR REPLACE INTO kept_text (name, text) VALUES (?, ?)", (name, text))
+            else:
+                conn.execute("DELETE FROM kept_text WHERE name = ?", (name,))
+        try:
+            await self._store.write(replace)
+        except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
+            log.warning("%s could not be kept: %s", name, exc)
+            return False
+        return True

@@ -281,6 +281,14 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE draft ADD COLUMN attachments TEXT NOT NULL DEFAULT '{}'",
     ],
+    # 13: other words being written and not sent yet, by name (services/drafts.py): Extract's instructions and
+    # input, so that closing the app does not lose them either
+    [
+        """CREATE TABLE kept_text (
+            name TEXT PRIMARY KEY,
+            text TEXT NOT NULL
+        )""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.ui.chat.editing import Editing
     from desktop_assistant.ui.chat.find_bar import FindBar
     from desktop_assistant.ui.chat.options_panel import ConversationOptions
+    from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
     from desktop_assistant.ui.help_overlay import HelpOverlay
     from desktop_assistant.ui.settings.mcp_form import McpBackend
     from desktop_assistant.ui.settings.onboarding import Onboarding
@@ -243,7 +244,7 @@ class MainWindow(QMainWindow):
 
         self.search_wiring = SearchWiring(self.sidebar, self.transcript, search, self.chat, self._run)
 
-    def attach_extraction(self, extraction: ExtractionController, batches: BatchController) -> None:
+    def attach_extraction(self, extraction: ExtractionController, batches: BatchController) -> ExtractWorkspace:
         """The Extract workspace, in place of its placeholder (its modules are not needed for the first paint)."""
         from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 
@@ -257,6 +258,7 @@ class MainWindow(QMainWindow):
         self.extract_page = page
         if showing:
             self.workspaces.setCurrentIndex(index)
+        return page
 
     def attach_tools(self, backend: McpBackend) -> None:
         """What the Settings tab for MCP servers lists tools and stores secrets through."""

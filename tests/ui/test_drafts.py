@@ -139,3 +139,28 @@ async def test_an_image_of_a_draft_no_longer_on_disk_is_left_out_and_said(tmp_pa
         refusal = again.window.composer.refusal
         assert refusal.isVisibleTo(again.window) and "could not be found" in refusal.text()
         await until(lambda: [a["images"] for _text, a in kept_rows(tmp_path)] == [[]])  # and kept as it now is
+
+
+async def test_extract_s_instructions_and_input_come_back_at_the_next_start(tmp_path: Path,
+                                                                            fake_openai: FakeOpenAI) -> None:
+    from tests.ui.extract_fixture import extract_parts
+
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = extract_parts(parts).workspace
+        ws.instructions.setPlainText("Dates as YYYY-MM-DD")
+        ws.input.edit.setPlainText("Ana must send the report by March 14.\nBob calls the bank on Friday.")
+        # closed at once: the close keeps them
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        x = extract_parts(again)
+        assert x.workspace.instructions.toPlainText() == "Dates as YYYY-MM-DD"
+        assert x.extraction.instructions == "Dates as YYYY-MM-DD"  # and they are what is sent
+        assert x.workspace.input.text.startswith("Ana must send the report")
+        x.workspace.input.edit.setPlainText("")  # emptied: nothing is kept
+        x.workspace.instructions.setPlainText("")
+        await again.texts.flush()  # type: ignore[union-attr]
+    async with built_app(tmp_path, fake_openai.base_url) as third:
+        await start(third)
+        ws = extract_parts(third).workspace
+        assert ws.input.text == "" and ws.instructions.toPlainText() == ""

@@ -5,7 +5,7 @@ Widgets emit intents; :class:`ExtractionController` and :class:`BatchController`
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.controllers.batches import BatchController
+from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
@@ -37,6 +38,8 @@ from desktop_assistant.ui.extraction.result_view import ResultView
 from desktop_assistant.ui.extraction.schema_editor import SchemaEditor
 
 MODE_LABELS = {"structured": "Structured outputs", "function": "Function calling"}
+KEPT_INPUT, KEPT_INSTRUCTIONS = "extract.input", "extract.instructions"
+"""Names under which the input and the instructions are kept between sessions (``TextKeeper``)."""
 
 
 def price_text(sync: int | None, batch: int | None, count: int) -> str:
@@ -126,6 +129,15 @@ class ExtractWorkspace(QWidget):
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
+
+    def keep_with(self, texts: TextKeeper, kept: Mapping[str, str]) -> None:
+        """Put back the instructions and input kept from the last session, and keep them from now on."""
+        if kept.get(KEPT_INPUT) and not self.input.text:
+            self.input.edit.setPlainText(kept[KEPT_INPUT])
+        if kept.get(KEPT_INSTRUCTIONS) and not self.instructions.toPlainText():
+            self.instructions.setPlainText(kept[KEPT_INSTRUCTIONS])
+        self.input.edit.textChanged.connect(texts.follow(KEPT_INPUT, self.input.edit.toPlainText))
+        self.instructions.textChanged.connect(texts.follow(KEPT_INSTRUCTIONS, self.instructions.toPlainText))
 
     def _show_instructions(self, text: str) -> None:
         if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
