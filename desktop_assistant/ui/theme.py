@@ -95,6 +95,7 @@ def apply_palette(app: QApplication) -> Colors:
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(c.text))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(c.disabled))  # greyed out, in both schemes
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor(c.window))  # a field that is off
     app.setPalette(pal)
     QToolTip.setPalette(pal)  # tooltips keep the platform theme's own palette (pale yellow) otherwise
     return c

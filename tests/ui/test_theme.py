@@ -65,6 +65,9 @@ def test_tooltips_and_disabled_controls_follow_the_scheme(qapp: QApplication, ap
         active = palette.color(QPalette.ColorGroup.Active, role)
         disabled = palette.color(QPalette.ColorGroup.Disabled, role)
         assert active == QColor(colors.text) and disabled == QColor(colors.disabled)  # a greyed-out control looks it
+    # a field that cannot be used now has the window's background, not an input's
+    assert palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base) == QColor(colors.window)
+    assert palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Base) == QColor(colors.base)
 
 
 async def test_a_reply_s_context_menu_has_the_window_s_background(tmp_path: Path, fake_openai: FakeOpenAI,
