@@ -145,15 +145,16 @@ class LabController(QObject):
 
     # -- test sets ------------------------------------------------------------------------------------------
 
-    async def save_set(self, name: str, cases: list[LabCase]) -> list[LabCase]:
-        """Save the test set ``name``; returns its cases with their keys."""
+    async def save_set(self, name: str, cases: list[LabCase], *, show: bool = True) -> list[LabCase]:
+        """Save the test set ``name``; returns its cases with their keys (shown as saved unless not ``show``)."""
         name = " ".join(name.split())[:100]
         if not name:
             self.refused.emit("Give the test set a name.")
             return cases
         keyed = await self._store.save_set(name, cases)
         self.setsChanged.emit(await self._store.set_names())
-        self.setLoaded.emit(name, keyed)
+        if show:
+            self.setLoaded.emit(name, keyed)
         return keyed
 
     async def open_set(self, name: str) -> list[LabCase]:

@@ -17,6 +17,7 @@ from desktop_assistant.app import AppParts
 from desktop_assistant.core.lab_checks import CheckKind, make_check
 from desktop_assistant.core.lab_report import CellStatus
 from desktop_assistant.core.lab_testset import LabCase
+from desktop_assistant.ui.lab.testset_table import KEY_ROLE
 from desktop_assistant.ui.lab.workspace import LabWorkspace
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
@@ -432,3 +433,27 @@ async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_pa
         assert not ed.unsaved_note.isVisibleTo(ws)
         # Tab moves on from the system prompt (a tab character is not what a form expects)
         assert ed.system.tabChangesFocus() and ed.template.tabChangesFocus()
+
+
+async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        ts = ws.test_set
+        ts.set_cases([LabCase({"question": "Refund?"}, (make_check(CheckKind.REGEX, "yes"),))], "Questions")
+        headers = [ts.table.horizontalHeaderItem(c).text() for c in range(ts.table.columnCount())]
+        regex = headers.index("check:regex")
+        ts.table.setItem(0, regex, QTableWidgetItem("[0-9"))  # a typo: the pattern is not closed
+        saved = next_emission(parts.lab.setsChanged.connect)
+        ts.save_button.click()
+        await saved
+        await until(lambda: "Saved test set" in ws.message.text())
+        assert ts.table.item(0, regex).text() == "[0-9"  # still there to be corrected (it was erased)
+        assert "not valid" in ts.problems.toPlainText()
+        head = ts.table.verticalHeaderItem(0)
+        key = head.data(KEY_ROLE) if head is not None else None
+        (kept,) = await parts.lab.open_set("Questions")
+        assert kept.values == {"question": "Refund?"} and kept.checks == ()
+        assert kept.key and key == kept.key  # the row is the saved case: a run matches it across runs

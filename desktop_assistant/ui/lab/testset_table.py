@@ -164,6 +164,20 @@ class TestSetEditor(QWidget):
             head.setData(KEY_ROLE, case.key)
             self.table.setVerticalHeaderItem(r, head)
 
+    def set_keys(self, cases: list[LabCase]) -> None:
+        """Give the table's rows the keys of ``cases`` as saved (one case per row that is not blank), leaving what
+        is typed as it is (a check that could not be read stays there to be corrected)."""
+        keyed = iter(cases)
+        for r in range(self.table.rowCount()):
+            if not any(cell.strip() for cell in self._row(r)):
+                continue
+            case = next(keyed, None)
+            if case is None:
+                return
+            head = self.table.verticalHeaderItem(r) or QTableWidgetItem(str(r + 1))
+            head.setData(KEY_ROLE, case.key)
+            self.table.setVerticalHeaderItem(r, head)
+
     def offer_variables(self, names: list[str]) -> None:
         """An empty table takes the prompt's variables as its columns (a table with cases keeps its own)."""
         if self.table.rowCount() or not names:

@@ -17,7 +17,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.lab import LabController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.lab_report import Cell, Run
-from desktop_assistant.core.lab_testset import Imported
+from desktop_assistant.core.lab_testset import Imported, LabCase
 from desktop_assistant.core.prompt_template import variables
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.ui.lab.prompt_editor import PromptEditor
@@ -164,7 +164,19 @@ class LabWorkspace(QWidget):
     def _save_set(self, _name: str = "") -> None:
         cases, problems = self.test_set.cases()
         self.test_set.show_problems(problems)
-        self._run("save test set", self.lab.save_set(self._set_name(), cases))
+        self._run("save test set", self._keep_set(cases, problems))
+
+    async def _keep_set(self, cases: list[LabCase], problems: list[str]) -> list[LabCase]:
+        """Save the table as the set named; with problems the table stays as typed (only its keys are set), so
+        that what could not be read is there to correct."""
+        name = self._set_name()
+        keyed = await self.lab.save_set(name, cases, show=not problems)
+        if problems:
+            self.test_set.set_keys(keyed)
+        if keyed and all(c.key for c in keyed):
+            self._say(f"Saved test set “{name}”." if not problems else
+                      f"Saved test set “{name}”, without what the lines above point out.")
+        return keyed
 
     def _choose_import(self) -> None:
         self._open_dialog("Import test cases", "", "Test sets (*.csv *.jsonl *.ndjson *.txt);;All files (*)",
@@ -195,7 +207,7 @@ class LabWorkspace(QWidget):
         self._say("")
 
         async def run() -> None:
-            keyed = await self.lab.save_set(self._set_name(), cases) if cases else cases
+            keyed = await self._keep_set(cases, problems) if cases else cases
             if batch:
                 await self.lab.batches.submit(self._set_name(), keyed, versions, models)
             else:
