@@ -49,6 +49,8 @@ class LabWorkspace(QWidget):
         self.message.setObjectName("lab_notice")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
+        # a line kept for messages, so that the pages do not jump down when one comes (clicks landed elsewhere)
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing())
         self.editor = PromptEditor()
         self.versions_view = VersionsView()
         self.test_set = TestSetEditor()
@@ -58,6 +60,7 @@ class LabWorkspace(QWidget):
         for page, title in ((self.editor, "Prompt"), (self.versions_view, "Versions"), (self.test_set, "Test set"),
                             (self.run_panel, "Run")):
             self.pages.addTab(page, title)
+        self.pages.currentChanged.connect(lambda _index: self._say(""))  # a message is about the page it came on
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.message)
@@ -246,4 +249,3 @@ class LabWorkspace(QWidget):
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
-        self.message.setVisible(bool(text))
