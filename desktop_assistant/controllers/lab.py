@@ -28,6 +28,7 @@ from desktop_assistant.core.lab_export import export_csv, export_jsonl
 from desktop_assistant.core.lab_report import Cell, CellStatus, PlannedRequest, Run, RunColumn, compare_runs, worst_case
 from desktop_assistant.core.lab_testset import Imported, LabCase, read_file
 from desktop_assistant.core.models import LedgerEntry, Usage
+from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.prompt_template import MissingVariablesError
 from desktop_assistant.core.prompts import PromptVersion, case_body, case_messages, restored, version_problems
 from desktop_assistant.core.text_diff import VersionDiff, diff_versions
@@ -229,23 +230,48 @@ class LabController(QObject):
                 return f"{v.label} cannot run yet: {' '.join(problems)}"
         return None
 
+    @staticmethod
+    def _plan(run: Run, versions: dict[RunColumn, PromptVersion],
+              pairs: list[Pair]) -> tuple[list[PlannedRequest], int]:
+        """The requests ``pairs`` would send (prompt tokens counted as sent), and how many cells lack a value."""
+        planned, gaps = [], 0
+        for ci, k in pairs:
+            column = run.columns[ci]
+            version = versions[column]
+            try:
+                messages = case_messages(version, run.cases[k].values)
+            except MissingVariablesError:
+                gaps += 1
+                continue
+            tokens = estimate_prompt_tokens(list(messages), column.model).tokens
+            planned.append(PlannedRequest(column.model, tokens, version.max_output_tokens))
+        return planned, gaps
+
+    async def estimate(self, cases: list[LabCase], versions: list[PromptVersion], models: list[str]) -> str:
+        """Before Run: the most the run chosen would cost (``quoted``; empty when it cannot run as chosen)."""
+        models = list(dict.fromkeys(m.strip() for m in models if m.strip()))
+        if self._run_problem(cases, versions, models):
+            self.quoted.emit("")
+            return ""
+        columns = [RunColumn(v.version, m, v.name) for v in versions for m in models]
+        run = Run(tuple(cases), tuple(columns), ())
+        by_column = {c: v for c in columns for v in versions if (v.name, v.version) == (c.prompt, c.version)}
+        pairs = [(ci, k) for k in range(len(cases)) for ci in range(len(columns))]
+        planned, _gaps = await asyncio.to_thread(self._plan, run, by_column, pairs)
+        prices = self._usage.prices
+        text = ""
+        if planned:
+            text = f"Before running: {worst_case(prices, planned).sentence()}"
+            batch = worst_case(prices, planned, batch=True)
+            if not batch.unpriced_models:
+                text += f" As a batch: at most {format_usd(batch.micros)}."
+        self.quoted.emit(text)
+        return text
+
     async def _allowed(self, run: Run, versions: dict[RunColumn, PromptVersion], pairs: list[Pair], *,
                        batch: bool = False) -> bool:
         """Show the worst case of ``pairs`` and check it against the spending limit."""
-        def plan() -> tuple[list[PlannedRequest], int]:
-            planned, gaps = [], 0
-            for ci, k in pairs:
-                column = run.columns[ci]
-                version = versions[column]
-                try:
-                    messages = case_messages(version, run.cases[k].values)
-                except MissingVariablesError:
-                    gaps += 1
-                    continue
-                tokens = estimate_prompt_tokens(list(messages), column.model).tokens
-                planned.append(PlannedRequest(column.model, tokens, version.max_output_tokens))
-            return planned, gaps
-        planned, gaps = await asyncio.to_thread(plan)
+        planned, gaps = await asyncio.to_thread(self._plan, run, versions, pairs)
         if not planned:
             self.refused.emit("Nothing to send: no case has a value for every variable of the template. Add the "
                               "missing columns on the Test set page, or change the template.")

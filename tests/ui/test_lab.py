@@ -457,3 +457,22 @@ async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_pat
         (kept,) = await parts.lab.open_set("Questions")
         assert kept.values == {"question": "Refund?"} and kept.checks == ()
         assert kept.key and key == kept.key  # the row is the saved case: a run matches it across runs
+
+
+async def test_what_a_run_would_cost_shows_before_run_is_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        rp = ws.run_panel
+        ws.pages.setCurrentWidget(rp)
+        rp.tick(rp.models, ["gpt-4o-mini"])
+        await until(lambda: rp.quote.text().startswith("Before running: 2 requests; this run costs at most $"))
+        assert "As a batch: at most $" in rp.quote.text()
+        rp.tick(rp.models, MODELS)  # a second model: twice the requests, worked out again
+        await until(lambda: rp.quote.text().startswith("Before running: 4 requests"))
+        rp.tick(rp.models, [])  # nothing that can run: no figure rather than a stale one
+        await until(lambda: rp.quote.text() == "")
+        assert chat_bodies(fake_openai) == []

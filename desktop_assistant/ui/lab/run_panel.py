@@ -65,6 +65,7 @@ class RunPanel(QWidget):
         cancelRequested() / retryRequested(): stop the run; run failed and missing cells again.
         exportRequested(str): ``csv`` or ``jsonl``.
         openRunRequested(int) / compareRequested(int): an earlier run to show, or to compare with.
+        choiceChanged(): a version or a model was ticked or unticked (the estimate is worked out again).
     """
 
     runRequested = Signal(list, list)
@@ -74,6 +75,7 @@ class RunPanel(QWidget):
     exportRequested = Signal(str)
     openRunRequested = Signal(int)
     compareRequested = Signal(int)
+    choiceChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +153,8 @@ class RunPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
+        for choices in (self.versions, self.models):
+            choices.itemChanged.connect(lambda _item: self.choiceChanged.emit())
         self.run_button.clicked.connect(self._run)
         self.batch_button.clicked.connect(
             lambda: self.batchRequested.emit(self.chosen_versions(), self.chosen_models()))

@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.controllers.endpoint import EndpointController
@@ -26,6 +26,8 @@ from desktop_assistant.ui.lab.testset_table import TestSetEditor
 from desktop_assistant.ui.lab.versions_view import VersionsView
 
 UNTITLED_SET = "Untitled set"
+ESTIMATE_AFTER_MS = 300
+"""The choice of versions, models or cases settled this long: what the run would cost is worked out again."""
 
 
 class LabWorkspace(QWidget):
@@ -61,6 +63,12 @@ class LabWorkspace(QWidget):
                             (self.run_panel, "Run")):
             self.pages.addTab(page, title)
         self.pages.currentChanged.connect(lambda _index: self._say(""))  # a message is about the page it came on
+        # the most a run would cost, worked out when the choice changes, before Run is clicked
+        self._estimate = QTimer(self)
+        self._estimate.setSingleShot(True)
+        self._estimate.setInterval(ESTIMATE_AFTER_MS)
+        self._estimate.timeout.connect(self._estimate_now)
+        self.pages.currentChanged.connect(lambda _index: self._estimate_soon())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.message)
@@ -87,6 +95,8 @@ class LabWorkspace(QWidget):
         ts.saveRequested.connect(self._save_set)
         ts.importRequested.connect(self._choose_import)
         rp.runRequested.connect(self._start_run)
+        rp.choiceChanged.connect(self._estimate_soon)
+        ts.table.itemChanged.connect(lambda _item: self._estimate_soon())
         rp.batchRequested.connect(lambda numbers, models: self._start_run(numbers, models, batch=True))
         rp.cancelRequested.connect(lab.cancel)
         rp.retryRequested.connect(lab.start_retry)
@@ -217,6 +227,18 @@ class LabWorkspace(QWidget):
                 await self.lab.run_set(self._set_name(), keyed, versions, models)
         self.pages.setCurrentWidget(self.run_panel)
         self.runner.start("lab batch" if batch else "lab run", run(), key="lab-batch-submit" if batch else "lab-run")
+
+    def _estimate_soon(self) -> None:
+        if self.pages.currentWidget() is self.run_panel:
+            self._estimate.start()
+
+    def _estimate_now(self) -> None:
+        if self.lab.running or self.runner.find("lab-run") is not None:
+            return  # the run's own figures are shown
+        numbers = self.run_panel.chosen_versions()
+        versions = [v for v in self.versions if v.version in numbers]
+        cases, _problems = self.test_set.cases()
+        self._run("lab estimate", self.lab.estimate(cases, versions, self.run_panel.chosen_models()))
 
     def _batch_status(self, batch_id: str, status: str) -> None:
         if status == "completed":
