@@ -424,8 +424,14 @@ def validate_answer(model: type[BaseModel], raw: str) -> Checked:
     """Parse and validate the model's JSON answer ``raw``; never raises."""
     try:
         parsed = json.loads(raw)
-    except (json.JSONDecodeError, TypeError) as exc:
-        return Checked(None, [f"The answer is not valid JSON: {exc}"], raw)
+    except json.JSONDecodeError as exc:
+        where = ("it is empty" if not str(raw).strip() else
+                 "it is plain text, not fields (see the JSON tab for what came back)" if exc.pos == 0 else
+                 f"it breaks off or goes wrong at character {exc.pos + 1} ({exc.msg.lower()})")
+        return Checked(None, [f"The answer is not valid JSON: {where}. Try again, or raise the max tokens if it "
+                              "was cut off."], raw)
+    except TypeError:
+        return Checked(None, ["The answer is not valid JSON: nothing came back. Try again."], raw)
     return validate_values(model, parsed, raw)
 
 

@@ -105,3 +105,15 @@ def test_bulk_inputs_and_batch_output_parsing() -> None:
     assert [(a.row, a.arguments, a.error) for a in answers] == [(1, "{}", None), (0, None, "expired")]
     assert answers[0].usage is not None and answers[0].usage.output_tokens == 2
     assert export_csv([], ["a"]).splitlines() == ["input,status,a,errors"]
+
+
+@pytest.mark.parametrize(("raw", "said"), [
+    ("Sure! Here are the fields.", "it is plain text, not fields"),
+    ("", "it is empty"),
+    ('{"title": "Call Bob", "priority": "lo', "it breaks off or goes wrong at character"),
+])
+def test_an_answer_that_is_not_json_is_said_in_plain_words(raw: str, said: str) -> None:
+    model = build_model(TEMPLATES["Task"].json_schema(), "task")
+    checked = validate_answer(model, raw)
+    assert checked.values is None and said in checked.errors[0]
+    assert "Expecting value" not in checked.errors[0] and "char 0" not in checked.errors[0]

@@ -215,7 +215,8 @@ class SchemaEditor(QWidget):
         if self.json_edit.toPlainText() != text:
             self.json_edit.setPlainText(text)
         found = problems if problems is not None else check_schema(schema.json_schema())
-        self.problems.setText("\n".join(found) if found else "The schema is ready for strict mode.")
+        ready = "The schema is ready: every answer will have exactly these fields."
+        self.problems.setText("\n".join(found) if found else ready)
         self.problems.setProperty("invalid", bool(found))
         self.schemaChanged.emit(schema)
 

@@ -77,6 +77,11 @@ class ExtractWorkspace(QWidget):
         self.mode = self._combo("Mode", "extract_mode", options)
         for key, label in MODE_LABELS.items():
             self.mode.addItem(label, key)
+        self.mode.setItemData(0, "The answer is held to the schema by the API itself (recommended).",
+                              Qt.ItemDataRole.ToolTipRole)
+        self.mode.setItemData(1, "The model fills the fields as a function's arguments: for models or servers "
+                                 "without structured outputs.", Qt.ItemDataRole.ToolTipRole)
+        self.mode.setToolTip("How the fields are asked for: structured outputs (recommended) or function calling")
         self.temperature = QDoubleSpinBox()
         self.temperature.setObjectName("extract_temperature")
         self.temperature.setAccessibleName("Temperature")
