@@ -296,3 +296,34 @@ async def test_a_bulk_run_is_checked_against_the_limit_as_a_whole(tmp_path: Path
         (message,) = await refused
         assert "Not sent" in message and "these 10 requests" in message
         assert chat_bodies(fake_openai) == []
+
+
+async def test_schema_changes_wait_for_discard_before_another_template_opens(tmp_path: Path,
+                                                                            fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        editor = extract_parts(parts).workspace.schema_editor
+        assert editor.template.currentText() == "Task" and not editor.unsaved()
+        editor.add_field()
+        added = editor.tree.topLevelItem(editor.tree.topLevelItemCount() - 1)
+        added.setText(0, "total_cost")
+        assert editor.unsaved()
+        editor.template.setCurrentText("Contact")
+        # the Task with its new field stays, and the picker says so, with a way on
+        assert editor.template.currentText() == "Task"
+        names = [editor.tree.topLevelItem(i).text(0) for i in range(editor.tree.topLevelItemCount())]
+        assert "total_cost" in names
+        assert editor.unsaved_note.isVisibleTo(editor) and "Discard changes" in editor.unsaved_note.text()
+        editor.discard_button.click()
+        assert editor.template.currentText() == "Contact" and not editor.unsaved()
+        assert not editor.unsaved_note.isVisibleTo(editor)
+        # saved: the picker shows the schema saved, and choosing another needs no discarding
+        editor.add_field()
+        editor.tree.topLevelItem(editor.tree.topLevelItemCount() - 1).setText(0, "twitter")
+        editor.name.setText("my_contact")
+        saved = next_emission(parts.extraction.schemasChanged.connect)
+        editor.save_button.click()
+        await saved
+        assert editor.template.currentText() == "Saved: my_contact" and not editor.unsaved()
+        editor.template.setCurrentText("Task")
+        assert editor.template.currentText() == "Task" and not editor.unsaved_note.isVisibleTo(editor)

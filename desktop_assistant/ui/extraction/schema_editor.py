@@ -114,6 +114,21 @@ class SchemaEditor(QWidget):
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
         self.problems.setWordWrap(True)
         layout.addWidget(self.problems)
+        self.unsaved_note = QLabel()
+        self.unsaved_note.setObjectName("schema_unsaved")
+        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.unsaved_note.setWordWrap(True)
+        self.discard_button = self._button("Discard changes", "schema_discard", self._discard)
+        unsaved_row = QHBoxLayout()
+        unsaved_row.addWidget(self.unsaved_note, 1)
+        unsaved_row.addWidget(self.discard_button)
+        layout.addLayout(unsaved_row)
+        self.unsaved_note.hide()
+        self.discard_button.hide()
+        self._chosen = ""  # the template or saved schema shown in the picker
+        self._loaded: tuple[str, dict[str, Any]] = ("", {})  # what was loaded, to tell the person's changes
+        self._waiting_choice = ""  # a choice that waits for Discard changes
+        self._just_saved = ""
         self._saved: dict[str, dict[str, Any]] = {}
         self._updating = False
         self.schema: ExtractionSchema = TEMPLATES["Task"]
@@ -139,11 +154,46 @@ class SchemaEditor(QWidget):
         self.template.clear()
         self.template.addItems(list(TEMPLATES))
         self.template.addItems([SAVED_PREFIX + n for n in saved])
+        if self._just_saved and self._just_saved in saved:  # the schema just saved is the one shown
+            current = SAVED_PREFIX + self._just_saved
+            self._just_saved = ""
+            self._chosen = current
+            self._loaded = (self.schema.name, self.schema.json_schema())
         index = self.template.findText(current)
         self.template.setCurrentIndex(max(index, 0))
         self.template.blockSignals(False)
 
+    def unsaved(self) -> bool:
+        """Whether the fields or the name were changed since the schema was chosen or saved."""
+        return (self.schema.name, self.schema.json_schema()) != self._loaded
+
     def _template_chosen(self, text: str) -> None:
+        if self._chosen and text != self._chosen and self.unsaved():  # the changes are not thrown away unasked
+            self.template.blockSignals(True)
+            self.template.setCurrentIndex(max(self.template.findText(self._chosen), 0))
+            self.template.blockSignals(False)
+            self._waiting_choice = text
+            self.unsaved_note.setText(f"Your changes to “{self.schema.name}” are not saved. Save schema to keep "
+                                      f"them, or Discard changes to open “{text.removeprefix(SAVED_PREFIX)}”.")
+            self.unsaved_note.show()
+            self.discard_button.show()
+            return
+        self._show_choice(text)
+
+    def _discard(self) -> None:
+        text, self._waiting_choice = self._waiting_choice, ""
+        self.unsaved_note.hide()
+        self.discard_button.hide()
+        if text:
+            self.template.blockSignals(True)
+            self.template.setCurrentIndex(max(self.template.findText(text), 0))
+            self.template.blockSignals(False)
+            self._show_choice(text)
+
+    def _show_choice(self, text: str) -> None:
+        self._chosen = text
+        self.unsaved_note.hide()
+        self.discard_button.hide()
         if text in TEMPLATES:
             self.load(TEMPLATES[text])
         elif text.startswith(SAVED_PREFIX) and text[len(SAVED_PREFIX):] in self._saved:
@@ -164,6 +214,7 @@ class SchemaEditor(QWidget):
         self.tree.expandAll()
         self._updating = False
         self._publish(schema)
+        self._loaded = (self.schema.name, self.schema.json_schema())
 
     def _item(self, f: SchemaField) -> QTreeWidgetItem:
         item = QTreeWidgetItem([f.name, f.type.value, f.item.type.value if f.item else "", f.description, "",
@@ -277,4 +328,7 @@ class SchemaEditor(QWidget):
         if not name:
             self.problems.setText("Give the schema a name to save it.")
             return
+        self._just_saved = name
+        self.unsaved_note.hide()
+        self.discard_button.hide()
         self.saveRequested.emit(name, self.schema.json_schema())
