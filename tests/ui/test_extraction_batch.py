@@ -156,3 +156,33 @@ async def test_a_second_bulk_run_waits_for_the_first(tmp_path: Path, fake_openai
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
         assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 2
         assert ws.input.bulk_button.isEnabled()
+
+
+async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.run_bulk()
+        await until(lambda: len(x.extraction.rows) == 2 and not x.extraction.running
+                    and all(r.state is RowState.DONE for r in x.extraction.rows))
+        first = x.extraction.run_id
+        ws.input.edit.setPlainText("book the room")
+        ws.run_bulk()  # the two answers were paid for and not exported: said, and kept
+        assert "2 answers not exported" in ws.refusal.text() and ws.refusal.isVisibleTo(ws)
+        assert x.extraction.run_id == first and len(x.extraction.rows) == 2
+        await x.extraction.export(str(tmp_path / "kept.csv"))  # exported: a new run may replace them
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))
+        ws.run_bulk()
+        await until(lambda: x.extraction.run_id != first and not x.extraction.running
+                    and [r.state for r in x.extraction.rows] == [RowState.DONE])
+        ws.input.edit.setPlainText("call Bob")
+        ws.run_bulk()  # said once; a second click replaces them
+        assert "1 answer not exported" in ws.refusal.text()
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))
+        second = x.extraction.run_id
+        ws.run_bulk()
+        await until(lambda: x.extraction.run_id != second and not x.extraction.running)

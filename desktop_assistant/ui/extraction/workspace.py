@@ -131,6 +131,8 @@ class ExtractWorkspace(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         outer.addWidget(self.splitter)
         self._export_dialog: QFileDialog | None = None
+        self._exported_run = ""  # the run whose table was exported (it may be replaced without a word)
+        self._warned_run = ""  # the run whose results were said to be replaced by a second click
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
@@ -185,6 +187,7 @@ class ExtractWorkspace(QWidget):
         ex.rowChanged.connect(self.bulk.set_row)
         ex.progress.connect(self.bulk.set_progress)
         ex.costChanged.connect(self.bulk.set_cost)
+        ex.exported.connect(lambda _path: setattr(self, "_exported_run", self.extraction.run_id))
         ex.runningChanged.connect(self._on_running)
         ex.schemasChanged.connect(self.schema_editor.set_saved)
         b.refused.connect(self._on_refused)
@@ -226,10 +229,25 @@ class ExtractWorkspace(QWidget):
             self.result_view.show_working()
         self.extraction.start_one(self.input.text, self.input.image_path)
 
+    def _may_replace_results(self) -> bool:
+        """Whether the table may be replaced by a new run: nothing in it was paid for, it was exported, or the
+        person clicked again after being told (the first click says what would be lost)."""
+        ex = self.extraction
+        answered = sum(1 for r in ex.rows if r.outcome is not None and r.outcome.usage is not None)
+        if not answered or ex.run_id in (self._exported_run, self._warned_run):
+            return True
+        self._warned_run = ex.run_id
+        self._on_refused(f"The table holds {answered} {'answer' if answered == 1 else 'answers'} not exported, "
+                         "which a new run replaces: Export… them first, or click again to replace them.")
+        self.results.setCurrentWidget(self.bulk)
+        return False
+
     def run_bulk(self) -> None:
         """Run every bulk input now, a few at a time."""
         self._apply_options()
         self.refusal.hide()
+        if not self.extraction.bulk_running and not self._may_replace_results():
+            return
         self.results.setCurrentWidget(self.bulk)
         inputs, labels = self._bulk_inputs()
         if not self.extraction.bulk_running:
@@ -245,6 +263,8 @@ class ExtractWorkspace(QWidget):
         """Submit the bulk inputs as a batch."""
         self._apply_options()
         self.refusal.hide()
+        if not self._may_replace_results():
+            return
         self.results.setCurrentWidget(self.bulk)
         self.batches.start_submit(self._bulk_inputs()[0])
 
