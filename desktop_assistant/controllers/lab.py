@@ -125,6 +125,9 @@ class LabController(QObject):
         old = next((v for v in versions if v.version == number), None)
         if old is None or not versions:
             return None
+        if versions[-1].same_content(old):
+            self.refused.emit(f"{versions[-1].label} is already the same as {old.label}: nothing to restore.")
+            return None
         saved = await self._store.save_version(restored(old, versions[-1].version, time.time()))
         await self._publish(name)
         return saved

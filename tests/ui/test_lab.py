@@ -99,6 +99,12 @@ async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai
         assert [(v.version, v.system_prompt, v.note) for v in versions][-1] == (3, "Be brief.",
                                                                                "Restored from version 1.")
         assert ws.editor.system.toPlainText() == "Be brief."
+        # restoring what the newest already is makes no copy of it
+        said: list[str] = []
+        ws.lab.refused.connect(said.append)
+        assert await ws.lab.restore("Support", 1) is None
+        assert "already the same" in said[-1]
+        assert [v.version for v in await parts.lab.show_versions("Support")] == [1, 2, 3]
         # a template typo is pointed out while typing
         ws.editor.template.setPlainText("Hi {{user name}}")
         assert "is not a variable" in ws.editor.problems.text()

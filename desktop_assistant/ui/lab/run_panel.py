@@ -122,8 +122,13 @@ class RunPanel(QWidget):
         self.regressions = _label("lab_regressions")
 
         setup = QHBoxLayout()
-        setup.addWidget(self.versions, 1)
-        setup.addWidget(self.models, 1)
+        for heading, choices in (("Versions to run (one or two)", self.versions), ("Models", self.models)):
+            column = QVBoxLayout()
+            title = QLabel(heading)
+            title.setBuddy(choices)
+            column.addWidget(title)
+            column.addWidget(choices, 1)
+            setup.addLayout(column, 1)
         buttons = QVBoxLayout()
         for b in (self.run_button, self.batch_button, self.cancel_button, self.retry_button, self.csv_button,
                   self.jsonl_button):
@@ -162,6 +167,8 @@ class RunPanel(QWidget):
         self.retry_button.clicked.connect(self.retryRequested.emit)
         self.csv_button.clicked.connect(lambda: self.exportRequested.emit("csv"))
         self.jsonl_button.clicked.connect(lambda: self.exportRequested.emit("jsonl"))
+        self.runs.itemSelectionChanged.connect(self._update_run_buttons)
+        self._update_run_buttons()
         self.open_button.clicked.connect(lambda: self._with_run(self.openRunRequested.emit))
         self.compare_button.clicked.connect(lambda: self._with_run(self.compareRequested.emit))
         self.set_run(None)
@@ -249,6 +256,12 @@ class RunPanel(QWidget):
             item = QListWidgetItem(run_line(run) + (" · shown" if run.id == current else ""))
             item.setData(DATA, run.id)
             self.runs.addItem(item)
+
+    def _update_run_buttons(self) -> None:
+        """Open and Compare need an earlier run chosen."""
+        chosen = bool(self.runs.selectedItems())
+        self.open_button.setEnabled(chosen)
+        self.compare_button.setEnabled(chosen)
 
     def _with_run(self, emit: object) -> None:
         item = self.runs.currentItem()

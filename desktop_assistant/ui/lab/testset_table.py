@@ -124,6 +124,7 @@ class TestSetEditor(QWidget):
         self.add_row_button.clicked.connect(lambda: self.table.insertRow(self.table.rowCount()))
         self.remove_button.clicked.connect(self._remove_rows)
         self.add_column_button.clicked.connect(self._add_column)
+        self.column_name.returnPressed.connect(self._add_column)  # Enter adds it, as the button does
         self.set_cases([])
 
     def set_names(self, names: list[str]) -> None:
