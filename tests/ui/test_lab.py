@@ -403,9 +403,11 @@ async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_pa
         assert parts.lab is not None
         ws = await open_lab(parts)
         ed = ws.editor
-        ws.run_panel.run_button.click()  # nothing saved yet: Run says where to begin
+        assert ed.empty_hint.isVisibleTo(ws) and "1. Write a prompt" in ed.empty_hint.text()  # where to begin
+        ws.run_panel.run_button.click()  # nothing saved yet: Run says where to begin too
         assert "Write a prompt on the Prompt page" in ws.message.text()
         await save_prompt(ws, "Be brief.")
+        assert not ed.empty_hint.isVisibleTo(ws)
         ed.name.setText("Greeting")  # a second prompt
         ed.system.setPlainText("Say hello.")
         shown = next_emission(ws.lab.versionsChanged.connect)

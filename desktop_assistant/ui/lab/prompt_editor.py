@@ -54,10 +54,10 @@ class PromptEditor(QWidget):
         self.new_button = QPushButton("New prompt")
         self.name = QLineEdit()
         self.name.setObjectName("lab_prompt_name")
-        self.name.setPlaceholderText("Support reply")
+        self.name.setPlaceholderText("e.g. Support reply")
         self.system = QPlainTextEdit()
         self.system.setObjectName("lab_system_prompt")
-        self.system.setPlaceholderText("You answer customer questions briefly and kindly.")
+        self.system.setPlaceholderText("e.g. You answer customer questions briefly and kindly.")
         self.template = QPlainTextEdit()
         self.template.setObjectName("lab_user_template")
         self.template.setPlaceholderText("Blank: each case's \"input\" is the whole message. Or write e.g.\n"
@@ -110,7 +110,16 @@ class PromptEditor(QWidget):
         for button in (self.save_button, self.chat_button, self.extraction_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.empty_hint = QLabel("The Lab compares prompts on the same questions before you rely on one.\n\n"
+                                 "1. Write a prompt on the right and Save as new version.\n"
+                                 "2. Add questions (cases) on the Test set page.\n"
+                                 "3. Run them on the Run page, see what each version and model answers and "
+                                 "costs, and change the prompt.")
+        self.empty_hint.setObjectName("lab_empty_hint")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setProperty("muted", True)
         left = QVBoxLayout()
+        left.addWidget(self.empty_hint)
         left.addWidget(self.prompts, 1)
         left.addWidget(self.new_button)
         right = QVBoxLayout()
@@ -140,6 +149,7 @@ class PromptEditor(QWidget):
 
     def set_prompts(self, latest: list[PromptVersion], select: str | None = None) -> None:
         """List the prompts (their newest version), selecting ``select`` without re-emitting."""
+        self.empty_hint.setVisible(not latest)
         self.prompts.blockSignals(True)
         self.prompts.clear()
         for v in latest:
