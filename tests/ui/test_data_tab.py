@@ -62,11 +62,15 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     await until(lambda: tab.confirm.isVisibleTo(tab))
     assert "2 conversations, 6 messages" in tab.preview.text()
+    assert "Reading" not in tab.status.text()  # done reading: the preview says what it holds
     assert len(await store.list_conversations()) == 3  # the preview replaced nothing
     tab.confirm.click()
     await next_emission(data.restored.connect)
     assert len(await store.list_conversations()) == 2
     await until(lambda: "kept in" in tab.status.text())
+    await until(lambda: tab.back_up.isEnabled())
+    tab.load(Settings())  # Settings opened again later: what was said then is done with
+    assert tab.status.text() == ""
 
 
 async def test_export_and_import_with_preview(parts: tuple[Store, DataController, SettingsDialog],

@@ -155,8 +155,10 @@ class DataTab(QWidget):
     # -- settings -------------------------------------------------------------------------------------------
 
     def load(self, settings: Settings) -> None:
-        """Show the automatic-backup setting."""
+        """Show the automatic-backup setting (what was said about an earlier backup or import is done with)."""
         self.keep.setValue(settings.auto_backup_keep)
+        if self._pending is None and self.back_up.isEnabled():  # not while an operation runs
+            self.status.clear()
 
     def values(self, base: Settings) -> Settings:
         """``base`` with the automatic-backup setting applied."""
@@ -241,6 +243,7 @@ class DataTab(QWidget):
 
     def _offer(self, pending: tuple[str, str] | None, label: str) -> None:
         self._pending = pending
+        self.status.clear()  # "Reading the backup…" is over: the preview says what it holds
         self.preview.setVisible(True)
         self.confirm.setText(label)
         self.confirm.setAccessibleName(label)
