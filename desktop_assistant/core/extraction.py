@@ -82,6 +82,20 @@ def csv_columns(text: str) -> list[str]:
     return next(reader, [])
 
 
+def wordiest_column(text: str) -> str:
+    """The column of a CSV text whose values are longest on average (the text to extract from, rather than an
+    id or a date); "" when there is no header."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not rows[0]:
+        return ""
+    header, body = rows[0], rows[1:]
+
+    def length(i: int) -> float:
+        values = [len(r[i].strip()) for r in body if len(r) > i]
+        return sum(values) / len(values) if values else 0.0
+    return header[max(range(len(header)), key=length)]
+
+
 def csv_column(text: str, column: str | int) -> list[str]:
     """The non-empty values of one column (by header name or index) of a CSV text with a header row."""
     rows = list(csv.reader(io.StringIO(text)))

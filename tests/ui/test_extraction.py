@@ -327,3 +327,16 @@ async def test_schema_changes_wait_for_discard_before_another_template_opens(tmp
         assert editor.template.currentText() == "Saved: my_contact" and not editor.unsaved()
         editor.template.setCurrentText("Task")
         assert editor.template.currentText() == "Task" and not editor.unsaved_note.isVisibleTo(editor)
+
+
+async def test_a_csv_s_column_with_the_text_is_offered_first(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        panel = extract_parts(parts).workspace.input
+        panel.edit.setPlainText("id,date,review\n1,2025-03-14,Great service and a fast reply\n2,2025-03-15,Rude\n")
+        panel.source.setCurrentText("CSV column")
+        assert panel.column.isVisibleTo(panel) and panel.column.currentText() == "review"  # not "id"
+        assert panel.bulk_inputs()[0] == ["Great service and a fast reply", "Rude"]
+        panel.column.setCurrentText("date")  # a choice made stays while the text changes
+        panel.edit.appendPlainText("3,2025-03-16,Fine")
+        assert panel.column.currentText() == "date"

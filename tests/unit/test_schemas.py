@@ -117,3 +117,11 @@ def test_an_answer_that_is_not_json_is_said_in_plain_words(raw: str, said: str) 
     checked = validate_answer(model, raw)
     assert checked.values is None and said in checked.errors[0]
     assert "Expecting value" not in checked.errors[0] and "char 0" not in checked.errors[0]
+
+
+def test_the_column_to_extract_from_is_the_one_with_the_most_words_at_first() -> None:
+    from desktop_assistant.core.extraction import wordiest_column
+
+    text = "id,date,review\n1,2025-03-14,Great service and a fast reply\n2,2025-03-15,Slow and rude\n"
+    assert wordiest_column(text) == "review"
+    assert wordiest_column("") == "" and wordiest_column("only\n") == "only"

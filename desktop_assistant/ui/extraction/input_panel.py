@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.extraction import TEXT_SUFFIXES, csv_column, csv_columns, decode_text, split_lines
+from desktop_assistant.core.extraction import (
+    TEXT_SUFFIXES,
+    csv_column,
+    csv_columns,
+    decode_text,
+    split_lines,
+    wordiest_column,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
 SOURCES = ("Each line", "CSV column", "Dropped files")
@@ -170,9 +177,10 @@ class InputPanel(QWidget):
             current = self.column.currentText()
             self.column.blockSignals(True)
             self.column.clear()
-            self.column.addItems(csv_columns(self.text))
-            if current:
-                self.column.setCurrentText(current)
+            columns = csv_columns(self.text)
+            self.column.addItems(columns)
+            # the column chosen stays; at first, the one with the most words (not an id or a date)
+            self.column.setCurrentText(current if current in columns else wordiest_column(self.text))
             self.column.blockSignals(False)
 
     def bulk_inputs(self) -> tuple[list[str], list[str]]:
