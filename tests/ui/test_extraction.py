@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.extraction import RowState
 from desktop_assistant.core.requests import FUNCTION_NAME
+from desktop_assistant.ui import theme
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -248,6 +250,7 @@ async def test_bulk_run_with_a_failing_row_retry_cost_and_export(tmp_path: Path,
         assert states.count(RowState.DONE) == 2 and states.count(RowState.FAILED) == 1
         failed = states.index(RowState.FAILED)
         assert "Invalid schema" in ws.bulk.table.item(failed, 2).text()
+        assert ws.bulk.table.item(failed, 1).foreground().color() == QColor(theme.colors().error)  # it stands out
         assert ws.bulk.progress.value() == 3 and ws.bulk.progress.maximum() == 3
         # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021 per row
         assert sum(r.outcome.cost_micros or 0 for r in x.extraction.rows if r.outcome) == 420

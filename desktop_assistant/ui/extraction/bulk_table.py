@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -15,8 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.extraction import RETRYABLE, Row, flatten
+from desktop_assistant.core.extraction import RETRYABLE, Row, RowState, flatten
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.ui import theme
+
+STATUS_COLUMN, PROBLEMS_COLUMN = 1, 2
 
 
 def row_problem(row: Row) -> str:
@@ -115,9 +119,14 @@ class BulkTable(QWidget):
             self.rows[index] = row
         values = row.outcome.values if row.outcome else None
         cells = [row.label or row.text, row.state.value, row_problem(row), *flatten(values, self.columns)]
+        colors = theme.colors()
+        ink = (colors.error if row.state in (RowState.FAILED, RowState.INVALID, RowState.REFUSED) else
+               colors.muted if row.state is RowState.CANCELLED else None)
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setToolTip(text[:500])
+            if ink is not None and column in (STATUS_COLUMN, PROBLEMS_COLUMN):  # what went wrong stands out
+                item.setForeground(QColor(ink))
             self.table.setItem(index, column, item)
         self._update_retry()
 
