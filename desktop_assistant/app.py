@@ -258,7 +258,7 @@ async def after_first_paint(parts: AppParts) -> None:
     await parts.extraction.load_schemas()
     from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
     parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)
-    parts.window.attach_lab(parts.lab)
+    parts.window.attach_lab(parts.lab, parts.texts)
     if not parts.endpoint.needs_onboarding:
         await parts.batches.resume()
         await parts.lab.batches.resume()

@@ -94,6 +94,10 @@ class TextKeeper(QObject):
         self._timer.setInterval(SAVE_AFTER_MS)
         self._timer.timeout.connect(self._save_soon)
 
+    async def kept(self) -> dict[str, str]:
+        """The texts kept by the last session, by name."""
+        return await self._drafts.texts()
+
     def follow(self, name: str, text: Callable[[], str]) -> Callable[..., None]:
         """A slot for a text's change signal: the text is kept under ``name`` once typing stops."""
         def changed(*_args: object) -> None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.controllers.batches import BatchController
     from desktop_assistant.controllers.chat import ChatController
     from desktop_assistant.controllers.data import DataController
+    from desktop_assistant.controllers.drafts import TextKeeper
     from desktop_assistant.controllers.estimates import DraftEstimate, EstimateController
     from desktop_assistant.controllers.extraction import ExtractionController
     from desktop_assistant.controllers.lab import LabController
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self.lab_page = QWidget()  # replaced by the Lab workspace the first time its tab is shown (start-up)
         self.lab_page.setObjectName("lab_placeholder")
         self._lab: LabController | None = None
+        self._lab_texts: TextKeeper | None = None
         self._mcp_backend: McpBackend | None = None
         self.workspaces.addWidget(self.lab_page)
         self._usage_placeholder = QWidget()  # replaced by the Usage panel when it is first shown or asked for
@@ -266,9 +268,10 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is not None:
             self.settings_dialog.mcp.backend = backend
 
-    def attach_lab(self, lab: LabController) -> None:
-        """The prompt lab behind the Lab tab (its workspace is built when the tab is first shown)."""
-        self._lab = lab
+    def attach_lab(self, lab: LabController, texts: TextKeeper | None = None) -> None:
+        """The prompt lab behind the Lab tab (its workspace is built when the tab is first shown); ``texts``
+        keeps its prompt form's unsaved changes between sessions."""
+        self._lab, self._lab_texts = lab, texts
         if self.workspaces.currentWidget() is self.lab_page:  # its tab was opened before the lab was ready
             self._build_lab()
 
@@ -279,6 +282,8 @@ class MainWindow(QMainWindow):
             return
         page = LabWorkspace(self._lab, self.endpoint, self.runner)
         page.chatRequested.connect(lambda: self.show_workspace(0))
+        if self._lab_texts is not None:
+            self._run("lab form", page.keep_with(self._lab_texts))
         index = self.workspaces.indexOf(self.lab_page)
         self.workspaces.removeWidget(self.lab_page)
         self.lab_page.deleteLater()

@@ -484,3 +484,29 @@ async def test_what_a_run_would_cost_shows_before_run_is_clicked(tmp_path: Path,
         rp.tick(rp.models, [])  # nothing that can run: no figure rather than a stale one
         await until(lambda: rp.quote.text() == "")
         assert chat_bodies(fake_openai) == []
+
+
+async def test_unsaved_changes_to_a_prompt_come_back_at_the_next_start(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.")
+        ws.editor.system.setPlainText("Be brief. Always sign as Anna.")  # and the app is closed before saving
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        ws = await open_lab(again)
+        ed = ws.editor
+        await until(lambda: ed.system.toPlainText() == "Be brief. Always sign as Anna.")
+        await until(lambda: ws.run_panel.versions.count() == 1)  # its prompt is open: Run offers its version
+        assert ed.name.text() == "Support" and ed.unsaved() and ed.unsaved_note.isVisibleTo(ws)
+        shown = next_emission(ws.lab.versionsChanged.connect)
+        ed.save_button.click()
+        await shown
+        assert not ed.unsaved()
+        await again.texts.flush()  # type: ignore[union-attr]
+    async with built_app(tmp_path, fake_openai.base_url) as third:  # saved: nothing is put back
+        await start(third)
+        ws = await open_lab(third)
+        await until(lambda: ws.editor.name.text() == "Support")
+        assert ws.editor.system.toPlainText() == "Be brief. Always sign as Anna." and not ws.editor.unsaved()

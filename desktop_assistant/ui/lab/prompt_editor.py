@@ -7,6 +7,8 @@ saved as a version.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -42,6 +44,7 @@ class PromptEditor(QWidget):
     """
 
     promptChosen = Signal(str)
+    formChanged = Signal()
     saveRequested = Signal(object)
     useInChat = Signal(object)
     useInExtraction = Signal(object)
@@ -137,6 +140,10 @@ class PromptEditor(QWidget):
         self.template.textChanged.connect(self._check_template)
         self.save_button.clicked.connect(self._save)
         self.discard_button.clicked.connect(self._discard)
+        for changed in (self.name.textChanged, self.system.textChanged, self.template.textChanged,
+                        self.model.currentTextChanged, self.temperature.valueChanged, self.max_tokens.valueChanged,
+                        self.note.textChanged):
+            changed.connect(lambda *_args: self.formChanged.emit())
         self.chat_button.clicked.connect(lambda: self.useInChat.emit(self.version()))
         self.extraction_button.clicked.connect(lambda: self.useInExtraction.emit(self.version()))
 
@@ -204,6 +211,28 @@ class PromptEditor(QWidget):
             self.show_version(v)
             return
         self._wait(what or f"show {v.label}", lambda: self.show_version(v))
+
+    def unsaved_json(self) -> str:
+        """The form as JSON while it has unsaved changes, else "" (what is kept between sessions)."""
+        return json.dumps(dataclasses.asdict(self.version()), ensure_ascii=False) if self.unsaved() else ""
+
+    def restore_form(self, kept: str) -> None:
+        """Fill the form with the unsaved changes kept by the last session (what it was filled with stays the
+        same, so they show as unsaved)."""
+        try:
+            fields = json.loads(kept)
+            v = PromptVersion(**{k: fields[k] for k in ("name", "system_prompt", "user_template", "model",
+                                                       "temperature", "max_output_tokens", "note")}, version=0)
+        except (ValueError, TypeError, KeyError):
+            return
+        shown, new = self._shown, self._new_prompt
+        self.show_version(v)
+        self.note.setText(v.note)
+        self._shown, self._new_prompt = shown, new
+        if self.unsaved():
+            self.unsaved_note.setText(f"Your changes to “{v.name or 'the new prompt'}” from the last session are "
+                                      "here, not saved yet: Save as new version to keep them.")
+            self.unsaved_note.show()
 
     def new_prompt(self) -> None:
         """New prompt: an empty form (once the form's unsaved changes are saved or discarded)."""

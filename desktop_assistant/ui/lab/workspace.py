@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.lab import LabController
 from desktop_assistant.controllers.runner import OperationRunner
@@ -26,6 +27,8 @@ from desktop_assistant.ui.lab.testset_table import TestSetEditor
 from desktop_assistant.ui.lab.versions_view import VersionsView
 
 UNTITLED_SET = "Untitled set"
+KEPT_FORM = "lab.form"
+"""The name under which the prompt form's unsaved changes are kept between sessions (``TextKeeper``)."""
 ESTIMATE_AFTER_MS = 300
 """The choice of versions, models or cases settled this long: what the run would cost is worked out again."""
 
@@ -132,8 +135,10 @@ class LabWorkspace(QWidget):
 
     def _prompts(self, latest: list[PromptVersion]) -> None:
         """List the prompts; at first the one saved last is opened, so Run has versions to offer."""
-        if not self.prompt_name and latest and not self.editor.unsaved():
-            self.prompt_name = max(latest, key=lambda v: v.created_at).name
+        if not self.prompt_name and latest:  # the prompt of unsaved changes kept from the last session, if any
+            names = [v.name for v in latest]
+            form = self.editor.version().name
+            self.prompt_name = form if form in names else max(latest, key=lambda v: v.created_at).name
             self._run("prompt versions", self.lab.show_versions(self.prompt_name))
         self.editor.set_prompts(latest, self.prompt_name)
 
@@ -268,6 +273,13 @@ class LabWorkspace(QWidget):
         dialog.fileSelected.connect(act)
         self._dialog = dialog
         dialog.open()
+
+    async def keep_with(self, texts: TextKeeper) -> None:
+        """Put back the prompt form's unsaved changes kept by the last session, and keep them from now on."""
+        kept = (await texts.kept()).get(KEPT_FORM, "")
+        if kept and not self.editor.unsaved():
+            self.editor.restore_form(kept)
+        self.editor.formChanged.connect(texts.follow(KEPT_FORM, self.editor.unsaved_json))
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
