@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         opening.setObjectName("extract_placeholder")
         opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.extract_page: QWidget = opening
+        self._extract: ExtractWorkspace | None = None
         self.workspaces.addWidget(self.extract_page)
         self.lab_page = QWidget()  # replaced by the Lab workspace the first time its tab is shown (start-up)
         self.lab_page.setObjectName("lab_placeholder")
@@ -257,7 +258,7 @@ class MainWindow(QMainWindow):
         self.workspaces.removeWidget(self.extract_page)
         self.extract_page.deleteLater()
         self.workspaces.insertWidget(index, page)
-        self.extract_page = page
+        self.extract_page = self._extract = page
         if showing:
             self.workspaces.setCurrentIndex(index)
         return page
@@ -511,6 +512,8 @@ class MainWindow(QMainWindow):
             view.follow_scheme()
         if self._find_bar is not None:
             self._find_bar.follow_scheme()
+        if self._extract is not None:
+            self._extract.follow_scheme()
         self.sidebar.results.follow_scheme()
 
     def bring_to_front(self) -> None:

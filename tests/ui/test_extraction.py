@@ -251,6 +251,13 @@ async def test_bulk_run_with_a_failing_row_retry_cost_and_export(tmp_path: Path,
         failed = states.index(RowState.FAILED)
         assert "Invalid schema" in ws.bulk.table.item(failed, 2).text()
         assert ws.bulk.table.item(failed, 1).foreground().color() == QColor(theme.colors().error)  # it stands out
+        theme.set_appearance("dark")
+        try:
+            parts.window.follow_scheme()  # and in the colour of the scheme now in use
+            assert ws.bulk.table.item(failed, 1).foreground().color() == QColor(theme.DARK.error)
+        finally:
+            theme.set_appearance("system")
+            parts.window.follow_scheme()
         assert ws.bulk.progress.value() == 3 and ws.bulk.progress.maximum() == 3
         # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021 per row
         assert sum(r.outcome.cost_micros or 0 for r in x.extraction.rows if r.outcome) == 420

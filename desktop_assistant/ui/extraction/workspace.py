@@ -151,6 +151,10 @@ class ExtractWorkspace(QWidget):
         self.input.edit.textChanged.connect(texts.follow(KEPT_INPUT, self.input.edit.toPlainText))
         self.instructions.textChanged.connect(texts.follow(KEPT_INSTRUCTIONS, self.instructions.toPlainText))
 
+    def follow_scheme(self) -> None:
+        """Draw the bulk rows' colours for the scheme now in use."""
+        self.bulk.set_rows(self.bulk.rows)
+
     def _show_instructions(self, text: str) -> None:
         if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
             self.instructions.setPlainText(text)
