@@ -81,6 +81,9 @@ class BatchController(QObject):
         nothing (each batch is paid for)."""
         if self._runner.find("batch-submit") is not None:
             return
+        if self._extraction.bulk_running:  # the same inputs would be paid for twice
+            self.refused.emit("A bulk run is still going: wait for it to finish, or Cancel it, first.")
+            return
         self._runner.start("submit batch", self.submit(inputs), key="batch-submit")
 
     async def submit(self, inputs: list[str]) -> BatchJob | None:

@@ -224,6 +224,9 @@ class ExtractionController(QObject):
         if self.bulk_running:
             self.refused.emit("A bulk run is still going: wait for it to finish, or Cancel it first.")
             return
+        if self._runner.find("batch-submit") is not None:
+            self.refused.emit("A batch is being submitted: wait for it, then run again if you need to.")
+            return
         self._runner.start("extract in bulk", self.run_bulk(inputs, labels), key=BULK_KEY)
 
     @property

@@ -396,7 +396,13 @@ class LabController(QObject):
         return [(ci, k) for k in range(len(run.cases)) for ci, c in enumerate(run.columns) if run.status(c, k) in bad]
 
     def start_retry(self) -> None:
-        """Run the failed and missing cells of the current run again, under the runner."""
+        """Run the failed and missing cells of the current run again, under the runner (once: a second click,
+        or a click while a run or a batch is being sent, starts nothing)."""
+        busy = (self.running or self._runner.find(f"{RUN_KEY}:retry") is not None
+                or self._runner.find("lab-run") is not None or self._runner.find("lab-batch-submit") is not None)
+        if busy:
+            self.refused.emit("A run is still being sent: wait for it to finish, or cancel it, first.")
+            return
         self._runner.start("lab retry", self.retry(), key=f"{RUN_KEY}:retry")
 
     async def retry(self) -> None:
@@ -408,7 +414,8 @@ class LabController(QObject):
         if run is None or run_id is None or not pairs:
             self.refused.emit("No cell needs running again.")
             return
-        if any(pending == run_id for _batch, pending in await self._store.open_batches()):
+        if self._runner.find("lab-batch-submit") is not None or any(
+                pending == run_id for _batch, pending in await self._store.open_batches()):
             self.refused.emit("This run's batch is still on its way: its cells fill in when it is ready (usually "
                               "within minutes, at most 24 hours). Running them now would pay for them twice.")
             return

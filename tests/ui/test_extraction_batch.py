@@ -152,6 +152,8 @@ async def test_a_second_bulk_run_waits_for_the_first(tmp_path: Path, fake_openai
         assert not ws.input.bulk_button.isEnabled() and not ws.input.batch_button.isEnabled()
         x.extraction.start_bulk(["book the room"])  # reached another way while the first runs
         assert "still going" in ws.refusal.text() and ws.refusal.isVisibleTo(ws)
+        x.batches.start_submit(["call Bob", "email Ann"])  # nor the same inputs as a batch meanwhile
+        assert not any(r.path == "/v1/batches" for r in fake_openai.requests)
         await until(lambda: not x.extraction.running)
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
         assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 2

@@ -203,6 +203,8 @@ class ExtractWorkspace(QWidget):
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(lambda job: self.bulk.show_batch(batch_text(job)))
         b.submitting.connect(self._on_submitting)
+        self.runner.started.connect(lambda _name: self._refresh_buttons())  # whatever starts or ends, the
+        self.runner.finished.connect(lambda _name: self._refresh_buttons())  # buttons say what may start now
         self.endpoint.modelsChanged.connect(lambda models: self.set_models(models, self.extraction.model))
 
     def set_models(self, models: list[str], current: str) -> None:
@@ -310,9 +312,14 @@ class ExtractWorkspace(QWidget):
     def _on_running(self, running: bool) -> None:
         """While a run is in flight, nothing starts another (each would be paid for); Cancel stops it."""
         self.bulk.set_running(running)
-        for button in (self.input.extract_button, self.input.bulk_button, self.input.batch_button):
-            button.setEnabled(not running)
+        self._refresh_buttons()
 
-    def _on_submitting(self, submitting: bool) -> None:
-        for button in (self.input.bulk_button, self.input.batch_button):
-            button.setEnabled(not submitting and not self.extraction.running)
+    def _on_submitting(self, _submitting: bool) -> None:
+        self._refresh_buttons()
+
+    def _refresh_buttons(self) -> None:
+        """Extract, Run in bulk and Submit batch are off while any of them is on its way."""
+        ex = self.extraction
+        busy = ex.running or ex.bulk_running or self.runner.find("batch-submit") is not None
+        for button in (self.input.extract_button, self.input.bulk_button, self.input.batch_button):
+            button.setEnabled(not busy)
