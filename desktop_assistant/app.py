@@ -237,7 +237,10 @@ async def after_first_paint(parts: AppParts) -> None:
     spelling dictionary, at the person's first key or mouse press (:func:`prepare_on_first_input`).
     """
     if parts.drafts is not None:
-        await parts.drafts.bring_back()
+        try:
+            await parts.drafts.bring_back()
+        except Exception:  # the rest of the start must not wait on a draft's attachments
+            log.exception("the draft's attachments could not be brought back")
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
     prepare_on_first_input(parts)
     parts.estimates.enable()

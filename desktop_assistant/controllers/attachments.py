@@ -215,7 +215,10 @@ class AttachmentsController(QObject):
             self.noted.emit(f"{what} kept with your draft could not be found, so {were} left out.")
 
     def _thumbnail_of(self, attachment: Attachment) -> QImage | None:
-        data = self.images.get(attachment.sha256, attachment.mime)
+        try:
+            data = self.images.get(attachment.sha256, attachment.mime)
+        except OSError:  # unreadable (permissions, a failing disk): left out like a missing one
+            data = None
         image = QImage.fromData(data) if data is not None else QImage()
         if image.isNull():
             return None

@@ -88,7 +88,8 @@ class TextKeeper(QObject):
     def __init__(self, drafts: DraftStore, runner: OperationRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._drafts, self._runner = drafts, runner
-        self._waiting: dict[str, str] = {}
+        self._sources: dict[str, Callable[[], str]] = {}
+        self._changed: set[str] = set()  # names whose text changed since it was last written
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
@@ -100,8 +101,10 @@ class TextKeeper(QObject):
 
     def follow(self, name: str, text: Callable[[], str]) -> Callable[..., None]:
         """A slot for a text's change signal: the text is kept under ``name`` once typing stops."""
+        self._sources[name] = text
+
         def changed(*_args: object) -> None:
-            self._waiting[name] = text()
+            self._changed.add(name)  # read when written (a form filled in steps is read once it is done)
             if not self._runner.closing:
                 self._timer.start()
         return changed
@@ -113,7 +116,7 @@ class TextKeeper(QObject):
     async def flush(self) -> None:
         """Write the texts that changed (at close, after the last keystroke)."""
         self._timer.stop()
-        waiting, self._waiting = self._waiting, {}
-        for name, text in waiting.items():
-            if not await self._drafts.keep_text(name, text):
-                self._waiting.setdefault(name, text)  # tried again with the next change
+        for name in list(self._changed):
+            text = self._sources[name]()
+            if await self._drafts.keep_text(name, text) and self._sources[name]() == text:
+                self._changed.discard(name)  # written as it is now (else written again next time)

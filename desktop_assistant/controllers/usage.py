@@ -45,6 +45,7 @@ class UsageController(QObject):
         self._base = base_prices or PriceTable.load_default()
         self.prices = self._base
         self.breakdown_period = "all"  # "today", "month" or "all"
+        self._unreadable_said: set[str] = set()
         self._apply_settings(endpoint.settings)
         endpoint.settingsChanged.connect(self._apply_settings)
 
@@ -59,7 +60,20 @@ class UsageController(QObject):
     def limits(self) -> Limits:
         """The spending limits from settings."""
         s = self._endpoint.settings
-        return Limits(budget.parse_usd(s.monthly_limit_usd), budget.parse_usd(s.daily_limit_usd))
+        return Limits(self._limit(s.monthly_limit_usd, "monthly"), self._limit(s.daily_limit_usd, "daily"))
+
+    def _limit(self, text: str, which: str) -> int | None:
+        """A limit in micro-dollars; one that cannot be read (written by an older version) holds everything
+        back, and says why once, rather than turning into no limit at all."""
+        value = budget.parse_usd(text)
+        if value is None and text.strip():
+            if text not in self._unreadable_said:
+                self._unreadable_said.add(text)
+                self._notices.warning(f"Your {which} spending limit “{text}” cannot be read, so nothing is sent "
+                                      "until it is corrected in Settings → Spending and prices (write it as 2.50 "
+                                      "or 1000).")
+            return 0
+        return value
 
     async def spent(self, now: dt.datetime | None = None) -> Spent:
         """What was spent today and this month."""

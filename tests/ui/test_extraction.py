@@ -350,3 +350,18 @@ async def test_a_csv_s_column_with_the_text_is_offered_first(tmp_path: Path, fak
         panel.column.setCurrentText("date")  # a choice made stays while the text changes
         panel.edit.appendPlainText("3,2025-03-16,Fine")
         assert panel.column.currentText() == "date"
+
+
+async def test_a_saved_json_schema_the_form_cannot_hold_opens_as_json(tmp_path: Path,
+                                                                     fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        person = {"type": "object", "properties": {"first-name": {"type": "string"}},
+                  "required": ["first-name"], "additionalProperties": False}  # valid in strict mode
+        await x.extraction.save_schema("person", person)
+        editor = x.workspace.schema_editor
+        await until(lambda: editor.template.findText("Saved: person") >= 0)
+        editor.template.setCurrentText("Saved: person")
+        assert x.extraction.schema.json_schema() == person
+        assert x.extraction.problems() == []  # usable as it was saved (the form's name rule is not its)

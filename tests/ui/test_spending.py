@@ -153,3 +153,19 @@ async def test_breakdown_period(tmp_path: Path, fake_openai: FakeOpenAI) -> None
         await until(lambda: parts.usage.breakdown_period == "today")
         report = await parts.usage.refresh()
         assert [b.name for b in report.by_model] == ["gpt-4o-mini"]
+
+
+async def test_a_limit_that_cannot_be_read_holds_sends_back_and_says_why(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # kept by an older version that read it differently: never taken as "no limit"
+        parts.endpoint.update_settings(monthly_limit_usd="0,150")
+        await parts.chat.send("An expensive question")
+        assert chat_requests(fake_openai) == 0 and parts.chat.conversation is None
+        assert parts.window.banner.isVisibleTo(parts.window)
+        said = [n.text for n in parts.notices.history if "cannot be read" in n.text]
+        assert len(said) == 1 and "“0,150”" in said[0] and "Settings → Spending and prices" in said[0]
+        await parts.chat.send("Another question")  # still held back, not said again
+        assert chat_requests(fake_openai) == 0
+        assert len([n for n in parts.notices.history if "cannot be read" in n.text]) == 1

@@ -210,9 +210,9 @@ class Sidebar(QWidget):
                 return True
         elif (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and watched is self.list
                 and event.key() == Qt.Key.Key_Delete and self.list.state() != QListWidget.State.EditingState):
-            item = self.list.currentItem()
-            if item is not None and item.data(ID_ROLE) is not None:
-                self.deleteRequested.emit(int(item.data(ID_ROLE)))
+            chosen = [i for i in self.list.selectedItems() if not i.isHidden() and i.data(ID_ROLE) is not None]
+            if len(chosen) == 1:  # only the row the person sees selected
+                self.deleteRequested.emit(int(chosen[0].data(ID_ROLE)))
                 return True
         return super().eventFilter(watched, event)
 

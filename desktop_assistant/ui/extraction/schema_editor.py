@@ -200,7 +200,8 @@ class SchemaEditor(QWidget):
             name = text[len(SAVED_PREFIX):]
             raw = self._saved[name]
             fields = fields_from_schema(raw)
-            self.load(ExtractionSchema(name, tuple(fields)) if fields is not None
+            # as the form only when the form can hold it as it is (a JSON schema may name a field "first-name")
+            self.load(ExtractionSchema(name, tuple(fields)) if fields is not None and not check_fields(fields)
                       else ExtractionSchema(name, raw=raw))
 
     def load(self, schema: ExtractionSchema) -> None:
