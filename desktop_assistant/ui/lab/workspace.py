@@ -209,6 +209,8 @@ class LabWorkspace(QWidget):
     # -- runs -----------------------------------------------------------------------------------------------
 
     def _start_run(self, numbers: list[int], models: list[str], *, batch: bool = False) -> None:
+        self._estimate.stop()
+        self.runner.cancel("lab-estimate")  # the run's own figures follow
         if self.runner.find("lab-run") is not None or self.runner.find("lab-batch-submit") is not None:
             return  # one run at a time (the button is disabled once the run has started)
         if self.editor.unsaved() and self.editor.shown.name == self.prompt_name:
@@ -238,12 +240,15 @@ class LabWorkspace(QWidget):
             self._estimate.start()
 
     def _estimate_now(self) -> None:
-        if self.lab.running or self.runner.find("lab-run") is not None:
+        self.runner.cancel("lab-estimate")  # only the newest choice's figure is shown
+        sending = ("lab-run", "lab-batch-submit", "lab-run:retry")
+        if self.lab.running or any(self.runner.find(key) is not None for key in sending):
             return  # the run's own figures are shown
         numbers = self.run_panel.chosen_versions()
         versions = [v for v in self.versions if v.version in numbers]
         cases, _problems = self.test_set.cases()
-        self._run("lab estimate", self.lab.estimate(cases, versions, self.run_panel.chosen_models()))
+        self.runner.start("lab estimate", self.lab.estimate(cases, versions, self.run_panel.chosen_models()),
+                          key="lab-estimate")
 
     def _batch_status(self, batch_id: str, status: str) -> None:
         if status == "completed":
