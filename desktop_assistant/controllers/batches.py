@@ -50,6 +50,8 @@ class BatchController(QObject):
         collected(str): the batch with this id completed and its results fill the table.
         refused(str): nothing was submitted: why.
         submitting(bool): a batch is being prepared, uploaded and created (Submit batch waits meanwhile).
+        resultsWaiting(str): a batch finished while the table held other answers not exported, or a bulk run
+            was going: its answers are saved and shown on request (:meth:`show_collected`).
     """
 
     quoted = Signal(object, object)
@@ -57,6 +59,7 @@ class BatchController(QObject):
     collected = Signal(str)
     refused = Signal(str)
     submitting = Signal(bool)
+    resultsWaiting = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  extraction: ExtractionController, parent: QObject | None = None) -> None:
@@ -193,7 +196,11 @@ class BatchController(QObject):
         results = [row_to_dict(r) for r in rows]
         await self._store.write(lambda c: extraction_store.collect_with_usage(c, job.id, results, entries))
         job.results, job.collected_at = results, time.time()
-        self._extraction.show_rows(rows, job.run_id)
+        ex = self._extraction
+        if ex.run_id == job.run_id or (not ex.bulk_running and not ex.answers_at_stake()):
+            ex.show_rows(rows, job.run_id)
+        else:  # the table holds something else worth keeping: the batch's answers wait (they are saved)
+            self.resultsWaiting.emit(job.id)
         self.collected.emit(job.id)
         await self._usage.refresh()
         return rows

@@ -95,6 +95,7 @@ class ExtractionController(QObject):
         self.rows: list[Row] = []
         self.run_id = ""
         self.saved: dict[str, dict[str, Any]] = {}
+        self.exported_run_id = ""  # the run whose table was last exported
         self._busy = BusyCount(self.runningChanged.emit)
 
     # -- schema ---------------------------------------------------------------------------------------------
@@ -228,6 +229,12 @@ class ExtractionController(QObject):
             self.refused.emit("A batch is being submitted: wait for it, then run again if you need to.")
             return
         self._runner.start("extract in bulk", self.run_bulk(inputs, labels), key=BULK_KEY)
+
+    def answers_at_stake(self) -> int:
+        """Answers in the table that were paid for and not exported (what replacing the table would lose)."""
+        if self.run_id == self.exported_run_id:
+            return 0
+        return sum(1 for r in self.rows if r.outcome is not None and r.outcome.usage is not None)
 
     @property
     def bulk_running(self) -> bool:
@@ -366,6 +373,7 @@ class ExtractionController(QObject):
         columns = list(self.schema.json_schema().get("properties", {}))
         text = export_jsonl(self.rows) if path.lower().endswith(".jsonl") else export_csv(self.rows, columns)
         await asyncio.to_thread(write_atomically, Path(path), text)
+        self.exported_run_id = self.run_id
         self.exported.emit(path)
 
 

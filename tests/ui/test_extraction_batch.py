@@ -188,3 +188,32 @@ async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_pat
         second = x.extraction.run_id
         ws.run_bulk()
         await until(lambda: x.extraction.run_id != second and not x.extraction.running)
+
+
+async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_answers(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        job = await x.batches.submit(["call Bob"])
+        assert job is not None
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))  # a bulk run meanwhile, not exported
+        ws.input.edit.setPlainText("email Ann")
+        ws.run_bulk()
+        await until(lambda: x.extraction.run_id != job.run_id and not x.extraction.running
+                    and [r.state for r in x.extraction.rows] == [RowState.DONE])
+        bulk_run = x.extraction.run_id
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))  # the batch's answer
+        collected = next_emission(x.batches.collected.connect)
+        fake_openai.batches.complete(job.id)
+        await collected
+        assert x.extraction.run_id == bulk_run  # the bulk run's answers stay in view
+        assert ws.bulk.waiting_button.isVisibleTo(ws)
+        ws.bulk.waiting_button.click()  # first: what would be replaced is said
+        assert "1 answer not exported" in ws.refusal.text() and x.extraction.run_id == bulk_run
+        ws.bulk.waiting_button.click()
+        await until(lambda: x.extraction.run_id == job.run_id)
+        assert [r.text for r in x.extraction.rows] == ["call Bob"] and not ws.bulk.waiting_button.isVisibleTo(ws)

@@ -44,6 +44,7 @@ class BulkTable(QWidget):
     cancelRequested = Signal()
     retryRequested = Signal(int)
     exportRequested = Signal()
+    showWaitingRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,7 +76,15 @@ class BulkTable(QWidget):
         self.batch_status.setObjectName("batch_status")
         self.batch_status.setTextFormat(Qt.TextFormat.PlainText)
         self.batch_status.hide()
-        layout.addWidget(self.batch_status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.batch_status, 1)
+        self.waiting_button = self._button("Show the batch's answers", "batch_show_waiting",
+                                           self.showWaitingRequested.emit)
+        self.waiting_button.setToolTip("A batch finished while this table held other answers: its answers are "
+                                       "saved, and shown here in place of these")
+        self.waiting_button.hide()
+        status_row.addWidget(self.waiting_button)
+        layout.addLayout(status_row)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("bulk_table")
         self.table.setAccessibleName("Bulk results")
@@ -146,6 +155,10 @@ class BulkTable(QWidget):
     def set_running(self, running: bool) -> None:
         """Cancel is offered while a run is in flight."""
         self.cancel_button.setEnabled(running)
+
+    def offer_waiting(self, waiting: bool) -> None:
+        """Offer (or stop offering) the answers of a batch that finished while the table held others."""
+        self.waiting_button.setVisible(waiting)
 
     def show_batch(self, text: str) -> None:
         """The batch's status line."""

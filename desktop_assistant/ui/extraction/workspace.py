@@ -136,8 +136,8 @@ class ExtractWorkspace(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         outer.addWidget(self.splitter)
         self._export_dialog: QFileDialog | None = None
-        self._exported_run = ""  # the run whose table was exported (it may be replaced without a word)
         self._warned_run = ""  # the run whose results were said to be replaced by a second click
+        self._waiting_batch = ""  # a finished batch whose answers wait to be shown (the table held others)
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
@@ -196,12 +196,14 @@ class ExtractWorkspace(QWidget):
         ex.rowChanged.connect(self.bulk.set_row)
         ex.progress.connect(self.bulk.set_progress)
         ex.costChanged.connect(self.bulk.set_cost)
-        ex.exported.connect(lambda _path: setattr(self, "_exported_run", self.extraction.run_id))
+
         ex.runningChanged.connect(self._on_running)
         ex.schemasChanged.connect(self.schema_editor.set_saved)
         b.refused.connect(self._on_refused)
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(lambda job: self.bulk.show_batch(batch_text(job)))
+        b.resultsWaiting.connect(self._batch_waiting)
+        self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
         b.submitting.connect(self._on_submitting)
         self.runner.started.connect(lambda _name: self._refresh_buttons())  # whatever starts or ends, the
         self.runner.finished.connect(lambda _name: self._refresh_buttons())  # buttons say what may start now
@@ -244,8 +246,8 @@ class ExtractWorkspace(QWidget):
         """Whether the table may be replaced by a new run: nothing in it was paid for, it was exported, or the
         person clicked again after being told (the first click says what would be lost)."""
         ex = self.extraction
-        answered = sum(1 for r in ex.rows if r.outcome is not None and r.outcome.usage is not None)
-        if not answered or ex.run_id in (self._exported_run, self._warned_run):
+        answered = ex.answers_at_stake()
+        if not answered or ex.run_id == self._warned_run:
             return True
         self._warned_run = ex.run_id
         self._on_refused(f"The table holds {answered} {'answer' if answered == 1 else 'answers'} not exported, "
@@ -297,6 +299,17 @@ class ExtractWorkspace(QWidget):
     def _values_edited(self, values: dict[str, Any]) -> None:
         checked = self.extraction.edit_values(values)
         self.result_view.show_edited(checked.values if checked.values is not None else values, checked.errors)
+
+    def _batch_waiting(self, job_id: str) -> None:
+        """A batch finished while the table held other answers at stake: its answers are saved, and wait."""
+        self._waiting_batch = job_id
+        self.bulk.offer_waiting(True)
+
+    def _show_waiting_batch(self) -> None:
+        if self._waiting_batch and self._may_replace_results():
+            job_id, self._waiting_batch = self._waiting_batch, ""
+            self.bulk.offer_waiting(False)
+            self._run("show batch results", self.batches.show_collected(job_id))
 
     def _on_refused(self, message: str) -> None:
         if self.result_view.status.property("state") == "running":  # nothing was sent after all
