@@ -157,7 +157,7 @@ async def test_a_second_bulk_run_waits_for_the_first(tmp_path: Path, fake_openai
         await until(lambda: not x.extraction.running)
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
         assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 2
-        assert ws.input.bulk_button.isEnabled()
+        await until(lambda: ws.input.bulk_button.isEnabled())  # once the run has ended (it records its usage)
 
 
 async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_path: Path,
