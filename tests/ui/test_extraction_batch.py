@@ -154,7 +154,7 @@ async def test_a_second_bulk_run_waits_for_the_first(tmp_path: Path, fake_openai
         assert "still going" in ws.refusal.text() and ws.refusal.isVisibleTo(ws)
         x.batches.start_submit(["call Bob", "email Ann"])  # nor the same inputs as a batch meanwhile
         assert not any(r.path == "/v1/batches" for r in fake_openai.requests)
-        await until(lambda: not x.extraction.running)
+        await until(lambda: not x.extraction.running and not x.extraction.bulk_running)
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
         assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 2
         await until(lambda: ws.input.bulk_button.isEnabled())  # once the run has ended (it records its usage)
@@ -169,7 +169,7 @@ async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_pat
         fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.run_bulk()
-        await until(lambda: len(x.extraction.rows) == 2 and not x.extraction.running
+        await until(lambda: len(x.extraction.rows) == 2 and not x.extraction.running and not x.extraction.bulk_running
                     and all(r.state is RowState.DONE for r in x.extraction.rows))
         first = x.extraction.run_id
         ws.input.edit.setPlainText("book the room")
@@ -179,7 +179,7 @@ async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_pat
         await x.extraction.export(str(tmp_path / "kept.csv"))  # exported: a new run may replace them
         fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))
         ws.run_bulk()
-        await until(lambda: x.extraction.run_id != first and not x.extraction.running
+        await until(lambda: x.extraction.run_id != first and not x.extraction.running and not x.extraction.bulk_running
                     and [r.state for r in x.extraction.rows] == [RowState.DONE])
         ws.input.edit.setPlainText("call Bob")
         ws.run_bulk()  # said once; a second click replaces them
@@ -187,7 +187,7 @@ async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_pat
         fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))
         second = x.extraction.run_id
         ws.run_bulk()
-        await until(lambda: x.extraction.run_id != second and not x.extraction.running)
+        await until(lambda: x.extraction.run_id != second and not x.extraction.bulk_running)
 
 
 async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_answers(
@@ -203,7 +203,7 @@ async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_ans
         fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))  # a bulk run meanwhile, not exported
         ws.input.edit.setPlainText("email Ann")
         ws.run_bulk()
-        await until(lambda: x.extraction.run_id != job.run_id and not x.extraction.running
+        await until(lambda: x.extraction.run_id != job.run_id and not x.extraction.bulk_running
                     and [r.state for r in x.extraction.rows] == [RowState.DONE])
         bulk_run = x.extraction.run_id
         fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))  # the batch's answer
