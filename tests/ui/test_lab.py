@@ -241,6 +241,7 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         (_name, cases) = await opened
         assert [c.label for c in cases] == ["refund", ""] and all(c.key for c in cases)
         assert ws.run_panel.runs.count() == 1 and ws.run_panel.runs.item(0).text().startswith(f"Run {first_id} · ")
+        assert " · Support: gpt-4o-mini · 2 cases" in ws.run_panel.runs.item(0).text()  # which prompt it ran
         ws.run_panel.runs.setCurrentRow(0)
         ws.run_panel.open_button.click()
         await until(lambda: parts.lab is not None and parts.lab.run_id == first_id)

@@ -41,9 +41,12 @@ class RunInfo(Protocol):
 
 
 def run_line(run: RunInfo) -> str:
-    """``Run 4 · 25 Nov 14:02 · 2 columns · 20 cases · cancelled``."""
+    """``Run 4 · 25 Nov 14:02 · Support: version 2, version 3 · 20 cases · cancelled``."""
     when = dt.datetime.fromtimestamp(run.created_at).strftime("%d %b %H:%M")
     names = ", ".join(column_labels(run.columns).values())
+    prompts = {c.prompt for c in run.columns if c.prompt}
+    if len(prompts) == 1 and not any(prompt in names for prompt in prompts):  # which prompt, when no label says
+        names = f"{next(iter(prompts))}: {names}"
     status = "" if run.status == "finished" else f" · {run.status}"
     return f"Run {run.id} · {when} · {names} · {run.cases} cases{status}"
 
