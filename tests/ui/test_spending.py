@@ -119,7 +119,7 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
         panel = parts.window.usage_panel
         assert panel.month.amount.text() == "$0.0025"
         assert panel.by_model.item(0, 0).text() == "gpt-4o-mini"
-        assert panel.by_feature.item(0, 0).text() == "chat"
+        assert panel.by_feature.item(0, 0).text() == "Chat"  # as the app names it, not the ledger's key
         assert "this month $0.0025" in parts.window.month_label.text()
         target = tmp_path / "usage.csv"
         await parts.usage.export_csv(str(target))

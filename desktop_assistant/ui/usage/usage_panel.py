@@ -70,15 +70,22 @@ def _table(name: str, first: str) -> QTableWidget:
     return table
 
 
-def fill_table(table: QTableWidget, rows: list[Breakdown]) -> None:
-    """Put one breakdown per row (untrusted names shown as plain text items)."""
+FEATURE_NAMES = {"chat": "Chat", "tools": "Chat with tools", "titles": "Conversation titles",
+                 "extraction": "Extract", "batch": "Extract (Batch API)", "lab": "Lab",
+                 "embeddings": "Search by meaning", "audio": "Voice"}
+"""What the ledger's feature keys are called on screen (a key not listed is shown as it is)."""
+
+
+def fill_table(table: QTableWidget, rows: list[Breakdown], names: dict[str, str] | None = None) -> None:
+    """Put one breakdown per row (untrusted names shown as plain text items; ``names`` renames known ones)."""
     table.setRowCount(len(rows))
     for i, row in enumerate(rows):
         t = row.totals
         cost = format_usd(t.cost_micros)
         if t.unpriced_calls:
             cost = "price unknown" if t.unpriced_calls == t.calls else f"{cost} + unpriced"
-        values = [row.name, f"{t.calls:,}", f"{t.input_tokens:,}", f"{t.output_tokens:,}", cost]
+        name = (names or {}).get(row.name, row.name)
+        values = [name, f"{t.calls:,}", f"{t.input_tokens:,}", f"{t.output_tokens:,}", cost]
         for j, value in enumerate(values):
             item = QTableWidgetItem(value)
             if j:
@@ -177,7 +184,7 @@ class UsagePanel(QScrollArea):
         self.month.show_totals(report.month)
         self.all_time.show_totals(report.all_time)
         self.chart.set_days(report.daily)
-        fill_table(self.by_feature, report.by_feature)
+        fill_table(self.by_feature, report.by_feature, FEATURE_NAMES)
         fill_table(self.by_model, report.by_model)
 
     def show_limit(self, spent: int, limit: int | None, daily: int | None = None) -> None:
