@@ -78,6 +78,14 @@ class McpForm(QWidget):
         self._secrets: dict[str, str] = {}
         self._current = -1
         outer = QVBoxLayout(self)
+        intro = QLabel("Tools let the model act beyond the chat: read files, search a website, query a database. "
+                       "They come from Model Context Protocol (MCP) servers: add one with Add, by the command that "
+                       "starts it or its address. A conversation uses them once you turn them on in its Options, "
+                       "and every call is shown to you before it runs.")
+        intro.setObjectName("mcp_intro")
+        intro.setWordWrap(True)
+        intro.setProperty("muted", True)
+        outer.addWidget(intro)
         top = QHBoxLayout()
         left = QVBoxLayout()
         self.list = QListWidget()
