@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.mcp_config import McpServerConfig, secret_account, servers_to_json
@@ -32,6 +32,8 @@ async def test_settings_tab_adds_a_server_lists_its_tools_and_revokes(
         dialog = parts.window.settings_dialog
         assert dialog is not None
         form = dialog.mcp
+        intro = form.findChild(QLabel, "mcp_intro")
+        assert intro is not None and "Model Context Protocol" in intro.text()  # the tab says what tools are
         dialog.tabs.setCurrentWidget(form)
         assert form.list.count() == 1 and form.allowed.count() == 2
         qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
