@@ -217,3 +217,26 @@ async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_ans
         ws.bulk.waiting_button.click()
         await until(lambda: x.extraction.run_id == job.run_id)
         assert [r.text for r in x.extraction.rows] == ["call Bob"] and not ws.bulk.waiting_button.isVisibleTo(ws)
+
+
+async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: ws.bulk.cancel_batch_button.isVisibleTo(ws))
+        job_id = ws._batch_job
+        collected = next_emission(x.batches.collected.connect)
+        ws.bulk.cancel_batch_button.click()
+        assert not ws.bulk.cancel_batch_button.isEnabled()  # asked once
+        await collected
+        assert any(r.path == f"/v1/batches/{job_id}/cancel" for r in fake_openai.requests)
+        assert fake_openai.batches.status(job_id) == "cancelled"
+        assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
+        assert ws.bulk.batch_status.text().startswith("Batch cancelled")
+        assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
+        assert await parts.store.ledger() == []  # nothing was answered, nothing is paid

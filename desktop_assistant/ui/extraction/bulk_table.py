@@ -45,6 +45,7 @@ class BulkTable(QWidget):
     retryRequested = Signal(int)
     exportRequested = Signal()
     showWaitingRequested = Signal()
+    cancelBatchRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +85,11 @@ class BulkTable(QWidget):
                                        "saved, and shown here in place of these")
         self.waiting_button.hide()
         status_row.addWidget(self.waiting_button)
+        self.cancel_batch_button = self._button("Cancel batch", "batch_cancel", self.cancelBatchRequested.emit)
+        self.cancel_batch_button.setToolTip("Ask the API to stop the batch: what it answered so far is collected "
+                                            "(and paid for), the rest is not sent")
+        self.cancel_batch_button.hide()
+        status_row.addWidget(self.cancel_batch_button)
         layout.addLayout(status_row)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("bulk_table")

@@ -138,6 +138,8 @@ class ExtractWorkspace(QWidget):
         self._export_dialog: QFileDialog | None = None
         self._warned_run = ""  # the run whose results were said to be replaced by a second click
         self._waiting_batch = ""  # a finished batch whose answers wait to be shown (the table held others)
+        self._batch_job = ""  # the batch shown in the table while it is on its way (Cancel batch stops it)
+        self._cancel_asked = ""  # the batch Cancel batch was clicked for
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
@@ -201,7 +203,8 @@ class ExtractWorkspace(QWidget):
         ex.schemasChanged.connect(self.schema_editor.set_saved)
         b.refused.connect(self._on_refused)
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
-        b.jobChanged.connect(lambda job: self.bulk.show_batch(batch_text(job)))
+        b.jobChanged.connect(self._on_job)
+        self.bulk.cancelBatchRequested.connect(self._cancel_batch)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
         b.submitting.connect(self._on_submitting)
@@ -299,6 +302,20 @@ class ExtractWorkspace(QWidget):
     def _values_edited(self, values: dict[str, Any]) -> None:
         checked = self.extraction.edit_values(values)
         self.result_view.show_edited(checked.values if checked.values is not None else values, checked.errors)
+
+    def _on_job(self, job: BatchJob) -> None:
+        """A batch's latest status; Cancel batch is offered while the batch shown in the table is on its way."""
+        self.bulk.show_batch(batch_text(job))
+        pending = not job.finished and job.status != "cancelling" and self.extraction.run_id == job.run_id
+        self._batch_job = job.id if pending else ""
+        self.bulk.cancel_batch_button.setVisible(pending)
+        self.bulk.cancel_batch_button.setEnabled(job.id != self._cancel_asked)  # once: the status line follows
+
+    def _cancel_batch(self) -> None:
+        if self._batch_job:
+            self._cancel_asked = self._batch_job
+            self.bulk.cancel_batch_button.setEnabled(False)
+            self.batches.cancel(self._batch_job)
 
     def _batch_waiting(self, job_id: str) -> None:
         """A batch finished while the table held other answers at stake: its answers are saved, and wait."""
