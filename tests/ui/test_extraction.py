@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.extraction import RowState
@@ -74,6 +74,10 @@ async def test_structured_outputs_fill_the_form_and_the_ledger(tmp_path: Path, f
         assert ws.result_view.status.text() == "Edited values are valid."
         # the JSON is what the form now says (what is copied from it is what was checked)
         assert json.loads(ws.result_view.raw.toPlainText()) == {**TASK, "priority": "low", "due_date": "2025-03-15"}
+        assert ws.result_view.copy_button.isEnabled()
+        ws.result_view.copy_button.click()  # one result, copied as edited
+        copied = QGuiApplication.clipboard().text()
+        assert json.loads(copied) == {**TASK, "priority": "low", "due_date": "2025-03-15"}
         assert len(chat_bodies(fake_openai)) == 1
 
 

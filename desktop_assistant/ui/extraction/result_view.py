@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -71,9 +73,20 @@ class ResultView(QWidget):
         self.raw.setReadOnly(True)
         self.tabs.addTab(self.form, "Fields")
         self.tabs.addTab(self.raw, "JSON")
+        self.copy_button = QPushButton("Copy JSON")
+        self.copy_button.setObjectName("result_copy")
+        self.copy_button.setToolTip("Copy the fields as JSON (as edited), to paste elsewhere")
+        self.copy_button.clicked.connect(self._copy)
+        self.copy_button.setEnabled(False)
+        self.raw.textChanged.connect(lambda: self.copy_button.setEnabled(bool(self.raw.toPlainText().strip())))
+        self.tabs.setCornerWidget(self.copy_button)
         layout.addWidget(self.tabs, 1)
         self.values: dict[str, Any] | None = None
         self._filling = False
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.raw.toPlainText())
+        self.status.setText("Copied the JSON.")
 
     def show_working(self) -> None:
         """An extraction is on its way: the last result is cleared (it was for other text)."""
