@@ -254,6 +254,10 @@ async def test_bulk_run_with_a_failing_row_retry_cost_and_export(tmp_path: Path,
         assert states.count(RowState.DONE) == 2 and states.count(RowState.FAILED) == 1
         failed = states.index(RowState.FAILED)
         assert "Invalid schema" in ws.bulk.table.item(failed, 2).text()
+        ws.bulk.table.cellDoubleClicked.emit(failed, 0)  # a row opened: its answer, field by field, or its error
+        assert ws.results.currentWidget() is ws.result_view
+        assert ws.result_view.status.text().startswith("Failed:") and "Invalid schema" in ws.result_view.status.text()
+        ws.results.setCurrentWidget(ws.bulk)
         assert ws.bulk.table.item(failed, 1).foreground().color() == QColor(theme.colors().error)  # it stands out
         theme.set_appearance("dark")
         try:

@@ -46,6 +46,7 @@ class BulkTable(QWidget):
     exportRequested = Signal()
     showWaitingRequested = Signal()
     cancelBatchRequested = Signal()
+    rowOpened = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +99,8 @@ class BulkTable(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.itemSelectionChanged.connect(self._update_retry)
+        self.table.setToolTip("Double-click a row to see its answer field by field, with what did not match")
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.rowOpened.emit(row))
         layout.addWidget(self.table, 1)
         self.columns: list[str] = []
         self.rows: list[Row] = []

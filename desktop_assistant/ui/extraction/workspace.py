@@ -205,6 +205,7 @@ class ExtractWorkspace(QWidget):
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(self._on_job)
         self.bulk.cancelBatchRequested.connect(self._cancel_batch)
+        self.bulk.rowOpened.connect(self._open_row)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
         b.submitting.connect(self._on_submitting)
@@ -310,6 +311,14 @@ class ExtractWorkspace(QWidget):
         self._batch_job = job.id if pending else ""
         self.bulk.cancel_batch_button.setVisible(pending)
         self.bulk.cancel_batch_button.setEnabled(job.id != self._cancel_asked)  # once: the status line follows
+
+    def _open_row(self, index: int) -> None:
+        """Show one bulk row's answer in the Result tab (its fields, or what went wrong)."""
+        rows = self.extraction.rows
+        outcome = rows[index].outcome if 0 <= index < len(rows) else None
+        if outcome is not None:
+            self.result_view.show_outcome(outcome)
+            self.results.setCurrentWidget(self.result_view)
 
     def _cancel_batch(self) -> None:
         if self._batch_job:
