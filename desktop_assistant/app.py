@@ -257,7 +257,7 @@ async def after_first_paint(parts: AppParts) -> None:
     parts.batches = BatchController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.extraction)
     extract = parts.window.attach_extraction(parts.extraction, parts.batches)
     if parts.texts is not None:  # Extract's instructions and input, as the last session left them
-        extract.keep_with(parts.texts, await DraftStore(parts.store).texts())
+        extract.keep_with(parts.texts, await parts.texts.kept())
     await parts.extraction.load_schemas()
     from desktop_assistant.controllers.lab import LabController  # not needed for the first paint
     parts.lab = LabController(parts.store, parts.endpoint, parts.runner, parts.usage, parts.chat, parts.extraction)

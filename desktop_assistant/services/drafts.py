@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,21 +79,13 @@ class DraftStore:
     async def save(self, draft: KeptDraft) -> bool:
         """Keep ``draft`` (an empty one removes it); False when it could not be written (a full disk, a database
         opened read-only): the words are still in the box, and the next save tries again."""
-        if self._store.read_only:
-            return False
-
         def replace(conn: sqlite3.Connection) -> None:
             if not draft.empty:
                 conn.execute("INSERT OR REPLACE INTO draft (id, text, attachments) VALUES (1, ?, ?)",
                              (draft.text, _attachments_json(draft)))
             else:
                 conn.execute("DELETE FROM draft")
-        try:
-            await self._store.write(replace)
-        except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
-            log.warning("the draft could not be kept: %s", exc)
-            return False
-        return True
+        return await self._write(replace, "the draft")
 
     async def texts(self) -> dict[str, str]:
         """The other texts kept by name (Extract's instructions and input); none from an older database."""
@@ -106,17 +99,21 @@ class DraftStore:
 
     async def keep_text(self, name: str, text: str) -> bool:
         """Keep ``text`` under ``name`` (an empty one removes it); False when it could not be written."""
-        if self._store.read_only:
-            return False
-
         def replace(conn: sqlite3.Connection) -> None:
             if text:
                 conn.execute("INSERT OR REPLACE INTO kept_text (name, text) VALUES (?, ?)", (name, text))
             else:
                 conn.execute("DELETE FROM kept_text WHERE name = ?", (name,))
+        return await self._write(replace, name)
+
+    async def _write(self, replace: Callable[[sqlite3.Connection], None], what: str) -> bool:
+        """Run ``replace`` in one write transaction; False (logged) when it could not be written: a full disk, a
+        database opened read-only."""
+        if self._store.read_only:
+            return False
         try:
             await self._store.write(replace)
         except (UserFacingError, RuntimeError, sqlite3.Error) as exc:
-            log.warning("%s could not be kept: %s", name, exc)
+            log.warning("%s could not be kept: %s", what, exc)
             return False
         return True
