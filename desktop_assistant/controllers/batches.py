@@ -16,7 +16,7 @@ import uuid
 from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.extraction import ExtractionController
+from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import UserFacingError
@@ -49,7 +49,6 @@ class BatchController(QObject):
         jobChanged(object): a :class:`BatchJob` with its latest status and counts.
         collected(str): the batch with this id completed and its results fill the table.
         refused(str): nothing was submitted: why.
-        submitting(bool): a batch is being prepared, uploaded and created (Submit batch waits meanwhile).
         resultsWaiting(str): a batch finished while the table held other answers not exported, or a bulk run
             was going: its answers are saved and shown on request (:meth:`show_collected`).
     """
@@ -58,7 +57,6 @@ class BatchController(QObject):
     jobChanged = Signal(object)
     collected = Signal(str)
     refused = Signal(str)
-    submitting = Signal(bool)
     resultsWaiting = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
@@ -82,22 +80,15 @@ class BatchController(QObject):
     def start_submit(self, inputs: list[str]) -> None:
         """Submit ``inputs`` as a batch under the runner; a second click while it is being submitted starts
         nothing (each batch is paid for)."""
-        if self._runner.find("batch-submit") is not None:
+        if self._runner.find(BATCH_SUBMIT_KEY) is not None:
             return
         if self._extraction.bulk_running:  # the same inputs would be paid for twice
             self.refused.emit("A bulk run is still going: wait for it to finish, or Cancel it, first.")
             return
-        self._runner.start("submit batch", self.submit(inputs), key="batch-submit")
+        self._runner.start("submit batch", self.submit(inputs), key=BATCH_SUBMIT_KEY)
 
     async def submit(self, inputs: list[str]) -> BatchJob | None:
         """Build the JSONL, upload it, create the batch, store it and start polling; None if refused."""
-        self.submitting.emit(True)
-        try:
-            return await self._submit(inputs)
-        finally:
-            self.submitting.emit(False)
-
-    async def _submit(self, inputs: list[str]) -> BatchJob | None:
         ex = self._extraction
         inputs = [t for t in inputs if t.strip()]
         if not inputs:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 MODES = ("structured", "function")
 BULK_KEY = "extraction-bulk"
+BATCH_SUBMIT_KEY = "batch-submit"  # BatchController's submit: a bulk run waits for it, and it for a bulk run
 ONE_KEY = "extraction"
 
 
@@ -225,7 +226,7 @@ class ExtractionController(QObject):
         if self.bulk_running:
             self.refused.emit("A bulk run is still going: wait for it to finish, or Cancel it first.")
             return
-        if self._runner.find("batch-submit") is not None:
+        if self._runner.find(BATCH_SUBMIT_KEY) is not None:
             self.refused.emit("A batch is being submitted: wait for it, then run again if you need to.")
             return
         self._runner.start("extract in bulk", self.run_bulk(inputs, labels), key=BULK_KEY)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.extraction import ExtractionController
+from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.extraction import BatchJob, Outcome
 from desktop_assistant.core.pricing import format_usd
@@ -208,7 +208,6 @@ class ExtractWorkspace(QWidget):
         self.bulk.rowOpened.connect(self._open_row)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
-        b.submitting.connect(self._on_submitting)
         self.runner.started.connect(lambda _name: self._refresh_buttons())  # whatever starts or ends, the
         self.runner.finished.connect(lambda _name: self._refresh_buttons())  # buttons say what may start now
         self.endpoint.modelsChanged.connect(lambda models: self.set_models(models, self.extraction.model))
@@ -353,12 +352,9 @@ class ExtractWorkspace(QWidget):
         self.bulk.set_running(running)
         self._refresh_buttons()
 
-    def _on_submitting(self, _submitting: bool) -> None:
-        self._refresh_buttons()
-
     def _refresh_buttons(self) -> None:
         """Extract, Run in bulk and Submit batch are off while any of them is on its way."""
         ex = self.extraction
-        busy = ex.running or ex.bulk_running or self.runner.find("batch-submit") is not None
+        busy = ex.running or ex.bulk_running or self.runner.find(BATCH_SUBMIT_KEY) is not None
         for button in (self.input.extract_button, self.input.bulk_button, self.input.batch_button):
             button.setEnabled(not busy)
