@@ -199,17 +199,25 @@ class LabController(QObject):
     async def prepare(self, set_name: str, cases: list[LabCase], versions: list[PromptVersion], models: list[str],
                       *, batch: bool = False) -> tuple[Run, dict[RunColumn, PromptVersion], list[Pair]] | None:
         """The run, its versions by column and its cells, once its worst case is within the spending limit."""
+        laid = self._lay_out(set_name, cases, versions, models)
+        if isinstance(laid, str):
+            self.refused.emit(laid)
+            return None
+        if not await self._allowed(*laid, batch=batch):
+            return None
+        return laid
+
+    def _lay_out(self, set_name: str, cases: list[LabCase], versions: list[PromptVersion],
+                 models: list[str]) -> tuple[Run, dict[RunColumn, PromptVersion], list[Pair]] | str:
+        """The run (a column per version and model), its versions by column and its cells; or why it cannot run."""
         models = list(dict.fromkeys(m.strip() for m in models if m.strip()))
         problem = self._run_problem(cases, versions, models)
         if problem:
-            self.refused.emit(problem)
-            return None
+            return problem
         columns = [RunColumn(v.version, m, v.name) for v in versions for m in models]
         run = Run(tuple(cases), tuple(columns), (), set_name)
         versions_by_column = {c: v for c in columns for v in versions if (v.name, v.version) == (c.prompt, c.version)}
         pairs = [(ci, k) for k in range(len(cases)) for ci in range(len(columns))]
-        if not await self._allowed(run, versions_by_column, pairs, batch=batch):
-            return None
         return run, versions_by_column, pairs
 
     async def begin(self, run: Run, versions: dict[RunColumn, PromptVersion]) -> int:
@@ -252,15 +260,11 @@ class LabController(QObject):
 
     async def estimate(self, cases: list[LabCase], versions: list[PromptVersion], models: list[str]) -> str:
         """Before Run: the most the run chosen would cost (``quoted``; empty when it cannot run as chosen)."""
-        models = list(dict.fromkeys(m.strip() for m in models if m.strip()))
-        if self._run_problem(cases, versions, models):
+        laid = self._lay_out("", cases, versions, models)
+        if isinstance(laid, str):
             self.quoted.emit("")
             return ""
-        columns = [RunColumn(v.version, m, v.name) for v in versions for m in models]
-        run = Run(tuple(cases), tuple(columns), ())
-        by_column = {c: v for c in columns for v in versions if (v.name, v.version) == (c.prompt, c.version)}
-        pairs = [(ci, k) for k in range(len(cases)) for ci in range(len(columns))]
-        planned, _gaps = await asyncio.to_thread(self._plan, run, by_column, pairs)
+        planned, _gaps = await asyncio.to_thread(self._plan, *laid)
         prices = self._usage.prices
         text = ""
         if planned:
@@ -294,6 +298,12 @@ class LabController(QObject):
     def running(self) -> bool:
         """A run is in flight."""
         return self._busy.active
+
+    @property
+    def sending(self) -> bool:
+        """A run, a retry or a batch submit is on its way (from the click on, before ``running`` is set)."""
+        keys = (RUN_KEY, f"{RUN_KEY}:retry", "lab-batch-submit")
+        return self.running or any(self._runner.find(key) is not None for key in keys)
 
     async def _run_cells(self, run_id: int, pairs: list[Pair]) -> None:
         semaphore = asyncio.Semaphore(max(1, self.concurrency))
@@ -398,9 +408,7 @@ class LabController(QObject):
     def start_retry(self) -> None:
         """Run the failed and missing cells of the current run again, under the runner (once: a second click,
         or a click while a run or a batch is being sent, starts nothing)."""
-        busy = (self.running or self._runner.find(f"{RUN_KEY}:retry") is not None
-                or self._runner.find("lab-run") is not None or self._runner.find("lab-batch-submit") is not None)
-        if busy:
+        if self.sending:
             self.refused.emit("A run is still being sent: wait for it to finish, or cancel it, first.")
             return
         self._runner.start("lab retry", self.retry(), key=f"{RUN_KEY}:retry")

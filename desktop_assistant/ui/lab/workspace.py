@@ -241,8 +241,7 @@ class LabWorkspace(QWidget):
 
     def _estimate_now(self) -> None:
         self.runner.cancel("lab-estimate")  # only the newest choice's figure is shown
-        sending = ("lab-run", "lab-batch-submit", "lab-run:retry")
-        if self.lab.running or any(self.runner.find(key) is not None for key in sending):
+        if self.lab.sending:
             return  # the run's own figures are shown
         numbers = self.run_panel.chosen_versions()
         versions = [v for v in self.versions if v.version in numbers]
