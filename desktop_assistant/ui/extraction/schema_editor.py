@@ -34,6 +34,7 @@ from desktop_assistant.core.schemas import (
     parse_schema_text,
     to_json_schema,
 )
+from desktop_assistant.ui.discard_line import DiscardLine
 
 TYPES = [t.value for t in FieldType]
 ITEM_TYPES = [t.value for t in FieldType if t is not FieldType.LIST]
@@ -114,17 +115,10 @@ class SchemaEditor(QWidget):
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
         self.problems.setWordWrap(True)
         layout.addWidget(self.problems)
-        self.unsaved_note = QLabel()
-        self.unsaved_note.setObjectName("schema_unsaved")
-        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.unsaved_note.setWordWrap(True)
-        self.discard_button = self._button("Discard changes", "schema_discard", self._discard)
-        unsaved_row = QHBoxLayout()
-        unsaved_row.addWidget(self.unsaved_note, 1)
-        unsaved_row.addWidget(self.discard_button)
-        layout.addLayout(unsaved_row)
-        self.unsaved_note.hide()
-        self.discard_button.hide()
+        self.unsaved_note = DiscardLine("schema_unsaved", "schema_discard")
+        self.discard_button = self.unsaved_note.button
+        self.discard_button.clicked.connect(self._discard)
+        layout.addWidget(self.unsaved_note)
         self._chosen = ""  # the template or saved schema shown in the picker
         self._loaded: tuple[str, dict[str, Any]] = ("", {})  # what was loaded, to tell the person's changes
         self._waiting_choice = ""  # a choice that waits for Discard changes
@@ -173,17 +167,14 @@ class SchemaEditor(QWidget):
             self.template.setCurrentIndex(max(self.template.findText(self._chosen), 0))
             self.template.blockSignals(False)
             self._waiting_choice = text
-            self.unsaved_note.setText(f"Your changes to “{self.schema.name}” are not saved. Save schema to keep "
-                                      f"them, or Discard changes to open “{text.removeprefix(SAVED_PREFIX)}”.")
-            self.unsaved_note.show()
-            self.discard_button.show()
+            self.unsaved_note.say(f"Your changes to “{self.schema.name}” are not saved. Save schema to keep "
+                                  f"them, or Discard changes to open “{text.removeprefix(SAVED_PREFIX)}”.")
             return
         self._show_choice(text)
 
     def _discard(self) -> None:
         text, self._waiting_choice = self._waiting_choice, ""
         self.unsaved_note.hide()
-        self.discard_button.hide()
         if text:
             self.template.blockSignals(True)
             self.template.setCurrentIndex(max(self.template.findText(text), 0))
@@ -193,7 +184,6 @@ class SchemaEditor(QWidget):
     def _show_choice(self, text: str) -> None:
         self._chosen = text
         self.unsaved_note.hide()
-        self.discard_button.hide()
         if text in TEMPLATES:
             self.load(TEMPLATES[text])
         elif text.startswith(SAVED_PREFIX) and text[len(SAVED_PREFIX):] in self._saved:
@@ -331,5 +321,4 @@ class SchemaEditor(QWidget):
             return
         self._just_saved = name
         self.unsaved_note.hide()
-        self.discard_button.hide()
         self.saveRequested.emit(name, self.schema.json_schema())

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.prompt_template import template_problems, variables
 from desktop_assistant.core.prompts import MAX_TEMPERATURE, PromptVersion
+from desktop_assistant.ui.discard_line import DiscardLine
 
 NO_TEMPERATURE = -0.1  # the spin box's special value: the model's default
 
@@ -85,17 +86,8 @@ class PromptEditor(QWidget):
         self.problems.setObjectName("lab_template_problems")
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
         self.problems.setWordWrap(True)
-        self.unsaved_note = QLabel()
-        self.unsaved_note.setObjectName("lab_unsaved")
-        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.unsaved_note.setWordWrap(True)
-        self.discard_button = QPushButton("Discard changes")
-        self.discard_button.setObjectName("lab_discard")
-        unsaved_row = QHBoxLayout()
-        unsaved_row.addWidget(self.unsaved_note, 1)
-        unsaved_row.addWidget(self.discard_button)
-        self.unsaved_note.hide()
-        self.discard_button.hide()
+        self.unsaved_note = DiscardLine("lab_unsaved", "lab_discard")
+        self.discard_button = self.unsaved_note.button
         self._shown = PromptVersion(name="", version=0, system_prompt="")  # what the form was filled with
         self._new_prompt = True  # the form was empty: anything typed in it is a change
         self._then: Callable[[], None] | None = None  # what waits for Discard changes
@@ -128,7 +120,7 @@ class PromptEditor(QWidget):
         right = QVBoxLayout()
         right.addLayout(form, 1)
         right.addWidget(self.problems)
-        right.addLayout(unsaved_row)
+        right.addWidget(self.unsaved_note)
         right.addLayout(buttons)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -230,9 +222,8 @@ class PromptEditor(QWidget):
         self.note.setText(v.note)
         self._shown, self._new_prompt = shown, new
         if self.unsaved():
-            self.unsaved_note.setText(f"Your changes to “{v.name or 'the new prompt'}” from the last session are "
-                                      "here, not saved yet: Save as new version to keep them.")
-            self.unsaved_note.show()
+            self.unsaved_note.say(f"Your changes to “{v.name or 'the new prompt'}” from the last session are "
+                                  "here, not saved yet: Save as new version to keep them.", discard=False)
 
     def new_prompt(self) -> None:
         """New prompt: an empty form (once the form's unsaved changes are saved or discarded)."""
@@ -244,15 +235,12 @@ class PromptEditor(QWidget):
     def _wait(self, what: str, then: Callable[[], None]) -> None:
         name = self.version().name or "the new prompt"
         self._then = then
-        self.unsaved_note.setText(f"Your changes to “{name}” are not saved. Save as new version to keep them, or "
-                                  f"Discard changes to {what}.")
-        self.unsaved_note.show()
-        self.discard_button.show()
+        self.unsaved_note.say(f"Your changes to “{name}” are not saved. Save as new version to keep them, or "
+                              f"Discard changes to {what}.")
 
     def _end_wait(self) -> None:
         self._then = None
         self.unsaved_note.hide()
-        self.discard_button.hide()
 
     def _discard(self) -> None:
         then = self._then
