@@ -53,6 +53,13 @@ def fts_query(text: str) -> str | None:
     return " ".join([*quoted[:-1], quoted[-1] + "*"])
 
 
+def title_matches(title: str, query: str) -> bool:
+    """Whether every word of ``query`` (split at spaces, so "c++" stays whole) is in ``title``, in any order and
+    any case: "lisbon trip" finds "Trip to Lisbon", as the message search finds every word."""
+    folded = title.casefold()
+    return all(word in folded for word in query.casefold().split())
+
+
 _FENCE = re.compile(r"(?:```|~~~)[\w+#.\-]*")
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
 _HEADING = re.compile(r"(^|\s)#{1,6}(?=\s)")

@@ -277,3 +277,22 @@ def test_long_titles_are_cut_short_not_scrolled_sideways(qtbot: QtBot) -> None:
                                Conversation(2, "Short", "gpt-4o-mini", updated_at=now)])
     qtbot.wait(10)
     assert not sidebar.list.horizontalScrollBar().isVisible()
+
+
+def test_the_title_filter_finds_every_word_in_any_order(qtbot: QtBot) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    now = time.time()
+    sidebar.set_conversations([Conversation(1, "Trip to Lisbon", "gpt-4o-mini", updated_at=now),
+                               Conversation(2, "Lisbon restaurants", "gpt-4o-mini", updated_at=now)])
+
+    def shown() -> list[str]:
+        return [sidebar.list.item(i).text() for i in range(sidebar.list.count())
+                if not sidebar.list.item(i).isHidden()]
+
+    sidebar.filter.setText("lisbon TRIP")
+    assert shown() == ["Trip to Lisbon"]
+    sidebar.filter.setText("lisbon")
+    assert shown() == ["Trip to Lisbon", "Lisbon restaurants"]
+    sidebar.filter.setText("")
+    assert shown() == ["Today", "Trip to Lisbon", "Lisbon restaurants"]

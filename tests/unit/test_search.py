@@ -15,6 +15,7 @@ from desktop_assistant.core.search import (
     fuse,
     passage,
     snippet_spans,
+    title_matches,
 )
 from desktop_assistant.core.vectors import to_blob, unit_vector
 
@@ -106,3 +107,15 @@ def test_snippets_leave_out_the_markdown_a_reader_would_not_see() -> None:
     plain, spans = snippet_spans(snippet)
     assert plain == ("Here is a Python function that reverses text: def reverse(s) see the docs Notes __init__ 2*3")
     assert [plain[a:b] for a, b in spans] == ["reverses", "reverse"]
+
+
+@pytest.mark.parametrize(("title", "query", "found"), [
+    ("Trip to Lisbon", "lisbon trip", True),  # any order, any case
+    ("Trip to Lisbon", "  trip  ", True),
+    ("Trip to Lisbon", "trip paris", False),  # every word must be there
+    ("Learning C++ fast", "c++", True),  # punctuation is part of a word
+    ("Learning C fast", "c++", False),
+    ("Café notes", "CAFÉ", True),
+])
+def test_title_matches_every_word_in_any_order(title: str, query: str, found: bool) -> None:
+    assert title_matches(title, query) is found

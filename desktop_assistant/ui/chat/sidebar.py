@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.search import title_matches
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
 from desktop_assistant.ui.item_paint import OwnTextDelegate
@@ -217,14 +218,14 @@ class Sidebar(QWidget):
         return super().eventFilter(watched, event)
 
     def _apply_filter(self, text: str) -> None:
-        needle = text.strip().casefold()
+        needle = text.strip()
         shown = 0
         for i in range(self.list.count()):
             item = self.list.item(i)
             if item.data(ID_ROLE) is None:
                 item.setHidden(bool(needle))
             else:
-                item.setHidden(bool(needle) and needle not in item.text().casefold())
+                item.setHidden(bool(needle) and not title_matches(item.text(), needle))
                 shown += not item.isHidden()
         self.list.setVisible(not needle or shown > 0)  # no title matches: the messages found get the room
 
