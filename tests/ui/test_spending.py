@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Status
+from desktop_assistant.core.usage import Breakdown, Totals
+from desktop_assistant.ui.usage.usage_panel import breakdown_table, fill_table
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -169,3 +171,18 @@ async def test_a_limit_that_cannot_be_read_holds_sends_back_and_says_why(tmp_pat
         await parts.chat.send("Another question")  # still held back, not said again
         assert chat_requests(fake_openai) == 0
         assert len([n for n in parts.notices.history if "cannot be read" in n.text]) == 1
+
+
+def test_a_cost_with_unpriced_calls_stays_on_one_line_and_says_why(qtbot: QtBot) -> None:
+    table = breakdown_table("usage_by_model", "Model")
+    qtbot.addWidget(table)
+    table.resize(520, 200)
+    table.show()
+    fill_table(table, [Breakdown("my-local-model", Totals(calls=3, cost_micros=12_300, unpriced_calls=2)),
+                       Breakdown("gpt-4o-mini", Totals(calls=1, cost_micros=100))])
+    cost = table.item(0, 4)
+    assert cost.text() == "$0.0123 + unpriced"
+    assert "2 of these calls used a model without a price" in cost.toolTip()
+    assert table.item(1, 4).toolTip() == ""
+    qtbot.waitUntil(lambda: table.columnWidth(4) >= table.fontMetrics().horizontalAdvance(cost.text()))
+    assert not table.wordWrap()

@@ -58,14 +58,19 @@ class _Card(QFrame):
         self.detail.setText(totals_text(totals))
 
 
-def _table(name: str, first: str) -> QTableWidget:
+def breakdown_table(name: str, first: str) -> QTableWidget:
+    """An empty table of breakdowns (by feature or by model) whose first column is headed ``first``."""
     table = QTableWidget(0, 5)
     table.setObjectName(name)
     table.setAccessibleName(first)
     table.setHorizontalHeaderLabels([first, "Calls", "Input tokens", "Output tokens", "Cost"])
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setWordWrap(False)  # a figure on two lines is cut off by the row's height: the column widens instead
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, 5):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     table.setMinimumHeight(140)
     return table
 
@@ -88,6 +93,9 @@ def fill_table(table: QTableWidget, rows: list[Breakdown], names: dict[str, str]
         values = [name, f"{t.calls:,}", f"{t.input_tokens:,}", f"{t.output_tokens:,}", cost]
         for j, value in enumerate(values):
             item = QTableWidgetItem(value)
+            if j == 4 and t.unpriced_calls:
+                item.setToolTip(f"{t.unpriced_calls:,} of these calls used a model without a price: their cost is "
+                                "not included. Add its price in Settings → Spending and prices.")
             if j:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(i, j, item)
@@ -162,8 +170,8 @@ class UsagePanel(QScrollArea):
         period_row.addWidget(self.period)
         period_row.addStretch(1)
         layout.addLayout(period_row)
-        self.by_feature = _table("usage_by_feature", "Feature")
-        self.by_model = _table("usage_by_model", "Model")
+        self.by_feature = breakdown_table("usage_by_feature", "Feature")
+        self.by_model = breakdown_table("usage_by_model", "Model")
         layout.addWidget(QLabel("By feature"))
         layout.addWidget(self.by_feature)
         layout.addWidget(QLabel("By model"))
