@@ -17,6 +17,7 @@ from desktop_assistant.app import AppParts
 from desktop_assistant.core.lab_checks import CheckKind, make_check
 from desktop_assistant.core.lab_report import CellStatus
 from desktop_assistant.core.lab_testset import LabCase
+from desktop_assistant.services.lab_store import LabStore
 from desktop_assistant.ui.lab.testset_table import KEY_ROLE
 from desktop_assistant.ui.lab.workspace import LabWorkspace
 from tests.conftest import next_emission, until
@@ -250,7 +251,10 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         ws.test_set.table.insertRow(2)
         ws.test_set.table.setItem(2, 1, QTableWidgetItem("New?"))
         fake_openai.answers = {"Refund?": Reply(text="no"), "Hours?": Reply(text="yes"), "New?": Reply(text="yes")}
-        await run_all(parts, ws, ["gpt-4o-mini"])
+        ws.run_panel.run_button.click()  # the saved set would change under its earlier runs: the first click says so
+        assert ws.message.text().startswith("A run saves the table as the test set “Questions”, replacing")
+        assert parts.lab.run_id == first_id and len(chat_bodies(fake_openai)) == 2
+        await run_all(parts, ws, ["gpt-4o-mini"])  # the second click goes on
         assert fake_openai.answers == {}  # each case got its own answer, whatever order the requests came in
         assert parts.lab.run_id != first_id and len(parts.lab.run.cases if parts.lab.run else ()) == 3
         await until(lambda: ws.run_panel.runs.count() == 2)
@@ -513,3 +517,51 @@ async def test_unsaved_changes_to_a_prompt_come_back_at_the_next_start(tmp_path:
         ws = await open_lab(third)
         await until(lambda: ws.editor.name.text() == "Support")
         assert ws.editor.system.toPlainText() == "Be brief. Always sign as Anna." and not ws.editor.unsaved()
+
+
+async def test_the_test_table_is_never_replaced_unsaved_and_is_kept_at_close(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        ts = ws.test_set
+        ws.pages.setCurrentWidget(ts)
+        for name, question in (("Billing", "Refund?"), ("Hours", "Open on Sunday?")):
+            await parts.lab.save_set(name, [LabCase({"question": question})])
+        assert ts.set_name.currentText() == "Hours" and not ts.unsaved()
+        ts.table.setItem(0, 0, QTableWidgetItem("Open on Monday?"))
+        assert ts.unsaved()
+        # opening another set waits: the edit is not lost by a click on Open
+        ts.set_name.setCurrentText("Billing")
+        ts.open_button.click()
+        assert ts.unsaved_note.isVisible() and "Your changes to the test set “Hours” are not saved" in (
+            ts.unsaved_note.text())
+        assert ts.table.item(0, 0).text() == "Open on Monday?"
+        # saving over another saved set asks for a second click
+        ts.save_button.click()
+        assert ws.message.text().startswith("A test set named “Billing” is saved already.")
+        billing = await LabStore(parts.store).load_set("Billing") or []
+        assert [c.values for c in billing] == [{"question": "Refund?"}]  # not replaced by the first click
+        ts.set_name.setCurrentText("Sunday hours")  # another name: saved at once, and the table is saved
+        saved = next_emission(parts.lab.setLoaded.connect)
+        ts.save_button.click()
+        await saved
+        assert not ts.unsaved() and not ts.unsaved_note.isVisible()
+        # an edit not saved when the app closes is back at the next start
+        ts.table.setItem(0, 0, QTableWidgetItem("Open at night?"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        ts = ws.test_set
+        ws.pages.setCurrentWidget(ts)
+        await until(lambda: ts.table.rowCount() == 1)
+        assert ts.table.item(0, 0).text() == "Open at night?" and ts.set_name.currentText() == "Sunday hours"
+        assert ts.unsaved() and "from the last session are here, not saved yet" in ts.unsaved_note.text()
+        # Discard changes after a wait opens what was asked for
+        ts.set_name.setCurrentText("Billing")
+        ts.open_button.click()
+        opened = next_emission(parts.lab.setLoaded.connect)
+        ts.unsaved_note.button.click()
+        await opened
+        assert ts.table.item(0, 0).text() == "Refund?" and not ts.unsaved() and not ts.unsaved_note.isVisible()

@@ -8,8 +8,11 @@ comparison) rides on its row header.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
 from collections import Counter
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
@@ -27,12 +30,21 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.lab_checks import CheckKind
 from desktop_assistant.core.lab_testset import CHECK_PREFIX, LABEL_HEADER, LabCase, read_csv, set_variables
+from desktop_assistant.ui.discard_line import DiscardLine
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
 
 def _check_cell(kind: CheckKind, value: str) -> str:
     return "yes" if kind is CheckKind.JSON else value
+
+
+def _unkeyed(cases: list[LabCase]) -> list[LabCase]:
+    return [dataclasses.replace(c, key="") for c in cases]
+
+
+Grid = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+"""A table as typed: its header and its rows that are not blank."""
 
 
 def table_columns(cases: list[LabCase]) -> list[str]:
@@ -70,14 +82,19 @@ class CaseTable(QTableWidget):
 class TestSetEditor(QWidget):
     """Set name, table, import and the problems found.
 
+    The table has unsaved changes when what is typed differs from the set as it was opened or saved; another
+    set waits for Discard changes before it replaces them (:meth:`offer`).
+
     Signals:
         openRequested(str) / saveRequested(str): open or save the set of that name.
         importRequested(): choose a CSV or JSONL file to add.
+        tableChanged(): the name, a cell, a row or a column changed (what is kept between sessions follows it).
     """
 
     openRequested = Signal(str)
     saveRequested = Signal(str)
     importRequested = Signal()
+    tableChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +123,11 @@ class TestSetEditor(QWidget):
         self.problems.setReadOnly(True)
         self.problems.setMaximumHeight(90)
         self.problems.hide()
+        self.unsaved_note = DiscardLine("lab_set_unsaved", "lab_set_discard")
+        self.unsaved_note.button.clicked.connect(self._discard)
+        self._then: Callable[[], None] | None = None
+        self.saved_name = ""
+        self._saved: Grid = ((), ())
         top = QHBoxLayout()
         edit = QHBoxLayout()
         for row, widgets in ((top, (self.set_name, self.open_button, self.save_button, self.import_button)),
@@ -115,6 +137,7 @@ class TestSetEditor(QWidget):
                 row.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.unsaved_note)
         layout.addLayout(edit)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problems)
@@ -126,6 +149,11 @@ class TestSetEditor(QWidget):
         self.add_column_button.clicked.connect(self._add_column)
         self.column_name.returnPressed.connect(self._add_column)  # Enter adds it, as the button does
         self.set_cases([])
+        self._saved = self.grid()
+        model = self.table.model()
+        for changed in (self.table.itemChanged, model.rowsInserted, model.rowsRemoved, model.columnsInserted,
+                        model.columnsRemoved, model.headerDataChanged, self.set_name.currentTextChanged):
+            changed.connect(lambda *_args: self.tableChanged.emit())
 
     def set_names(self, names: list[str]) -> None:
         """Offer the saved sets (keeping the name typed)."""
@@ -136,10 +164,79 @@ class TestSetEditor(QWidget):
         self.set_name.setCurrentText(current)
         self.set_name.blockSignals(False)
 
+    def offer(self, name: str, cases: list[LabCase]) -> None:
+        """Show the set ``name`` as opened or saved, unless the table has other changes not saved: then it waits
+        for Discard changes."""
+        typed, _problems = self.cases()
+        if not self.unsaved() or _unkeyed(typed) == _unkeyed(cases):
+            self.set_cases(cases, name)
+            return
+        self.wait(f"open “{name}”", lambda: self.set_cases(cases, name))
+
+    def wait(self, what: str, then: Callable[[], None]) -> None:
+        """Say that the unsaved changes hold ``what`` back; Discard changes lets them go and does ``then``."""
+        self._then = then
+        self.unsaved_note.say(f"Your changes to the test set “{self.saved_name or self.name() or 'without a name'}” "
+                              f"are not saved. Save set to keep them, or Discard changes to {what}.")
+
+    def name(self) -> str:
+        """The set's name as typed."""
+        return self.set_name.currentText().strip()
+
+    def unsaved(self) -> bool:
+        """Whether the table holds cases that differ from the set as it was opened or saved last."""
+        grid = self.grid()
+        return bool(grid[1]) and grid != self._saved
+
+    def grid(self) -> Grid:
+        """The header and the rows that are not blank, as typed."""
+        rows = (tuple(self._row(r)) for r in range(self.table.rowCount()))
+        return tuple(self._header()), tuple(row for row in rows if any(cell.strip() for cell in row))
+
+    def unsaved_json(self) -> str:
+        """The table as JSON while it has unsaved changes, else "" (what is kept between sessions)."""
+        if not self.unsaved():
+            return ""
+        header, rows = self.grid()
+        return json.dumps({"name": self.name(), "saved_name": self.saved_name, "header": header, "rows": rows},
+                          ensure_ascii=False)
+
+    def restore_table(self, kept: str) -> None:
+        """Fill the table with the unsaved changes kept by the last session (they show as unsaved)."""
+        try:
+            fields = json.loads(kept)
+            header = [str(h) for h in fields["header"]]
+            rows = [[str(cell) for cell in row] for row in fields["rows"]]
+            name, saved_name = str(fields.get("name", "")), str(fields.get("saved_name", ""))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return
+        self.table.clear()
+        self.table.setColumnCount(len(header))
+        self.table.setHorizontalHeaderLabels(header)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row[: len(header)]):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.set_name.setCurrentText(name)
+        self.saved_name = saved_name
+        if self.unsaved():
+            self.unsaved_note.say(f"Your changes to the test set “{name or 'without a name'}” from the last session "
+                                  "are here, not saved yet: Save set to keep them.", discard=False)
+
+    def _discard(self) -> None:
+        then, self._then = self._then, None
+        self.unsaved_note.hide()
+        self._saved = self.grid()  # what is in the table is let go of
+        if then is not None:
+            then()
+
     def set_cases(self, cases: list[LabCase], name: str | None = None) -> None:
-        """Show ``cases`` (the table's columns follow them)."""
+        """Show ``cases`` (the table's columns follow them) as the set ``name`` holds them (nothing unsaved)."""
+        self._then = None
+        self.unsaved_note.hide()
         if name is not None:
             self.set_name.setCurrentText(name)
+            self.saved_name = name
         header = table_columns(cases)
         self.table.clear()
         self.table.setColumnCount(len(header))
@@ -164,10 +261,13 @@ class TestSetEditor(QWidget):
             head = QTableWidgetItem(str(r + 1))
             head.setData(KEY_ROLE, case.key)
             self.table.setVerticalHeaderItem(r, head)
+        if name is not None:
+            self._saved = self.grid()
 
-    def set_keys(self, cases: list[LabCase]) -> None:
-        """Give the table's rows the keys of ``cases`` as saved (one case per row that is not blank), leaving what
-        is typed as it is (a check that could not be read stays there to be corrected)."""
+    def set_keys(self, cases: list[LabCase], name: str) -> None:
+        """Give the table's rows the keys of ``cases`` as saved in the set ``name`` (one case per row that is not
+        blank), leaving what is typed as it is (a check that could not be read stays there to be corrected)."""
+        self.saved_name = name
         keyed = iter(cases)
         for r in range(self.table.rowCount()):
             if not any(cell.strip() for cell in self._row(r)):

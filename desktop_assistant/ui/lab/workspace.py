@@ -28,6 +28,7 @@ from desktop_assistant.ui.lab.versions_view import VersionsView
 
 UNTITLED_SET = "Untitled set"
 KEPT_FORM = "lab.form"
+KEPT_TABLE = "lab.test_set"
 """The name under which the prompt form's unsaved changes are kept between sessions (``TextKeeper``)."""
 ESTIMATE_AFTER_MS = 300
 """The choice of versions, models or cases settled this long: what the run would cost is worked out again."""
@@ -77,6 +78,7 @@ class LabWorkspace(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.pages, 1)
         self._dialog: QFileDialog | None = None
+        self._confirmed: tuple[str, str, Any] | None = None  # what a first click on Run or Save set warned of
         self.editor.set_models(endpoint.models, endpoint.settings.default_model)
         self.run_panel.set_models(endpoint.models, [endpoint.settings.default_model])
         self._connect_widgets()
@@ -113,7 +115,7 @@ class LabWorkspace(QWidget):
         lab.promptsChanged.connect(self._prompts)
         lab.versionsChanged.connect(self._versions)
         lab.setsChanged.connect(self.test_set.set_names)
-        lab.setLoaded.connect(lambda name, cases: self.test_set.set_cases(cases, name))
+        lab.setLoaded.connect(self.test_set.offer)
         lab.imported.connect(self._imported)
         lab.runReset.connect(self._run_reset)
         lab.cellChanged.connect(self._cell)
@@ -176,10 +178,35 @@ class LabWorkspace(QWidget):
         return self.test_set.set_name.currentText().strip() or UNTITLED_SET
 
     def _open_set(self, name: str) -> None:
-        if name:
-            self._run("open test set", self.lab.open_set(name))
+        if not name:
+            return
+        if self.test_set.unsaved():  # the set's earlier runs are listed only once it is open
+            self.test_set.wait(f"open “{name}”", lambda: self._run("open test set", self.lab.open_set(name)))
+            return
+        self._run("open test set", self.lab.open_set(name))
+
+    def _replaces_another(self, action: str) -> bool:
+        """Whether saving the table under the name typed would replace a saved set other than the one it shows
+        (or that one, changed, for a run): the first click says so and a second click goes on."""
+        ts = self.test_set
+        name = " ".join(self._set_name().split())
+        saved = [ts.set_name.itemText(i) for i in range(ts.set_name.count())]
+        replaces = name in saved and (name != ts.saved_name or (action == "run" and ts.unsaved()))
+        if not replaces or self._confirmed == (action, name, ts.grid()):
+            self._confirmed = None
+            return False
+        self._confirmed = (action, name, ts.grid())
+        if action == "run":
+            self._say(f"A run saves the table as the test set “{name}”, replacing the cases saved under that name. "
+                      "Click again to go on, or give the set a new name on the Test set page to keep both.")
+        else:
+            self._say(f"A test set named “{name}” is saved already. Save set again to replace it with this table, "
+                      "or choose another name.")
+        return True
 
     def _save_set(self, _name: str = "") -> None:
+        if self._replaces_another("save"):
+            return
         cases, problems = self.test_set.cases()
         self.test_set.show_problems(problems)
         self._run("save test set", self._keep_set(cases, problems))
@@ -190,7 +217,7 @@ class LabWorkspace(QWidget):
         name = self._set_name()
         keyed = await self.lab.save_set(name, cases, show=not problems)
         if problems:
-            self.test_set.set_keys(keyed)
+            self.test_set.set_keys(keyed, " ".join(name.split())[:100])
         if keyed and all(c.key for c in keyed):
             self._say(f"Saved test set “{name}”." if not problems else
                       f"Saved test set “{name}”, without what the lines above point out.")
@@ -223,6 +250,8 @@ class LabWorkspace(QWidget):
             return
         versions = [v for v in self.versions if v.version in numbers]
         cases, problems = self.test_set.cases()
+        if cases and self._replaces_another("run"):
+            return
         self.test_set.show_problems(problems)
         self._say("")
 
@@ -279,11 +308,15 @@ class LabWorkspace(QWidget):
         dialog.open()
 
     async def keep_with(self, texts: TextKeeper) -> None:
-        """Put back the prompt form's unsaved changes kept by the last session, and keep them from now on."""
-        kept = (await texts.kept()).get(KEPT_FORM, "")
-        if kept and not self.editor.unsaved():
-            self.editor.restore_form(kept)
+        """Put back the prompt form's and the test table's unsaved changes kept by the last session, and keep them
+        from now on."""
+        kept = await texts.kept()
+        if (form := kept.get(KEPT_FORM, "")) and not self.editor.unsaved():
+            self.editor.restore_form(form)
+        if (table := kept.get(KEPT_TABLE, "")) and not self.test_set.unsaved():
+            self.test_set.restore_table(table)
         self.editor.formChanged.connect(texts.follow(KEPT_FORM, self.editor.unsaved_json))
+        self.test_set.tableChanged.connect(texts.follow(KEPT_TABLE, self.test_set.unsaved_json))
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
