@@ -11,11 +11,21 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.extraction import RowState
 from desktop_assistant.core.requests import FUNCTION_NAME
 from desktop_assistant.ui import theme
+from desktop_assistant.ui.extraction.schema_editor import (
+    ITEM_TYPES,
+    ITEMS,
+    NAME,
+    REQUIRED,
+    TYPE,
+    TYPES,
+    SchemaEditor,
+)
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -373,3 +383,30 @@ async def test_a_saved_json_schema_the_form_cannot_hold_opens_as_json(tmp_path: 
         editor.template.setCurrentText("Saved: person")
         assert x.extraction.schema.json_schema() == person
         assert x.extraction.problems() == []  # usable as it was saved (the form's name rule is not its)
+
+
+def test_a_field_type_is_chosen_from_a_list_and_required_is_a_check_box(qtbot: QtBot) -> None:
+    editor = SchemaEditor()
+    qtbot.addWidget(editor)
+    editor.show()
+    tree = editor.tree
+    item = tree.topLevelItem(0)
+    assert item is not None and item.text(TYPE) == "string"
+    tree.setCurrentItem(item, TYPE)
+    tree.editItem(item, TYPE)
+    box = tree.findChild(QComboBox)
+    assert box is not None and [box.itemText(i) for i in range(box.count())] == TYPES
+    assert box.currentText() == "string"
+    box.setCurrentIndex(box.findText("integer"))
+    box.activated.emit(box.currentIndex())  # a click on "integer" in the list
+    assert item.text(TYPE) == "integer"
+    assert editor.schema.json_schema()["properties"][item.text(NAME)]["type"] == "integer"
+    tree.editItem(item, ITEMS)
+    lists = [b for b in tree.findChildren(QComboBox) if b.isVisible()]
+    offered = [lists[0].itemText(i) for i in range(lists[0].count())] if lists else []
+    assert offered == ["", *ITEM_TYPES] and "list" not in offered  # no list of lists
+    lists[0].hidePopup()
+    tree.closePersistentEditor(item, ITEMS)
+    before = len(tree.findChildren(QLineEdit))
+    tree.editItem(item, REQUIRED)  # no text editor for the check box's column
+    assert len(tree.findChildren(QLineEdit)) == before

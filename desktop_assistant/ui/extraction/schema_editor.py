@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -66,6 +68,44 @@ def _parse_details(text: str, kind: FieldType) -> dict[str, Any]:
     return {}
 
 
+class ChoiceDelegate(QStyledItemDelegate):
+    """The Type and List of cells are chosen from a list (typed, a misspelt type was read as text); the Required
+    cell is its check box alone. The other cells are edited as text."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,  # type: ignore[override]  # None: Qt's
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget | None:  # "no editor", not in the stubs
+        """A list of types for Type and List of, no editor for Required, a line for the rest."""
+        if index.column() == REQUIRED:
+            return None
+        if index.column() not in (TYPE, ITEMS):
+            return super().createEditor(parent, option, index)
+        box = QComboBox(parent)
+        box.addItems(TYPES if index.column() == TYPE else ["", *ITEM_TYPES])
+        box.setAccessibleName("Type" if index.column() == TYPE else "List of")
+
+        def chosen(_index: int) -> None:  # one click chooses, as in any list
+            self.commitData.emit(box)
+            self.closeEditor.emit(box)
+        box.activated.connect(chosen)
+        return box
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        """The list opens on the cell's type."""
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(editor.findText(str(index.data() or "").strip().lower()), 0))
+            editor.showPopup()
+            return
+        super().setEditorData(editor, index)
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel,
+                     index: QModelIndex | QPersistentModelIndex) -> None:
+        """The type chosen goes into the cell."""
+        if isinstance(editor, QComboBox):
+            model.setData(index, editor.currentText())
+            return
+        super().setModelData(editor, model, index)
+
+
 class SchemaEditor(QWidget):
     """Template picker, field form and JSON schema text."""
 
@@ -94,6 +134,7 @@ class SchemaEditor(QWidget):
         self.tree.setObjectName("schema_fields")
         self.tree.setAccessibleName("Fields")
         self.tree.setHeaderLabels(["Name", "Type", "List of", "Description", "Required", "Choices / range"])
+        self.tree.setItemDelegate(ChoiceDelegate(self.tree))
         self.tree.itemChanged.connect(lambda *_: self._form_changed())
         layout.addWidget(self.tree, 2)
         buttons = QHBoxLayout()
