@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.ui.chat.editing import Editing
     from desktop_assistant.ui.chat.find_bar import FindBar
     from desktop_assistant.ui.chat.options_panel import ConversationOptions
+    from desktop_assistant.ui.chat.search_wiring import SearchWiring
     from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
     from desktop_assistant.ui.help_overlay import HelpOverlay
     from desktop_assistant.ui.settings.mcp_form import McpBackend
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         self._options: ConversationOptions | None = None
         self._onboarding: Onboarding | None = None
         self._find_bar: FindBar | None = None
+        self.search_wiring: SearchWiring | None = None
         self._usage_panel: UsagePanel | None = None
         self._report: UsageReport | None = None
         self._month: tuple[int, int | None] | None = None
@@ -510,6 +512,8 @@ class MainWindow(QMainWindow):
                 icons.retint(window)
         for view in self.transcript.views.values():
             view.follow_scheme()
+        if self.search_wiring is not None:
+            self.search_wiring.follow_scheme()
         if self._find_bar is not None:
             self._find_bar.follow_scheme()
         if self._extract is not None:

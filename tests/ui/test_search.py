@@ -12,6 +12,7 @@ from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.search import EMBEDDING_ENCODING
 from desktop_assistant.core.models import Role
 from desktop_assistant.core.tokens import count_key
+from desktop_assistant.ui import theme
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -58,6 +59,13 @@ async def test_typing_finds_messages_and_a_hit_opens_at_the_message(tmp_path: Pa
         view = parts.window.transcript.views[hit.message_id]
         await until(lambda: len(view.body.extraSelections()) == 1)
         assert view.body.extraSelections()[0].cursor.selectedText() == "magma"
+        theme.set_appearance("dark")  # the message is rendered again for the scheme: the words stay highlighted
+        try:
+            parts.window.follow_scheme()
+            assert [s.cursor.selectedText() for s in view.body.extraSelections()] == ["magma"]
+        finally:
+            theme.set_appearance("system")
+            parts.window.follow_scheme()
         await _type(parts, qtbot, "zzz nothing")
         assert results.hits == [] and results.summary.text() == "No messages match."
         parts.window.sidebar.filter.clear()

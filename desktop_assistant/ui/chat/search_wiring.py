@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTextEdit
 from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.search import MeaningState, SearchController
 from desktop_assistant.ui.chat.find_bar import match_format
+from desktop_assistant.ui.chat.message_view import MessageView
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.transcript import Transcript
 
@@ -26,11 +27,8 @@ MIN_CHARS = 2
 Runner = Callable[[str, Coroutine[Any, Any, Any]], None]
 
 
-def reveal(transcript: Transcript, message_id: int, words: list[str]) -> bool:
-    """Scroll ``transcript`` to a message and highlight ``words`` in it; False if it is not on the branch."""
-    view = transcript.ensure_view(message_id)
-    if view is None:
-        return False
+def mark_words(view: MessageView, words: list[str]) -> list[QTextEdit.ExtraSelection]:
+    """Highlight every occurrence of ``words`` in a message; returns the highlights."""
     mark = match_format()
     document = view.body.document()
     selections: list[QTextEdit.ExtraSelection] = []
@@ -43,6 +41,15 @@ def reveal(transcript: Transcript, message_id: int, words: list[str]) -> bool:
             selections.append(selection)
             cursor = document.find(word, cursor)
     view.body.setExtraSelections(selections)
+    return selections
+
+
+def reveal(transcript: Transcript, message_id: int, words: list[str]) -> bool:
+    """Scroll ``transcript`` to a message and highlight ``words`` in it; False if it is not on the branch."""
+    view = transcript.ensure_view(message_id)
+    if view is None:
+        return False
+    selections = mark_words(view, words)
     first = min((view.body.cursorRect(s.cursor).top() for s in selections), default=0)
     transcript.scroll_to(view, first)
     return True
@@ -57,6 +64,7 @@ class SearchWiring(QObject):
         self._sidebar, self._transcript, self._search, self._chat, self._run = sidebar, transcript, search, chat, run
         self._results = sidebar.results
         self._counted = False
+        self._revealed: tuple[int, list[str]] | None = None  # the message opened from a hit, and its words
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
         self._pause.setInterval(SEARCH_PAUSE_MS)
@@ -73,6 +81,7 @@ class SearchWiring(QObject):
         search.resultsReady.connect(self._on_results)
         search.meaningChanged.connect(self._on_meaning)
         chat.streamingChanged.connect(lambda streaming: None if streaming else self._top_up.start())
+        chat.conversationOpened.connect(self._forget_revealed)
         self._on_meaning(search.state)
 
     @property
@@ -106,6 +115,15 @@ class SearchWiring(QObject):
 
     def _open(self, conversation_id: int, message_id: int, words: list[str]) -> None:
         async def go() -> None:
-            if await self._chat.show_message(conversation_id, message_id):
-                reveal(self._transcript, message_id, words)
+            if await self._chat.show_message(conversation_id, message_id) and reveal(self._transcript, message_id,
+                                                                                      words):
+                self._revealed = (message_id, words)
         self._run("open a found message", go())
+
+    def _forget_revealed(self, _conversation: object) -> None:
+        self._revealed = None
+
+    def follow_scheme(self) -> None:
+        """Highlight the words of the message opened from a hit again (it was rendered again for the scheme)."""
+        if self._revealed is not None and (view := self._transcript.views.get(self._revealed[0])) is not None:
+            mark_words(view, self._revealed[1])
