@@ -17,6 +17,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+plus / Ctrl+minus / Ctrl+0", "Larger, smaller, normal text"),
     ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Chat, Extract, Lab, Usage"),
     ("Ctrl+Enter (Extract's text box)", "Extract"),
+    ("Ctrl+S", "Save Extract's schema, or the Lab's prompt or test set"),
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+B", "Show or hide the sidebar"),
     ("Ctrl+,", "Settings"),

@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.ui.chat.search_wiring import SearchWiring
     from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
     from desktop_assistant.ui.help_overlay import HelpOverlay
+    from desktop_assistant.ui.lab.workspace import LabWorkspace
     from desktop_assistant.ui.settings.mcp_form import McpBackend
     from desktop_assistant.ui.settings.onboarding import Onboarding
     from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.lab_page.setObjectName("lab_placeholder")
         self._lab: LabController | None = None
         self._lab_texts: TextKeeper | None = None
+        self._lab_workspace: LabWorkspace | None = None
         self._mcp_backend: McpBackend | None = None
         self.workspaces.addWidget(self.lab_page)
         self._usage_placeholder = QWidget()  # replaced by the Usage panel when it is first shown or asked for
@@ -291,7 +293,7 @@ class MainWindow(QMainWindow):
         self.workspaces.removeWidget(self.lab_page)
         self.lab_page.deleteLater()
         self.workspaces.insertWidget(index, page)
-        self.lab_page = page
+        self.lab_page = self._lab_workspace = page
         self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
@@ -454,6 +456,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+3", lambda: self.workspace_tabs.setCurrentIndex(2)),
             ("Ctrl+4", lambda: self.workspace_tabs.setCurrentIndex(3)),
             ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
+            ("Ctrl+S", self._save_shown),
             ("Ctrl++", lambda: self.zoom(10)),
             ("Ctrl+=", lambda: self.zoom(10)),
             ("Ctrl+-", lambda: self.zoom(-10)),
@@ -467,6 +470,16 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
 
     # -- intents ---------------------------------------------------------------------------------------------
+
+    def _save_shown(self) -> None:
+        """Ctrl+S: Extract saves its schema, the Lab the page shown; conversations need no saving."""
+        page = self.workspaces.currentWidget()
+        if page is self._extract and self._extract is not None:
+            self._extract.save_shown()
+        elif page is self.lab_page and self._lab_workspace is not None:
+            self._lab_workspace.save_shown()
+        else:
+            self.statusBar().showMessage("Conversations and what you type are saved as you go.", 4000)
 
     def new_chat(self, preset: str | None = None) -> None:
         """Start a new conversation (from a preset if named) and focus the composer."""

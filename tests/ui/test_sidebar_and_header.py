@@ -16,7 +16,9 @@ from pytestqt.qtbot import QtBot
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
 from desktop_assistant.core.models import Conversation, Status
 from desktop_assistant.ui.chat.sidebar import Sidebar
-from tests.conftest import until
+from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
+from desktop_assistant.ui.lab.workspace import LabWorkspace
+from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -296,3 +298,35 @@ def test_the_title_filter_finds_every_word_in_any_order(qtbot: QtBot) -> None:
     assert shown() == ["Trip to Lisbon", "Lisbon restaurants"]
     sidebar.filter.setText("")
     assert shown() == ["Today", "Trip to Lisbon", "Lisbon restaurants"]
+
+
+async def test_ctrl_s_saves_what_the_workspace_shown_edits(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                            qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.activateWindow()
+        await until(window.isActiveWindow)
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        assert window.statusBar().currentMessage() == "Conversations and what you type are saved as you go."
+        window.show_workspace(1)  # Extract: its schema
+        extract = window.findChild(ExtractWorkspace, "extract")
+        assert extract is not None
+        extract.schema_editor.name.setText("invoice_fields")
+        qtbot.keyClick(extract.schema_editor.name, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: extract.schema_editor.template.findText("Saved: invoice_fields") >= 0)
+        assert parts.lab is not None
+        loaded = next_emission(parts.lab.runsChanged.connect)
+        window.show_workspace(2)  # the Lab: the page shown
+        await loaded
+        lab = window.findChild(LabWorkspace, "lab")
+        assert lab is not None
+        lab.editor.name.setText("Support")
+        lab.editor.template.setPlainText("Q: {{question}}")
+        saved = next_emission(parts.lab.versionsChanged.connect)
+        qtbot.keyClick(lab.editor.name, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        (name, versions) = await saved
+        assert name == "Support" and len(versions) == 1
+        lab.pages.setCurrentWidget(lab.run_panel)
+        qtbot.keyClick(lab.run_panel, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        assert lab.message.text() == "Ctrl+S saves the Prompt page (as a new version) or the Test set page."

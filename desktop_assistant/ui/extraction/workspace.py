@@ -153,6 +153,10 @@ class ExtractWorkspace(QWidget):
         self.input.edit.textChanged.connect(texts.follow(KEPT_INPUT, self.input.edit.toPlainText))
         self.instructions.textChanged.connect(texts.follow(KEPT_INSTRUCTIONS, self.instructions.toPlainText))
 
+    def save_shown(self) -> None:
+        """Ctrl+S: save the schema in the editor."""
+        self.schema_editor.save_button.click()
+
     def follow_scheme(self) -> None:
         """Draw the bulk rows' colours for the scheme now in use."""
         self.bulk.set_rows(self.bulk.rows)

@@ -307,6 +307,16 @@ class LabWorkspace(QWidget):
         self._dialog = dialog
         dialog.open()
 
+    def save_shown(self) -> None:
+        """Ctrl+S: save what the page shown edits (the prompt as a new version, or the test set)."""
+        page = self.pages.currentWidget()
+        if page is self.editor:
+            self.editor.save_button.click()
+        elif page is self.test_set:
+            self.test_set.save_button.click()
+        else:
+            self._say("Ctrl+S saves the Prompt page (as a new version) or the Test set page.")
+
     async def keep_with(self, texts: TextKeeper) -> None:
         """Put back the prompt form's and the test table's unsaved changes kept by the last session, and keep them
         from now on."""
