@@ -35,6 +35,7 @@ from desktop_assistant.core.models import (
     Role,
     Status,
     Usage,
+    added_usage,
     edited_parts,
     text_part,
 )
@@ -510,6 +511,7 @@ class ChatController(QObject):
                                   reasoning_effort=self._endpoint.settings.reasoning_effort)
         reply: Message | None = continuing
         prefix = continuing.text if continuing else ""
+        earlier = (continuing.usage, continuing.cost_micros) if continuing else None  # the reply's first part
         chunks: list[str] = []
         refusal: list[str] = []
         usage: Usage | None = None
@@ -567,12 +569,15 @@ class ChatController(QObject):
             self._pending_text = None
             reply = await asyncio.shield(self._finish_reply(conv, question, reply, model, plan,
                                                             prefix + "".join(chunks), "".join(refusal), status,
-                                                            finish, usage, error, seq, step))
+                                                            finish, usage, error, seq, step, earlier))
         return reply
 
     async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
                             plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,
-                            usage: Usage | None, error: UserFacingError | None, seq: int, step: ToolStep) -> Message:
+                            usage: Usage | None, error: UserFacingError | None, seq: int, step: ToolStep,
+                            earlier: tuple[Usage | None, int | None] | None = None) -> Message:
+        """Save the reply as it ended and record what it cost. A continuation (``earlier``: the usage and cost of
+        the reply's first part) shows both parts' tokens and cost on the reply; the ledger has one row each."""
         calls = step.parts() if finish == "tool_calls" else []
         carry_on = bool(calls) and status is Status.COMPLETE  # the tools run next: the reply is not over
         try:
@@ -588,6 +593,13 @@ class ChatController(QObject):
                 cost = self.prices.cost_micros(model, usage.input_tokens, usage.cached_input_tokens,
                                                usage.output_tokens)
                 await self._store.record_usage(LedgerEntry(step.feature, model, usage, cost, conv.id, reply.id))
+            if earlier is not None:
+                earlier_usage, earlier_cost = earlier
+                if usage is None:
+                    cost = earlier_cost
+                elif earlier_usage is not None:
+                    cost = None if cost is None or earlier_cost is None else cost + earlier_cost
+                usage = added_usage(earlier_usage, usage)
             parts = [text_part(text)] if not refusal else [text_part(text), {"type": "refusal", "refusal": refusal}]
             parts += calls
             error_text = error.message if error else None

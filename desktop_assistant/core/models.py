@@ -44,6 +44,16 @@ class Usage:
     audio_output_tokens: int = 0
 
 
+def added_usage(first: Usage | None, second: Usage | None) -> Usage | None:
+    """The tokens of two requests that made one reply (a reply and its continuation); None when neither."""
+    if first is None or second is None:
+        return first or second
+    return Usage(first.input_tokens + second.input_tokens, first.cached_input_tokens + second.cached_input_tokens,
+                 first.output_tokens + second.output_tokens, first.reasoning_tokens + second.reasoning_tokens,
+                 first.estimated or second.estimated, first.audio_input_tokens + second.audio_input_tokens,
+                 first.audio_output_tokens + second.audio_output_tokens)
+
+
 def usage_from_api(raw: Mapping[str, Any] | None) -> Usage:
     """An API ``usage`` object (as a dict: a stream's last chunk, a completion, a batch output line) as
     :class:`Usage`; no usage at all reads as an estimate of nothing."""

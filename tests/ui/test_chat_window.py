@@ -139,7 +139,10 @@ async def test_a_long_information_is_wrapped_in_the_banner_and_a_short_one_is_in
 
 async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
                                                qtbot: QtBot) -> None:
-    fake_openai.enqueue(Reply(text="The first half", finish_reason="length"), Reply(text=" and the rest."))
+    fake_openai.enqueue(Reply(text="The first half", finish_reason="length",
+                              usage={"prompt_tokens": 100, "completion_tokens": 80, "total_tokens": 180}),
+                        Reply(text=" and the rest.", usage={"prompt_tokens": 120, "completion_tokens": 9,
+                                                            "total_tokens": 129}))
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
         await parts.chat.send("Write something long")
@@ -149,6 +152,13 @@ async def test_truncated_reply_offers_continue(tmp_path: Path, fake_openai: Fake
         qtbot.mouseClick(view.action_button, Qt.MouseButton.LeftButton)
         await until(lambda: parts.chat.path[-1].status is Status.COMPLETE and not parts.chat.streaming)
         assert parts.chat.path[-1].text == "The first half and the rest."
+        # the reply shows what both requests cost (the ledger has one row for each)
+        reply = parts.chat.path[-1]
+        assert reply.usage is not None and (reply.usage.input_tokens, reply.usage.output_tokens) == (220, 89)
+        first = parts.chat.prices.cost_micros("gpt-4o-mini", 100, 0, 80)
+        second = parts.chat.prices.cost_micros("gpt-4o-mini", 120, 0, 9)
+        assert first is not None and second is not None and reply.cost_micros == first + second
+        assert "220 in / 89 out" in parts.window.transcript.views[reply.id].footer.text()
         sent = fake_openai.requests[-1].json
         assert sent is not None and sent["messages"][-2] == {"role": "assistant", "content": "The first half"}
 
