@@ -8,6 +8,7 @@ Stream deltas are coalesced to one ``replyProgress`` per frame.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -472,10 +473,13 @@ class ChatController(QObject):
                      budget_checked: bool = False) -> None:
         assert self.conversation is not None
         context = {"conversation_id": self.conversation.id}
-        self._runner.start("chat reply", self._reply_steps(self.conversation, question, continuing, budget_checked),
-                           key=STOP_KEY, context=context)
+        op = self._runner.start("chat reply", self._reply_steps(self.conversation, question, continuing,
+                                                                  budget_checked), key=STOP_KEY, context=context)
         self._streaming = True
         self._reply_seq += 1
+        # Stop at once, before the task's first step, ends it without running it (nor its finally): the reply is
+        # over all the same
+        op.task.add_done_callback(functools.partial(self._reply_done, self._reply_seq))
         self._thinking_since = time.monotonic()
         self._thinking_timer.start()
         self.thinking.emit(0)
@@ -623,6 +627,9 @@ class ChatController(QObject):
         finally:
             if not carry_on:
                 self._end_streaming(seq)  # also when saving failed
+
+    def _reply_done(self, seq: int, _task: object) -> None:
+        self._end_streaming(seq)
 
     def _end_streaming(self, seq: int) -> None:
         """The reply ``seq`` is final: intents (send, regenerate, ...) are possible again, Stop becomes Send."""

@@ -21,6 +21,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+L", "Focus the message box"),
     ("Ctrl+B", "Show or hide the sidebar"),
     ("Ctrl+,", "Settings"),
+    ("Ctrl+Q", "Quit (your draft and what you were writing are kept)"),
     ("F1 or Ctrl+/", "This list"),
 )
 

@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
     def _shortcuts(self) -> None:
         from PySide6.QtGui import QKeySequence, QShortcut  # bound after the first paint
 
-        bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], None]]] = [
+        bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], object]]] = [
             ("Ctrl+N", self.new_chat),
             ("Esc", self._escape),
             ("Ctrl+L", self.composer.edit.setFocus),
@@ -457,6 +457,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+4", lambda: self.workspace_tabs.setCurrentIndex(3)),
             ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
             ("Ctrl+S", self._save_shown),
+            ("Ctrl+Q", self.close),  # as the window's close button: what is kept at close is kept
             ("Ctrl++", lambda: self.zoom(10)),
             ("Ctrl+=", lambda: self.zoom(10)),
             ("Ctrl+-", lambda: self.zoom(-10)),

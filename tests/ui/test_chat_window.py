@@ -289,3 +289,29 @@ async def test_a_key_typed_while_the_environment_sets_one_is_explained(tmp_path:
         await until(lambda: banner.isVisibleTo(parts.window) and "OPENAI_API_KEY" in banner.label.text())
         assert "the key you typed" in banner.label.text()
         assert parts.endpoint.key_source.value == "environment"
+
+
+async def test_stop_by_click_gives_the_box_back_and_ctrl_q_closes_keeping_the_draft(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(chunks=["Partial ", "answer ", "that ", "takes ", "ages"], chunk_delay=0.5))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window, composer = parts.window, parts.window.composer
+        window.activateWindow()
+        await until(window.isActiveWindow)
+        long_title = "A very long title about the history of printing in Europe and in Asia " * 3
+        window.header.set_title(long_title)
+        assert window.header.title.cursorPosition() == 0  # shown from its start, cut at its end
+        await parts.chat.send("Tell me a long story")
+        await until(lambda: parts.chat.streaming and composer.stop_button.isVisible())
+        # Stop clicked at once, before the request went out: the reply is over (it stayed "streaming" for ever)
+        qtbot.mouseClick(composer.stop_button, Qt.MouseButton.LeftButton)
+        await until(lambda: not parts.chat.streaming and composer.send_button.isVisible())
+        assert composer.edit.hasFocus()  # the next words typed go in the box
+        qtbot.keyClicks(composer.edit, "next question")
+        closed = asyncio.get_running_loop().create_future()
+        parts.lifecycle.closed.connect(lambda: closed.done() or closed.set_result(True))
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        await asyncio.wait_for(closed, 10)
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert again.window.composer.text == "next question"

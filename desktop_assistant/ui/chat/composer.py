@@ -212,6 +212,7 @@ class Composer(QWidget):
         self.stop_button.setToolTip("Stop the reply (Esc)")
         icons.set_icon(self.stop_button, "stop", "text")
         self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.clicked.connect(lambda: self.edit.setFocus())  # the next words go in the box, not nowhere
         self.stop_button.hide()
         self.thinking = QLabel()
         self.thinking.setObjectName("thinking_label")

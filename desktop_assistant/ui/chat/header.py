@@ -105,8 +105,9 @@ class Header(QWidget):
         self._model = ""
 
     def set_title(self, title: str) -> None:
-        """Show the conversation's title."""
+        """Show the conversation's title (from its start: a long one is cut at its end, not its beginning)."""
         self.title.setText(title)
+        self.title.setCursorPosition(0)
 
     def _on_title_edited(self) -> None:
         if self.title.isModified():
