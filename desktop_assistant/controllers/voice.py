@@ -3,15 +3,19 @@
 QtMultimedia is imported only when voice is first used (never on the start path). Recording uses
 ``QAudioSource`` in push mode: 16 kHz mono 16-bit PCM kept in memory, its level published for a meter, and on
 stop written as WAV and transcribed. Spoken replies are cached on disk under ``<data>/speech`` by the hash of
-(model, voice, text), so a second play costs nothing. Every API call writes a ledger row with feature ``audio``.
+(model, voice, text), so a second play costs nothing; before one is fetched, the audio system is asked (once,
+again only when the outputs change) whether it can be played at all, so nothing is bought that cannot be heard.
+Every API call writes a ledger row with feature ``audio``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +34,52 @@ log = logging.getLogger(__name__)
 FEATURE = "audio"
 
 
+NO_AUDIO_SYSTEM = "no audio system was found"
+NO_SPEAKER = "no speaker or headphones were found"
+NO_PLAYER = "the app's sound player could not be started"
+
+
+def speech_unavailable(why: str) -> str:
+    """What a person is told when a reply cannot be read aloud (said before anything is sent)."""
+    return (f"Read aloud needs sound output, and none could be started on this computer ({why}). "
+            "Nothing was sent or charged.")
+
+
+MIC_UNAVAILABLE = ("Recording needs the computer's audio system, and none could be started here "
+                   f"({NO_AUDIO_SYSTEM}). You can drop an audio file into the message box to have it "
+                   "transcribed instead.")
+
+
+@dataclass(frozen=True)
+class SoundProblem:
+    """Why sound cannot be played: ``why`` in plain words for the person, ``detail`` (technical) for the log."""
+
+    why: str
+    detail: str
+
+    @property
+    def message(self) -> str:
+        """What the person is told when Read aloud is refused (before anything is sent)."""
+        return speech_unavailable(self.why)
+
+
+@functools.cache
 def multimedia_problem() -> str | None:
-    """Why QtMultimedia cannot be used here (its module or a system library is missing), or None."""
+    """Why QtMultimedia cannot be loaded here (its module or a system library such as libpulse is missing), in
+    technical words for the log, or None. Tried once: a failed load does not mend itself while the app runs."""
     try:
         import PySide6.QtMultimedia  # noqa: F401
     except ImportError as exc:
-        return f"Voice is unavailable: Qt's multimedia support could not be loaded ({exc})."
+        log.warning("Qt's multimedia support could not be loaded: %s", exc)
+        return f"Qt's multimedia support could not be loaded ({exc})"
     return None
+
+
+def audio_outputs() -> Sequence[Any]:
+    """The sound output devices (speakers, headphones) the audio system knows (imports QtMultimedia)."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    return list(QMediaDevices.audioOutputs())
 
 
 class VoiceController(QObject):
@@ -64,8 +107,15 @@ class VoiceController(QObject):
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  cache_dir: Path, conversation: Callable[[], int | None] = lambda: None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 load_multimedia: Callable[[], str | None] = multimedia_problem,
+                 outputs: Callable[[], Sequence[Any]] = audio_outputs) -> None:
+        """``load_multimedia`` and ``outputs`` are how the audio system is asked (why QtMultimedia cannot load;
+        the output devices); tests pass their own to play a machine with or without sound."""
         super().__init__(parent)
+        self.load_multimedia, self.outputs = load_multimedia, outputs
+        # the answer of sound_output_problem(), once asked: (problem,); forgotten when the outputs change
+        self._output_answer: tuple[SoundProblem | None] | None = None
         self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
         self.cache_dir = cache_dir
         self._conversation = conversation  # the open conversation's id, for the ledger
@@ -87,19 +137,52 @@ class VoiceController(QObject):
         """Look for a microphone (imports QtMultimedia and starts the audio system, so it is called on the first
         recording, not at start); publishes and returns why recording is unavailable, or None. Once looked at,
         plugging a microphone in or out publishes again."""
-        problem = multimedia_problem()
-        if problem is None:
+        problem: str | None = None
+        detail = self.load_multimedia()
+        if detail is not None or not self._watch_devices():
+            problem = MIC_UNAVAILABLE
+        else:
             from PySide6.QtMultimedia import QMediaDevices
 
-            if self._devices is None:
-                self._devices = QMediaDevices(self)
-                self._devices.audioInputsChanged.connect(self.refresh_devices)
             if not QMediaDevices.audioInputs():
                 problem = ("No microphone was found. Connect one (or allow this app to use it in your system's "
                            "privacy settings), or drop an audio file on the window instead.")
         self.mic_problem = problem
         self.microphoneChanged.emit(problem)
         return problem
+
+    def _watch_devices(self) -> bool:
+        """Follow devices being plugged in or out (once QtMultimedia is loaded); False when it cannot load."""
+        if self._devices is None:
+            try:
+                from PySide6.QtMultimedia import QMediaDevices
+            except ImportError:
+                return False
+            self._devices = QMediaDevices(self)
+            self._devices.audioInputsChanged.connect(self.refresh_devices)
+            self._devices.audioOutputsChanged.connect(self.forget_sound_output)
+        return True
+
+    def sound_output_problem(self) -> SoundProblem | None:
+        """Why a reply cannot be played here (no audio system, no speaker), or None. Asked before a reply is
+        fetched, so nothing is paid for that cannot be heard; the answer is kept until the outputs change."""
+        if self._output_answer is None:
+            problem: SoundProblem | None = None
+            detail = self.load_multimedia()
+            if detail is not None:
+                problem = SoundProblem(NO_AUDIO_SYSTEM, detail)
+            else:
+                self._watch_devices()
+                if not self.outputs():
+                    problem = SoundProblem(NO_SPEAKER, "the audio system lists no output device")
+            if problem is not None:
+                log.warning("Read aloud is unavailable: %s", problem.detail)
+            self._output_answer = (problem,)
+        return self._output_answer[0]
+
+    def forget_sound_output(self) -> None:
+        """Ask the audio system again on the next read aloud (a speaker was plugged in or out)."""
+        self._output_answer = None
 
     # -- recording -------------------------------------------------------------------------------------------
 
@@ -281,6 +364,10 @@ class VoiceController(QObject):
         if not text.strip():
             self.problem.emit("This reply has no text to read aloud.")
             return
+        problem = self.sound_output_problem()
+        if problem is not None:  # checked before the speech is bought: nothing is sent, nothing is paid
+            self.problem.emit(problem.message)
+            return
 
         async def work() -> None:
             path = await self.speech_file(text, message_id)
@@ -290,12 +377,17 @@ class VoiceController(QObject):
 
     def play(self, path: Path) -> None:
         """Play an audio file (a problem is published when there is nothing to play it on)."""
-        problem = multimedia_problem()
-        if problem is not None:
-            self.problem.emit(problem)
+        problem = self.sound_output_problem()
+        if problem is not None:  # it went away while the reply was fetched
+            self.problem.emit(f"The reply could not be played: {problem.why}. The audio is kept, so playing it "
+                              "later costs nothing.")
             return
-        from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
-
+        try:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+        except ImportError as exc:  # only where a test said sound works on a machine without it
+            log.warning("Qt's multimedia support could not be loaded: %s", exc)
+            self.problem.emit(f"The reply could not be played: {NO_AUDIO_SYSTEM}.")
+            return
         if self.player is None:
             self.player = QMediaPlayer(self)
             self._output = QAudioOutput(self)
@@ -308,7 +400,13 @@ class VoiceController(QObject):
         if not QMediaDevices.audioOutputs():
             # the file is not played, so an error loading it (reported later, asynchronously) is not news: it
             # would replace this message with a less useful one
-            self.problem.emit("No speaker or headphones were found to play the reply on.")
+            self.problem.emit("No speaker or headphones were found to play the reply on. The audio is kept, so "
+                              "playing it later costs nothing.")
+            return
+        if not self.player.isAvailable():
+            log.warning("QMediaPlayer is not available on this platform")
+            self.problem.emit(f"The reply could not be played: {NO_PLAYER}. The audio is kept, so playing it "
+                              "later costs nothing.")
             return
         self._playing_asked = True
         self.player.play()

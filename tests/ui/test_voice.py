@@ -1,9 +1,11 @@
 """Voice in and read aloud in the window, against the loopback server.
 
-The offscreen test machine has no microphone and no speaker: the no-microphone path is tested as the person
-meets it; recording is tested from the point where the microphone's samples arrive (``transcribe_recording``);
-playback is tested up to the player holding the cached file, and only pressing play on a sound device is
-skipped where no output device exists.
+The offscreen test machine has no microphone and no speaker (and may have no audio system at all: Qt's
+multimedia backend needs libpulse): the no-microphone path is tested as the person meets it; recording is tested
+from the point where the microphone's samples arrive (``transcribe_recording``); playback is tested up to the
+player holding the cached file, and only pressing play on a sound device is skipped where no output device
+exists. A machine with or without sound is played through the controller's own questions to the audio system
+(``load_multimedia``, ``outputs``); the requests still go over HTTP to the loopback server.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop_assistant.app import AppParts
+from desktop_assistant.controllers.voice import multimedia_problem
 from desktop_assistant.core.audio import wav_bytes
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
@@ -50,6 +53,39 @@ def chat_requests(server: FakeOpenAI) -> int:
     return sum(1 for r in server.requests if r.path.endswith("/chat/completions"))
 
 
+def speech_requests(server: FakeOpenAI) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/audio/speech"))
+
+
+LIBPULSE = "Qt's multimedia support could not be loaded (libpulse.so.0: cannot open shared object file)"
+
+
+class AudioSystem:
+    """What the audio system answers the controller, counting how often it is asked."""
+
+    def __init__(self, problem: str | None, outputs: list[str]) -> None:
+        self.problem, self.devices, self.asked = problem, outputs, 0
+
+    def load(self) -> str | None:
+        self.asked += 1
+        return self.problem
+
+    def outputs(self) -> list[str]:
+        return self.devices
+
+    def install(self, parts: AppParts) -> None:
+        parts.voice.voice.load_multimedia, parts.voice.voice.outputs = self.load, self.outputs
+
+
+async def a_reply(parts: AppParts, fake_openai: FakeOpenAI, text: str) -> Any:
+    """Send a message, wait for ``text`` as the reply and return its message view."""
+    fake_openai.enqueue(Reply(text=text))
+    await parts.chat.send("Say hello")
+    await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+    await until(lambda: not parts.runner.operations)  # the reply's operation has ended too
+    return parts.window.transcript.views[parts.chat.path[1].id]
+
+
 async def audio_rows(parts: AppParts) -> list[tuple[str, int | None]]:
     return [(e.model, e.cost_micros) for e in await parts.store.ledger() if e.feature == "audio"]
 
@@ -60,6 +96,8 @@ async def test_without_a_microphone_the_button_says_why(tmp_path: Path, fake_ope
         await start(parts)
         assert parts.voice.voice._devices is None  # the audio system is not asked at start
         assert button.isEnabled()  # the devices are looked at on the first press, not at start
+        if multimedia_problem() is not None:
+            pytest.skip("this machine has no audio system at all (see the test that simulates it)")
         from PySide6.QtMultimedia import QMediaDevices
 
         if QMediaDevices.audioInputs():
@@ -157,17 +195,59 @@ async def test_a_thirty_minute_recording_is_split_under_the_upload_limit(tmp_pat
         assert rows == [("whisper-1", 78_700), ("whisper-1", 78_700), ("whisper-1", 22_800)]
 
 
-async def test_read_aloud_fetches_once_and_a_second_play_costs_nothing(tmp_path: Path,
-                                                                       fake_openai: FakeOpenAI) -> None:
-    fake_openai.enqueue(Reply(text="Hello aloud."))
+async def test_without_an_audio_system_the_microphone_says_so_in_plain_words(tmp_path: Path,
+                                                                             fake_openai: FakeOpenAI) -> None:
     async with built_app(tmp_path, fake_openai.base_url) as parts:
         await start(parts)
-        await parts.chat.send("Say hello")
-        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
-        await until(lambda: not parts.runner.operations)  # the reply's operation has ended too
-        reply = parts.chat.path[1]
-        view = parts.window.transcript.views[reply.id]
+        AudioSystem(LIBPULSE, []).install(parts)  # what the user's machine (Xvfb, no libpulse) answers
+        button, composer = parts.window.composer.mic_button, parts.window.composer
+        button.click()
+        assert composer.refusal.isVisibleTo(parts.window)
+        message = composer.refusal.text()
+        assert message.startswith("Recording needs the computer's audio system") and "no audio system" in message
+        assert "drop an audio file into the message box" in message
+        assert "libpulse" not in message and "Qt" not in message  # the technical reason is for the log
+        assert not parts.voice.voice.recording
+        assert not button.isEnabled() and button.toolTip() == message
+
+
+@pytest.mark.parametrize(("problem", "outputs", "why"), [
+    (LIBPULSE, [], "no audio system was found"),
+    (None, [], "no speaker or headphones were found"),
+], ids=["no audio system", "no speaker"])
+async def test_read_aloud_without_sound_output_sends_nothing_and_charges_nothing(
+        tmp_path: Path, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture, problem: str | None,
+        outputs: list[str], why: str) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        view = await a_reply(parts, fake_openai, "Hello aloud.")
+        system = AudioSystem(problem, outputs)
+        system.install(parts)
+        ledger = len(await parts.store.ledger())
+        composer = parts.window.composer
+        for _ in range(2):
+            composer.show_refusal("")
+            view.read_aloud_button.click()
+            await until(lambda: composer.refusal.text() != "")
+            await until(lambda: parts.runner.find("read aloud") is None)
+            assert composer.refusal.text() == (
+                f"Read aloud needs sound output, and none could be started on this computer ({why}). "
+                "Nothing was sent or charged.")
+        assert speech_requests(fake_openai) == 0 and fake_openai.audio.spoken == []
+        assert len(await parts.store.ledger()) == ledger and await audio_rows(parts) == []
+        assert not parts.voice.voice.cache_path("Hello aloud.").exists()
+        assert system.asked == 1  # asked once, the answer kept
+        assert (problem or "lists no output device") in caplog.text  # the technical reason is in the log
+
+
+async def test_read_aloud_fetches_once_and_a_second_play_costs_nothing(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        view = await a_reply(parts, fake_openai, "Hello aloud.")
         voice = parts.voice.voice
+        # the audio system says sound can be played (playing itself is tried for real below, where it can be)
+        AudioSystem(None, ["speakers"]).install(parts)
         for _ in range(2):
             voice.stop_playback()  # where a sound device plays it, a click while playing would stop it
             finished = next_emission(parts.runner.finished.connect)
@@ -178,6 +258,9 @@ async def test_read_aloud_fetches_once_and_a_second_play_costs_nothing(tmp_path:
         assert cached.parent == tmp_path / "data" / "speech"
         assert cached.read_bytes().endswith(b"tts-1|alloy|Hello aloud.")
         assert await audio_rows(parts) == [("tts-1", 180)]  # 12 characters at $15 per million, once
+        if multimedia_problem() is not None:  # no audio system here after all: the reply is kept for later
+            assert voice.player is None and "could not be played" in parts.window.composer.refusal.text()
+            return
         assert voice.player is not None and Path(voice.player.source().toLocalFile()) == cached
         from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer
 
