@@ -145,8 +145,11 @@ class FirstScreen:
         chat.tools = ToolLoop(store, endpoint, mcp, self.images, self.secrets, chat)
         estimates = EstimateController(chat, runner, self.attachments, remember=token_counts.save)
         window.bind(chat, estimates, usage, data, runner, lifecycle)
-        drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, self.attachments, window)
-        drafts.restored(self.draft)
+        drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, self.attachments,
+                             window.composer.set_text, window)
+        drafts.restored(self.draft, self.last.id if self.last else None)
+        chat.conversationOpened.connect(drafts.opened)
+        chat.conversationStored.connect(drafts.stored)
         texts = TextKeeper(DraftStore(store), runner, window)
         window.composer.draftChanged.connect(drafts.changed)
         chat.sendAccepted.connect(drafts.save_now)
@@ -209,7 +212,7 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     images = ImageStore(paths.images)
     attachments = AttachmentsController(images)
     window = MainWindow(endpoint, attachments, notices)
-    draft = DraftStore(store).load_sync()
+    draft = DraftStore(store).load_sync(last.id if last else None)
     window.show_stored(last, messages, endpoint.models, conversations, FirstScreenCache(store).load_sync(),
                        draft.text)
     if settings_store.load_problem:
@@ -245,6 +248,7 @@ async def after_first_paint(parts: AppParts) -> None:
     prepare_on_first_input(parts)
     parts.estimates.enable()
     await parts.store.purge_deleted()
+    await DraftStore(parts.store).prune()
     if parts.token_counts is not None:
         await parts.token_counts.prune()
     await parts.chat.refresh_conversations()

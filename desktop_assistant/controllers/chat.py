@@ -91,6 +91,8 @@ class ChatController(QObject):
     Signals:
         conversationsChanged(list): the sidebar's conversations (``Conversation``), newest first.
         conversationOpened(object): the conversation now shown (``Conversation`` or None for a new chat).
+        conversationStored(object): the new chat shown was stored (its first message is on its way); followed by
+            ``conversationOpened`` with it.
         transcriptChanged(list): the messages of the current branch, oldest first.
         messageChanged(object): one message changed (status, usage, text after streaming).
         replyProgress(int, str): the streaming reply's id and full text so far (at most once per frame).
@@ -104,6 +106,7 @@ class ChatController(QObject):
 
     conversationsChanged = Signal(list)
     conversationOpened = Signal(object)
+    conversationStored = Signal(object)
     transcriptChanged = Signal(list)
     messageChanged = Signal(object)
     replyProgress = Signal(int, str)
@@ -257,6 +260,7 @@ class ChatController(QObject):
             self.conversation = await self._store.create_conversation(
                 self.model, title="New chat", system_prompt=self._new_options.system_prompt,
                 temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
+            self.conversationStored.emit(self.conversation)
             self.conversationOpened.emit(self.conversation)
         return self.conversation
 
@@ -329,6 +333,7 @@ class ChatController(QObject):
             self.conversation = await self._store.create_conversation(
                 self.model, title=title, system_prompt=self._new_options.system_prompt,
                 temperature=self._new_options.temperature, max_output_tokens=self._new_options.max_output_tokens)
+            self.conversationStored.emit(self.conversation)
             self.conversationOpened.emit(self.conversation)
         elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
             self.conversation.title = " ".join(text.split())[:60]

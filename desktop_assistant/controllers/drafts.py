@@ -1,15 +1,21 @@
 """Keeps the draft being written, with its images and files: saved a moment after typing stops, and once more at
-close; at the next start, what was attached comes back after the first paint."""
+close; at the next start, what was attached comes back after the first paint. Each conversation has its own
+draft: opening another one keeps the box's draft with the conversation it was written in and shows the other's."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.models import Conversation
 from desktop_assistant.services.drafts import DraftStore, KeptDraft
+
+log = logging.getLogger(__name__)
 
 SAVE_AFTER_MS = 800
 """Typing stopped this long: the draft is written (a crash then loses at most this much of it)."""
@@ -17,17 +23,23 @@ SAVE_AFTER_MS = 800
 
 class DraftKeeper(QObject):
     """Saves the draft (``text()``, the words the person is writing, and what ``attachments`` holds) to the
-    database when it changes, debounced."""
+    database when it changes, debounced, as the draft of the conversation shown; ``show(text)`` puts another
+    conversation's words in the box."""
 
     def __init__(self, drafts: DraftStore, runner: OperationRunner, text: Callable[[], str],
-                 attachments: AttachmentsController, parent: QObject | None = None) -> None:
+                 attachments: AttachmentsController, show: Callable[[str], None],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._drafts = drafts
         self._runner = runner
         self._text = text
+        self._show = show
         self._attachments = attachments
+        self._conversation: int | None = None  # whose draft the box holds (None: a new chat)
         self._saved: KeptDraft | None = None  # unknown until the first save: the start's draft is not read twice
         self._waiting = KeptDraft()  # what the start read and has not attached again yet
+        self._switching = False  # another conversation's draft is being read: the box is not a draft meanwhile
+        self._leaving: tuple[int | None, KeptDraft] | None = None  # the draft of the conversation left, to write
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
@@ -40,9 +52,10 @@ class DraftKeeper(QObject):
         images, files = self._attachments.kept()
         return KeptDraft(self._text(), images, files)
 
-    def restored(self, draft: KeptDraft) -> None:
-        """``draft`` is what the database holds (read at start): it need not be written again. Its words are in
-        the box already; :meth:`bring_back` attaches its images and files."""
+    def restored(self, draft: KeptDraft, conversation_id: int | None = None) -> None:
+        """``draft`` is what the database holds for the conversation shown at start: it need not be written again.
+        Its words are in the box already; :meth:`bring_back` attaches its images and files."""
+        self._conversation = conversation_id
         self._saved = draft
         self._waiting = draft
 
@@ -54,6 +67,54 @@ class DraftKeeper(QObject):
             self._waiting = KeptDraft()
             self.changed()  # kept as it now is, if something could not come back
 
+    def opened(self, conversation: Conversation | None) -> None:
+        """Another conversation is shown (None: a new chat): the box's draft stays with the one it was written in,
+        and the other's draft, if it has one, comes into the box."""
+        key = conversation.id if conversation is not None else None
+        if key == self._conversation or self._runner.closing:
+            return
+        draft = self._with_waiting(self.current())
+        if draft != self._saved:
+            self._leaving = (self._conversation, draft)
+        self._timer.stop()
+        self._conversation, self._saved, self._waiting, self._switching = key, None, KeptDraft(), True
+        self._show("")
+        self._attachments.take()
+        self._runner.start("switch drafts", self._switch(key))
+
+    async def _switch(self, key: int | None) -> None:
+        try:
+            await self._write_leaving()
+            kept = await self._drafts.load(key)
+            if self._conversation != key:
+                return  # yet another conversation was opened meanwhile
+            if not self._text() and not self._attachments.items and not self._attachments.files:
+                self._show(kept.text)  # (unless the person began writing meanwhile)
+                if kept.images or kept.files:
+                    await self._attachments.bring_back(kept.images, kept.files)
+                self._saved = kept
+        except asyncio.CancelledError:
+            raise  # closing: still switching, so the close does not write the half-shown draft over the kept one
+        except Exception:
+            log.exception("the draft of the conversation opened could not be shown")
+        if self._conversation == key:
+            self._switching = False
+            self.changed()
+
+    async def _write_leaving(self) -> None:
+        """Write the draft of the conversation left, if it was not written yet."""
+        if self._leaving is not None:
+            leaving, self._leaving = self._leaving, None
+            if not await self._drafts.save(*leaving):
+                log.warning("the draft of the conversation left could not be kept")
+
+    def stored(self, conversation: Conversation) -> None:
+        """A new chat was stored (its first message is being sent): its draft is that conversation's now."""
+        if self._conversation is None and not self._switching:
+            self._conversation, self._saved = conversation.id, None
+            if not self._runner.closing:
+                self._runner.start("keep draft", self._drafts.save(None, KeptDraft()))
+
     def forget(self) -> None:
         """The database was replaced (a backup restored): what it holds is unknown, so write the draft again."""
         self._saved = None
@@ -61,23 +122,30 @@ class DraftKeeper(QObject):
 
     def changed(self, *_args: object) -> None:
         """The draft changed: write it once typing stops."""
-        if not self._runner.closing:
+        if not self._runner.closing and not self._switching:
             self._timer.start()
 
     def save_now(self) -> None:
         """Write the draft without waiting (it was just sent: it is no longer a draft)."""
-        if not self._runner.closing:
+        if not self._runner.closing and not self._switching:
             self._runner.start("keep draft", self.flush(), key="keep draft")
+
+    def _with_waiting(self, draft: KeptDraft) -> KeptDraft:
+        """``draft`` with the start's images and files that have not come back yet (they stay kept)."""
+        if not (self._waiting.images or self._waiting.files):
+            return draft
+        images = draft.images + tuple(i for i in self._waiting.images if i not in draft.images)
+        files = draft.files + tuple(f for f in self._waiting.files if f not in draft.files)
+        return KeptDraft(draft.text, images, files)
 
     async def flush(self) -> None:
         """Write the draft now if it changed since it was last written (at close, after the last keystroke)."""
         self._timer.stop()
-        draft = self.current()
-        if self._waiting.images or self._waiting.files:  # closed before they came back: they stay kept
-            images = draft.images + tuple(i for i in self._waiting.images if i not in draft.images)
-            files = draft.files + tuple(f for f in self._waiting.files if f not in draft.files)
-            draft = KeptDraft(draft.text, images, files)
-        if draft != self._saved and await self._drafts.save(draft):
+        await self._write_leaving()
+        if self._switching:
+            return  # the box is between two conversations' drafts: the one opened is kept as it was
+        draft = self._with_waiting(self.current())
+        if draft != self._saved and await self._drafts.save(self._conversation, draft):
             self._saved = draft
 
 

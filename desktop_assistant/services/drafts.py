@@ -1,5 +1,5 @@
-"""The words being written in the composer and not sent yet, kept in the database (one draft, as one box), with
-the images and files attached to them.
+"""The words being written in the composer and not sent yet, kept in the database with the images and files
+attached to them: one draft for each conversation (key 0: a new chat, not stored until its first message).
 
 Saved a moment after typing stops and at close (``controllers/drafts.py``), read back before the first paint:
 closing the app, a crash or a power cut loses at most the last second of typing. The draft lives with the
@@ -53,39 +53,73 @@ def _from_row(text: str, attachments: str | None) -> KeptDraft:
                      tuple(f for f in files if isinstance(f, dict)))
 
 
+NEW_CHAT = 0
+"""The key of the draft of a new chat (conversation ids start at 1)."""
+
+
+def draft_key(conversation_id: int | None) -> int:
+    """The key a conversation's draft is kept under (``None``: a new chat)."""
+    return NEW_CHAT if conversation_id is None else conversation_id
+
+
+def _select(conn: sqlite3.Connection, key: int) -> KeptDraft:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "drafts" in tables:
+        row = conn.execute("SELECT text, attachments FROM drafts WHERE conversation_id = ?", (key,)).fetchone()
+        return _from_row(str(row[0]), row[1]) if row else KeptDraft()
+    if "draft" not in tables:
+        return KeptDraft()
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(draft)")}  # schema 11 to 13, opened read-only
+    if "attachments" not in columns:
+        row = conn.execute("SELECT text FROM draft WHERE id = 1").fetchone()
+        return KeptDraft(str(row[0])) if row else KeptDraft()
+    row = conn.execute("SELECT text, attachments FROM draft WHERE id = 1").fetchone()
+    return _from_row(str(row[0]), row[1]) if row else KeptDraft()
+
+
 class DraftStore:
-    """Reads and replaces the kept draft."""
+    """Reads and replaces the kept drafts, one for each conversation."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def load_sync(self) -> KeptDraft:
-        """The draft kept by the last session, or an empty one (before the event loop runs; a database of an older
-        schema opened read-only has none, or only its words)."""
-        def select(conn: sqlite3.Connection) -> KeptDraft:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(draft)")}
-            if "attachments" not in columns:  # schema 11, opened read-only after a failed upgrade
-                row = conn.execute("SELECT text FROM draft WHERE id = 1").fetchone()
-                return KeptDraft(str(row[0])) if row else KeptDraft()
-            row = conn.execute("SELECT text, attachments FROM draft WHERE id = 1").fetchone()
-            return _from_row(str(row[0]), row[1]) if row else KeptDraft()
-
+    def load_sync(self, conversation_id: int | None = None) -> KeptDraft:
+        """The draft kept for a conversation (``None``: a new chat), or an empty one (before the event loop runs).
+        A database of an older schema opened read-only has its one draft for any conversation (or only its
+        words, or none)."""
         try:
-            return self._store.call_sync(lambda: select(self._store.conn))
+            return self._store.call_sync(lambda: _select(self._store.conn, draft_key(conversation_id)))
         except (RuntimeError, sqlite3.Error) as exc:
             log.debug("no kept draft: %s", exc)
             return KeptDraft()
 
-    async def save(self, draft: KeptDraft) -> bool:
-        """Keep ``draft`` (an empty one removes it); False when it could not be written (a full disk, a database
-        opened read-only): the words are still in the box, and the next save tries again."""
+    async def load(self, conversation_id: int | None) -> KeptDraft:
+        """The draft kept for a conversation (``None``: a new chat), or an empty one."""
+        try:
+            return await self._store.read(lambda conn: _select(conn, draft_key(conversation_id)))
+        except (RuntimeError, sqlite3.Error) as exc:
+            log.debug("no kept draft: %s", exc)
+            return KeptDraft()
+
+    async def save(self, conversation_id: int | None, draft: KeptDraft) -> bool:
+        """Keep ``draft`` for a conversation (an empty one removes it); False when it could not be written (a full
+        disk, a database opened read-only): the words are still in the box, and the next save tries again."""
+        key = draft_key(conversation_id)
+
         def replace(conn: sqlite3.Connection) -> None:
             if not draft.empty:
-                conn.execute("INSERT OR REPLACE INTO draft (id, text, attachments) VALUES (1, ?, ?)",
-                             (draft.text, _attachments_json(draft)))
+                conn.execute("INSERT OR REPLACE INTO drafts (conversation_id, text, attachments) VALUES (?, ?, ?)",
+                             (key, draft.text, _attachments_json(draft)))
             else:
-                conn.execute("DELETE FROM draft")
+                conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
         return await self._write(replace, "the draft")
+
+    async def prune(self) -> None:
+        """Remove the drafts of conversations deleted for good."""
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM drafts WHERE conversation_id != ? AND conversation_id NOT IN "
+                         "(SELECT id FROM conversations)", (NEW_CHAT,))
+        await self._write(delete, "pruning drafts")
 
     async def texts(self) -> dict[str, str]:
         """The other texts kept by name (Extract's instructions and input); none from an older database."""

@@ -289,6 +289,19 @@ MIGRATIONS: list[list[str]] = [
             text TEXT NOT NULL
         )""",
     ],
+    # 14: a draft for each conversation (services/drafts.py; 0: a new chat not stored yet), so that words written
+    # in one chat never follow into another; the one draft of before goes to the conversation shown at start
+    [
+        """CREATE TABLE drafts (
+            conversation_id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            attachments TEXT NOT NULL DEFAULT '{}'
+        )""",
+        """INSERT INTO drafts (conversation_id, text, attachments)
+            SELECT COALESCE((SELECT id FROM conversations WHERE deleted_at IS NULL
+                             ORDER BY updated_at DESC, id DESC LIMIT 1), 0), text, attachments FROM draft""",
+        "DROP TABLE draft",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

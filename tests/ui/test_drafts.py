@@ -29,7 +29,7 @@ def kept_rows(root: Path) -> list[tuple[str, dict[str, list[object]]]]:
     """The draft's words and attachments in the database file."""
     conn = sqlite3.connect(f"file:{AppPaths.under(root).database}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT text, attachments FROM draft").fetchall()
+        rows = conn.execute("SELECT text, attachments FROM drafts ORDER BY conversation_id").fetchall()
         return [(str(text), json.loads(attached)) for text, attached in rows]
     finally:
         conn.close()
@@ -164,3 +164,34 @@ async def test_extract_s_instructions_and_input_come_back_at_the_next_start(tmp_
         await start(third)
         ws = extract_parts(third).workspace
         assert ws.input.text == "" and ws.instructions.toPlainText() == ""
+
+
+async def test_each_conversation_keeps_its_own_draft(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="About tides."))
+    picture = png_file(tmp_path, "chart.png", 400, 300)
+    async with built_app(tmp_path / "app", fake_openai.base_url) as parts:
+        await start(parts)
+        window, composer = parts.window, parts.window.composer
+        await parts.chat.send("Tell me about tides")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        tides = parts.chat.conversation
+        assert tides is not None
+        qtbot.keyClicks(composer.edit, "and the moon?")
+        await parts.attachments.add_files([picture])
+        window.new_chat()  # a new chat starts with an empty box: the words and the image stay with "tides"
+        await until(lambda: composer.text == "" and not parts.attachments.items)
+        qtbot.keyClicks(composer.edit, "a new subject")
+        await until(lambda: ("a new subject", {"images": [], "files": []}) in kept_rows(tmp_path / "app"))
+        await parts.chat.open_conversation(tides.id)
+        await until(lambda: composer.text == "and the moon?" and len(parts.attachments.items) == 1)
+        window.new_chat()
+        await until(lambda: composer.text == "a new subject" and not parts.attachments.items)
+        await parts.chat.open_conversation(tides.id)
+        await until(lambda: composer.text == "and the moon?")
+    async with built_app(tmp_path / "app", fake_openai.base_url) as again:  # the conversation shown at close
+        assert again.chat.conversation is not None and again.chat.conversation.id == tides.id
+        assert again.window.composer.text == "and the moon?"
+        await start(again)
+        assert len(again.attachments.items) == 1
+        again.window.new_chat()
+        await until(lambda: again.window.composer.text == "a new subject")

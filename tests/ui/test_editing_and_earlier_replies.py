@@ -72,10 +72,10 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         qtbot.keyClick(window, Qt.Key.Key_Escape)
         assert composer.text == DRAFT and composer.send_button.text() == "Send"
         window.transcript.views[question.id].edit_button.click()
-        window.new_chat()  # leaving the conversation leaves the edit too
-        assert composer.text == DRAFT and composer.send_button.text() == "Send"
+        window.new_chat()  # leaving the conversation leaves the edit too; the draft stays with the conversation
+        await until(lambda: composer.text == "" and composer.send_button.text() == "Send")
         await parts.chat.open_conversation(question.conversation_id)
-        await until(lambda: question.id in window.transcript.views)
+        await until(lambda: question.id in window.transcript.views and composer.text == DRAFT)
 
         window.transcript.views[question.id].edit_button.click()
         composer.set_text("What colour is it?")
