@@ -264,13 +264,21 @@ class ChatController(QObject):
             self.conversationOpened.emit(self.conversation)
         return self.conversation
 
-    async def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
-        """Change this conversation's system prompt, temperature and max output tokens."""
-        c = await self.ensure_conversation()
+    def options(self) -> NewOptions:
+        """The system prompt, temperature and max output tokens the next request uses (a new chat's too)."""
+        c = self.conversation
+        return NewOptions(c.system_prompt, c.temperature, c.max_output_tokens) if c else self._new_options
+
+    def set_options(self, system_prompt: str, temperature: float | None, max_output_tokens: int | None) -> None:
+        """Change the system prompt, temperature and max output tokens of the conversation shown, from its next
+        request on (a new chat keeps them until its first message stores it); written to the store meanwhile."""
+        c = self.conversation
+        if c is None:
+            self._new_options = NewOptions(system_prompt, temperature, max_output_tokens)
+            return
         c.system_prompt, c.temperature, c.max_output_tokens = system_prompt, temperature, max_output_tokens
-        await self._store.update_conversation(c.id, system_prompt=system_prompt, temperature=temperature,
-                                              max_output_tokens=max_output_tokens)
-        await self.refresh_conversations()
+        self._runner.start("save options", self._store.update_conversation(
+            c.id, system_prompt=system_prompt, temperature=temperature, max_output_tokens=max_output_tokens))
 
     def max_output_tokens(self) -> int:
         """The max output tokens of the next request (always sent)."""
@@ -282,7 +290,7 @@ class ChatController(QObject):
     def plan(self, draft: str | None, path: list[Message] | None = None,
              images: list[Attachment] | None = None, files: list[FileAttachment] | None = None) -> HistoryPlan:
         """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
-        system = self.conversation.system_prompt if self.conversation else ""
+        system = self.conversation.system_prompt if self.conversation else self._new_options.system_prompt
         wire = requests.wire_messages(system, self.path if path is None else path,
                                       tool_images=lookup(self.model).vision or not lookup(self.model).known)
         if draft is not None:

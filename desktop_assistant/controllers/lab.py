@@ -487,7 +487,7 @@ class LabController(QObject):
             return
         chat.new_conversation()
         await chat.set_model(version.model)
-        await chat.set_options(version.system_prompt, version.temperature, version.max_output_tokens)
+        chat.set_options(version.system_prompt, version.temperature, version.max_output_tokens)
         self.usedElsewhere.emit(f"A new chat uses {version.label} as its system prompt.")
 
     def use_in_extraction(self, version: PromptVersion) -> None:

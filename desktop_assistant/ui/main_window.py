@@ -409,7 +409,8 @@ class MainWindow(QMainWindow):
     def _connect_options(self, panel: ConversationOptions) -> None:
         panel.presetSaved.connect(self.chat.save_preset)
         panel.defaultPromptChosen.connect(self._set_default_prompt)
-        panel.applied.connect(lambda s, t, m: self._run("options", self.chat.set_options(s, t, m)))
+        panel.applied.connect(self.chat.set_options)
+        panel.applied.connect(lambda *_options: self.estimates.draft_changed(self.composer.text))  # system prompt
 
     def _connect_onboarding(self, panel: Onboarding) -> None:
         from desktop_assistant.ui.settings.endpoint_form import connect_form
@@ -646,11 +647,14 @@ class MainWindow(QMainWindow):
         self.estimates.draft_changed(self.composer.text)
 
     def _toggle_options(self, show: bool) -> None:
-        conv = self.chat.conversation
         if show:
-            self.options.load(conv.system_prompt if conv else "", conv.temperature if conv else None,
-                              conv.max_output_tokens if conv else None)
+            self._load_options()
         self.options.setVisible(show)
+
+    def _load_options(self) -> None:
+        """Show the options of the conversation shown (a new chat's: its preset's or the defaults)."""
+        o = self.chat.options()
+        self.options.load(o.system_prompt, o.temperature, o.max_output_tokens)
 
     @property
     def _edit(self) -> Editing:
@@ -741,6 +745,8 @@ class MainWindow(QMainWindow):
             self.composer.show_refusal("")
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
+        if self._options is not None and self._options.isVisible():
+            self._load_options()  # the panel shows the options of the conversation it applies to
         self._edit.leave_if_gone()
         self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)

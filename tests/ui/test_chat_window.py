@@ -238,7 +238,7 @@ async def test_reasoning_model_gets_effort_no_temperature_and_a_thinking_state(
         await start(parts)
         parts.endpoint.update_settings(reasoning_effort="high")
         await parts.chat.set_model("o4-mini")
-        await parts.chat.set_options("", 0.3, None)
+        parts.chat.set_options("", 0.3, None)
         seen: list[int] = []
         parts.chat.thinking.connect(seen.append)
         await parts.chat.send("think hard")

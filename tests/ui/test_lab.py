@@ -115,9 +115,9 @@ async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai
         ws.editor.chat_button.click()
         await opened
         await until(lambda: parts.window.workspaces.currentIndex() == 0)
-        conversation = parts.chat.conversation
-        assert conversation is not None and conversation.system_prompt == "Be brief."
-        assert (conversation.temperature, conversation.max_output_tokens) == (0.3, 200)
+        options = parts.chat.options()  # a new chat (stored with its first message) with the version's options
+        assert parts.chat.conversation is None and options.system_prompt == "Be brief."
+        assert (options.temperature, options.max_output_tokens) == (0.3, 200)
         ws.editor.extraction_button.click()
         assert parts.extraction.instructions == "Be brief."
         # the Extract workspace shows them, and they can be edited or cleared there

@@ -330,3 +330,39 @@ async def test_ctrl_s_saves_what_the_workspace_shown_edits(tmp_path: Path, fake_
         lab.pages.setCurrentWidget(lab.run_panel)
         qtbot.keyClick(lab.run_panel, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
         assert lab.message.text() == "Ctrl+S saves the Prompt page (as a new version) or the Test set page."
+
+
+async def test_options_apply_as_they_are_changed_and_follow_the_conversation_shown(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Arr."), Reply(text="Plain."), Reply(text="Arr again."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.header.options_button.click()  # a new chat: nothing is stored by opening or editing its options
+        options = window.options
+        assert options.isVisible()
+        options.system_prompt.setPlainText("You are a pirate.")
+        options.use_temperature.setChecked(True)
+        options.temperature.setValue(0.3)
+        assert parts.chat.conversation is None and await parts.store.list_conversations() == []
+        await parts.chat.send("hello")  # no Apply: what the panel shows is what is sent
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        body = fake_openai.requests[-1].json
+        assert body["messages"][0] == {"role": "system", "content": "You are a pirate."}
+        assert body["temperature"] == 0.3
+        pirate = parts.chat.conversation
+        assert pirate is not None
+        window.new_chat()
+        assert options.system_prompt.toPlainText() == "" and not options.use_temperature.isChecked()
+        await parts.chat.send("plain question")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        assert fake_openai.requests[-1].json["messages"][0]["role"] == "user"
+        await parts.chat.open_conversation(pirate.id)  # the panel shows the pirate's options again, unchanged
+        assert options.system_prompt.toPlainText() == "You are a pirate." and options.temperature.value() == 0.3
+        options.system_prompt.setPlainText("You are a pirate. Always say Arr.")
+        assert parts.chat.options().system_prompt == "You are a pirate. Always say Arr."
+        await parts.chat.send("again")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 4)
+        assert fake_openai.requests[-1].json["messages"][0]["content"] == "You are a pirate. Always say Arr."
+        kept = await parts.store.get_conversation(pirate.id)
+        assert kept is not None and kept.system_prompt == "You are a pirate. Always say Arr."

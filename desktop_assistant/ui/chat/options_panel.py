@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
 
 class ConversationOptions(QWidget):
     """System prompt, temperature and max output tokens of the current conversation.
+
+    Every change applies at once (what the panel shows is what the next message uses): no Apply to forget.
 
     Signals:
         applied(str, object, object): system prompt, temperature (None = model default), max tokens (None).
@@ -54,6 +57,7 @@ class ConversationOptions(QWidget):
         self.temperature.setValue(1.0)
         self.temperature.setEnabled(False)
         self.use_temperature.toggled.connect(self.temperature.setEnabled)
+        self._loading = False
         temp_row.addWidget(self.use_temperature)
         temp_row.addWidget(self.temperature)
         temp_row.addStretch(1)
@@ -81,26 +85,34 @@ class ConversationOptions(QWidget):
         default_prompt.setToolTip("Every new chat starts with this system prompt")
         default_prompt.clicked.connect(lambda: self.defaultPromptChosen.emit(self.system_prompt.toPlainText()))
         row.addWidget(default_prompt)
-        apply = QPushButton("Apply")
-        apply.setObjectName("apply_options_button")
-        apply.setDefault(True)
-        apply.clicked.connect(self._apply)
-        row.addWidget(apply)
         outer.addLayout(row)
+        self.note = QLabel("Changes apply to this conversation from its next message on.")
+        self.note.setObjectName("options_note")
+        self.note.setEnabled(False)  # a quiet line
+        outer.addWidget(self.note)
+        self.system_prompt.textChanged.connect(self._apply)
+        for changed in (self.use_temperature.toggled, self.temperature.valueChanged, self.max_tokens.valueChanged):
+            changed.connect(self._apply)
 
     def load(self, system_prompt: str, temperature: float | None, max_tokens: int | None) -> None:
-        """Show a conversation's options."""
-        self.system_prompt.setPlainText(system_prompt)
-        self.use_temperature.setChecked(temperature is not None)
-        self.temperature.setValue(1.0 if temperature is None else temperature)
-        self.max_tokens.setValue(max_tokens or 0)
+        """Show a conversation's options (not a change: nothing is applied)."""
+        self._loading = True
+        try:
+            if self.system_prompt.toPlainText() != system_prompt:
+                self.system_prompt.setPlainText(system_prompt)
+            self.use_temperature.setChecked(temperature is not None)
+            self.temperature.setValue(1.0 if temperature is None else temperature)
+            self.max_tokens.setValue(max_tokens or 0)
+        finally:
+            self._loading = False
 
     def _values(self) -> tuple[str, float | None, int | None]:
         temperature = self.temperature.value() if self.use_temperature.isChecked() else None
         return self.system_prompt.toPlainText(), temperature, self.max_tokens.value() or None
 
-    def _apply(self) -> None:
-        self.applied.emit(*self._values())
+    def _apply(self, *_args: object) -> None:
+        if not self._loading:
+            self.applied.emit(*self._values())
 
     def _save_preset(self) -> None:
         name = self.preset_name.text().strip()
