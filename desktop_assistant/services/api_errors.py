@@ -21,6 +21,16 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+def endpoint_not_found(base_url: str) -> str:
+    """What a 404 that is not about a model means: the base URL is not where the API is."""
+    where = base_url or "the base URL"
+    hint = ""
+    if base_url and not base_url.rstrip("/").endswith("/v1"):
+        hint = f" Most servers have it under /v1: did you mean {base_url.rstrip('/')}/v1?"
+    return f"No OpenAI-compatible API answered at {where} (the server said “not found”).{hint} Check the base URL " \
+           "in Settings."
+
+
 def map_error(exc: BaseException, *, model: str = "", base_url: str = "", streaming: bool = False) -> UserFacingError:
     """The user-facing error for ``exc`` (an openai or transport exception).
 
@@ -41,10 +51,10 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
                    "Settings.", ErrorAction.RETRY)
     if isinstance(exc, ValueError) and streaming:  # a malformed event (json.JSONDecodeError is a ValueError)
         return err(ErrorKind.STREAM_BROKEN, "The server sent part of the reply in a form that could not be read. "
-                   "What arrived is kept; try again to get the rest.", ErrorAction.RETRY)
+                   "What arrived is kept; Retry asks for the whole reply again.", ErrorAction.RETRY)
     if isinstance(exc, openai.APIConnectionError) and streaming:
         return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
-                   "kept; try again to get the rest.", ErrorAction.RETRY)
+                   "kept; Retry asks for the whole reply again.", ErrorAction.RETRY)
     if isinstance(exc, openai.APIConnectionError):
         where = base_url or "the server"
         return err(ErrorKind.NETWORK, f"Could not reach {where}. Check your connection and the base URL in "
@@ -65,9 +75,13 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
         return err(ErrorKind.RATE_LIMITED, f"The server is limiting requests right now.{when} and try again.",
                    ErrorAction.RETRY, retry_after=wait)
     if isinstance(exc, openai.NotFoundError):
-        name = f"“{model}”" if model else "this model"
-        return err(ErrorKind.MODEL_UNAVAILABLE, f"The model {name} is not available on this endpoint. Choose "
-                   "another model.", ErrorAction.CHOOSE_MODEL)
+        said = str(getattr(exc, "message", exc))
+        if getattr(exc, "code", None) == "model_not_found" or re.search(r"\bmodel\b", said, re.I):
+            name = f"The model “{model}” is" if model else "That model is"
+            return err(ErrorKind.MODEL_UNAVAILABLE, f"{name} not available on this endpoint. Choose another model.",
+                       ErrorAction.CHOOSE_MODEL)
+        # not about a model: nothing OpenAI-compatible at this address (often a base URL without its /v1)
+        return err(ErrorKind.NETWORK, endpoint_not_found(base_url), ErrorAction.OPEN_SETTINGS)
     if isinstance(exc, openai.BadRequestError):
         code = getattr(exc, "code", None) or ""
         text = str(getattr(exc, "message", exc))
@@ -86,5 +100,5 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
         return err(ErrorKind.BAD_REQUEST, f"The server refused the request ({exc.status_code}): {exc.message}")
     if isinstance(exc, openai.APIError | OSError) or type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2"}:
         return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
-                   "kept; try again to get the rest.", ErrorAction.RETRY)
+                   "kept; Retry asks for the whole reply again.", ErrorAction.RETRY)
     return err(ErrorKind.INTERNAL, f"Unexpected error: {detail}")

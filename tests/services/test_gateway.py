@@ -473,3 +473,17 @@ async def test_switching_endpoints_closes_the_previous_clients_connections(fake_
                                    max_retries=0))
         last = gateway._retired[-1]
     assert last.is_closed()  # close() closes a retired client too
+
+
+async def test_a_base_url_without_its_v1_is_pointed_out_not_blamed_on_the_model(fake_openai: FakeOpenAI) -> None:
+    root = fake_openai.base_url.removesuffix("/v1")  # the usual mistake with Ollama and LM Studio
+    async with open_gateway(root) as gateway:
+        error = await failure(gateway)
+    assert (error.kind, error.action) == (ErrorKind.NETWORK, ErrorAction.OPEN_SETTINGS)
+    assert "No OpenAI-compatible API answered at" in error.message
+    assert f"did you mean {root}/v1?" in error.message and "model" not in error.message
+    assert_plain(error)
+    async with open_gateway(root) as gateway:  # Test connection asks for the models first (GET /models)
+        with pytest.raises(UserFacingError) as listed:
+            await gateway.list_models()
+    assert listed.value.kind is ErrorKind.NETWORK and f"did you mean {root}/v1?" in listed.value.message
