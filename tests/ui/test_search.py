@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.search import EMBEDDING_ENCODING
-from desktop_assistant.core.models import Role
+from desktop_assistant.core.models import Role, text_part
 from desktop_assistant.core.tokens import count_key
 from desktop_assistant.ui import theme
 from tests.conftest import until
@@ -236,3 +236,35 @@ async def test_the_history_is_embedded_in_batched_requests_each_in_the_ledger(tm
         assert sum(e.usage.input_tokens for e in ledger) > 0
         body = next(r.json for r in fake_openai.requests if r.path.endswith("/embeddings"))
         assert body["model"] == "text-embedding-3-small" and body["dimensions"] == 512
+
+
+async def test_a_hit_early_in_another_long_conversation_opens_at_the_hit(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                         qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Short answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        long = await parts.store.create_conversation("gpt-4o-mini", title="A long one")
+        parent = None
+        for i in range(24):
+            words = "marmalade recipe" if i == 0 else f"paragraph {i}"
+            role = Role.USER if i % 2 == 0 else Role.ASSISTANT
+            text = f"{words}\n\n" + "\n\n".join(f"Paragraph {j} of message {i}, long enough to wrap on a narrow "
+                                                 "window: " + "more words " * 20 for j in range(4))
+            text += "\n\n```python\n" + "\n".join(f"value_{j} = compute({j}) + {j}" for j in range(15)) + "\n```"
+            message = await parts.store.add_message(long.id, parent, role, [text_part(text)])
+            parent = message.id
+        await _chat(parts, "something else entirely")  # the conversation shown is another one
+        await parts.search.refresh_state()
+        await _type(parts, qtbot, "marmalade")
+        results = parts.window.sidebar.results
+        assert [h.conversation_id for h in results.hits] == [long.id]
+        rect = results.list.visualItemRect(results.list.item(0))
+        qtbot.mouseClick(results.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        transcript = parts.window.transcript
+        hit = results.hits[0].message_id
+        await until(lambda: hit in transcript.views and len(transcript.views[hit].body.extraSelections()) == 1)
+        await until(lambda: transcript.pending == 0)  # the rest of the conversation is built meanwhile
+        await asyncio.sleep(0.5)  # wait-ok: code highlighted and views laid out at their width meanwhile
+        view = transcript.views[hit]
+        top = view.mapTo(transcript.viewport(), view.rect().topLeft()).y()
+        assert 0 <= top + 20 and top < transcript.viewport().height()  # in sight, not at the bottom of the chat

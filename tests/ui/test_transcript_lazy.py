@@ -245,3 +245,34 @@ def test_lexers_load_on_the_render_worker_not_the_ui_thread(qtbot: Any, monkeypa
     plain = view.body.document().toHtml()
     qtbot.waitUntil(lambda: view.body.document().toHtml().count("color:#") > plain.count("color:#"), timeout=5000)
     assert loaded_on and all(name.startswith("render") for name in loaded_on), loaded_on
+
+
+def test_a_message_scrolled_to_stays_in_sight_while_the_range_settles_until_the_person_scrolls(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(40)
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    view = transcript.ensure_view(messages[2].id)
+    assert view is not None
+    transcript.scroll_to(view)
+    bar = transcript.verticalScrollBar()
+
+    def top() -> int:
+        return view.mapTo(transcript.viewport(), view.rect().topLeft()).y()
+
+    in_sight = top()
+    assert 0 <= in_sight < transcript.viewport().height()
+    # what a window system's late layout does to a conversation just opened: the range shrinks (the value is
+    # clamped to its end), then grows to its full size; the message stays in sight, not at the bottom
+    full = bar.maximum()
+    bar.setRange(0, 50)
+    bar.setRange(0, full)
+    QApplication.processEvents()
+    assert top() == in_sight and bar.value() < full
+    bar.triggerAction(bar.SliderAction.SliderToMaximum)  # the person scrolls to the end: it is let go of, and
+    bar.setRange(0, 50)  # the transcript follows the end again
+    bar.setRange(0, full)
+    assert bar.value() == full

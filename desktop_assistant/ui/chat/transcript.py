@@ -100,6 +100,7 @@ class Transcript(QScrollArea):
         self._last_reply: int | None = None
         self._anchor: tuple[QWidget, int] | None = None  # (view, its top minus the scroll value) to keep
         self._anchoring = True  # False while "Show earlier messages" fills in below the button
+        self._pin: tuple[QWidget, int] | None = None  # a message scrolled to (a search hit), held in sight
         self._restoring = False
         self.image_loader: Callable[[str], QImage | None] | None = None  # the app's stored images
         self.kept: dict[int, tuple[bytes, str]] = {}  # replies' HTML rendered for an earlier start (MessageView)
@@ -110,6 +111,7 @@ class Transcript(QScrollArea):
         self._held = False
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._on_range)
+        self.verticalScrollBar().actionTriggered.connect(self._unpin)
 
     @property
     def views(self) -> dict[int, MessageView]:
@@ -129,6 +131,7 @@ class Transcript(QScrollArea):
         self._shown_from = start
         self._anchor = None
         self._anchoring = True
+        self._pin = None
         self._rebuild()
         self._follow = True
         self._scroll_to_bottom()
@@ -237,8 +240,15 @@ class Transcript(QScrollArea):
         assert body is not None
         body.adjustSize()
         point = view.body.mapTo(body, view.body.rect().topLeft())
-        target = point.y() + y_in_body - self._viewport.height() // 3
-        self.verticalScrollBar().setValue(max(0, target))
+        target = max(0, point.y() + y_in_body - self._viewport.height() // 3)
+        # kept there while the views around it are laid out and built, until the person scrolls: the scroll range
+        # of a conversation just opened is not final yet, and a value clamped to it then followed to the bottom
+        self._pin = (view, view.mapTo(body, QPoint(0, 0)).y() - target)
+        self._restoring = True
+        try:
+            self.verticalScrollBar().setValue(target)
+        finally:
+            self._restoring = False
 
     @property
     def pending(self) -> int:
@@ -292,12 +302,16 @@ class Transcript(QScrollArea):
         self.cut_label.setVisible(bool(dropped))
 
     def _on_scrolled(self, value: int) -> None:
+        if self._restoring:  # the app scrolling to keep a view in place, not the person
+            return
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 24
-        if not self._restoring:
-            self._anchor = None
+        self._anchor = None
 
     def _on_range(self, _minimum: int, _maximum: int) -> None:
+        if self._pin is not None and self._keep_in_place(self._pin):
+            return
+        self._pin = None
         if self._follow:
             self._scroll_to_bottom()
         elif self._anchor is not None:
@@ -312,6 +326,23 @@ class Transcript(QScrollArea):
                 self.verticalScrollBar().setValue(top - offset)
             finally:
                 self._restoring = False
+
+    def _keep_in_place(self, place: tuple[QWidget, int]) -> bool:
+        """Scroll so that the view keeps its distance from the top; False when it is no longer shown."""
+        widget, offset = place
+        body = self.widget()
+        if body is None or widget.parent() is None or widget.isHidden():
+            return False
+        self._restoring = True
+        try:
+            self.verticalScrollBar().setValue(widget.mapTo(body, QPoint(0, 0)).y() - offset)
+        finally:
+            self._restoring = False
+        return True
+
+    def _unpin(self, _action: int) -> None:
+        """The person scrolled (wheel, keys, the scroll bar): a message scrolled to stays where they put it."""
+        self._pin = None
 
     def _scroll_to_bottom(self) -> None:
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
