@@ -267,4 +267,4 @@ async def test_a_hit_early_in_another_long_conversation_opens_at_the_hit(tmp_pat
         await asyncio.sleep(0.5)  # wait-ok: code highlighted and views laid out at their width meanwhile
         view = transcript.views[hit]
         top = view.mapTo(transcript.viewport(), view.rect().topLeft()).y()
-        assert 0 <= top + 20 and top < transcript.viewport().height()  # in sight, not at the bottom of the chat
+        assert -20 <= top < transcript.viewport().height()  # in sight, not at the bottom of the chat
