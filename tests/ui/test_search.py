@@ -268,3 +268,20 @@ async def test_a_hit_early_in_another_long_conversation_opens_at_the_hit(tmp_pat
         view = transcript.views[hit]
         top = view.mapTo(transcript.viewport(), view.rect().topLeft()).y()
         assert -20 <= top < transcript.viewport().height()  # in sight, not at the bottom of the chat
+
+
+async def test_the_messages_found_follow_a_delete_and_its_undo(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                              qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="Volcanoes erupt when magma rises."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await _chat(parts, "Tell me about volcanoes")
+        volcanoes = parts.chat.conversation
+        assert volcanoes is not None
+        await _type(parts, qtbot, "magma")
+        results = parts.window.sidebar.results
+        assert len(results.hits) == 1
+        await parts.chat.delete(volcanoes.id)
+        await until(lambda: results.hits == [])  # searched again: the hit is gone with its conversation
+        parts.window.banner.action.click()  # Undo
+        await until(lambda: len(results.hits) == 1)  # and back with it

@@ -82,6 +82,8 @@ class SearchWiring(QObject):
         search.meaningChanged.connect(self._on_meaning)
         chat.streamingChanged.connect(lambda streaming: None if streaming else self._top_up.start())
         chat.conversationOpened.connect(self._forget_revealed)
+        chat.conversationsChanged.connect(self._on_conversations)
+        self._ids: set[int] | None = None  # the conversations there are, to search again when one comes or goes
         self._on_meaning(search.state)
 
     @property
@@ -119,6 +121,13 @@ class SearchWiring(QObject):
                                                                                       words):
                 self._revealed = (message_id, words)
         self._run("open a found message", go())
+
+    def _on_conversations(self, conversations: list[Any]) -> None:
+        """A conversation deleted or brought back (Undo, a backup restored): the messages found change too."""
+        ids = {c.id for c in conversations}
+        if self._ids is not None and ids != self._ids and len(self.text.strip()) >= MIN_CHARS:
+            self._pause.start()
+        self._ids = ids
 
     def _forget_revealed(self, _conversation: object) -> None:
         self._revealed = None
