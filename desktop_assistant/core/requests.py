@@ -73,8 +73,15 @@ def _tool_images(results: list[Message]) -> WireMessage | None:
     return {"role": Role.USER.value, "content": content} if content else None
 
 
+def _unanswered(reply: Message) -> bool:
+    """Whether ``reply`` is an assistant message that ended with nothing in it (failed or stopped at once)."""
+    return reply.role is Role.ASSISTANT and not reply.text.strip() and not tool_calls(reply.parts)
+
+
 def wire_messages(system_prompt: str, path: Iterable[Message], *, tool_images: bool = True) -> list[WireMessage]:
-    """The system prompt (if any) and the messages of a branch, as sent (empty failed replies left out).
+    """The system prompt (if any) and the messages of a branch, as sent. A reply that failed (or was stopped)
+    before any text arrived is left out, with the question it failed to answer: a later message does not carry
+    (nor pay for) a question that got no answer; Retry asks it again.
 
     Tool calls and their results always travel together: every call of an assistant message gets a ``tool``
     message (a note when its result is missing, e.g. after a crash), results with no call are left out, and
@@ -93,6 +100,8 @@ def wire_messages(system_prompt: str, path: Iterable[Message], *, tool_images: b
         calls = tool_calls(m.parts) if m.role is Role.ASSISTANT else []
         if m.role is Role.ASSISTANT and not calls and not m.text.strip():
             continue  # a reply that failed before any text arrived is not part of the exchange
+        if m.role is Role.USER and i < len(messages) and _unanswered(messages[i]):
+            continue  # nor is the question it did not answer
         out.append(wire_message(m))
         if not calls:
             continue

@@ -94,14 +94,16 @@ def test_wire_messages_empty_path() -> None:
 
 
 @pytest.mark.parametrize("text", ["", "  ", "\n"])
-def test_wire_messages_leave_out_empty_assistant_replies(text: str) -> None:
+def test_wire_messages_leave_out_empty_assistant_replies_and_the_questions_they_failed(text: str) -> None:
     parts = (text,) if text else ()
     path = [
         msg(1, Role.USER, "Q1"),
         msg(2, Role.ASSISTANT, *parts, parent_id=1, status=Status.ERROR),
         msg(3, Role.USER, "Q2", parent_id=2),
     ]
-    assert wire_messages("", path) == [{"role": "user", "content": "Q1"}, {"role": "user", "content": "Q2"}]
+    # Q1 got no answer: later requests do not carry it (nor pay for it); Retry on its reply asks it again
+    assert wire_messages("", path) == [{"role": "user", "content": "Q2"}]
+    assert wire_messages("", path[:1]) == [{"role": "user", "content": "Q1"}]  # Retry: the question alone
 
 
 def test_wire_messages_keep_empty_user_messages() -> None:
