@@ -432,8 +432,8 @@ class MainWindow(QMainWindow):
         c = self.chat
         view.copyRequested.connect(self._copy)
         # of this reply: Retry is offered on an earlier failed one too (a new branch starts there)
-        view.regenerateRequested.connect(lambda: self._run("regenerate", c.regenerate(view.message.id)))
-        view.retryRequested.connect(lambda: self._run("retry", c.retry(view.message.id)))
+        view.regenerateRequested.connect(lambda: self._ask_again(view.message, c.regenerate(view.message.id)))
+        view.retryRequested.connect(lambda: self._ask_again(view.message, c.retry(view.message.id)))
         view.continueRequested.connect(lambda: self._run("continue", c.continue_reply()))
         view.settingsRequested.connect(self.open_settings)
         view.chooseModelRequested.connect(lambda: self._on_action(ErrorAction.CHOOSE_MODEL))
@@ -472,6 +472,16 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
 
     # -- intents ---------------------------------------------------------------------------------------------
+
+    def _ask_again(self, reply: Message, asking: Coroutine[Any, Any, Any]) -> None:
+        """Regenerate or Retry a reply; for an earlier one, say where the messages after it went."""
+        ids = [m.id for m in self.chat.path]
+        later = len(ids) - ids.index(reply.id) - 1 if reply.id in ids and not self.chat.streaming else 0
+        self._run("ask again", asking)
+        if later:
+            self.banner.show_notice(Notice(Level.INFO, f"The new reply is another version of this one: the {later} "
+                                           f"message{'s' if later != 1 else ''} that followed stay with the earlier "
+                                           "version. ‹ › beside the reply switches between them."))
 
     def _save_shown(self) -> None:
         """Ctrl+S: Extract saves its schema, the Lab the page shown; conversations need no saving."""

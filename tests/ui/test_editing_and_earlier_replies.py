@@ -107,6 +107,8 @@ async def test_regenerate_and_retry_act_on_the_earlier_reply_clicked(tmp_path: P
         await until(lambda: parts.chat.path[-1].text == "Answer one" and not parts.chat.streaming)
         assert [texts(m["content"]) for m in sent_messages(fake_openai)] == ["Question one"]
         assert [m.text for m in parts.chat.path] == ["Question one", "Answer one"]  # a branch at that reply
+        banner = parts.window.banner.label.text()  # the messages that followed are not lost: it says where they are
+        assert "the 2 messages that followed stay with the earlier version" in banner
 
         fake_openai.enqueue(Reply(text="Answer two, again"), Reply(text="Answer one, again"))
         await parts.chat.send("Question two")
