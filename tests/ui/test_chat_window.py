@@ -6,10 +6,11 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Role, Status
+from desktop_assistant.ui.chat.composer import Composer
 from tests.conftest import until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -315,3 +316,23 @@ async def test_stop_by_click_gives_the_box_back_and_ctrl_q_closes_keeping_the_dr
         await asyncio.wait_for(closed, 10)
     async with built_app(tmp_path, fake_openai.base_url) as again:
         assert again.window.composer.text == "next question"
+
+
+def test_the_figures_under_the_box_wrap_in_a_narrow_window_and_keep_to_one_line_in_a_wide_one(qtbot: QtBot) -> None:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.token_count.setText("draft 12 tok · next request 2,267 / 400,000")
+    composer.cost_label.setText("$0.0004 to send · at most ~$0.0026 with a 4,096-token reply")
+    labels = (composer.token_count, composer.cost_label)
+    line = composer.token_count.fontMetrics().height()
+
+    def lines(label: QLabel) -> int:
+        return round(label.heightForWidth(label.width()) / line)
+
+    composer.resize(1100, 160)
+    composer.show()
+    qtbot.waitUntil(lambda: all(lines(label) == 1 for label in labels))  # room: one line each
+    composer.resize(560, 200)  # narrow: on two lines or more, all of it shown (it was cut: "/ 400" for 400,000)
+    qtbot.waitUntil(lambda: all(lines(label) >= 2 for label in labels))
+    for label in labels:
+        assert label.heightForWidth(label.width()) <= label.height()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QMimeData, QPoint, Qt, Signal
+from PySide6.QtCore import QLocale, QMimeData, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -144,6 +144,22 @@ class ComposerEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class FiguresLabel(QLabel):
+    """A line of figures that wraps onto a second line in a narrow window instead of being cut (a cut
+    "/ 400,000" read as "/ 400", a request over its limit), and keeps to one line while there is room."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+
+    def sizeHint(self) -> QSize:
+        """The width of the text on one line (a wrapping label would ask for less and wrap where it need not)."""
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        one_line = self.fontMetrics().horizontalAdvance(self.text()) + margins.left() + margins.right() + 2
+        return QSize(max(hint.width(), one_line), hint.height())
+
+
 class Composer(QWidget):
     """Where the person writes.
 
@@ -226,7 +242,7 @@ class Composer(QWidget):
 
         status = QHBoxLayout()
         status.setSpacing(8)
-        self.token_count = QLabel("counting tokens…")
+        self.token_count = FiguresLabel("counting tokens…")
         self.token_count.setObjectName("token_count")
         self.token_count.setProperty("muted", True)
         self.token_count.setTextFormat(Qt.TextFormat.PlainText)
@@ -239,7 +255,7 @@ class Composer(QWidget):
         self.context_gauge.setFixedWidth(120)
         self.context_gauge.setRange(0, 1000)
         status.addWidget(self.context_gauge, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.cost_label = QLabel()
+        self.cost_label = FiguresLabel()
         self.cost_label.setObjectName("cost_label")
         self.cost_label.setProperty("muted", True)
         self.cost_label.setTextFormat(Qt.TextFormat.PlainText)
