@@ -8,7 +8,8 @@ against real usage in ../shared/data/openai-usage (gpt-4o 3008x2000 "auto" = 110
   fitted in 2048 x 2048, then scaled so its short side is at most 768 px; it costs base + tile x (number of
   512 px tiles). The base and tile figures differ per model (gpt-4o-mini is 2833 + 5667).
 - Patch models (gpt-4.1-mini/nano, o4-mini, gpt-5-mini/nano): the image is cut into 32 px patches, scaled
-  down to fit at most 1536 patches, and the patch count is multiplied by a per-model factor.
+  down to fit at most 1536 patches, and the patch count is multiplied by a per-model factor. With ``detail:
+  low`` the app sends a copy fitted in 512 px (as for tile models), so that copy's patches are what is billed.
 
 ``auto`` is priced as ``high`` (the worst case: the API picks between them). Every figure is an estimate and
 is labelled so wherever it shows.
@@ -102,6 +103,8 @@ def image_tokens(width: int, height: int, detail: str, model: str) -> int:
         raise ValueError("an image has a positive size")
     rule = rule_for(model)
     if isinstance(rule, PatchRule):
+        if detail == "low":  # what is sent is a copy fitted in 512 px (upload_size): its patches are billed
+            width, height = _fit(width, height, LOW_DETAIL_SIDE)
         w, h = patch_size(width, height)
         patches = math.ceil(w / PATCH) * math.ceil(h / PATCH)
         return math.ceil(patches * rule.multiplier) + 1

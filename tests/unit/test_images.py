@@ -24,6 +24,9 @@ from desktop_assistant.core.images import image_tokens, patch_size, tile_size, u
     ((4000, 3000), "auto", "gpt-4.1-mini", 2354),  # scaled to 1408 x 1056 = 44 x 33 patches, x 1.62, + 1
     ((1800, 2400), "auto", "gpt-4.1-mini", 2354),  # the guide's example: 1056 x 1408, 1452 patches
     ((1024, 1024), "high", "gpt-4o-2024-08-06", 765),  # a dated snapshot follows its family
+    # low detail on a patch model: the copy sent is fitted in 512 px, 512 x 288 = 16 x 9 patches, x 1.62, + 1
+    ((2560, 1440), "low", "gpt-4.1-mini", 235),
+    ((2560, 1440), "high", "gpt-4.1-mini", 2444),
 ])
 def test_image_tokens(size: tuple[int, int], detail: str, model: str, tokens: int) -> None:
     assert image_tokens(*size, detail, model) == tokens
