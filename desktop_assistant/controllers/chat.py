@@ -319,7 +319,7 @@ class ChatController(QObject):
             plan = await asyncio.to_thread(self.plan, text, None, images, files)
             if not plan.fits:
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
-                                      f"it needs {plan.prompt_tokens:,} tokens and {plan.budget:,} are available. "
+                                      f"it needs {plan.prompt_tokens:,} tokens and {plan.limit:,} are available. "
                                       "Shorten it, send only part of a long file (its “Send part” button), or "
                                       "choose a model with a larger context.")
             await self._check_budget(plan)

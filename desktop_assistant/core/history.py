@@ -3,8 +3,9 @@
 The budget for the prompt is ``budget_fraction`` (70 % by default) of what the context window leaves after
 reserving the reply's max output tokens. When the whole branch does not fit, the oldest turns are left out,
 a whole turn (a question and its replies, tool calls and their results included) at a time; the system
-prompt and the newest question are always kept. When even those do not fit, the request cannot be sent
-(``fits`` is False).
+prompt and the newest question are always kept, and may pass the budget up to the ``limit`` (the whole
+context window after the reply's allowance: a long document still goes to a model that can take it). Past
+the limit, the request cannot be sent (``fits`` is False).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class HistoryPlan:
     budget: int
     context_window: int
     fits: bool
+    limit: int = 0  # the most the prompt may be: the context window after the reply's allowance
 
 
 def prompt_budget(model: str, max_output_tokens: int, budget_fraction: float = DEFAULT_BUDGET) -> int:
@@ -67,8 +69,9 @@ def plan_history(
     info = lookup(model)
     budget = prompt_budget(model, max_output_tokens, budget_fraction)
     whole = estimate(messages, model)
+    limit = max(info.context_window - max_output_tokens, 0)
     if whole.tokens <= budget:
-        return HistoryPlan(messages, 0, whole.tokens, whole.exact, budget, info.context_window, True)
+        return HistoryPlan(messages, 0, whole.tokens, whole.exact, budget, info.context_window, True, limit)
 
     system = messages[:1] if messages and messages[0].get("role") == "system" else []
     body = messages[len(system):]
@@ -88,4 +91,4 @@ def plan_history(
         cut = point
     kept = system + body[cut:]
     est = estimate(kept, model)
-    return HistoryPlan(kept, cut, est.tokens, est.exact, budget, info.context_window, est.tokens <= budget)
+    return HistoryPlan(kept, cut, est.tokens, est.exact, budget, info.context_window, est.tokens <= limit, limit)

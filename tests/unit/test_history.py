@@ -74,9 +74,8 @@ def check_invariants(messages: list[WireMessage], plan: HistoryPlan, model: str 
     estimate = estimate_prompt_tokens(plan.messages, model)
     assert plan.prompt_tokens == estimate.tokens
     assert plan.exact == estimate.exact
-    assert plan.fits == (plan.prompt_tokens <= plan.budget)
-    if plan.fits:
-        assert plan.prompt_tokens <= plan.budget
+    assert plan.fits == (plan.prompt_tokens <= plan.limit)
+    if plan.prompt_tokens <= plan.budget:
         # minimal: adding back the last dropped turn would not fit
         if plan.dropped:
             points = cut_points(body)
@@ -240,10 +239,10 @@ def test_plan_does_not_fit_even_system_and_question() -> None:
         {"role": "system", "content": words(3000, "rule")},
         wm("user", 500),
         wm("assistant", 500),
-        wm("user", 3000),
+        wm("user", 5000),
     ]
     plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
-    assert plan.fits is False
+    assert plan.fits is False and plan.prompt_tokens > plan.limit
     assert plan.messages == [messages[0], messages[-1]]
     assert plan.messages[-1] == messages[-1]
     assert plan.dropped == 2
@@ -272,7 +271,7 @@ def test_plan_never_starts_at_the_images_a_tool_returned() -> None:
     plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
     assert plan.dropped == 2 and plan.fits is True
     assert plan.messages == messages[2:]  # the question, the call, its result and the images, together
-    too_long = [wm("user", 2500), wm("assistant", 2500), *tool_turn(6000)]
+    too_long = [wm("user", 2500), wm("assistant", 2500), *tool_turn(8000)]
     plan = plan_history(LOCAL, too_long, max_output_tokens=MAX_OUT)
     assert plan.fits is False and plan.messages == too_long[2:]  # kept whole even when it cannot be sent
     # an older tool turn is dropped whole as well: the next kept message is a question
@@ -289,11 +288,22 @@ def test_plan_a_question_right_after_tool_results_starts_a_turn() -> None:
 
 
 def test_plan_single_huge_question_does_not_fit() -> None:
-    messages = [wm("user", 6000)]
+    messages = [wm("user", 8000)]
     plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
     assert plan.fits is False
     assert plan.messages == messages
     assert plan.dropped == 0
+    check_invariants(messages, plan)
+
+
+def test_plan_a_newest_question_past_the_budget_goes_when_the_model_can_take_it() -> None:
+    # the budget bounds the history carried; the newest question alone may use the whole room (the context
+    # window after the reply's allowance): a long document still goes to a model that can read it
+    messages = [wm("user", 100), wm("assistant", 100), wm("user", 6000)]
+    plan = plan_history(LOCAL, messages, max_output_tokens=MAX_OUT)
+    assert plan.limit == FALLBACK_CONTEXT_WINDOW - MAX_OUT
+    assert plan.budget < plan.prompt_tokens <= plan.limit
+    assert plan.fits is True and plan.messages == messages[2:] and plan.dropped == 2
     check_invariants(messages, plan)
 
 
@@ -363,7 +373,8 @@ SHAPES: dict[str, list[tuple[str, int]]] = {
         ("user", 500),
     ],
     "starts with a reply": [("assistant", 3000), ("user", 2000), ("assistant", 2000), ("user", 100)],
-    "huge newest question": [S, ("user", 100), ("assistant", 100), ("user", 4000)],
+    "huge newest question": [S, ("user", 100), ("assistant", 100), ("user", 8000)],
+    "long newest question": [S, ("user", 100), ("assistant", 100), ("user", 6000)],
     "huge system": [BIG_S, *[("user", 400), ("assistant", 600)] * 4, ("user", 300)],
     "system only": [BIG_S],
 }
