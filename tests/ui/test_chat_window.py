@@ -336,3 +336,22 @@ def test_the_figures_under_the_box_wrap_in_a_narrow_window_and_keep_to_one_line_
     qtbot.waitUntil(lambda: all(lines(label) >= 2 for label in labels))
     for label in labels:
         assert label.heightForWidth(label.width()) <= label.height()
+
+
+async def test_a_reply_stopped_before_any_text_says_so_and_a_failed_one_has_no_empty_line(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="late", first_byte_delay=2.0), Reply(status=500))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("Slow please")
+        await until(lambda: len(fake_openai.requests) >= 1 and parts.chat.streaming)
+        parts.chat.stop()
+        await until(lambda: not parts.chat.streaming and parts.chat.path[-1].role is Role.ASSISTANT)
+        stopped = parts.window.transcript.views[parts.chat.path[-1].id]
+        assert "stopped before any text arrived" in stopped.footer.text()
+        assert stopped.body.isHidden()
+        await parts.chat.send("Fail please")
+        await until(lambda: not parts.chat.streaming and parts.chat.path[-1].status is Status.ERROR)
+        failed = parts.window.transcript.views[parts.chat.path[-1].id]
+        assert failed.body.isHidden() and not failed.error_label.isHidden()

@@ -33,6 +33,8 @@ def footer_text(message: Message) -> str:
     if message.model:
         bits.append(message.model)
     marker = STATUS_MARKERS.get(message.status)
+    if message.status is Status.STOPPED and not message.text.strip() and not message.error:
+        marker = "stopped before any text arrived (Regenerate asks again)"
     if marker:
         bits.append(marker)
     return " · ".join(bits)

@@ -274,6 +274,9 @@ class MessageView(QFrame):
         error = message.error or (f"The model declined: {refusal}" if refusal else None)
         self.error_label.setText(error or "")
         self.error_label.setVisible(bool(error))
+        # a reply with nothing to read (failed, or stopped before any text) shows no empty line above the rest
+        self.body.setVisible(self._is_user or bool(full.strip()) or message.status is Status.STREAMING
+                             or self._stream is not None)
         self.footer.setText(footer_text(message))
         self._set_action(message)
         streaming = message.status is Status.STREAMING
@@ -331,6 +334,8 @@ class MessageView(QFrame):
 
     def set_streaming_text(self, text: str) -> None:
         """Show the reply so far: finished blocks are rendered once, only the open tail is replaced."""
+        if text and self.body.isHidden():
+            self.body.show()
         shown = self._shown_part(text)
         grew = shown != self._text[: len(shown)] or len(shown) > len(self._text) or self._stream is None
         self._text = text
