@@ -27,6 +27,7 @@ from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
+from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
@@ -655,6 +656,8 @@ class MainWindow(QMainWindow):
     def _on_model_chosen(self, model: str) -> None:
         self._run("model", self.chat.set_model(model))
         self.estimates.draft_changed(self.composer.text)
+        if self._options is not None:
+            self._options.set_model(model.strip(), lookup(model.strip()).reasoning)
 
     def _toggle_options(self, show: bool) -> None:
         if show:
@@ -665,6 +668,7 @@ class MainWindow(QMainWindow):
         """Show the options of the conversation shown (a new chat's: its preset's or the defaults)."""
         o = self.chat.options()
         self.options.load(o.system_prompt, o.temperature, o.max_output_tokens)
+        self.options.set_model(self.chat.model, lookup(self.chat.model).reasoning)
 
     @property
     def _edit(self) -> Editing:

@@ -366,3 +366,20 @@ async def test_options_apply_as_they_are_changed_and_follow_the_conversation_sho
         assert fake_openai.requests[-1].json["messages"][0]["content"] == "You are a pirate. Always say Arr."
         kept = await parts.store.get_conversation(pirate.id)
         assert kept is not None and kept.system_prompt == "You are a pirate. Always say Arr."
+
+
+async def test_a_reasoning_model_shows_its_temperature_off_and_says_why(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.header.options_button.click()
+        options = window.options
+        assert options.use_temperature.isEnabled() and options.temperature_note.isHidden()
+        window.header.model_picker.setCurrentText("gpt-5-mini")
+        window.header.modelChosen.emit("gpt-5-mini")
+        assert not options.use_temperature.isEnabled() and not options.temperature.isEnabled()
+        assert "gpt-5-mini is a reasoning model" in options.temperature_note.text()
+        assert not options.temperature_note.isHidden()
+        window.header.modelChosen.emit("gpt-4o-mini")
+        assert options.use_temperature.isEnabled() and options.temperature_note.isHidden()

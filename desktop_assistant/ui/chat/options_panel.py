@@ -56,10 +56,16 @@ class ConversationOptions(QWidget):
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
         self.temperature.setEnabled(False)
-        self.use_temperature.toggled.connect(self.temperature.setEnabled)
+        self.use_temperature.toggled.connect(
+            lambda on: self.temperature.setEnabled(on and self.use_temperature.isEnabled()))
         self._loading = False
         temp_row.addWidget(self.use_temperature)
         temp_row.addWidget(self.temperature)
+        self.temperature_note = QLabel()
+        self.temperature_note.setObjectName("temperature_note")
+        self.temperature_note.setEnabled(False)  # a quiet line
+        self.temperature_note.hide()
+        temp_row.addWidget(self.temperature_note, 1)
         temp_row.addStretch(1)
         form.addRow("Temperature", temp_row)
         self.max_tokens = QSpinBox()
@@ -93,6 +99,17 @@ class ConversationOptions(QWidget):
         self.system_prompt.textChanged.connect(self._apply)
         for changed in (self.use_temperature.toggled, self.temperature.valueChanged, self.max_tokens.valueChanged):
             changed.connect(self._apply)
+
+    def set_model(self, model: str, reasoning: bool) -> None:
+        """A reasoning model takes only its default temperature: the setting is shown off, and says why."""
+        why = f"{model} is a reasoning model: it takes only its default temperature, so none is sent." \
+            if reasoning else ""
+        for widget in (self.use_temperature, self.temperature):
+            widget.setToolTip(why)
+        self.use_temperature.setEnabled(not reasoning)
+        self.temperature.setEnabled(not reasoning and self.use_temperature.isChecked())
+        self.temperature_note.setText(why)
+        self.temperature_note.setVisible(reasoning)
 
     def load(self, system_prompt: str, temperature: float | None, max_tokens: int | None) -> None:
         """Show a conversation's options (not a change: nothing is applied)."""
