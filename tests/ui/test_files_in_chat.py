@@ -76,7 +76,7 @@ async def test_code_csv_and_pdf_are_sent_as_delimited_text(tmp_path: Path, fake_
         await parts.attachments.add_files(sorted(folder.iterdir()))
         bar = parts.window.composer.attachments
         assert [c.attachment.name for c in bar.file_chips] == ["invoice.pdf", "script.py", "table.csv"]
-        await until(lambda: all(c.cost.text().endswith("of the room") for c in bar.file_chips))
+        await until(lambda: all(c.cost.text().endswith("of what a message may hold") for c in bar.file_chips))
         assert bar.file_chips[0].attachment.kind == "pdf" and bar.file_chips[0].attachment.pages == 1
         await parts.chat.send("Check these")
         await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)

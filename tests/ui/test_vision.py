@@ -15,6 +15,7 @@ from desktop_assistant.controllers.images import encoded
 from desktop_assistant.core.errors import ErrorAction, ErrorKind
 from desktop_assistant.core.images import upload_size
 from desktop_assistant.core.models import Status
+from desktop_assistant.ui.chat.capture_overlay import HINT
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -189,7 +190,13 @@ async def test_capture_a_region_of_a_synthetic_screen(tmp_path: Path, fake_opena
         await start(parts)
         screen = QPixmap.fromImage(screenshot(1280, 800))
         overlay = parts.window.attach_wiring.start_capture(screen)
+        assert overlay.accessibleName() == HINT
+        before = overlay.grab().toImage()  # what to do is written on the frozen screen until a drag starts
         qtbot.mousePress(overlay, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+        qtbot.mouseMove(overlay, QPoint(110, 110))
+        during = overlay.grab().toImage()
+        hint_row = [QPoint(x, 60) for x in range(540, 740, 4)]
+        assert any(before.pixel(p) != during.pixel(p) for p in hint_row)
         qtbot.mouseMove(overlay, QPoint(400, 300))
         qtbot.mouseRelease(overlay, Qt.MouseButton.LeftButton, pos=QPoint(400, 300))
         await until(lambda: len(parts.attachments.items) == 1)

@@ -58,7 +58,7 @@ class AttachWiring(QObject):
 
     def choose_files(self) -> None:
         """Pick image files (a non-blocking dialog)."""
-        dialog = QFileDialog(self._window, "Attach images", str(Path.home()), IMAGE_FILTER)
+        dialog = QFileDialog(self._window, "Attach images or files", str(Path.home()), IMAGE_FILTER)
         dialog.setObjectName("attach_dialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.filesSelected.connect(lambda paths: self.attach(Dropped(files=[Path(p) for p in paths])))
@@ -104,7 +104,7 @@ class AttachWiring(QObject):
         for key, (tokens, cost) in estimate.files.items():
             share = tokens / estimate.budget if estimate.budget else 1.0
             money = format_usd(cost) if cost is not None else "price unknown"
-            texts[key] = (f"{tokens:,} tok · {money} · {share:.0%} of the room", share > LARGE_SHARE)
+            texts[key] = (f"{tokens:,} tok · {money} · {share:.0%} of what a message may hold", share > LARGE_SHARE)
         self._composer.attachments.set_file_costs(texts)
 
     def _shorten(self, key: str) -> None:

@@ -28,6 +28,9 @@ def grab_screens() -> QPixmap | None:
     return canvas if grabbed else None
 
 
+HINT = "Drag over the part of the screen to attach · Esc cancels"
+
+
 class CaptureOverlay(QWidget):
     """Shows ``screenshot`` full-size; the rectangle the person drags becomes the capture.
 
@@ -42,7 +45,7 @@ class CaptureOverlay(QWidget):
     def __init__(self, screenshot: QPixmap, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
         self.setObjectName("capture_overlay")
-        self.setAccessibleName("Drag to choose the part of the screen to attach; Esc cancels")
+        self.setAccessibleName(HINT)
         self.screenshot = screenshot
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.resize(screenshot.size())
@@ -68,6 +71,15 @@ class CaptureOverlay(QWidget):
             painter.drawPixmap(chosen, self.screenshot, chosen)
             painter.setPen(QColor("#2f6fdf"))
             painter.drawRect(chosen.adjusted(0, 0, -1, -1))
+        else:  # what to do, on the frozen screen itself (nothing else is in sight)
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            box = painter.fontMetrics().boundingRect(HINT).adjusted(-16, -10, 16, 10)
+            box.moveCenter(QPoint(self.width() // 2, 48 + box.height() // 2))
+            painter.fillRect(box, QColor(0, 0, 0, 190))
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, HINT)
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -198,7 +198,7 @@ class Composer(QWidget):
         self.edit.editLastRequested.connect(self.editLastRequested)
         self.edit.textChanged.connect(self._on_text_changed)
         self.edit.imagesGiven.connect(self.imagesGiven)
-        self.attach_button = self._tool("attach_button", "Attach images (or drop or paste them)", "plus",
+        self.attach_button = self._tool("attach_button", "Attach images or files (or drop or paste them)", "plus",
                                         self.attachRequested)
         self.capture_button = self._tool("capture_button", "Capture a screen region", "capture",
                                          self.captureRequested)
