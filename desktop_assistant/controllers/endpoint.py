@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from desktop_assistant.core.catalog import BUILTIN_MODELS
-from desktop_assistant.core.errors import UserFacingError
+from desktop_assistant.core.errors import ErrorKind, UserFacingError
 from desktop_assistant.core.settings import Settings, normalize_base_url
 from desktop_assistant.services.endpoint import Endpoint
 from desktop_assistant.services.secrets import KeySource, SecretStore
@@ -24,6 +24,17 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 60.0
 """After the endpoint could not be reached, :meth:`EndpointController.prepare_connection` waits this long to try
 again."""
+
+
+def _in_settings(error: UserFacingError, base_url: str, key_sent: bool) -> str:
+    """An error of Test connection, said for the Settings form it is shown in (not "check it in Settings")."""
+    if error.kind is ErrorKind.BAD_KEY and not key_sent:
+        return (f"{base_url} asks for an API key: type it in the API key field above. A key is kept for one server "
+                "address, so a new address needs its own.")
+    message = error.message
+    for where in (" Check it in Settings.", " Add it in Settings."):
+        message = message.replace(where, "")
+    return message.replace(" in Settings", " above")
 
 
 class EndpointController(QObject):
@@ -198,12 +209,16 @@ class EndpointController(QObject):
         try:
             models = await probe.list_models()
         except UserFacingError as exc:
-            self.connectionTested.emit(False, exc.message)
+            self.connectionTested.emit(False, _in_settings(exc, endpoint.base_url, bool(endpoint.api_key)))
             return
         finally:
             await probe.close()
         count = f"{len(models)} chat models available" if models else "connected"
         self.connectionTested.emit(True, f"Connection works: {count}.")
+
+    def key_saved_for(self, base_url: str) -> bool:
+        """Whether the key in use belongs to ``base_url`` (keys are kept for one server address each)."""
+        return normalize_base_url(base_url) == self.settings.endpoint and bool(self._api_key)
 
     def _key_for(self, base_url: str) -> str | None:
         return self._api_key if normalize_base_url(base_url) == self.settings.endpoint else None

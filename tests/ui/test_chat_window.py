@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Role, Status
 from desktop_assistant.ui.chat.composer import Composer
-from tests.conftest import until
+from tests.conftest import next_emission, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -355,3 +355,23 @@ async def test_a_reply_stopped_before_any_text_says_so_and_a_failed_one_has_no_e
         await until(lambda: not parts.chat.streaming and parts.chat.path[-1].status is Status.ERROR)
         failed = parts.window.transcript.views[parts.chat.path[-1].id]
         assert failed.body.isHidden() and not failed.error_label.isHidden()
+
+
+async def test_settings_say_that_another_address_needs_its_own_key(tmp_path: Path,
+                                                                   fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.api_key = "sk-test"
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        form = dialog.form
+        saved_hint = form.key_hint.text()
+        other = fake_openai.base_url.replace("127.0.0.1", "localhost")  # the same server, another address
+        form.base_url.setText(other)
+        assert form.key_hint.text().startswith("No key is saved for this address")
+        form.test_button.click()
+        ok, message = await next_emission(parts.endpoint.connectionTested.connect)
+        assert not ok and "type it in the API key field above" in message and "in Settings" not in message
+        form.base_url.setText(fake_openai.base_url)
+        assert form.key_hint.text() == saved_hint

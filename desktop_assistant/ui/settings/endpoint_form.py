@@ -55,6 +55,7 @@ class EndpointForm(QWidget):
         self.key_hint.setProperty("muted", True)
         self.key_hint.setWordWrap(True)
         self.key_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self._hint_before = ""  # the hint for the saved address, while another address is typed
         self.base_url = QLineEdit()
         self.base_url.setObjectName("base_url")
         self.base_url.setAccessibleName("Base URL")
@@ -117,8 +118,20 @@ class EndpointForm(QWidget):
         self.proxy_url.setEnabled(settings.proxy_mode == "manual")
         self.set_key_hint(key_source, keyring_problem)
 
+    def note_other_address(self, other: bool) -> None:
+        """The base URL typed is not the one whose key is saved: say that it needs its own (keys are kept for
+        one server address each), instead of "a key is saved"."""
+        if other:
+            self._hint_before = self._hint_before or self.key_hint.text()
+            self.key_hint.setText("No key is saved for this address: type its key above if it needs one (a key is "
+                                  "kept for one server address; local servers such as Ollama need none).")
+        elif self._hint_before:
+            self.key_hint.setText(self._hint_before)
+            self._hint_before = ""
+
     def set_key_hint(self, key_source: str, keyring_problem: str = "") -> None:
         """Say where the key in use comes from, and where a key typed here would be kept."""
+        self._hint_before = ""
         kept = ("No system keyring was found, so a key typed here is kept for this session only, never in a file."
                 if keyring_problem else "A key typed here is kept in your system keyring, never in a file.")
         self.key_hint.setText({
@@ -151,5 +164,7 @@ class EndpointForm(QWidget):
 def connect_form(form: EndpointForm, endpoint: EndpointController, start: object) -> None:
     """Wire Test connection to the controller through ``start`` (the runner's start)."""
     endpoint.connectionTested.connect(form.show_test_result)
+    form.base_url.textChanged.connect(lambda text: form.note_other_address(
+        bool(text.strip()) and not endpoint.key_saved_for(text) and endpoint.has_key))
     form.testRequested.connect(lambda url, key, org: start(  # type: ignore[operator]
         "test connection", endpoint.test_connection(url, key, org)))
