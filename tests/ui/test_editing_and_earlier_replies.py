@@ -62,7 +62,7 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert next_request is not None
         window.transcript.views[question.id].edit_button.click()
         assert composer.text == "What is in this image?" and composer.send_button.text() == "Resend"
-        assert "Its files and images go with it" in composer.refusal.text()
+        assert "Its 1 image goes with it, as it was." in composer.refusal.text()
         await until(lambda: parts.estimates.last is not next_request)
         edited = parts.estimates.last
         assert edited is not None
@@ -162,3 +162,26 @@ async def test_a_stale_edit_is_left_and_an_edit_waits_for_a_streaming_reply(tmp_
         await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].text == "Second answer."
                     and not parts.chat.streaming)
         assert parts.chat.path[0].text == "A brand new question"
+
+
+async def test_the_draft_s_images_wait_out_of_sight_while_an_earlier_question_is_edited(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    picture = tmp_path / "draft.png"
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor("#c03070"))
+    assert image.save(str(picture))
+    fake_openai.enqueue(Reply(text="Plain answer."))
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.set_model("gpt-4o")
+        window, composer = parts.window, parts.window.composer
+        await parts.chat.send("A question without images")
+        await settled(parts, 2)
+        await parts.attachments.add_files([picture])  # the next question's image, in the draft
+        bar = composer.attachments
+        await until(lambda: bar.isVisibleTo(window) and len(bar.chips) == 1)
+        window.transcript.views[parts.chat.path[0].id].edit_button.click()
+        assert not bar.isVisibleTo(window)  # not the edited question's: it waits with the draft
+        assert "image" not in composer.refusal.text()
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert bar.isVisibleTo(window) and len(parts.attachments.items) == 1

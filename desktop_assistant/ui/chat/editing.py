@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 Runner = Callable[[str, Coroutine[Any, Any, Any]], None]
 
 
+def _kept_sentence(attached: list[dict[str, Any]]) -> str:
+    """What goes with the edited question as it was: its images and files (counted)."""
+    images = sum(1 for p in attached if p.get("type") == "image_url")
+    files = len(attached) - images
+    named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((images, "image"), (files, "file")) if n]
+    if not named:
+        return ""
+    one = len(attached) == 1
+    return f" Its {' and '.join(named)} go{'es' if one else ''} with it, as {'it was' if one else 'they were'}."
+
+
 class Editing:
     """The edit in progress, if any: which question, and the draft that waits meanwhile."""
 
@@ -51,7 +62,8 @@ class Editing:
         self._estimates.set_editing(message)
         self._composer.set_text(typed_text(message.parts))
         self._composer.send_button.setText("Resend")
-        kept = " Its files and images go with it." if attached_parts(message.parts) else ""
+        self._composer.attachments.hide()  # the draft's images wait with it: they are not the question's
+        kept = _kept_sentence(attached_parts(message.parts))
         waiting = " Your draft waits and comes back after." if self._waiting.strip() else ""
         self._composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
                                     f"{kept} Esc cancels.{waiting}")
@@ -64,6 +76,8 @@ class Editing:
         self._composer.send_button.setText("Send")
         draft, self._waiting = self._waiting, ""
         self._composer.set_text(draft)
+        bar = self._composer.attachments
+        bar.setVisible(bool(bar.chips or bar.file_chips))
         self._composer.show_refusal("")
 
     def leave_if_gone(self) -> None:
