@@ -149,8 +149,12 @@ class AttachmentsController(QObject):
         if attachment is not None and all(f.key != attachment.key for f in self.files):
             self.files.append(attachment)
             self.filesChanged.emit(list(self.files))
+        attached = 0
         for data, name in pages:
-            await self.add_bytes(data, name)
+            attached += await self.add_bytes(data, name) is not None
+        if pages and attached < len(pages):  # the note said they were attached: say what was
+            note = (f"“{path.name}” has no text (it is a scan), and {attached} of its {len(pages)} page images "
+                    "could be attached.")
         if note:
             self.noted.emit(note)
 

@@ -11,6 +11,7 @@ from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
+from tests.ui.test_vision import png_file
 
 fake_openai = fixture.fake_openai
 
@@ -121,3 +122,21 @@ async def test_scanned_pdf_becomes_page_images_and_binaries_are_refused(tmp_path
         assert "has no text" in composer.refusal.text()
         await parts.attachments.add_files([tmp_path / "blob.dat"])
         assert "not a text file" in composer.refusal.text()
+
+
+async def test_what_attaching_says_is_shown_together_and_a_scan_s_pages_not_attached_are_said(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf())
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x01" * 64)
+    many = [png_file(tmp_path, f"shot{i}.png", 64, 64, f"#{i:02x}{i:02x}80") for i in range(20)]
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        # a drop of a broken image and a good one: the refusal is not wiped by the good one's arrival
+        await parts.attachments.add_files([tmp_path / "broken.png", many[0]])
+        assert "could not be read" in composer.refusal.text() and len(parts.attachments.items) == 1
+        await parts.attachments.add_files(many[1:])
+        assert len(parts.attachments.items) == 20
+        await parts.attachments.add_files([tmp_path / "scan.pdf"])  # no room left for its page
+        said = composer.refusal.text()
+        assert "up to 20 images" in said and "0 of its 1 page images could be attached" in said

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from desktop_assistant.ui.chat.mime import Dropped
 IMAGE_FILTER = ("Images and text files (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.txt *.md *.csv *.pdf *.py *.json);;"
                 "All files (*)")
 HIDE_BEFORE_CAPTURE_MS = 250
+SAY_TOGETHER_S = 3.0  # messages about attaching this close together are shown together
 LARGE_SHARE = 0.5  # a file taking more than half the room for the prompt offers "Send part"
 SHORTEN_TO_SHARE = 0.3  # time for the window to leave the screen before it is photographed
 
@@ -43,8 +46,10 @@ class AttachWiring(QObject):
         attachments.changed.connect(self._on_changed)
         attachments.filesChanged.connect(composer.attachments.set_files)
         attachments.refused.connect(self._on_refused)
-        attachments.noted.connect(composer.show_refusal)
+        attachments.noted.connect(self._say)
         self.last_estimate: Any = None
+        self._said: list[str] = []  # what attaching said lately: a drop of several files is told about together
+        self._said_at = 0.0
 
     def attach(self, found: Dropped) -> None:
         """Attach what a drop or paste carried."""
@@ -95,7 +100,22 @@ class AttachWiring(QObject):
     def _on_changed(self, items: list[Attachment]) -> None:
         self._composer.attachments.set_items(items, self._attachments.thumbnails)
         notes = [f"{a.name}: {a.note}" for a in items if a.note]
-        self._composer.show_refusal(" ".join(notes))
+        for note in notes:
+            self._say(note)
+        if not notes and time.monotonic() - self._said_at > SAY_TOGETHER_S:
+            self._said = []
+            self._composer.show_refusal("")  # what was said is old news
+
+    def _say(self, text: str) -> None:
+        """Show what attaching found; what one attaching says (a refused file, a scan's pages, a scaled image)
+        is shown together instead of each replacing the one before."""
+        now = time.monotonic()
+        if now - self._said_at > SAY_TOGETHER_S:
+            self._said = []
+        self._said_at = now
+        if text and text not in self._said:
+            self._said.append(text)
+        self._composer.show_refusal(" ".join(self._said))
 
     def show_file_costs(self, estimate: Any) -> None:
         """Each file's token count, cost and share of the prompt budget (from a ``DraftEstimate``)."""
@@ -117,4 +137,4 @@ class AttachWiring(QObject):
         self._attachments.shorten_file(key, max(1000, int(len(file.text) * target / tokens)))
 
     def _on_refused(self, error: UserFacingError) -> None:
-        self._composer.show_refusal(error.message)
+        self._say(error.message)
