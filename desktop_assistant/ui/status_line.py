@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.pricing import format_usd
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
         tokens += f" · {e.dropped:,} oldest left out"
     if not e.fits:
         tokens += " · too long for this model"
+    if e.images and not sees_images(e.model):
+        tokens += f" · {e.model} cannot see images"
     if e.input_cost_micros is None:
         cost = "price unknown"
     else:
@@ -28,7 +31,16 @@ def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
     return tokens, cost, fraction
 
 
+def sees_images(model: str) -> bool:
+    """Whether ``model`` takes images (an unknown model is given the benefit of the doubt, as on send)."""
+    info = lookup(model)
+    return info.vision or not info.known
+
+
 def image_cost_texts(e: DraftEstimate) -> dict[str, str]:
-    """Each attached image's token count and cost for the selected model (estimates), by hash."""
+    """Each attached image's token count and cost for the selected model (estimates), by hash; for a model
+    that cannot see images, that it cannot (before Send refuses it)."""
+    if not sees_images(e.model):
+        return {sha: "this model cannot see it" for sha in e.images}
     return {sha: f"~{tokens:,} tok · " + (format_usd(cost, estimate=True) if cost is not None else "price unknown")
             for sha, (tokens, cost) in e.images.items()}

@@ -16,6 +16,7 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind
 from desktop_assistant.core.images import upload_size
 from desktop_assistant.core.models import Status
 from desktop_assistant.ui.chat.capture_overlay import HINT
+from desktop_assistant.ui.status_line import image_cost_texts
 from tests.conftest import until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -171,6 +172,10 @@ async def test_a_model_without_vision_says_so_and_offers_to_switch(tmp_path: Pat
         await parts.chat.set_model("gpt-3.5-turbo")
         await parts.attachments.add_bytes(encoded(screenshot(300, 200)), "a.png")
         parts.window.composer.set_text("look")
+        # said before Send, where the image's price would be
+        await until(lambda: "gpt-3.5-turbo cannot see images" in parts.window.composer.token_count.text())
+        last = parts.estimates.last
+        assert last is not None and list(image_cost_texts(last).values()) == ["this model cannot see it"]
         refused: list[object] = []
         parts.chat.sendRefused.connect(refused.append)
         await parts.chat.send("look")
