@@ -57,8 +57,11 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     await store.create_conversation("gpt-4o", title="later")
     data.backup_folder.mkdir(parents=True, exist_ok=True)
     tab.restore.click()
-    # Restore opens where the automatic backups are (a hidden folder nobody would find by hand)
-    assert tab.file_dialog is not None and Path(tab.file_dialog.directory().path()) == data.backup_folder
+    # Restore opens where the backup just made went; the automatic backups (a hidden folder nobody would find by
+    # hand) are beside it in the dialog's side bar
+    assert tab.file_dialog is not None and Path(tab.file_dialog.directory().path()) == tmp_path
+    sidebar = [Path(url.toLocalFile()) for url in tab.file_dialog.sidebarUrls()]
+    assert sidebar[:2] == [tmp_path, data.backup_folder]
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     await until(lambda: tab.confirm.isVisibleTo(tab))
     assert "2 conversations, 6 messages" in tab.preview.text()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -72,6 +72,7 @@ class DataTab(QWidget):
         self._pending: tuple[str, str] | None = None  # ("restore" | "import", path) awaiting confirmation
         self.backup_folder: Path | None = None  # where Restore opens (see connect_data_tab)
         self.file_dialog: QFileDialog | None = None
+        self._backed_up_to: Path | None = None  # the folder of the last Back up now
         layout = QVBoxLayout(self)
 
         backups = QGroupBox("Backups")
@@ -209,11 +210,20 @@ class DataTab(QWidget):
 
     def _choose_backup_dest(self) -> None:
         name = f"conversations-backup-{time.strftime('%Y%m%d')}.sqlite3"
-        self._ask_file("Back up to", True, "Backups (*.sqlite3)", self.backUpRequested.emit, name)
+
+        def chosen(path: str) -> None:
+            self._backed_up_to = Path(path).parent  # where Restore looks first
+            self.backUpRequested.emit(path)
+        self._ask_file("Back up to", True, "Backups (*.sqlite3)", chosen, name)
 
     def _choose_backup_source(self) -> None:
+        """Restore opens where the last backup made here went, else among the automatic backups; both are in the
+        dialog's side bar."""
+        places = [p for p in (self._backed_up_to, self.backup_folder, Path.home()) if p is not None and p.is_dir()]
         self._ask_file("Restore from backup", False, "Backups (*.sqlite3 *.db);;All files (*)",
-                       self.restorePreviewRequested.emit, folder=self.backup_folder)
+                       self.restorePreviewRequested.emit, folder=places[0] if places else None)
+        if self.file_dialog is not None:
+            self.file_dialog.setSidebarUrls([QUrl.fromLocalFile(str(p)) for p in dict.fromkeys(places)])
 
     def _choose_export_dest(self) -> None:
         _label, fmt, ext = EXPORT_FORMATS[self.format.currentIndex()]
