@@ -294,10 +294,13 @@ def test_the_title_filter_finds_every_word_in_any_order(qtbot: QtBot) -> None:
 
     sidebar.filter.setText("lisbon TRIP")
     assert shown() == ["Trip to Lisbon"]
+    # the titles found take their rows only: the messages found follow right below, not a third further down
+    assert sidebar.list.maximumHeight() < 3 * sidebar.list.sizeHintForRow(1)
     sidebar.filter.setText("lisbon")
     assert shown() == ["Trip to Lisbon", "Lisbon restaurants"]
     sidebar.filter.setText("")
     assert shown() == ["Today", "Trip to Lisbon", "Lisbon restaurants"]
+    assert sidebar.list.maximumHeight() > 10_000
 
 
 async def test_ctrl_s_saves_what_the_workspace_shown_edits(tmp_path: Path, fake_openai: FakeOpenAI,

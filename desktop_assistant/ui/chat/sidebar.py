@@ -26,6 +26,8 @@ from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
 from desktop_assistant.ui.item_paint import OwnTextDelegate
 
+WIDGET_MAX = 16_777_215  # Qt's QWIDGETSIZE_MAX: no maximum
+
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 2  # the title as stored, for a rename left empty
@@ -228,6 +230,9 @@ class Sidebar(QWidget):
                 item.setHidden(bool(needle) and not title_matches(item.text(), needle))
                 shown += not item.isHidden()
         self.list.setVisible(not needle or shown > 0)  # no title matches: the messages found get the room
+        # while searching, the titles found take only their rows: the messages found follow right below them
+        rows = sum(self.list.sizeHintForRow(i) for i in range(self.list.count()) if not self.list.item(i).isHidden())
+        self.list.setMaximumHeight(rows + 2 * self.list.frameWidth() + 4 if needle else WIDGET_MAX)
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         cid = item.data(ID_ROLE)
