@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
         self.sidebar.renameRequested.connect(lambda cid, t: self._run("rename", c.rename(cid, t)))
         self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
+        self.sidebar.exportRequested.connect(self._export_conversation)
         self.header.renameRequested.connect(self._rename_current)
         self.header.modelChosen.connect(self._on_model_chosen)
         self.header.modelsWanted.connect(self._connect_endpoint)
@@ -579,6 +580,27 @@ class MainWindow(QMainWindow):
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(lambda path: self._run("export", self.usage.export_csv(path)))
+        self._export_dialog = dialog
+        dialog.open()
+
+    def _export_conversation(self, conversation_id: int, title: str) -> None:
+        """Save one conversation as Markdown, a web page or JSON (that can be imported again)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        name = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title).strip()[:60] or "conversation"
+        formats = {"Markdown (*.md)": ("markdown", "md"), "Web page (*.html)": ("html", "html"),
+                   "JSON, can be imported again (*.json)": ("json", "json")}
+        dialog = QFileDialog(self, f"Export “{title}”", str(Path.home() / f"{name}.md"), ";;".join(formats))
+        dialog.setObjectName("conversation_export_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("md")
+        dialog.filterSelected.connect(lambda chosen: dialog.setDefaultSuffix(formats[chosen][1]))
+
+        def chosen(path: str) -> None:
+            by_suffix = {ext: fmt for fmt, ext in formats.values()}
+            fmt = by_suffix.get(Path(path).suffix.lower().lstrip("."), formats[dialog.selectedNameFilter()][0])
+            self.data.export(Path(path), fmt, [conversation_id])
+        dialog.fileSelected.connect(chosen)
         self._export_dialog = dialog
         dialog.open()
 

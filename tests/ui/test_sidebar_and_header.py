@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QFileDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
@@ -386,3 +386,29 @@ async def test_a_reasoning_model_shows_its_temperature_off_and_says_why(tmp_path
         assert not options.temperature_note.isHidden()
         window.header.modelChosen.emit("gpt-4o-mini")
         assert options.use_temperature.isEnabled() and options.temperature_note.isHidden()
+
+
+async def test_a_conversation_is_exported_from_its_menu_in_the_format_its_name_says(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Tides follow the moon."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Why are there tides?")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        conversation = parts.chat.conversation
+        assert conversation is not None
+        sidebar = parts.window.sidebar
+        item = next(sidebar.list.item(i) for i in range(sidebar.list.count())
+                    if sidebar.list.item(i).data(Qt.ItemDataRole.UserRole) == conversation.id)
+        assert item is not None
+        sidebar.exportRequested.emit(conversation.id, "Why are there tides?")
+        dialog = parts.window.findChild(QFileDialog, "conversation_export_dialog")
+        assert dialog is not None and dialog.isVisible()
+        assert Path(dialog.selectedFiles()[0]).name == "Why are there tides_.md"
+        for name in ("tides.md", "tides.json"):
+            dialog.fileSelected.emit(str(tmp_path / name))
+            await until(lambda n=name: (tmp_path / n).exists())
+        await until(lambda: "Tides follow the moon." in (tmp_path / "tides.md").read_text(encoding="utf-8"))
+        assert (tmp_path / "tides.md").read_text(encoding="utf-8").lstrip()[:1] != "{"
+        await until(lambda: (tmp_path / "tides.json").read_text(encoding="utf-8").lstrip().startswith(("{", "[")))
+        dialog.close()

@@ -87,6 +87,7 @@ class Sidebar(QWidget):
     openRequested = Signal(int)
     renameRequested = Signal(int, str)
     deleteRequested = Signal(int)
+    exportRequested = Signal(int, str)
     searchChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -257,5 +258,6 @@ class Sidebar(QWidget):
         cid = int(item.data(ID_ROLE))
         menu = QMenu(self)
         menu.addAction("Rename", lambda: self.list.editItem(item))
+        menu.addAction("Export…", lambda: self.exportRequested.emit(cid, str(item.data(TITLE_ROLE) or item.text())))
         menu.addAction("Delete", lambda: self.deleteRequested.emit(cid))
         menu.popup(self.list.viewport().mapToGlobal(pos))
