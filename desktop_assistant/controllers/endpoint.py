@@ -111,6 +111,9 @@ class EndpointController(QObject):
         self.key_loaded = True
         self.gateway.configure(self._endpoint())
         self.keyStateChanged.emit(self.key_source.value)
+        if problem and not info.key and self.settings.endpoint in self.settings.session_key_endpoints:
+            problem += (" The key typed in the last session was kept for that session only: paste it again in "
+                        "Settings.")
         if problem:
             self.keyringProblem.emit(problem)
 
@@ -121,6 +124,8 @@ class EndpointController(QObject):
             source = await self._secrets.set_key(settings.endpoint, api_key)
             if source is KeySource.SESSION and self._secrets.problem:
                 self.keyringProblem.emit(self._secrets.problem)
+            held = [e for e in settings.session_key_endpoints if e != settings.endpoint]
+            settings = settings.copy(session_key_endpoints=held + [settings.endpoint] * (source is KeySource.SESSION))
         self.settings = settings.copy(onboarded=True)
         self._settings_store.save(self.settings)
         self._connected_to, self._failed_at = None, -RETRY_SECONDS

@@ -42,6 +42,9 @@ class Settings:
     splitter_state: str = ""
     legacy_max_tokens_endpoints: list[str] = field(default_factory=list)
     keyless_endpoints: list[str] = field(default_factory=list)
+    # endpoints whose key was typed while no keyring could keep it (the key is never written anywhere): the next
+    # start says that it must be typed again
+    session_key_endpoints: list[str] = field(default_factory=list)
     endpoint_models: list[str] = field(default_factory=list)  # the chat models last listed by ...
     endpoint_models_for: str = ""  # ... this endpoint: offered at start, before the list is asked for again
     images_in_history: bool = True  # False: images of older turns are not sent again

@@ -773,7 +773,8 @@ class MainWindow(QMainWindow):
             self._onboarding.form.set_key_hint(self.endpoint.key_source.value, text)
         # a banner (the status bar cut it off at its width), unless the welcome page says it already
         if self.endpoint.key_source.value != "environment" and not self.endpoint.needs_onboarding:
-            self.banner.show_notice(Notice(Level.WARNING, text))
+            self.banner.show_notice(Notice(Level.WARNING, text, ErrorAction.OPEN_SETTINGS
+                                           if not self.endpoint.has_key else ErrorAction.NONE))
 
     def _forget_refusal(self) -> None:
         """Clear the reason a send was refused (unless the box shows the editing hint)."""

@@ -93,3 +93,45 @@ def test_without_keyring_the_key_is_held_for_the_session(tmp_path: Path) -> None
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert b"sk-session" not in path.read_bytes(), path
+
+
+def test_a_key_kept_for_a_session_only_is_asked_for_again_at_the_next_start(tmp_path: Path) -> None:
+    """Without a keyring the key lives for one session; the next start says to paste it again (the settings
+    file names the address, never the key)."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from pathlib import Path
+        from desktop_assistant.controllers.endpoint import EndpointController
+        from desktop_assistant.services.secrets import SecretStore
+        from desktop_assistant.services.settings import SettingsStore
+
+        async def session(key):
+            store = SettingsStore(Path({str(tmp_path / "settings.json")!r}))
+            endpoint = EndpointController(store, store.load(), SecretStore(environ={{}}, service="da-nokeyring"))
+            said = []
+            endpoint.keyringProblem.connect(said.append)
+            await endpoint.load_key()
+            if key:
+                await endpoint.save(endpoint.settings.copy(base_url="https://api.openai.com/v1"), key)
+            return endpoint, said
+
+        async def main():
+            first, _said = await session("sk-session-only-0123456789")
+            assert first.settings.session_key_endpoints == ["https://api.openai.com/v1"]
+            second, said = await session(None)
+            assert not second.has_key
+            assert any("paste it again" in s for s in said), said
+            print("ok")
+
+        asyncio.run(main())
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
+    env["HOME"] = str(tmp_path)
+    env["XDG_DATA_HOME"] = str(tmp_path)
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+    assert b"sk-session-only" not in (tmp_path / "settings.json").read_bytes()
