@@ -139,6 +139,7 @@ class ChatController(QObject):
         self._frame.timeout.connect(self._emit_progress)
         self._thinking_since = 0.0
         self._streaming = False
+        self._streaming_in: int | None = None  # the conversation the reply on its way belongs to
         self._reply_seq = 0  # which reply is the latest: an older one finishing must not touch the state
         self._new_options = NewOptions.from_preset(None, endpoint.settings.default_system_prompt)
         self._thinking_timer = QTimer(self)
@@ -157,6 +158,11 @@ class ChatController(QObject):
     def streaming(self) -> bool:
         """A reply is on its way (false as soon as it is final, before the bookkeeping that follows)."""
         return self._streaming
+
+    @property
+    def streaming_here(self) -> bool:
+        """A reply is on its way in the conversation shown (not in another one, left while it streams)."""
+        return self._streaming and self.conversation is not None and self.conversation.id == self._streaming_in
 
     def show_initial(self, conversation: Conversation | None, messages: list[Message]) -> None:
         """Show what was read before the window appeared (no await: this is the first paint)."""
@@ -310,7 +316,12 @@ class ChatController(QObject):
         """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
         text = text.strip()
         images, files = list(self._attachments.items), list(self._attachments.files)
-        if not (text or images or files) or self.streaming:
+        if not (text or images or files) or self.streaming_here:
+            return
+        if self.streaming:  # in another conversation: one reply at a time, and the draft stays
+            self.sendRefused.emit(UserFacingError(
+                ErrorKind.BAD_INPUT, "A reply is still arriving in another conversation: send once it has finished, "
+                "or open that conversation and stop it.", ErrorAction.NONE))
             return
         try:
             self._check_ready()
@@ -478,6 +489,8 @@ class ChatController(QObject):
     # -- streaming -------------------------------------------------------------------------------------------
 
     def _append(self, message: Message) -> None:
+        if self.conversation is None or message.conversation_id != self.conversation.id:
+            return  # a reply to a conversation left while it streams: stored there, shown when it is opened again
         self.messages.append(message)
         self.path.append(message)
         self.transcriptChanged.emit(self.path)
@@ -489,6 +502,7 @@ class ChatController(QObject):
         op = self._runner.start("chat reply", self._reply_steps(self.conversation, question, continuing,
                                                                   budget_checked), key=STOP_KEY, context=context)
         self._streaming = True
+        self._streaming_in = self.conversation.id
         self._reply_seq += 1
         # Stop at once, before the task's first step, ends it without running it (nor its finally): the reply is
         # over all the same

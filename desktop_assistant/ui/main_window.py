@@ -706,7 +706,7 @@ class MainWindow(QMainWindow):
         """Esc: cancel editing an earlier message, else stop the reply streaming."""
         if self._edit.active:
             self._edit.end()
-        else:
+        elif self.chat.streaming_here:  # not a reply arriving unseen in another conversation
             self.chat.stop()
 
     def _on_draft(self, text: str) -> None:
@@ -787,6 +787,7 @@ class MainWindow(QMainWindow):
         self._edit.leave_if_gone()
         self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)
+        self.composer.set_streaming(self.chat.streaming_here)
         if self._options is not None and self._options.isVisible():
             self._toggle_options(True)
         self.estimates.draft_changed(self.composer.text)
@@ -811,8 +812,8 @@ class MainWindow(QMainWindow):
         self.transcript.update_message(message)
         self.estimates.draft_changed(self.composer.text)
 
-    def _on_streaming(self, streaming: bool) -> None:
-        self.composer.set_streaming(streaming)
+    def _on_streaming(self, _streaming: bool) -> None:
+        self.composer.set_streaming(self.chat.streaming_here)  # Stop only where the reply is arriving
 
     def _on_send_accepted(self) -> None:
         self.composer.clear()

@@ -375,3 +375,35 @@ async def test_settings_say_that_another_address_needs_its_own_key(tmp_path: Pat
         assert not ok and "type it in the API key field above" in message and "in Settings" not in message
         form.base_url.setText(fake_openai.base_url)
         assert form.key_hint.text() == saved_hint
+
+
+async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocked_unseen(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="First answer."),
+                        Reply(chunks=["Slow ", "answer ", "that ", "takes ", "a ", "while"], chunk_delay=0.4,
+                              first_byte_delay=0.5))  # its first words arrive after the switch
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window, composer = parts.window, parts.window.composer
+        await parts.chat.send("First chat")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        first = parts.chat.conversation
+        assert first is not None
+        window.new_chat()
+        await parts.chat.send("Second chat, slow")
+        await until(lambda: parts.chat.streaming and composer.stop_button.isVisible())
+        await parts.chat.open_conversation(first.id)  # the slow reply goes on arriving in the other chat
+        assert composer.send_button.isVisible() and not composer.stop_button.isVisible()
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Escape)  # Esc here does not stop the reply unseen
+        assert parts.chat.streaming
+        composer.set_text("a follow-up")
+        composer.send_button.click()  # refused with the reason, the words kept
+        await until(lambda: "still arriving in another conversation" in composer.refusal.text())
+        assert composer.text == "a follow-up"
+        await until(lambda: not parts.chat.streaming, timeout=15)
+        stored = await parts.store.messages(parts.chat.path[0].conversation_id)
+        assert stored[-1].text == "First answer."  # nothing was added here meanwhile
+        assert [m.text for m in parts.chat.path] == ["First chat", "First answer."]  # nor shown here
+        second = (await parts.store.list_conversations())[0]
+        await parts.chat.open_conversation(second.id)
+        assert [m.text for m in parts.chat.path] == ["Second chat, slow", "Slow answer that takes a while"]
