@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         self._bound = True
         from desktop_assistant.ui.chat.editing import Editing
 
-        self.editing = Editing(self.composer, chat, estimates, self._run)
+        self.editing = Editing(self.composer, chat, estimates, self._run, lambda: self.transcript.views)
         self._connect_widgets()
         self._connect_controllers()
         if self._options is not None:

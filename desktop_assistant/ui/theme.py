@@ -115,6 +115,7 @@ def _stylesheet(c: Colors) -> str:
     QWidget#sidebar {{ background: {c.window}; }}
     QWidget#chat_area, QScrollArea#transcript, QWidget#transcript_body {{ background: {c.base}; }}
     QFrame#message_user {{ background: {c.user_bubble}; border-radius: 12px; }}
+    QFrame#message_user[editing="true"] {{ border: 2px solid {c.accent}; }}
     QLabel#message_footer, QLabel[muted="true"] {{ color: {c.muted}; }}
     QLabel#message_error {{ color: {c.error}; }}
     QPlainTextEdit#composer {{ border: 1px solid {c.border}; border-radius: 12px; padding: 8px;

@@ -180,8 +180,11 @@ async def test_the_draft_s_images_wait_out_of_sight_while_an_earlier_question_is
         await parts.attachments.add_files([picture])  # the next question's image, in the draft
         bar = composer.attachments
         await until(lambda: bar.isVisibleTo(window) and len(bar.chips) == 1)
-        window.transcript.views[parts.chat.path[0].id].edit_button.click()
+        edited = window.transcript.views[parts.chat.path[0].id]
+        edited.edit_button.click()
+        assert edited.property("editing") is True  # outlined: the question being edited
         assert not bar.isVisibleTo(window)  # not the edited question's: it waits with the draft
         assert "image" not in composer.refusal.text()
         qtbot.keyClick(window, Qt.Key.Key_Escape)
         assert bar.isVisibleTo(window) and len(parts.attachments.items) == 1
+        assert edited.property("editing") is False

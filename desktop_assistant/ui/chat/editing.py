@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.core.models import Role, attached_parts, typed_text
 from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.message_view import MessageView
 
 if TYPE_CHECKING:
     from desktop_assistant.controllers.chat import ChatController
@@ -31,8 +32,9 @@ class Editing:
     """The edit in progress, if any: which question, and the draft that waits meanwhile."""
 
     def __init__(self, composer: Composer, chat: ChatController, estimates: EstimateController,
-                 run: Runner) -> None:
+                 run: Runner, views: Callable[[], dict[int, MessageView]] = dict) -> None:
         self._composer, self._chat, self._estimates, self._run = composer, chat, estimates, run
+        self._views = views  # the transcript's views: the question edited is outlined
         self.message_id: int | None = None
         self._waiting = ""  # the draft put aside while an earlier question is edited
 
@@ -58,7 +60,9 @@ class Editing:
             return
         if not self.active:
             self._waiting = self._composer.text
+        self._outline(False)
         self.message_id = message_id
+        self._outline(True)
         self._estimates.set_editing(message)
         self._composer.set_text(typed_text(message.parts))
         self._composer.send_button.setText("Resend")
@@ -69,8 +73,18 @@ class Editing:
                                     f"{kept} Esc cancels.{waiting}")
         self._composer.edit.setFocus()
 
+    def _outline(self, on: bool) -> None:
+        """Mark the question being edited in the transcript (or take the mark off)."""
+        view = self._views().get(self.message_id) if self.message_id is not None else None
+        if view is not None:
+            view.setProperty("editing", on)
+            style = view.style()
+            style.unpolish(view)
+            style.polish(view)
+
     def end(self) -> None:
         """Leave editing: the box gets back the draft that waited, without the editing hint."""
+        self._outline(False)
         self.message_id = None
         self._estimates.set_editing(None)
         self._composer.send_button.setText("Send")
