@@ -407,3 +407,30 @@ async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocke
         second = (await parts.store.list_conversations())[0]
         await parts.chat.open_conversation(second.id)
         assert [m.text for m in parts.chat.path] == ["Second chat, slow", "Slow answer that takes a while"]
+
+
+async def test_a_long_question_shows_its_start_until_show_all_and_find_unfolds_it(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="A short answer."))
+    pasted = "\n".join(f"log line {i}: all is well" for i in range(200)) + "\nthe needle is here"
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send(pasted)
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        view = parts.window.transcript.views[parts.chat.path[0].id]
+        shown = view.body.toPlainText()
+        assert shown.startswith("log line 0") and "the needle" not in shown and view.folded
+        assert view.fold_button.text() == "Show all (189 more lines)"
+        view.fold_button.click()
+        assert "the needle is here" in view.body.toPlainText() and view.fold_button.text() == "Show less"
+        view.fold_button.click()
+        assert view.folded
+        parts.window.find_bar.open_bar(parts.chat.path)
+        parts.window.find_bar.field.setText("needle")
+        parts.window.find_bar.search("needle")
+        assert parts.window.find_bar.matches and not view.folded  # found in the part that was folded away
+        copied: list[str] = []
+        view.copyRequested.connect(copied.append)
+        view.fold_button.click()  # folded again: Copy still copies all of it
+        view.copy_button.click()
+        assert copied == [pasted]

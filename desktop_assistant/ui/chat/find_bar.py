@@ -140,6 +140,7 @@ class FindBar(QWidget):
             view = self._transcript.ensure_view(message.id)
             if view is None:
                 continue
+            view.unfold()  # a long question shows all of itself where its words are found
             document: QTextDocument = view.body.document()
             cursor = document.find(needle)
             while not cursor.isNull():

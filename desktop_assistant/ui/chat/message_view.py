@@ -37,6 +37,22 @@ HIGHLIGHT_DELAY_MS = 150
 """Code whose lexer was not loaded yet is highlighted this long after the view was built (after the paint)."""
 
 
+
+FOLD_AFTER_LINES = 24
+FOLD_AFTER_CHARS = 3_000
+"""A question longer than this (a log or a document pasted in) shows its start, with Show all."""
+FOLDED_LINES = 12
+FOLDED_CHARS = 1_200
+
+
+def fold_text(text: str) -> tuple[str, int]:
+    """The start of a long question and how many of its lines are left out (0: it is shown whole)."""
+    lines = text.split("\n")
+    if len(lines) <= FOLD_AFTER_LINES and len(text) <= FOLD_AFTER_CHARS:
+        return text, 0
+    shown = "\n".join(lines[:FOLDED_LINES])[:FOLDED_CHARS]
+    return shown.rstrip() + " …", max(1, len(lines) - shown.count("\n") - 1)
+
 class SafeBrowser(QTextBrowser):
     """A QTextBrowser that loads nothing: no remote, file or data resource is ever fetched."""
 
@@ -190,6 +206,13 @@ class MessageView(QFrame):
         self.footer.setObjectName("message_footer")
         self.footer.setTextFormat(Qt.TextFormat.PlainText)
         row.addWidget(self.footer)
+        self._folded = True  # a long question shows its start until Show all
+        self.fold_button = QToolButton(self)
+        self.fold_button.setObjectName("fold_button")
+        self.fold_button.setAutoRaise(True)
+        self.fold_button.clicked.connect(self._toggle_fold)
+        self.fold_button.hide()
+        row.addWidget(self.fold_button)
         row.addStretch(1)
         self.action_bar = QWidget()
         actions = QHBoxLayout(self.action_bar)
@@ -301,7 +324,10 @@ class MessageView(QFrame):
             if images or files:
                 self.body.setHtml(user_html(typed_text(parts), images, files))
             else:
-                self.body.setPlainText(text)
+                shown, hidden = fold_text(text) if self._folded else (text, 0)
+                self.fold_button.setVisible(bool(hidden) or not self._folded)
+                self.fold_button.setText(f"Show all ({hidden:,} more lines)" if hidden else "Show less")
+                self.body.setPlainText(shown)
             return
         kept, self._kept = self._kept, None
         if kept is not None and kept[0] == render_key(text, dark):
@@ -355,6 +381,23 @@ class MessageView(QFrame):
     def rendering(self) -> bool:
         """Rendering on the worker is not done yet: a streamed frame, or the end of a long reply."""
         return any(d is not None and d.busy for d in (self._stream, self._finishing))
+
+    @property
+    def folded(self) -> bool:
+        """A long question shows its start only (Show all shows the rest)."""
+        return self._folded and not self.fold_button.isHidden()
+
+    def unfold(self) -> None:
+        """Show all of a folded question (a search or Find looks for words in it)."""
+        if self.folded:
+            self._toggle_fold()
+
+    def _toggle_fold(self) -> None:
+        full = self._text
+        self._folded = not self._folded
+        self._shown = None
+        self._set_final_text(self._shown_part(full))
+        self._text = full
 
     def _shown_part(self, text: str) -> str:
         """What of ``text`` is shown: all of it, or its start when it is too long to lay out quickly."""

@@ -49,6 +49,7 @@ def reveal(transcript: Transcript, message_id: int, words: list[str]) -> bool:
     view = transcript.ensure_view(message_id)
     if view is None:
         return False
+    view.unfold()  # the words may be in the part of a long question not shown
     selections = mark_words(view, words)
     first = min((view.body.cursorRect(s.cursor).top() for s in selections), default=0)
     transcript.scroll_to(view, first)
