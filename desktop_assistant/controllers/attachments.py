@@ -118,18 +118,21 @@ class AttachmentsController(QObject):
             return
         await self.add_bytes(data, url.rsplit("/", 1)[-1] or url)
 
+    def full_image(self, url: str) -> QImage | None:
+        """A stored image by its ``attachment:`` URL, at the size it was sent (None when it is gone)."""
+        reference = url.removeprefix(ATTACHMENT_SCHEME)
+        sha, _, suffix = reference.partition(".")
+        data = self.images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
+        image = QImage.fromData(data) if data is not None else QImage()
+        return None if image.isNull() else image
+
     def image_for_url(self, url: str) -> QImage | None:
         """A stored image by its ``attachment:`` URL, for showing in the transcript (cached, thumbnail size)."""
         cached = self._shown.get(url)
         if cached is not None:
             return cached
-        reference = url.removeprefix(ATTACHMENT_SCHEME)
-        sha, _, suffix = reference.partition(".")
-        data = self.images.get(sha, "image/jpeg" if suffix == "jpg" else "image/png")
-        if data is None:
-            return None
-        image = QImage.fromData(data)
-        if image.isNull():
+        image = self.full_image(url)
+        if image is None:
             return None
         image = image.scaled(SHOWN_SIDE, SHOWN_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation)

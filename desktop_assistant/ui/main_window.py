@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
     from desktop_assistant.core.usage import UsageReport
     from desktop_assistant.ui.chat.editing import Editing
     from desktop_assistant.ui.chat.find_bar import FindBar
+    from desktop_assistant.ui.chat.image_viewer import ImageViewer
     from desktop_assistant.ui.chat.options_panel import ConversationOptions
     from desktop_assistant.ui.chat.search_wiring import SearchWiring
     from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
         self.month_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.month_label)
         self._export_dialog: QFileDialog | None = None
+        self.image_viewer: ImageViewer | None = None
         self.endpoint_label = QLabel()
         self.endpoint_label.setObjectName("endpoint_status")
         self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -433,6 +435,7 @@ class MainWindow(QMainWindow):
     def _connect_message(self, view: MessageView) -> None:
         c = self.chat
         view.copyRequested.connect(self._copy)
+        view.imageRequested.connect(self._show_image)
         # of this reply: Retry is offered on an earlier failed one too (a new branch starts there)
         view.regenerateRequested.connect(lambda: self._ask_again(view.message, c.regenerate(view.message.id)))
         view.retryRequested.connect(lambda: self._ask_again(view.message, c.retry(view.message.id)))
@@ -725,6 +728,17 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()  # an old notice is done with; warnings about this request come next
             self._run("send", self.chat.send(text))
+
+    def _show_image(self, url: str) -> None:
+        """An image of the conversation, large, in a window of its own."""
+        from desktop_assistant.ui.chat.image_viewer import ImageViewer
+
+        image = self.attachments.full_image(url)
+        if image is None:
+            self.statusBar().showMessage("That image is no longer stored.", 4000)
+            return
+        self.image_viewer = ImageViewer(image, f"Image · {image.width()} × {image.height()}", self)
+        self.image_viewer.show()
 
     def _copy(self, text: str) -> None:
         copy_to_clipboard(text)

@@ -208,3 +208,24 @@ async def test_capture_a_region_of_a_synthetic_screen(tmp_path: Path, fake_opena
         item = parts.attachments.items[0]
         assert (item.width, item.height) == (300, 200) and item.name == "screen capture.png"
         assert parts.window.isVisible()
+
+
+async def test_a_click_on_an_image_in_the_transcript_shows_it_large(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                    qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="A screen."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.set_model("gpt-4o")
+        await parts.attachments.add_bytes(encoded(screenshot(1200, 800)), "wide.png")
+        await parts.chat.send("What is this?")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        view = parts.window.transcript.views[parts.chat.path[0].id]
+        layout = view.body.document().documentLayout()
+        spot = next(QPoint(x, y) for y in range(0, view.body.height(), 8) for x in range(0, view.body.width(), 8)
+                    if layout.imageAt(QPoint(x, y).toPointF()).startswith("attachment:"))
+        qtbot.mouseClick(view.body.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+        viewer = parts.window.image_viewer
+        assert viewer is not None and viewer.isVisible()
+        pixmap = viewer.picture.pixmap()
+        assert (pixmap.width(), pixmap.height()) == (1200, 800) or pixmap.width() > 640  # larger than in the chat
+        viewer.close()

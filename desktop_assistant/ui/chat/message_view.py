@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, QSize, QSizeF, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -57,6 +57,7 @@ class SafeBrowser(QTextBrowser):
     """A QTextBrowser that loads nothing: no remote, file or data resource is ever fetched."""
 
     linkClicked = Signal(QUrl)
+    imageClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,14 @@ class SafeBrowser(QTextBrowser):
     def follow_scheme(self) -> None:
         """Style the HTML set from now on for the scheme in use (what is shown must be set again)."""
         self.document().setDefaultStyleSheet(document_css(theme.is_dark()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A click on one of the app's stored images (not a drag to select) asks to show it large."""
+        super().mouseReleaseEvent(event)
+        if event.button() is Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
+            name = self.document().documentLayout().imageAt(event.position())
+            if name.startswith(ATTACHMENT_SCHEME):
+                self.imageClicked.emit(name)
 
     def loadResource(self, kind: int, url: QUrl | str) -> object:
         """Only the app's own stored images (``attachment:`` URLs) load; anything else is refused."""
@@ -140,6 +149,7 @@ class MessageView(QFrame):
         chooseModelRequested(): the model is not available; pick another.
         branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
         readAloudRequested(str): speak this reply's text.
+        imageRequested(str): show this stored image large (its ``attachment:`` URL).
     """
 
     copyRequested = Signal(str)
@@ -151,6 +161,7 @@ class MessageView(QFrame):
     chooseModelRequested = Signal()
     branchRequested = Signal(int, int)
     readAloudRequested = Signal(str)
+    imageRequested = Signal(str)
 
     def __init__(self, message: Message, parent: QWidget | None = None,
                  image_loader: Callable[[str], QImage | None] | None = None,
@@ -185,6 +196,7 @@ class MessageView(QFrame):
         self.body.setObjectName("message_body")
         self.body.setAccessibleName("Message text")
         self.body.linkClicked.connect(self._on_link)
+        self.body.imageClicked.connect(self.imageRequested)
         layout.addWidget(self.body)
 
         self.long_note = QLabel()
