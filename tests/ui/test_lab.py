@@ -19,6 +19,7 @@ from desktop_assistant.core.lab_report import CellStatus
 from desktop_assistant.core.lab_testset import LabCase
 from desktop_assistant.services.lab_store import LabStore
 from desktop_assistant.ui.lab.testset_table import KEY_ROLE
+from desktop_assistant.ui.lab.testset_table import TestSetEditor as SetEditor
 from desktop_assistant.ui.lab.workspace import LabWorkspace
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
@@ -565,3 +566,20 @@ async def test_the_test_table_is_never_replaced_unsaved_and_is_kept_at_close(tmp
         ts.unsaved_note.button.click()
         await opened
         assert ts.table.item(0, 0).text() == "Refund?" and not ts.unsaved() and not ts.unsaved_note.isVisible()
+
+
+def test_checks_are_added_from_a_list_in_plain_words(qtbot: Any) -> None:
+    editor = SetEditor()
+    qtbot.addWidget(editor)
+    menu = editor.add_check_button.menu()
+    assert menu is not None
+    words = {action.text(): action for action in menu.actions()}
+    assert set(words) >= {"The answer contains this text", "The answer is valid JSON"}
+    words["The answer contains this text"].trigger()
+    header = [editor.table.horizontalHeaderItem(c).text() for c in range(editor.table.columnCount())]
+    assert header[-1] == "check:contains"
+    editor.table.setRowCount(1)
+    editor.table.setItem(0, 0, QTableWidgetItem("Refund?"))
+    editor.table.setItem(0, header.index("check:contains"), QTableWidgetItem("yes"))
+    cases, problems = editor.cases()
+    assert problems == [] and [c.kind for c in cases[0].checks] == [CheckKind.CONTAINS]

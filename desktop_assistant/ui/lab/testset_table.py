@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -33,6 +34,15 @@ from desktop_assistant.core.lab_testset import CHECK_PREFIX, LABEL_HEADER, LabCa
 from desktop_assistant.ui.discard_line import DiscardLine
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
+
+CHECK_WORDS = {
+    CheckKind.CONTAINS: "The answer contains this text",
+    CheckKind.REGEX: "The answer matches this pattern (regular expression)",
+    CheckKind.JSON: "The answer is valid JSON",
+    CheckKind.SCHEMA: "The answer is JSON matching this schema",
+    CheckKind.MAX_TOKENS: "The answer is at most this many tokens",
+}
+"""The checks offered by Add check, in plain words (each adds a ``check:KIND`` column)."""
 
 
 def _check_cell(kind: CheckKind, value: str) -> str:
@@ -111,9 +121,18 @@ class TestSetEditor(QWidget):
         self.add_row_button = QPushButton("Add case")
         self.remove_button = QPushButton("Remove cases")
         self.column_name = QLineEdit()
-        self.column_name.setPlaceholderText("New column: a variable, check:contains, check:regex, …")
+        self.column_name.setPlaceholderText("New column: a variable of the prompt")
         self.column_name.setAccessibleName("New column")
         self.add_column_button = QPushButton("Add column")
+        self.add_check_button = QPushButton("Add check ▾")
+        self.add_check_button.setObjectName("lab_add_check")
+        self.add_check_button.setToolTip("A column of checks that every answer must pass")
+        checks = QMenu(self.add_check_button)
+        for kind, words in CHECK_WORDS.items():
+            action = checks.addAction(words)
+            action.setData(CHECK_PREFIX + kind.value)
+            action.triggered.connect(lambda _on=False, name=CHECK_PREFIX + kind.value: self._add_named_column(name))
+        self.add_check_button.setMenu(checks)
         self.table = CaseTable(0, 0)
         self.table.setObjectName("lab_cases")
         self.table.setAccessibleName("Test cases")
@@ -132,7 +151,7 @@ class TestSetEditor(QWidget):
         edit = QHBoxLayout()
         for row, widgets in ((top, (self.set_name, self.open_button, self.save_button, self.import_button)),
                              (edit, (self.add_row_button, self.remove_button, self.column_name,
-                                     self.add_column_button))):
+                                     self.add_column_button, self.add_check_button))):
             for widget in widgets:
                 row.addWidget(widget)
         layout = QVBoxLayout(self)
@@ -333,8 +352,10 @@ class TestSetEditor(QWidget):
 
     def _add_column(self) -> None:
         name = self.column_name.text().strip()
-        if not name:
-            return
+        if name:
+            self._add_named_column(name)
+
+    def _add_named_column(self, name: str) -> None:
         col = self.table.columnCount()
         self.table.insertColumn(col)
         self.table.setHorizontalHeaderItem(col, QTableWidgetItem(name))
