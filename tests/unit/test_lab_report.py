@@ -350,3 +350,9 @@ def test_worst_case_feeds_the_spending_limit_check(prices: PriceTable) -> None:
     assert check(Limits(monthly_micros=100_000), Spent(0, 0), result.limit_micros).allowed
     unpriced = worst_case(prices, [PlannedRequest("my-local", 1, 1)])
     assert not check(Limits(monthly_micros=100_000), Spent(0, 0), unpriced.limit_micros).allowed
+
+
+def test_the_grid_speaks_plainly() -> None:
+    from desktop_assistant.ui.lab.grid_model import _seconds
+
+    assert (_seconds(840), _seconds(12_345)) == ("0.8 s", "12 s")

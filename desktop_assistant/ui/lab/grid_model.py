@@ -41,11 +41,16 @@ def cell_text(cell: Cell | None) -> str:
         return f"Error: {cell.error}"
     marks = "".join("✓" if r.passed else "✗" for r in cell.checks)
     facts = [marks] if marks else []
-    facts.append(f"{cell.input_tokens:,}+{cell.output_tokens:,} tokens")
+    facts.append(f"{cell.input_tokens:,} tokens in, {cell.output_tokens:,} out")
     facts.append(_cost(cell.cost_micros))
     if cell.latency_ms is not None:
-        facts.append(f"{cell.latency_ms:,} ms")
+        facts.append(_seconds(cell.latency_ms))
     return f"{excerpt(cell.output) or '(empty)'}\n{' · '.join(facts)}"
+
+
+def _seconds(ms: float) -> str:
+    """A time in the unit a person reads: "0.8 s", "12 s"."""
+    return f"{ms / 1000:.1f} s" if ms < 10_000 else f"{ms / 1000:,.0f} s"
 
 
 def totals_text(t: ColumnTotals) -> str:
@@ -56,7 +61,8 @@ def totals_text(t: ColumnTotals) -> str:
     if t.median_latency_ms is None:
         latency = "latency —"
     else:
-        latency = f"median {t.median_latency_ms:,.0f} ms · p90 {t.p90_latency_ms or 0:,.0f} ms"
+        latency = (f"answers in {_seconds(t.median_latency_ms)} typically, "
+                   f"{_seconds(t.p90_latency_ms or 0)} at the slowest 1 in 10")
     return f"{rate}\n{cost} · {latency}"
 
 
