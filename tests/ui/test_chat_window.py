@@ -434,3 +434,23 @@ async def test_a_long_question_shows_its_start_until_show_all_and_find_unfolds_i
         view.fold_button.click()  # folded again: Copy still copies all of it
         view.copy_button.click()
         assert copied == [pasted]
+
+
+async def test_saving_a_key_that_test_connection_just_refused_asks_for_a_second_click(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.api_key = "sk-right-key-0123456789"
+    async with built_app(tmp_path, "https://api.openai.com/v1", key=None) as parts:
+        await start(parts)
+        onboarding = parts.window.onboarding
+        form = onboarding.form
+        form.base_url.setText(fake_openai.base_url)
+        form.api_key.setText("sk-wrong-key-0123456789")
+        form.test_button.click()
+        ok, _message = await next_emission(parts.endpoint.connectionTested.connect)
+        assert not ok
+        saved: list[object] = []
+        onboarding.saveRequested.connect(lambda *args: saved.append(args))
+        onboarding.start_button.click()
+        assert saved == [] and "Test connection did not work" in onboarding.problem.text()
+        onboarding.start_button.click()  # the second click saves them anyway
+        assert len(saved) == 1

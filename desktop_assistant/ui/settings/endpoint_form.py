@@ -56,6 +56,8 @@ class EndpointForm(QWidget):
         self.key_hint.setWordWrap(True)
         self.key_hint.setTextFormat(Qt.TextFormat.PlainText)
         self._hint_before = ""  # the hint for the saved address, while another address is typed
+        self._tested: tuple[str, str] | None = None  # the address and key Test connection was last asked with
+        self._failed: tuple[str, str] | None = None  # ... when it failed with them
         self.base_url = QLineEdit()
         self.base_url.setObjectName("base_url")
         self.base_url.setAccessibleName("Base URL")
@@ -154,11 +156,17 @@ class EndpointForm(QWidget):
 
     def _test(self) -> None:
         self.test_result.setText("Testing…")
+        self._tested = (self.base_url.text().strip(), self.api_key.text().strip())
         self.testRequested.emit(self.base_url.text(), self.api_key.text(), self.organization.text())
 
     def show_test_result(self, ok: bool, message: str) -> None:
         """Show the result of Test connection."""
         self.test_result.setText(("✓ " if ok else "✗ ") + message)
+        self._failed = None if ok else self._tested
+
+    def failed_as_typed(self) -> bool:
+        """Test connection failed with the address and key now in the form (they were not changed since)."""
+        return self._failed is not None and self._failed == (self.base_url.text().strip(), self.api_key.text().strip())
 
 
 def connect_form(form: EndpointForm, endpoint: EndpointController, start: object) -> None:
