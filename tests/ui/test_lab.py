@@ -245,6 +245,7 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         assert [c.label for c in cases] == ["refund", ""] and all(c.key for c in cases)
         assert ws.run_panel.runs.count() == 1 and ws.run_panel.runs.item(0).text().startswith(f"Run {first_id} · ")
         assert " · Support: gpt-4o-mini · 2 cases" in ws.run_panel.runs.item(0).text()  # which prompt it ran
+        assert ws.run_panel.runs_heading.text() == "Earlier runs of “Questions”"
         ws.run_panel.runs.setCurrentRow(0)
         ws.run_panel.open_button.click()
         await until(lambda: parts.lab is not None and parts.lab.run_id == first_id)
@@ -584,3 +585,18 @@ def test_checks_are_added_from_a_list_in_plain_words(qtbot: Any) -> None:
     editor.table.setItem(0, header.index("check:contains"), QTableWidgetItem("yes"))
     cases, problems = editor.cases()
     assert problems == [] and [c.kind for c in cases[0].checks] == [CheckKind.CONTAINS]
+
+
+def test_the_runs_list_says_which_test_set_its_runs_are_of(qtbot: Any) -> None:
+    from desktop_assistant.services.lab_store import RunSummary
+    from desktop_assistant.ui.lab.run_panel import RunPanel
+
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    runs = [RunSummary(2, "Billing", (), 3, "finished", 1.7e9), RunSummary(1, "Hours", (), 5, "finished", 1.7e9)]
+    panel.set_runs(runs)  # at start, before a set is opened: every set's runs, each line naming its set
+    assert panel.runs_heading.text() == "Earlier runs (every test set)"
+    assert panel.runs.item(0).text().endswith(" · Billing") and panel.runs.item(1).text().endswith(" · Hours")
+    panel.set_runs(runs[:1])
+    assert panel.runs_heading.text() == "Earlier runs of “Billing”"
+    assert not panel.runs.item(0).text().endswith("Billing")

@@ -147,7 +147,9 @@ class RunPanel(QWidget):
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(QLabel("Earlier runs of this set"))
+        self.runs_heading = QLabel("Earlier runs")
+        self.runs_heading.setObjectName("lab_runs_heading")
+        side_layout.addWidget(self.runs_heading)
         side_layout.addWidget(self.runs, 1)
         side_buttons = QHBoxLayout()
         side_buttons.addWidget(self.open_button)
@@ -253,10 +255,16 @@ class RunPanel(QWidget):
         self.run_button.setEnabled(not running)
 
     def set_runs(self, runs: Sequence[RunInfo], current: int | None = None) -> None:
-        """List the earlier runs (the one shown is marked)."""
+        """List the earlier runs (the one shown is marked); the heading says of which test set, or that they are
+        of every set (before one is opened), each line then naming its set."""
         self.runs.clear()
+        sets = {run.set_name for run in runs}
+        one = next(iter(sets)) if len(sets) == 1 else None
+        self.runs_heading.setText(f"Earlier runs of “{one}”" if one else "Earlier runs (every test set)" if runs
+                                  else "Earlier runs")
         for run in runs:
-            item = QListWidgetItem(run_line(run) + (" · shown" if run.id == current else ""))
+            line = run_line(run) if one else f"{run_line(run)} · {run.set_name}"
+            item = QListWidgetItem(line + (" · shown" if run.id == current else ""))
             item.setData(DATA, run.id)
             self.runs.addItem(item)
 
