@@ -196,6 +196,10 @@ class BatchController(QObject):
         await self._usage.refresh()
         return rows
 
+    async def earlier(self) -> list[BatchJob]:
+        """The batches collected before (newest first), whose answers can be shown again at no cost."""
+        return await self._store.read(extraction_store.collected_jobs)
+
     async def show_collected(self, job_id: str) -> list[Row]:
         """Show an earlier batch's stored results in the table."""
         job = await self._store.read(lambda c: extraction_store.get_job(c, job_id))

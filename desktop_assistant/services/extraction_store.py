@@ -74,6 +74,12 @@ def open_jobs(conn: sqlite3.Connection) -> list[BatchJob]:
     return [_job(r) for r in conn.execute("SELECT * FROM batch_jobs WHERE collected_at IS NULL ORDER BY created_at")]
 
 
+def collected_jobs(conn: sqlite3.Connection, limit: int = 30) -> list[BatchJob]:
+    """Batches whose results were collected (newest first), to show again."""
+    return [_job(r) for r in conn.execute(
+        "SELECT * FROM batch_jobs WHERE collected_at IS NOT NULL ORDER BY created_at DESC LIMIT ?", (limit,))]
+
+
 def get_job(conn: sqlite3.Connection, job_id: str) -> BatchJob | None:
     """One batch job, or None."""
     row = conn.execute("SELECT * FROM batch_jobs WHERE id=?", (job_id,)).fetchone()

@@ -217,6 +217,22 @@ async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_ans
         ws.bulk.waiting_button.click()
         await until(lambda: x.extraction.run_id == job.run_id)
         assert [r.text for r in x.extraction.rows] == ["call Bob"] and not ws.bulk.waiting_button.isVisibleTo(ws)
+        # an earlier batch is shown again from the list of batches collected, at no cost
+        await until(lambda: ws.bulk.earlier_button.isVisibleTo(ws) and len(ws.bulk.earlier_menu.actions()) == 1)
+        (line,) = [a.text() for a in ws.bulk.earlier_menu.actions()]
+        assert "1 input · gpt-4o-mini · completed" in line
+        await x.extraction.export(str(tmp_path / "batch.csv"))  # exported: a new run replaces it at once
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))
+        ws.input.edit.setPlainText("email Cy")
+        ws.run_bulk()
+        await until(lambda: x.extraction.run_id not in (job.run_id, bulk_run) and not x.extraction.bulk_running
+                    and [r.state for r in x.extraction.rows] == [RowState.DONE])
+        requests_before = len(fake_openai.requests)
+        ws.bulk.earlier_menu.actions()[0].trigger()  # first: what would be replaced is said
+        assert "1 answer not exported" in ws.refusal.text() and x.extraction.run_id != job.run_id
+        ws.bulk.earlier_menu.actions()[0].trigger()
+        await until(lambda: x.extraction.run_id == job.run_id)
+        assert [r.text for r in x.extraction.rows] == ["call Bob"] and len(fake_openai.requests) == requests_before
 
 
 async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -8,10 +8,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +47,7 @@ class BulkTable(QWidget):
     retryRequested = Signal(int)
     exportRequested = Signal()
     showWaitingRequested = Signal()
+    earlierRequested = Signal(str)
     cancelBatchRequested = Signal()
     rowOpened = Signal(int)
 
@@ -91,6 +94,16 @@ class BulkTable(QWidget):
                                             "(and paid for), the rest is not sent")
         self.cancel_batch_button.hide()
         status_row.addWidget(self.cancel_batch_button)
+        self.earlier_button = QToolButton()
+        self.earlier_button.setObjectName("batch_earlier")
+        self.earlier_button.setText("Earlier batches ▾")
+        self.earlier_button.setToolTip("Show the answers of a batch collected before (they are saved: nothing is "
+                                       "sent or paid again)")
+        self.earlier_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.earlier_menu = QMenu(self.earlier_button)
+        self.earlier_button.setMenu(self.earlier_menu)
+        self.earlier_button.hide()
+        status_row.addWidget(self.earlier_button)
         layout.addLayout(status_row)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("bulk_table")
@@ -178,6 +191,14 @@ class BulkTable(QWidget):
         """Retry is offered when a selected row can be asked again (never one on its way or answered)."""
         selected = {i.row() for i in self.table.selectedIndexes()}
         self.retry_button.setEnabled(any(i < len(self.rows) and self.rows[i].state in RETRYABLE for i in selected))
+
+    def set_earlier(self, batches: list[tuple[str, str]]) -> None:
+        """Offer the batches collected before, as (id, what the line says); hidden when there are none."""
+        self.earlier_menu.clear()
+        for job_id, line in batches:
+            action = self.earlier_menu.addAction(line)
+            action.triggered.connect(lambda _on=False, j=job_id: self.earlierRequested.emit(j))
+        self.earlier_button.setVisible(bool(batches))
 
     def _retry_selected(self) -> None:
         for index in sorted({i.row() for i in self.table.selectedIndexes()}):

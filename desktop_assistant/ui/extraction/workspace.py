@@ -5,6 +5,7 @@ Widgets emit intents; :class:`ExtractionController` and :class:`BatchController`
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,13 @@ def batch_text(job: BatchJob) -> str:
                  "are collected here when they are ready")
     return text
 
+
+
+def earlier_line(job: BatchJob) -> str:
+    """``07 Dec 14:02 · 120 inputs · gpt-4o-mini · completed``."""
+    when = dt.datetime.fromtimestamp(job.created_at).strftime("%d %b %H:%M")
+    count = len(job.inputs)
+    return f"{when} · {count:,} input{'s' if count != 1 else ''} · {job.model} · {job.status}"
 
 class ExtractWorkspace(QWidget):
     """Schema editor, input, result and bulk table, wired to the extraction and batch controllers."""
@@ -143,6 +151,7 @@ class ExtractWorkspace(QWidget):
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
+        self.refresh_earlier()
 
     def keep_with(self, texts: TextKeeper, kept: Mapping[str, str]) -> None:
         """Put back the instructions and input kept from the last session, and keep them from now on."""
@@ -212,6 +221,8 @@ class ExtractWorkspace(QWidget):
         self.bulk.rowOpened.connect(self._open_row)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
+        b.collected.connect(lambda _job_id: self.refresh_earlier())
+        self.bulk.earlierRequested.connect(self._show_earlier_batch)
         self.runner.started.connect(lambda _name: self._refresh_buttons())  # whatever starts or ends, the
         self.runner.finished.connect(lambda _name: self._refresh_buttons())  # buttons say what may start now
         self.endpoint.modelsChanged.connect(lambda models: self.set_models(models, self.extraction.model))
@@ -333,6 +344,19 @@ class ExtractWorkspace(QWidget):
         """A batch finished while the table held other answers at stake: its answers are saved, and wait."""
         self._waiting_batch = job_id
         self.bulk.offer_waiting(True)
+
+    def refresh_earlier(self) -> None:
+        """Offer the batches collected before (read from the store)."""
+        async def read() -> None:
+            jobs = await self.batches.earlier()
+            self.bulk.set_earlier([(j.id, earlier_line(j)) for j in jobs])
+        if not self.runner.closing:
+            self._run("earlier batches", read())
+
+    def _show_earlier_batch(self, job_id: str) -> None:
+        """Show a batch collected before, unless the table holds answers not yet exported (asked once)."""
+        if self._may_replace_results():
+            self._run("show batch results", self.batches.show_collected(job_id))
 
     def _show_waiting_batch(self) -> None:
         if self._waiting_batch and self._may_replace_results():
