@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.5
 VISION_FALLBACK = "gpt-4o-mini"
+VISION_CHOICES = ("gpt-4o-mini", "gpt-4.1-mini", "gpt-4o", "gpt-4.1")
+"""The models "Switch" picks among for images: good at them, and no reasoning model (their hidden reasoning is
+billed too) nor a nano one (too weak to be the one chosen for a person)."""
+TYPICAL_REPLY_TOKENS = 500
 FRAME_MS = 16
 STOP_KEY = "chat"
 
@@ -361,11 +365,24 @@ class ChatController(QObject):
         return await self._store.add_message(self.conversation.id, parent, Role.USER,
                                              question_parts(text, images, files))
 
+    def vision_choice(self, text_tokens: int) -> str:
+        """The model that can see the attached images and makes this message cheapest (its text, its images and
+        a typical reply), among those the endpoint offers; the usual one when none of them is priced."""
+        from desktop_assistant.core.images import image_tokens
+
+        offered = [m for m in VISION_CHOICES if m in self._endpoint.models] or [VISION_FALLBACK]
+
+        def cost(model: str) -> float:
+            pictures = sum(image_tokens(a.width, a.height, a.detail, model) for a in self._attachments.items)
+            micros = self.prices.cost_micros(model, text_tokens + pictures, 0, TYPICAL_REPLY_TOKENS)
+            return float("inf") if micros is None else micros
+        return min(offered, key=cost)
+
     def _check_vision(self) -> None:
         info = lookup(self.model)
         if info.known and not info.vision:
-            raise UserFacingError(ErrorKind.NO_VISION, f"{self.model} cannot see images. Switch to a model that can "
-                                  f"(such as {VISION_FALLBACK}) to send them; your text and images are kept.",
+            raise UserFacingError(ErrorKind.NO_VISION, f"{self.model} cannot see images. Switch picks the model that "
+                                  "can and makes this message cheapest; your text and images are kept.",
                                   ErrorAction.SWITCH_TO_VISION)
 
     async def _check_budget(self, plan: HistoryPlan, extra_prompt_tokens: int = 0) -> None:

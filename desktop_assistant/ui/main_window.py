@@ -751,10 +751,11 @@ class MainWindow(QMainWindow):
             self.header.model_picker.setFocus()
             self.header.model_picker.showPopup()
         elif action is ErrorAction.SWITCH_TO_VISION:
-            from desktop_assistant.controllers.chat import VISION_FALLBACK
-
-            self._on_model_chosen(VISION_FALLBACK)
-            self.header.set_model(VISION_FALLBACK)
+            last = self.estimates.last
+            text_tokens = last.prompt_tokens - sum(tokens for tokens, _cost in last.images.values()) if last else 0
+            model = self.chat.vision_choice(max(text_tokens, 0))
+            self._on_model_chosen(model)
+            self.header.set_model(model)
         elif action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY):
             self._run("retry", self.chat.retry())
 

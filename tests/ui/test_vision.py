@@ -182,8 +182,12 @@ async def test_a_model_without_vision_says_so_and_offers_to_switch(tmp_path: Pat
         assert refused and refused[0].kind is ErrorKind.NO_VISION  # type: ignore[attr-defined]
         banner = parts.window.banner
         assert banner.isVisibleTo(parts.window) and banner._action is ErrorAction.SWITCH_TO_VISION
+        assert "picks the model that can and makes this message cheapest" in banner.label.text()
+        assert parts.chat.vision_choice(20_000) == "gpt-4o-mini"  # with a long history, cheaper text wins
         banner.action.click()
-        await until(lambda: parts.chat.model == "gpt-4o-mini")
+        # a 300 x 200 image and a word: gpt-4.1-mini (its patches) is cheapest of the models the server offers;
+        # gpt-4o-mini would count 2,833 + 5,667 tokens for the image alone
+        await until(lambda: parts.chat.model == "gpt-4.1-mini")
         assert parts.window.composer.text == "look" and len(parts.attachments.items) == 1  # nothing lost
         await parts.chat.send("look")
         await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
