@@ -505,6 +505,14 @@ class ChatController(QObject):
 
     # -- streaming -------------------------------------------------------------------------------------------
 
+    def _take_in(self, message: Message) -> None:
+        """``message`` as it now is, in place of the copy read from the store when its conversation was opened
+        again while it streamed (that copy, cut short, would otherwise be shown and sent with the next question)."""
+        for shown in (self.messages, self.path):
+            for i, m in enumerate(shown):
+                if m.id == message.id and m is not message:
+                    shown[i] = message
+
     def _append(self, message: Message) -> None:
         if self.conversation is None or message.conversation_id != self.conversation.id:
             return  # a reply to a conversation left while it streams: stored there, shown when it is opened again
@@ -657,6 +665,7 @@ class ChatController(QObject):
                                              error_action=action)
             reply.parts, reply.status, reply.usage, reply.cost_micros = parts, status, usage, cost
             reply.finish_reason, reply.error, reply.error_action = finish, error_text, action
+            self._take_in(reply)
             self._endpoint.remember_legacy_max_tokens()
             self.messageChanged.emit(reply)
             if not carry_on:

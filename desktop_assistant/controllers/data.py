@@ -151,7 +151,7 @@ class DataController(QObject):
             from desktop_assistant.services import data_io
             count = await data_io.export(self.store, dest, fmt, conversation_ids, app_version=__version__,
                                          progress=self._reporter("Exporting"), images=self.images)
-            self._say(f"Exported {count} conversations to {dest}.")
+            self._say(f"Exported {count} conversation{'s' if count != 1 else ''} to {dest}.")
         return self._start("Exporting", run())
 
     def preview_import(self, path: Path) -> bool:

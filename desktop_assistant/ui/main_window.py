@@ -827,8 +827,10 @@ class MainWindow(QMainWindow):
         self.transcript.update_message(message)
         self.estimates.draft_changed(self.composer.text)
 
-    def _on_streaming(self, _streaming: bool) -> None:
+    def _on_streaming(self, streaming: bool) -> None:
         self.composer.set_streaming(self.chat.streaming_here)  # Stop only where the reply is arriving
+        if not streaming and "still arriving in another conversation" in self.composer.refusal.text():
+            self.composer.show_refusal("")  # it has arrived: sending is possible again
 
     def _on_send_accepted(self) -> None:
         self.composer.clear()

@@ -401,6 +401,7 @@ async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocke
         await until(lambda: "still arriving in another conversation" in composer.refusal.text())
         assert composer.text == "a follow-up"
         await until(lambda: not parts.chat.streaming, timeout=15)
+        assert composer.refusal.text() == ""  # it has arrived: the reason to wait is gone with it
         stored = await parts.store.messages(parts.chat.path[0].conversation_id)
         assert stored[-1].text == "First answer."  # nothing was added here meanwhile
         assert [m.text for m in parts.chat.path] == ["First chat", "First answer."]  # nor shown here
@@ -454,3 +455,33 @@ async def test_saving_a_key_that_test_connection_just_refused_asks_for_a_second_
         assert saved == [] and "Test connection did not work" in onboarding.problem.text()
         onboarding.start_button.click()  # the second click saves them anyway
         assert len(saved) == 1
+
+
+async def test_a_reply_finished_after_its_conversation_was_opened_again_is_shown_and_sent_whole(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="First answer."),
+                        Reply(chunks=[f"word{i} " for i in range(30)], chunk_delay=0.1),
+                        Reply(text="Next answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("First chat")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
+        first = parts.chat.conversation
+        assert first is not None
+        parts.window.new_chat()
+        await parts.chat.send("Slow one")
+        await until(lambda: parts.chat.streaming and len(parts.chat.path) == 2)
+        slow = parts.chat.conversation
+        assert slow is not None
+        await asyncio.sleep(0.6)  # wait-ok: part of the reply arrives (and is saved) meanwhile
+        await parts.chat.open_conversation(first.id)
+        await parts.chat.open_conversation(slow.id)  # back while it still streams: read from the store, cut short
+        assert parts.chat.streaming
+        await until(lambda: not parts.chat.streaming, timeout=15)
+        whole = "".join(f"word{i} " for i in range(30))
+        assert parts.chat.path[-1].text == whole and parts.chat.path[-1].status is Status.COMPLETE
+        await until(lambda: "writing" not in parts.window.transcript.views[parts.chat.path[-1].id].footer.text())
+        await parts.chat.send("And then?")
+        await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 4)
+        sent = fake_openai.requests[-1].json
+        assert sent is not None and sent["messages"][-2] == {"role": "assistant", "content": whole}

@@ -106,7 +106,7 @@ async def test_export_a_selection(parts: tuple[Store, DataController, SettingsDi
     tab.export.click()
     _pick(tab.file_dialog, tmp_path / "one.md")
     (text,) = await next_emission(data.finished.connect)
-    assert "Exported 1 conversations" in text
+    assert "Exported 1 conversation to" in text
     tab.scope.setCurrentIndex(1)
     assert tab.selected_ids() == [ids[0]]
 

@@ -34,7 +34,7 @@ def footer_text(message: Message) -> str:
         bits.append(message.model)
     marker = STATUS_MARKERS.get(message.status)
     if message.status is Status.STOPPED and not message.text.strip() and not message.error:
-        marker = "stopped before any text arrived (Regenerate asks again)"
+        marker = "stopped before any text arrived"
     if marker:
         bits.append(marker)
     return " · ".join(bits)
