@@ -135,4 +135,5 @@ def _stylesheet(c: Colors) -> str:
     QFrame#notice_banner {{ border: 1px solid {c.border}; border-radius: 8px; background: {c.window}; }}
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
     QToolButton:hover {{ background: {c.user_bubble}; }}
+    QToolButton:checked {{ background: {c.user_bubble}; border: 1px solid {c.border}; }}
     """

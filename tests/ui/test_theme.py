@@ -165,3 +165,22 @@ async def test_find_marks_and_search_hits_follow_a_change_of_scheme(tmp_path: Pa
         assert window.find_bar.current == 1
         assert theme.DARK.muted in str(results.list.item(0).text())
         assert theme.LIGHT.muted not in str(results.list.item(0).text())
+
+
+def test_a_toggle_button_that_is_on_looks_on(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply_style_sheet(app, theme.colors())
+    button = QToolButton()
+    button.setCheckable(True)
+    button.setText("Options")
+    qtbot.addWidget(button)
+    button.resize(80, 28)
+    button.show()
+    qtbot.waitExposed(button)
+    off = button.grab().toImage()
+    button.setChecked(True)  # the Options panel is open: the button says so
+    on = button.grab().toImage()
+    assert on.pixelColor(3, 14) != off.pixelColor(3, 14)
