@@ -799,7 +799,7 @@ class MainWindow(QMainWindow):
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         if self._options is not None and self._options.isVisible():
             self._load_options()  # the panel shows the options of the conversation it applies to
-        self._edit.leave_if_gone()
+        self._offer_left_edit(self._edit.leave_if_gone())
         self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)
         self.composer.set_streaming(self.chat.streaming_here)
@@ -813,8 +813,14 @@ class MainWindow(QMainWindow):
         self.sidebar.set_current(conversation.id if conversation else None)
         self.transcript.set_history_cut(0)
 
+    def _offer_left_edit(self, words: str) -> None:
+        """An edit left unsent when its question went out of view: its words are one click from the clipboard."""
+        if words:
+            self.banner.show_offer("Your edit of an earlier question was not sent (the question is unchanged).",
+                                   "Copy the edit", lambda: self._copy(words))
+
     def _on_transcript(self, path: list[Message]) -> None:
-        self._edit.leave_if_gone()
+        self._offer_left_edit(self._edit.leave_if_gone())
         self._show_path(path, self.chat.alternatives)
         self.estimates.draft_changed(self.composer.text)
 

@@ -66,8 +66,12 @@ class NoticeBanner(QFrame):
 
     def show_undo(self, text: str, on_undo: Callable[[], None]) -> None:
         """Offer an Undo for something just done."""
+        self.show_offer(text, "Undo", on_undo)
+
+    def show_offer(self, text: str, label: str, act: Callable[[], None]) -> None:
+        """Say ``text`` with a button ``label`` that does ``act``."""
         self.label.setText(text)
-        self._undo = on_undo
-        self.action.setText("Undo")
+        self._undo = act
+        self.action.setText(label)
         self.action.setVisible(True)
         self.show()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Role, Status
@@ -72,8 +72,13 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         qtbot.keyClick(window, Qt.Key.Key_Escape)
         assert composer.text == DRAFT and composer.send_button.text() == "Send"
         window.transcript.views[question.id].edit_button.click()
+        composer.set_text("What is in this picture, exactly?")
         window.new_chat()  # leaving the conversation leaves the edit too; the draft stays with the conversation
         await until(lambda: composer.text == "" and composer.send_button.text() == "Send")
+        banner = window.banner  # the edit's words are not lost without a word
+        assert banner.isVisibleTo(window) and "Your edit of an earlier question was not sent" in banner.label.text()
+        banner.action.click()  # Copy the edit
+        assert QGuiApplication.clipboard().text() == "What is in this picture, exactly?"
         await parts.chat.open_conversation(question.conversation_id)
         await until(lambda: question.id in window.transcript.views and composer.text == DRAFT)
 

@@ -37,6 +37,7 @@ class Editing:
         self._views = views  # the transcript's views: the question edited is outlined
         self.message_id: int | None = None
         self._waiting = ""  # the draft put aside while an earlier question is edited
+        self._original = ""  # the words of the question being edited, as they were
 
     @property
     def active(self) -> bool:
@@ -62,6 +63,7 @@ class Editing:
             self._waiting = self._composer.text
         self._outline(False)
         self.message_id = message_id
+        self._original = typed_text(message.parts)
         self._outline(True)
         self._estimates.set_editing(message)
         self._composer.set_text(typed_text(message.parts))
@@ -94,11 +96,15 @@ class Editing:
         bar.setVisible(bool(bar.chips or bar.file_chips))
         self._composer.show_refusal("")
 
-    def leave_if_gone(self) -> None:
+    def leave_if_gone(self) -> str:
         """The question being edited is no longer shown (another conversation, a new chat, another branch):
-        leave the edit, and the draft that waited comes back."""
-        if self.message_id is not None and all(m.id != self.message_id for m in self._chat.path):
-            self.end()
+        leave the edit, and the draft that waited comes back. Returns the words of an edit left unsent, if they
+        were changed (else "")."""
+        if self.message_id is None or any(m.id == self.message_id for m in self._chat.path):
+            return ""
+        edited = self._composer.text
+        self.end()
+        return edited if edited.strip() and edited != self._original else ""
 
     def resend(self, text: str) -> None:
         """Send the edited question as an alternative to the old one (refused, kept in the box, while a reply
