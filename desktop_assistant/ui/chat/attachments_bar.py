@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.core.images import DETAILS
+from desktop_assistant.ui.viewports import own_viewport
 
 
 def remove_button(name: str, tip: str) -> QToolButton:
@@ -19,6 +30,11 @@ def remove_button(name: str, tip: str) -> QToolButton:
     button.setAccessibleName(f"Remove {name}")
     button.setToolTip(tip)
     return button
+
+
+def elided(label: QLabel, text: str, width: int) -> str:
+    """``text`` shortened in the middle (keeping the extension) to fit ``width`` pixels of ``label``."""
+    return label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width)
 
 
 class AttachmentChip(QFrame):
@@ -37,6 +53,7 @@ class AttachmentChip(QFrame):
         self.attachment = attachment
         self.setObjectName("attachment_chip")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed: the row scrolls
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         picture = QLabel()
@@ -49,9 +66,9 @@ class AttachmentChip(QFrame):
         layout.addWidget(picture)
         column = QVBoxLayout()
         column.setSpacing(2)
-        name = QLabel(attachment.name)
+        name = QLabel()
         name.setTextFormat(Qt.TextFormat.PlainText)
-        name.setMaximumWidth(160)
+        name.setText(elided(name, attachment.name, 160))
         name.setToolTip(f"{attachment.name} · {attachment.width} x {attachment.height}"
                         + (f" · {attachment.note}" if attachment.note else ""))
         column.addWidget(name)
@@ -92,13 +109,14 @@ class FileChip(QFrame):
         self.attachment = attachment
         self.setObjectName("file_chip")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 4, 4)
         column = QVBoxLayout()
         column.setSpacing(2)
-        name = QLabel(f"📎 {attachment.name}")
+        name = QLabel()
         name.setTextFormat(Qt.TextFormat.PlainText)
-        name.setMaximumWidth(220)
+        name.setText(elided(name, f"📎 {attachment.name}", 220))
         kind = f"PDF, {attachment.pages} pages · " if attachment.kind == "pdf" else ""
         part = f"first {len(attachment.text):,} of " if attachment.cut else ""
         name.setToolTip(f"{attachment.name} · {kind}{part}{attachment.original_chars:,} characters")
@@ -121,8 +139,11 @@ class FileChip(QFrame):
         layout.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
 
 
-class AttachmentsBar(QWidget):
+class AttachmentsBar(QScrollArea):
     """The row of chips above the composer (hidden when empty).
+
+    One row that scrolls sideways when the chips do not fit: each chip keeps its natural size, and the bar's
+    minimum width does not depend on how many chips there are (so attachments never widen the window).
 
     Signals:
         removeRequested(str), detailChosen(str, str), shortenRequested(str): forwarded from the chips.
@@ -134,41 +155,107 @@ class AttachmentsBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        viewport = own_viewport(self)  # Qt's own, handed over unwrapped, would make PySide type ~70 classes
         self.setObjectName("attachments_bar")
-        self.file_chips: list[FileChip] = []
-        self._layout = QHBoxLayout(self)
+        self.setAccessibleName("Attachments")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setStyleSheet("QScrollArea#attachments_bar, QWidget#attachments_row { background: transparent; }")
+        viewport.setAutoFillBackground(False)
+        row = QWidget()
+        row.setObjectName("attachments_row")
+        self._layout = QHBoxLayout(row)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addStretch(1)
+        self._row = row
+        self.setWidget(row)  # QScrollArea filters row's events: a chip grew (a price, "Send part"): refit
+        self.file_chips: list[FileChip] = []
         self.chips: list[AttachmentChip] = []
         self.hide()
+
+    def minimumSizeHint(self) -> QSize:
+        """No minimum width, whatever the number of chips (the row scrolls); one row high."""
+        return QSize(0, self._row_height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._row.sizeHint().width(), self._row_height())
+
+    def ensure_visible(self, chip: QWidget) -> None:
+        """Scroll so that the whole of ``chip`` is in view."""
+        self.ensureWidgetVisible(chip, 0, 0)
+
+    def _needs_scroll_bar(self) -> bool:
+        return self._row.minimumSizeHint().width() > self.width()
+
+    def _row_height(self) -> int:
+        height = self._row.sizeHint().height() + 2 * self.frameWidth()
+        if self._needs_scroll_bar():
+            height += self.horizontalScrollBar().sizeHint().height()
+        return height
+
+    def _fit_height(self) -> None:
+        """One row of chips, plus the scroll bar when they do not all fit."""
+        height = self._row_height()
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        handled = super().eventFilter(watched, event)
+        # (QScrollArea filters its viewport's events from its constructor on, before ``_row`` exists)
+        if event.type() == QEvent.Type.LayoutRequest and watched is getattr(self, "_row", None):
+            self._fit_height()
+        return handled
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """An ordinary (vertical) wheel scrolls the row sideways."""
+        delta = event.angleDelta()
+        bar = self.horizontalScrollBar()
+        if delta.x() == 0 and delta.y() != 0 and bar.maximum() > 0:
+            bar.setValue(bar.value() - delta.y() * bar.singleStep() // 40)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def _changed(self) -> None:
+        self.setVisible(bool(self.chips or self.file_chips))
+        self._fit_height()
 
     def set_items(self, items: list[Attachment], thumbnails: dict[str, QImage]) -> None:
         """Show ``items``."""
         for chip in self.chips:
             self._layout.removeWidget(chip)
+            chip.hide()
             chip.deleteLater()
         self.chips = []
         for i, attachment in enumerate(items):
-            chip = AttachmentChip(attachment, thumbnails.get(attachment.sha256), self)
+            chip = AttachmentChip(attachment, thumbnails.get(attachment.sha256), self._row)
             chip.removeRequested.connect(self.removeRequested)
             chip.detailChosen.connect(self.detailChosen)
             self._layout.insertWidget(i, chip)
             self.chips.append(chip)
-        self.setVisible(bool(self.chips or self.file_chips))
+        self._changed()
 
     def set_files(self, files: list[FileAttachment]) -> None:
         """Show the text files waiting (after the images)."""
         for chip in self.file_chips:
             self._layout.removeWidget(chip)
+            chip.hide()
             chip.deleteLater()
         self.file_chips = []
         for attachment in files:
-            chip = FileChip(attachment, self)
+            chip = FileChip(attachment, self._row)
             chip.removeRequested.connect(self.removeRequested)
             chip.shortenRequested.connect(self.shortenRequested)
             self._layout.insertWidget(self._layout.count() - 1, chip)
             self.file_chips.append(chip)
-        self.setVisible(bool(self.chips or self.file_chips))
+        self._changed()
 
     def set_file_costs(self, texts: dict[str, tuple[str, bool]]) -> None:
         """Each file's tokens, cost and share of the context, by key; True offers "Send part"."""
