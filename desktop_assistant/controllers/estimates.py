@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -39,6 +40,9 @@ class DraftEstimate:
     files: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # file key -> (tokens, cost)
 
 
+REMEMBER_KEY = "remember token counts"
+
+
 class EstimateController(QObject):
     """Recounts after typing pauses; the counting (tiktoken) runs on a worker thread.
 
@@ -49,7 +53,8 @@ class EstimateController(QObject):
     estimated = Signal(object)
 
     def __init__(self, chat: ChatController, runner: OperationRunner, attachments: AttachmentsController,
-                 parent: QObject | None = None, *, remember: Callable[[], Awaitable[None]] | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 remember: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         super().__init__(parent)
         self._remember = remember  # saves the counts just made, so the next start need not make them again
         self._chat = chat
@@ -100,8 +105,10 @@ class EstimateController(QObject):
         estimate = await asyncio.to_thread(self._count, model, draft, path, images, files, at is not None)
         self.last = estimate
         self.estimated.emit(estimate)
-        if self._remember is not None:
-            await self._remember()
+        if self._remember is not None and self._runner.find(REMEMBER_KEY) is None and not self._runner.closing:
+            # an operation of its own: a newer estimate cancels this one, and a write cancelled on its way to the
+            # store could leave the task waiting for ever (closing the app then waited out its time limit)
+            self._runner.start("remember token counts", self._remember(), key=REMEMBER_KEY)
         return estimate
 
     def _count(self, model: str, draft: str, path: list[Message], images: list[Attachment],
