@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.models import Conversation
 from desktop_assistant.core.pricing import format_usd
-from desktop_assistant.core.search import title_matches
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
 from desktop_assistant.ui.item_paint import OwnTextDelegate
@@ -222,18 +221,23 @@ class Sidebar(QWidget):
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip()
+        if not needle:  # every title (at start too: the first paint needs no search module)
+            for i in range(self.list.count()):
+                self.list.item(i).setHidden(False)
+            self.list.setVisible(True)
+            self.list.setMaximumHeight(WIDGET_MAX)
+            return
+        from desktop_assistant.core.search import title_matches
+
         shown = 0
         for i in range(self.list.count()):
             item = self.list.item(i)
-            if item.data(ID_ROLE) is None:
-                item.setHidden(bool(needle))
-            else:
-                item.setHidden(bool(needle) and not title_matches(item.text(), needle))
-                shown += not item.isHidden()
-        self.list.setVisible(not needle or shown > 0)  # no title matches: the messages found get the room
-        # while searching, the titles found take only their rows: the messages found follow right below them
+            item.setHidden(item.data(ID_ROLE) is None or not title_matches(item.text(), needle))
+            shown += not item.isHidden()
+        self.list.setVisible(shown > 0)  # no title matches: the messages found get the room
+        # the titles found take only their rows: the messages found follow right below them
         rows = sum(self.list.sizeHintForRow(i) for i in range(self.list.count()) if not self.list.item(i).isHidden())
-        self.list.setMaximumHeight(rows + 2 * self.list.frameWidth() + 4 if needle else WIDGET_MAX)
+        self.list.setMaximumHeight(rows + 2 * self.list.frameWidth() + 4)
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         cid = item.data(ID_ROLE)
