@@ -39,6 +39,7 @@ import datetime as _dt
 import hashlib
 import html
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,6 +282,24 @@ def _images(parts: list[dict[str, Any]]) -> list[str]:
     return [u for u in urls if isinstance(u, str) and u.startswith(_IMAGE_MIME)]
 
 
+_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+_HEADING_LINE = re.compile(r"^(#{1,6})(?=\s)")
+
+
+def nested_headings(text: str) -> str:
+    """A message's Markdown headings two levels down (at most six), so that they sit under the "## You" or
+    "## Assistant" of its message, not beside it; lines in code blocks are left as they are."""
+    lines, fence = [], ""
+    for line in text.split("\n"):
+        opened = _FENCE_LINE.match(line)
+        if opened and (not fence or opened.group(1) == fence):
+            fence = "" if fence else opened.group(1)
+        elif not fence and (heading := _HEADING_LINE.match(line)):
+            line = "#" * min(len(heading.group(1)) + 2, 6) + line[heading.end():]
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def to_markdown(records: Iterable[ConversationRecord]) -> Iterator[str]:
     """Conversations as Markdown (the branch shown last of each), one chunk per conversation."""
     for i, record in enumerate(records):
@@ -289,7 +308,7 @@ def to_markdown(records: Iterable[ConversationRecord]) -> Iterator[str]:
         if record.system_prompt:
             out.append(f"**System prompt:** {record.system_prompt}\n\n")
         for m in record.active_path():
-            out.append(f"## {_SPEAKERS.get(m.role, m.role)}\n\n{m.text}\n\n")
+            out.append(f"## {_SPEAKERS.get(m.role, m.role)}\n\n{nested_headings(m.text)}\n\n")
             if tool_text(m.parts):
                 out.append(f"~~~~text\n{tool_text(m.parts)}\n~~~~\n\n")
             out.extend(f"![image]({url})\n\n" for url in _images(m.parts))
