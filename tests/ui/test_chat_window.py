@@ -303,6 +303,7 @@ async def test_stop_by_click_gives_the_box_back_and_ctrl_q_closes_keeping_the_dr
         long_title = "A very long title about the history of printing in Europe and in Asia " * 3
         window.header.set_title(long_title)
         assert window.header.title.cursorPosition() == 0  # shown from its start, cut at its end
+        assert window.header.title.toolTip().startswith(long_title)  # and whole where it is cut
         await parts.chat.send("Tell me a long story")
         await until(lambda: parts.chat.streaming and composer.stop_button.isVisible())
         # Stop clicked at once, before the request went out: the reply is over (it stayed "streaming" for ever)

@@ -108,6 +108,7 @@ class Header(QWidget):
         """Show the conversation's title (from its start: a long one is cut at its end, not its beginning)."""
         self.title.setText(title)
         self.title.setCursorPosition(0)
+        self.title.setToolTip(f"{title} (click to rename)" if title else "")
 
     def _on_title_edited(self) -> None:
         if self.title.isModified():
