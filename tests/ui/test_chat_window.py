@@ -268,6 +268,7 @@ async def test_without_a_keyring_no_screen_says_the_key_is_kept_in_one(tmp_path:
         assert not parts.window.banner.isVisibleTo(parts.window)  # said once, on the welcome page itself
         hint = onboarding.form.key_hint.text()
         assert "session only" in hint and "kept in your system keyring" not in hint
+        assert "No system keyring" not in hint  # said once, by the line about the problem
         parts.window.open_settings()
         dialog = parts.window.settings_dialog
         assert dialog is not None

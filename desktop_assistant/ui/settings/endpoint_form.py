@@ -134,7 +134,7 @@ class EndpointForm(QWidget):
     def set_key_hint(self, key_source: str, keyring_problem: str = "") -> None:
         """Say where the key in use comes from, and where a key typed here would be kept."""
         self._hint_before = ""
-        kept = ("No system keyring was found, so a key typed here is kept for this session only, never in a file."
+        kept = ("A key typed here is kept for this session only, never in a file."
                 if keyring_problem else "A key typed here is kept in your system keyring, never in a file.")
         self.key_hint.setText({
             "keyring": "A key is saved in your system keyring. Type a new one to replace it.",
