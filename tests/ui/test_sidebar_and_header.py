@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QPushButton
+from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
@@ -412,3 +412,23 @@ async def test_a_conversation_is_exported_from_its_menu_in_the_format_its_name_s
         assert (tmp_path / "tides.md").read_text(encoding="utf-8").lstrip()[:1] != "{"
         await until(lambda: (tmp_path / "tides.json").read_text(encoding="utf-8").lstrip().startswith(("{", "[")))
         dialog.close()
+
+
+def test_a_right_click_leaves_the_conversation_shown_marked(qtbot: QtBot) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 400)
+    sidebar.show()
+    now = time.time()
+    sidebar.set_conversations([Conversation(1, "Shown", "gpt-4o-mini", updated_at=now),
+                               Conversation(2, "Other", "gpt-4o-mini", updated_at=now)])
+    sidebar.set_current(1)
+    other = next(sidebar.list.item(i) for i in range(sidebar.list.count()) if sidebar.list.item(i).text() == "Other")
+    spot = sidebar.list.visualItemRect(other).center()
+    qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.RightButton, pos=spot)
+    sidebar.list.setCurrentItem(other)  # what the right press does
+    sidebar.list.customContextMenuRequested.emit(spot)
+    menu = sidebar.findChildren(QMenu)[-1]
+    assert [a.text() for a in menu.actions()] == ["Rename", "Export…", "Delete"]
+    menu.close()
+    assert sidebar.list.currentItem().text() == "Shown"

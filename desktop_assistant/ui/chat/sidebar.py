@@ -264,4 +264,6 @@ class Sidebar(QWidget):
         menu.addAction("Rename", lambda: self.list.editItem(item))
         menu.addAction("Export…", lambda: self.exportRequested.emit(cid, str(item.data(TITLE_ROLE) or item.text())))
         menu.addAction("Delete", lambda: self.deleteRequested.emit(cid))
+        # the right press selected the row: the conversation shown stays the one marked
+        menu.aboutToHide.connect(lambda: self.set_current(self._current))
         menu.popup(self.list.viewport().mapToGlobal(pos))
