@@ -1,20 +1,17 @@
-"""Many attachments never widen the window: the row of chips scrolls, each chip keeps its natural size."""
+"""Many attachments never widen the window: the row of chips scrolls, each chip keeps its natural size.
+
+Built from the composer alone (no app, no network, no estimate running): what is tested is the layout.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QFrame, QMainWindow
+from pytestqt.qtbot import QtBot
 
-from PySide6.QtWidgets import QApplication, QFrame
-
-from desktop_assistant.app import AppParts
-from desktop_assistant.controllers.images import MAX_IMAGES
-from tests.conftest import until
-from tests.fake_openai import fixture
-from tests.fake_openai.server import FakeOpenAI
-from tests.ui.app_fixture import built_app, start
-from tests.ui.test_vision import png_file
-
-fake_openai = fixture.fake_openai
+from desktop_assistant.controllers.files import FileAttachment
+from desktop_assistant.controllers.images import MAX_IMAGES, Attachment
+from desktop_assistant.ui.chat.composer import Composer
 
 
 def visible_in_bar(chip: QFrame) -> bool:
@@ -25,68 +22,64 @@ def visible_in_bar(chip: QFrame) -> bool:
     return viewport.rect().contains(top_left) and viewport.rect().contains(bottom_right)
 
 
-async def estimate_settled(parts: AppParts, images: int) -> None:
-    """Wait for the draft's estimate to count ``images``."""
-    await until(lambda: parts.estimates.last is not None and len(parts.estimates.last.images) == images
-                and parts.runner.find("estimate") is None)
+def images(count: int) -> tuple[list[Attachment], dict[str, QImage]]:
+    items, thumbnails = [], {}
+    for i in range(count):
+        sha = f"{i:064x}"
+        items.append(Attachment(sha, "image/png", 400 + i, 300, f"screenshot number {i:02}.png"))
+        thumb = QImage(96, 72, QImage.Format.Format_RGB32)
+        thumb.fill(QColor(f"#{(i * 12345) % 0xffffff:06x}"))
+        thumbnails[sha] = thumb
+    return items, thumbnails
 
 
-async def test_many_attachments_scroll_instead_of_widening_the_window(tmp_path: Path,
-                                                                       fake_openai: FakeOpenAI) -> None:
-    folder = tmp_path / "files"
-    folder.mkdir()
-    images = [png_file(folder, f"screenshot number {i:02}.png", 400 + i, 300, f"#{(i * 12345) % 0xffffff:06x}")
-              for i in range(MAX_IMAGES)]
-    texts = []
-    for i in range(4):
-        texts.append(folder / f"notes about the project {i}.txt")
-        texts[-1].write_text(f"note {i}\n" * 20)
-    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
-        await start(parts)
-        window = parts.window
-        window.resize(1180, 760)
-        await until(lambda: window.width() == 1180)
-        empty_minimum = window.minimumSizeHint().width()
-        await parts.attachments.add_files(images + texts)
-        bar = window.composer.attachments
-        await until(lambda: len(bar.chips) == MAX_IMAGES and len(bar.file_chips) == 4)
-        await until(lambda: all(c.cost.text() for c in bar.chips)
-                    and all(c.cost.text() for c in bar.file_chips))
-        QApplication.processEvents()
-        assert window.minimumSizeHint().width() < 1000
-        assert window.minimumSizeHint().width() <= empty_minimum + 50  # independent of the attachments
-        assert window.minimumWidth() < 1000 and window.composer.minimumSizeHint().width() < 1000
-        assert window.width() == 1180  # the window did not grow
-        chips: list[QFrame] = [*bar.chips, *bar.file_chips]
-        for chip in chips:  # each chip keeps its natural size: name, detail, price and ✕ readable
-            assert chip.width() >= chip.sizeHint().width(), chip.attachment.name  # type: ignore[attr-defined]
-            assert chip.height() >= chip.sizeHint().height()
-        assert bar.height() < 200  # one row of chips, not the whole composer
-        assert not visible_in_bar(chips[-1])
-        bar.ensure_visible(chips[-1])
-        await until(lambda: visible_in_bar(chips[-1]))
-        assert not visible_in_bar(chips[0])
-
-        await estimate_settled(parts, images=MAX_IMAGES)
-        parts.attachments.remove(bar.chips[0].attachment.sha256)  # fewer chips: still fine
-        await until(lambda: len(bar.chips) == MAX_IMAGES - 1)
-        assert window.width() == 1180
-        await estimate_settled(parts, images=MAX_IMAGES - 1)
+def files(count: int) -> list[FileAttachment]:
+    return [FileAttachment(f"{i:064x}", f"notes about the project {i}.txt", "note\n" * 20, "text", 100)
+            for i in range(count)]
 
 
-async def test_one_chip_fits_and_the_bar_hides_when_empty(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    shot = png_file(tmp_path, "one.png", 300, 200)
-    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
-        await start(parts)
-        await parts.attachments.add_files([shot])
-        bar = parts.window.composer.attachments
-        await until(lambda: len(bar.chips) == 1 and bar.chips[0].cost.text() != "")
-        QApplication.processEvents()
-        chip = bar.chips[0]
-        assert bar.isVisibleTo(parts.window) and visible_in_bar(chip)
-        assert chip.width() >= chip.sizeHint().width() and bar.height() >= chip.height()
-        await estimate_settled(parts, images=1)
-        parts.attachments.remove(chip.attachment.sha256)
-        await until(lambda: not bar.chips)
-        assert not bar.isVisibleTo(parts.window)
-        await estimate_settled(parts, images=0)
+def test_many_attachments_scroll_instead_of_widening_the_window(qtbot: QtBot) -> None:
+    window = QMainWindow()
+    composer = Composer()
+    window.setCentralWidget(composer)
+    qtbot.addWidget(window)
+    window.resize(1180, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    empty_minimum = window.minimumSizeHint().width()
+    bar = composer.attachments
+    items, thumbnails = images(MAX_IMAGES)
+    bar.set_items(items, thumbnails)
+    bar.set_files(files(4))
+    bar.set_costs({a.sha256: "~8,500 tok · ~$0.0013" for a in items})
+    qtbot.waitUntil(lambda: bar.isVisible() and len(bar.chips) == MAX_IMAGES and len(bar.file_chips) == 4)
+    # the window's minimum does not grow with the chips (it was 6,570 px with these): the row scrolls instead
+    assert window.minimumSizeHint().width() == empty_minimum < 1000
+    assert window.width() == 1180
+    chips: list[QFrame] = [*bar.chips, *bar.file_chips]
+    # each chip keeps its natural size (once laid out): name, detail, price and ✕ readable
+    qtbot.waitUntil(lambda: all(c.width() >= c.sizeHint().width() and c.height() >= c.sizeHint().height()
+                                for c in chips))
+    assert bar.height() < 200  # one row of chips, not the whole composer
+    assert not visible_in_bar(chips[-1])
+    bar.ensure_visible(chips[-1])
+    qtbot.waitUntil(lambda: visible_in_bar(chips[-1]))
+    assert not visible_in_bar(chips[0])
+    bar.set_items(items[1:], thumbnails)  # fewer chips: still fine
+    assert window.minimumSizeHint().width() == empty_minimum and window.width() == 1180
+
+
+def test_one_chip_fits_and_the_bar_hides_when_empty(qtbot: QtBot) -> None:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.resize(900, 200)
+    composer.show()
+    bar = composer.attachments
+    items, thumbnails = images(1)
+    bar.set_items(items, thumbnails)
+    qtbot.waitUntil(lambda: bar.isVisible() and len(bar.chips) == 1)
+    chip = bar.chips[0]
+    qtbot.waitUntil(lambda: visible_in_bar(chip))
+    assert chip.width() >= chip.sizeHint().width() and bar.height() >= chip.height()
+    bar.set_items([], thumbnails)
+    qtbot.waitUntil(lambda: not bar.isVisible())
