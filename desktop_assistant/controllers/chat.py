@@ -26,7 +26,7 @@ from desktop_assistant.controllers.tools import ToolLoop, ToolStep
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, alternative_position, newest_leaf_under, siblings
-from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.catalog import lookup, sees_images
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.history import HistoryPlan, plan_history
 from desktop_assistant.core.models import (
@@ -302,12 +302,12 @@ class ChatController(QObject):
         """What the next request would send: system prompt, the kept history and ``draft`` (CPU work)."""
         system = self.conversation.system_prompt if self.conversation else self._new_options.system_prompt
         wire = requests.wire_messages(system, self.path if path is None else path,
-                                      tool_images=lookup(self.model).vision or not lookup(self.model).known)
+                                      tool_images=sees_images(self.model))
         if draft is not None:
             parts = question_parts(draft, images or [], files)
             content: Any = "".join(p["text"] for p in parts) if all(p["type"] == "text" for p in parts) else parts
             wire.append({"role": "user", "content": content})
-        if not lookup(self.model).vision and lookup(self.model).known:
+        if not sees_images(self.model):
             wire = requests.drop_images(wire, keep_last_question=False)
         elif not self._endpoint.settings.images_in_history:
             wire = requests.drop_images(wire, keep_last_question=True)
@@ -379,8 +379,7 @@ class ChatController(QObject):
         return min(offered, key=cost)
 
     def _check_vision(self) -> None:
-        info = lookup(self.model)
-        if info.known and not info.vision:
+        if not sees_images(self.model):
             raise UserFacingError(ErrorKind.NO_VISION, f"{self.model} cannot see images. Switch picks the model that "
                                   "can and makes this message cheapest; your text and images are kept.",
                                   ErrorAction.SWITCH_TO_VISION)

@@ -167,6 +167,12 @@ def lookup(model_id: str) -> ModelInfo:
     return fallback(model_id)
 
 
+def sees_images(model_id: str) -> bool:
+    """Whether ``model_id`` takes images; an unknown model (a local server's) is given the benefit of the doubt."""
+    info = lookup(model_id)
+    return info.vision or not info.known
+
+
 # Substrings of ids that a models.list() returns but that are not chat-completion text models.
 _NOT_CHAT = (
     "embed",

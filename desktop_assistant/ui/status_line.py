@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.catalog import sees_images
 from desktop_assistant.core.pricing import format_usd
 
 if TYPE_CHECKING:
@@ -29,12 +29,6 @@ def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
                 f"{format_usd(e.worst_case_micros or 0, estimate=True)} with a {e.max_output_tokens:,}-token reply")
     fraction = min(1.0, e.prompt_tokens / e.context_window) if e.context_window else 0.0
     return tokens, cost, fraction
-
-
-def sees_images(model: str) -> bool:
-    """Whether ``model`` takes images (an unknown model is given the benefit of the doubt, as on send)."""
-    info = lookup(model)
-    return info.vision or not info.known
 
 
 def image_cost_texts(e: DraftEstimate) -> dict[str, str]:
