@@ -244,11 +244,7 @@ class Transcript(QScrollArea):
         # kept there while the views around it are laid out and built, until the person scrolls: the scroll range
         # of a conversation just opened is not final yet, and a value clamped to it then followed to the bottom
         self._pin = (view, view.mapTo(body, QPoint(0, 0)).y() - target)
-        self._restoring = True
-        try:
-            self.verticalScrollBar().setValue(target)
-        finally:
-            self._restoring = False
+        self._scroll_quietly(target)
 
     @property
     def pending(self) -> int:
@@ -314,18 +310,8 @@ class Transcript(QScrollArea):
         self._pin = None
         if self._follow:
             self._scroll_to_bottom()
-        elif self._anchor is not None:
-            widget, offset = self._anchor
-            body = self.widget()
-            if body is None or widget.parent() is None or widget.isHidden():
-                self._anchor = None
-                return
-            top = widget.mapTo(body, QPoint(0, 0)).y()
-            self._restoring = True
-            try:
-                self.verticalScrollBar().setValue(top - offset)
-            finally:
-                self._restoring = False
+        elif self._anchor is not None and not self._keep_in_place(self._anchor):
+            self._anchor = None
 
     def _keep_in_place(self, place: tuple[QWidget, int]) -> bool:
         """Scroll so that the view keeps its distance from the top; False when it is no longer shown."""
@@ -333,12 +319,16 @@ class Transcript(QScrollArea):
         body = self.widget()
         if body is None or widget.parent() is None or widget.isHidden():
             return False
+        self._scroll_quietly(widget.mapTo(body, QPoint(0, 0)).y() - offset)
+        return True
+
+    def _scroll_quietly(self, value: int) -> None:
+        """Scroll to ``value`` as the app, not the person (what follows the person's scrolling is left as it is)."""
         self._restoring = True
         try:
-            self.verticalScrollBar().setValue(widget.mapTo(body, QPoint(0, 0)).y() - offset)
+            self.verticalScrollBar().setValue(value)
         finally:
             self._restoring = False
-        return True
 
     def _unpin(self, _action: int) -> None:
         """The person scrolled (wheel, keys, the scroll bar): a message scrolled to stays where they put it."""
