@@ -223,7 +223,7 @@ class EndpointController(QObject):
 
     def key_saved_for(self, base_url: str) -> bool:
         """Whether the key in use belongs to ``base_url`` (keys are kept for one server address each)."""
-        return normalize_base_url(base_url) == self.settings.endpoint and bool(self._api_key)
+        return bool(self._key_for(base_url))
 
     def _key_for(self, base_url: str) -> str | None:
         return self._api_key if normalize_base_url(base_url) == self.settings.endpoint else None

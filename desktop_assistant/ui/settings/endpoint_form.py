@@ -156,7 +156,7 @@ class EndpointForm(QWidget):
 
     def _test(self) -> None:
         self.test_result.setText("Testing…")
-        self._tested = (self.base_url.text().strip(), self.api_key.text().strip())
+        self._tested = self.typed()
         self.testRequested.emit(self.base_url.text(), self.api_key.text(), self.organization.text())
 
     def show_test_result(self, ok: bool, message: str) -> None:
@@ -164,9 +164,13 @@ class EndpointForm(QWidget):
         self.test_result.setText(("✓ " if ok else "✗ ") + message)
         self._failed = None if ok else self._tested
 
+    def typed(self) -> tuple[str, str]:
+        """The address and the key as typed in the form."""
+        return self.base_url.text().strip(), self.api_key.text().strip()
+
     def failed_as_typed(self) -> bool:
         """Test connection failed with the address and key now in the form (they were not changed since)."""
-        return self._failed is not None and self._failed == (self.base_url.text().strip(), self.api_key.text().strip())
+        return self._failed is not None and self._failed == self.typed()
 
 
 def connect_form(form: EndpointForm, endpoint: EndpointController, start: object) -> None:

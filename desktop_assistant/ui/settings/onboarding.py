@@ -74,7 +74,7 @@ class Onboarding(QWidget):
         self.problem.setVisible(bool(text))
 
     def _save(self) -> None:
-        typed = (self.form.base_url.text().strip(), self.form.api_key.text().strip())
+        typed = self.form.typed()
         if self.form.failed_as_typed() and self._warned_for != typed:
             self._warned_for = typed
             self.show_problem("Test connection did not work with this address and key (see above). Correct them, "
