@@ -26,7 +26,7 @@ from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.lab_checks import run_checks
 from desktop_assistant.core.lab_export import export_csv, export_jsonl
 from desktop_assistant.core.lab_report import Cell, CellStatus, PlannedRequest, Run, RunColumn, compare_runs, worst_case
-from desktop_assistant.core.lab_testset import Imported, LabCase, read_file
+from desktop_assistant.core.lab_testset import Imported, LabCase, read_file, tidy_set_name
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.prompt_template import MissingVariablesError
@@ -151,7 +151,7 @@ class LabController(QObject):
 
     async def save_set(self, name: str, cases: list[LabCase], *, show: bool = True) -> list[LabCase]:
         """Save the test set ``name``; returns its cases with their keys (shown as saved unless not ``show``)."""
-        name = " ".join(name.split())[:100]
+        name = tidy_set_name(name)
         if not name:
             self.refused.emit("Give the test set a name.")
             return cases

@@ -73,6 +73,11 @@ class Imported:
     truncated: bool = False  # the file had more than MAX_CASES cases
 
 
+def tidy_set_name(typed: str) -> str:
+    """The name a test set is saved under: its words with single spaces, at most 100 characters."""
+    return " ".join(typed.split())[:100]
+
+
 def case_key(case: LabCase, index: int) -> str:
     """The key that identifies ``case`` in a run: its own key, else its 1-based position."""
     return case.key or f"#{index + 1}"

@@ -18,7 +18,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.lab import LabController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.lab_report import Cell, Run
-from desktop_assistant.core.lab_testset import Imported, LabCase
+from desktop_assistant.core.lab_testset import Imported, LabCase, tidy_set_name
 from desktop_assistant.core.prompt_template import variables
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.ui.lab.prompt_editor import PromptEditor
@@ -28,8 +28,9 @@ from desktop_assistant.ui.lab.versions_view import VersionsView
 
 UNTITLED_SET = "Untitled set"
 KEPT_FORM = "lab.form"
-KEPT_TABLE = "lab.test_set"
 """The name under which the prompt form's unsaved changes are kept between sessions (``TextKeeper``)."""
+KEPT_TABLE = "lab.test_set"
+"""... and the test table's."""
 ESTIMATE_AFTER_MS = 300
 """The choice of versions, models or cases settled this long: what the run would cost is worked out again."""
 
@@ -189,7 +190,7 @@ class LabWorkspace(QWidget):
         """Whether saving the table under the name typed would replace a saved set other than the one it shows
         (or that one, changed, for a run): the first click says so and a second click goes on."""
         ts = self.test_set
-        name = " ".join(self._set_name().split())
+        name = tidy_set_name(self._set_name())
         saved = [ts.set_name.itemText(i) for i in range(ts.set_name.count())]
         replaces = name in saved and (name != ts.saved_name or (action == "run" and ts.unsaved()))
         if not replaces or self._confirmed == (action, name, ts.grid()):
@@ -217,7 +218,7 @@ class LabWorkspace(QWidget):
         name = self._set_name()
         keyed = await self.lab.save_set(name, cases, show=not problems)
         if problems:
-            self.test_set.set_keys(keyed, " ".join(name.split())[:100])
+            self.test_set.set_keys(keyed, tidy_set_name(name))
         if keyed and all(c.key for c in keyed):
             self._say(f"Saved test set “{name}”." if not problems else
                       f"Saved test set “{name}”, without what the lines above point out.")
