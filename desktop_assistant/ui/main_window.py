@@ -27,7 +27,6 @@ from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import Level, Notice, NoticeBus
 from desktop_assistant.core.branches import active_path, alternative_position
-from desktop_assistant.core.catalog import lookup
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Conversation, Message, Role
 from desktop_assistant.core.pricing import format_usd
@@ -682,7 +681,7 @@ class MainWindow(QMainWindow):
         self._run("model", self.chat.set_model(model))
         self.estimates.draft_changed(self.composer.text)
         if self._options is not None:
-            self._options.set_model(model.strip(), lookup(model.strip()).reasoning)
+            self._options.set_model(model.strip())
 
     def _toggle_options(self, show: bool) -> None:
         if show:
@@ -693,7 +692,7 @@ class MainWindow(QMainWindow):
         """Show the options of the conversation shown (a new chat's: its preset's or the defaults)."""
         o = self.chat.options()
         self.options.load(o.system_prompt, o.temperature, o.max_output_tokens)
-        self.options.set_model(self.chat.model, lookup(self.chat.model).reasoning)
+        self.options.set_model(self.chat.model)
 
     @property
     def _edit(self) -> Editing:
@@ -797,8 +796,6 @@ class MainWindow(QMainWindow):
             self.composer.show_refusal("")
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        if self._options is not None and self._options.isVisible():
-            self._load_options()  # the panel shows the options of the conversation it applies to
         self._offer_left_edit(self._edit.leave_if_gone())
         self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)

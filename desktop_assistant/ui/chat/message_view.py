@@ -36,8 +36,6 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 HIGHLIGHT_DELAY_MS = 150
 """Code whose lexer was not loaded yet is highlighted this long after the view was built (after the paint)."""
 
-
-
 FOLD_AFTER_LINES = 24
 FOLD_AFTER_CHARS = 3_000
 """A question longer than this (a log or a document pasted in) shows its start, with Show all."""
@@ -52,6 +50,7 @@ def fold_text(text: str) -> tuple[str, int]:
         return text, 0
     shown = "\n".join(lines[:FOLDED_LINES])[:FOLDED_CHARS]
     return shown.rstrip() + " …", max(1, len(lines) - shown.count("\n") - 1)
+
 
 class SafeBrowser(QTextBrowser):
     """A QTextBrowser that loads nothing: no remote, file or data resource is ever fetched."""

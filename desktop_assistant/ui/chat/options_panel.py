@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_assistant.core.catalog import lookup
+
 
 class ConversationOptions(QWidget):
     """System prompt, temperature and max output tokens of the current conversation.
@@ -100,8 +102,9 @@ class ConversationOptions(QWidget):
         for changed in (self.use_temperature.toggled, self.temperature.valueChanged, self.max_tokens.valueChanged):
             changed.connect(self._apply)
 
-    def set_model(self, model: str, reasoning: bool) -> None:
+    def set_model(self, model: str) -> None:
         """A reasoning model takes only its default temperature: the setting is shown off, and says why."""
+        reasoning = lookup(model).reasoning
         why = f"{model} is a reasoning model: it takes only its default temperature, so none is sent." \
             if reasoning else ""
         for widget in (self.use_temperature, self.temperature):
