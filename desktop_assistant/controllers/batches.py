@@ -22,6 +22,7 @@ from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.extraction import (
     BatchJob,
+    CollectedBatch,
     Outcome,
     Row,
     RowState,
@@ -196,7 +197,7 @@ class BatchController(QObject):
         await self._usage.refresh()
         return rows
 
-    async def earlier(self) -> list[BatchJob]:
+    async def earlier(self) -> list[CollectedBatch]:
         """The batches collected before (newest first), whose answers can be shown again at no cost."""
         return await self._store.read(extraction_store.collected_jobs)
 

@@ -292,3 +292,14 @@ class BatchJob:
     def finished(self) -> bool:
         """The server is done with it (any way)."""
         return self.status in ("completed", "failed", "expired", "cancelled")
+
+
+@dataclass(frozen=True)
+class CollectedBatch:
+    """A batch collected before, as the list of earlier batches shows it (its answers stay in the store)."""
+
+    id: str
+    created_at: float
+    model: str
+    status: str
+    inputs: int  # how many

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from typing import Any
 
-from desktop_assistant.core.extraction import BatchJob
+from desktop_assistant.core.extraction import BatchJob, CollectedBatch
 from desktop_assistant.core.models import LedgerEntry
 
 
@@ -74,10 +74,12 @@ def open_jobs(conn: sqlite3.Connection) -> list[BatchJob]:
     return [_job(r) for r in conn.execute("SELECT * FROM batch_jobs WHERE collected_at IS NULL ORDER BY created_at")]
 
 
-def collected_jobs(conn: sqlite3.Connection, limit: int = 30) -> list[BatchJob]:
-    """Batches whose results were collected (newest first), to show again."""
-    return [_job(r) for r in conn.execute(
-        "SELECT * FROM batch_jobs WHERE collected_at IS NOT NULL ORDER BY created_at DESC LIMIT ?", (limit,))]
+def collected_jobs(conn: sqlite3.Connection, limit: int = 30) -> list[CollectedBatch]:
+    """Batches whose results were collected (newest first), to show again; their inputs are counted by SQLite,
+    not read (a batch may hold thousands, with their answers)."""
+    return [CollectedBatch(r["id"], r["created_at"], r["model"], r["status"], r["n"]) for r in conn.execute(
+        "SELECT id, created_at, model, status, json_array_length(inputs) AS n FROM batch_jobs "
+        "WHERE collected_at IS NOT NULL ORDER BY created_at DESC LIMIT ?", (limit,))]
 
 
 def get_job(conn: sqlite3.Connection, job_id: str) -> BatchJob | None:

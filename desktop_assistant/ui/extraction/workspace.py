@@ -30,7 +30,7 @@ from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.core.extraction import BatchJob, Outcome
+from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.schemas import ExtractionSchema
 from desktop_assistant.ui.extraction.bulk_table import BulkTable
@@ -60,12 +60,11 @@ def batch_text(job: BatchJob) -> str:
     return text
 
 
-
-def earlier_line(job: BatchJob) -> str:
+def earlier_line(job: CollectedBatch) -> str:
     """``07 Dec 14:02 · 120 inputs · gpt-4o-mini · completed``."""
     when = dt.datetime.fromtimestamp(job.created_at).strftime("%d %b %H:%M")
-    count = len(job.inputs)
-    return f"{when} · {count:,} input{'s' if count != 1 else ''} · {job.model} · {job.status}"
+    return f"{when} · {job.inputs:,} input{'s' if job.inputs != 1 else ''} · {job.model} · {job.status}"
+
 
 class ExtractWorkspace(QWidget):
     """Schema editor, input, result and bulk table, wired to the extraction and batch controllers."""
