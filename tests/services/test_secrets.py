@@ -64,6 +64,17 @@ async def test_environment_key_belongs_to_its_endpoint() -> None:
     assert local.env_endpoint == "http://127.0.0.1:9/v1"
 
 
+def run_without_a_keyring(script: str, home: Path) -> None:
+    """Run ``script`` in a process with no desktop session (keyring finds no backend); it prints "ok"."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
+    env["HOME"] = str(home)
+    env["XDG_DATA_HOME"] = str(home)
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def test_without_keyring_the_key_is_held_for_the_session(tmp_path: Path) -> None:
     """With no desktop session keyring finds no backend; the app says so and keeps the key in memory."""
     script = textwrap.dedent(
@@ -83,13 +94,7 @@ def test_without_keyring_the_key_is_held_for_the_session(tmp_path: Path) -> None
         asyncio.run(main())
         """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
-    env["HOME"] = str(tmp_path)
-    env["XDG_DATA_HOME"] = str(tmp_path)
-    env.pop("PYTHON_KEYRING_BACKEND", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    run_without_a_keyring(script, tmp_path)
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert b"sk-session" not in path.read_bytes(), path
@@ -127,11 +132,5 @@ def test_a_key_kept_for_a_session_only_is_asked_for_again_at_the_next_start(tmp_
         asyncio.run(main())
         """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XDG_RUNTIME"))}
-    env["HOME"] = str(tmp_path)
-    env["XDG_DATA_HOME"] = str(tmp_path)
-    env.pop("PYTHON_KEYRING_BACKEND", None)
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    run_without_a_keyring(script, tmp_path)
     assert b"sk-session-only" not in (tmp_path / "settings.json").read_bytes()
