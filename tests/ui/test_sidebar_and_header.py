@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
 from desktop_assistant.core.models import Conversation, Status
+from desktop_assistant.ui.chat.header import Header
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from desktop_assistant.ui.lab.workspace import LabWorkspace
@@ -279,6 +280,25 @@ def test_long_titles_are_cut_short_not_scrolled_sideways(qtbot: QtBot) -> None:
                                Conversation(2, "Short", "gpt-4o-mini", updated_at=now)])
     qtbot.wait(10)
     assert not sidebar.list.horizontalScrollBar().isVisible()
+
+
+def test_a_long_header_title_ends_in_an_ellipsis_until_it_is_edited(qtbot: QtBot) -> None:
+    header = Header()
+    qtbot.addWidget(header)
+    header.resize(520, 48)
+    header.show()
+    qtbot.waitExposed(header)
+    long_title = "A very long title about the history of printing in Europe and in Asia"
+    header.set_title(long_title)
+    shown = header.title.shown()
+    assert shown.endswith("…") and long_title.startswith(shown[:-1])  # cut at a letter, marked as cut
+    assert not header.title.grab().isNull()  # the cut title paints
+    header.set_title("Short")
+    assert header.title.shown() == "Short"
+    header.set_title(long_title)
+    header.title.setFocus()
+    qtbot.waitUntil(header.title.hasFocus)
+    assert header.title.shown() == long_title  # being edited: the whole title, as a line edit shows it
 
 
 def test_the_title_filter_finds_every_word_in_any_order(qtbot: QtBot) -> None:

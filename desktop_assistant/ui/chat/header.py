@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,6 +18,10 @@ from PySide6.QtWidgets import (
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.ui import icons
 
+if TYPE_CHECKING:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPaintEvent
+
 
 class ModelPicker(QComboBox):
     """The model combo box; says when its list is about to be looked at."""
@@ -26,6 +32,39 @@ class ModelPicker(QComboBox):
         """Tell listeners (who may refresh the list), then open the list."""
         self.popupOpening.emit()
         super().showPopup()
+
+
+class TitleEdit(QLineEdit):
+    """The title field: while it is not being edited, a title too long for its width ends in "…" (a line
+    edit would cut it mid-letter at its edge)."""
+
+    def shown(self) -> str:
+        """The text painted: the whole title while it is edited or when it fits, else cut with "…"."""
+        text = self.text()
+        if self.hasFocus() or not text:
+            return text
+        width = self._text_area().width()
+        metrics = self.fontMetrics()
+        return text if metrics.horizontalAdvance(text) <= width else metrics.elidedText(
+            text, Qt.TextElideMode.ElideRight, width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint as a line edit unless the title is shown cut short."""
+        shown = self.shown()
+        if shown == self.text():
+            super().paintEvent(event)
+            return
+        from PySide6.QtGui import QPainter  # only a cut title needs it
+
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self._text_area(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
+        painter.end()
+
+    def _text_area(self) -> QRect:
+        # the title has no frame, so the style's contents rectangle is the widget's; 2 and 1 are the inner
+        # margins QLineEdit keeps around its text
+        return self.contentsRect().marginsRemoved(self.textMargins()).adjusted(2, 1, -2, -1)
 
 
 class Header(QWidget):
@@ -50,7 +89,7 @@ class Header(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 12, 8)
         layout.setSpacing(8)
-        self.title = QLineEdit()
+        self.title = TitleEdit()
         self.title.setObjectName("conversation_title")
         self.title.setAccessibleName("Conversation title")
         self.title.setFrame(False)
