@@ -146,7 +146,7 @@ class FirstScreen:
         estimates = EstimateController(chat, runner, self.attachments, remember=token_counts.save)
         window.bind(chat, estimates, usage, data, runner, lifecycle)
         drafts = DraftKeeper(DraftStore(store), runner, window.draft_to_keep, self.attachments,
-                             window.composer.set_text, window)
+                             window.composer.set_text, window, edits=window.editing)
         drafts.restored(self.draft, self.last.id if self.last else None)
         chat.conversationOpened.connect(drafts.opened)
         chat.conversationStored.connect(drafts.stored)

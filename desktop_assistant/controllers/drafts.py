@@ -5,8 +5,10 @@ draft: opening another one keeps the box's draft with the conversation it was wr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -21,16 +23,31 @@ SAVE_AFTER_MS = 800
 """Typing stopped this long: the draft is written (a crash then loses at most this much of it)."""
 
 
+class Edits(Protocol):
+    """The edit of an earlier question in progress (``ui/chat/editing.py``), kept with the conversation's draft."""
+
+    def kept(self) -> tuple[int, str] | None:
+        """The question's id and the edit's words, or None."""
+
+    def leave(self) -> None:
+        """Leave the edit: the box gets the draft back."""
+
+    def resume(self, message_id: int, text: str) -> None:
+        """Take up again an edit of the conversation shown."""
+
+
 class DraftKeeper(QObject):
     """Saves the draft (``text()``, the words the person is writing, and what ``attachments`` holds) to the
     database when it changes, debounced, as the draft of the conversation shown; ``show(text)`` puts another
-    conversation's words in the box."""
+    conversation's words in the box. An edit of an earlier question in progress (``edits``) is kept with the draft
+    and taken up again when its conversation is shown again (at the next start too)."""
 
     def __init__(self, drafts: DraftStore, runner: OperationRunner, text: Callable[[], str],
                  attachments: AttachmentsController, show: Callable[[str], None],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, edits: Edits | None = None) -> None:
         super().__init__(parent)
         self._drafts = drafts
+        self._edits = edits
         self._runner = runner
         self._text = text
         self._show = show
@@ -50,7 +67,7 @@ class DraftKeeper(QObject):
     def current(self) -> KeptDraft:
         """The draft as it would be kept now."""
         images, files = self._attachments.kept()
-        return KeptDraft(self._text(), images, files)
+        return KeptDraft(self._text(), images, files, self._edits.kept() if self._edits is not None else None)
 
     def restored(self, draft: KeptDraft, conversation_id: int | None = None) -> None:
         """``draft`` is what the database holds for the conversation shown at start: it need not be written again.
@@ -60,10 +77,14 @@ class DraftKeeper(QObject):
         self._waiting = draft
 
     async def bring_back(self) -> None:
-        """Attach again the images and files of the draft read at start (after the first paint: decoding the
-        thumbnails is not for the first paint to wait on)."""
-        if self._waiting.images or self._waiting.files:
-            await self._attachments.bring_back(self._waiting.images, self._waiting.files)
+        """Attach again the images and files of the draft read at start, and take up its edit (after the first
+        paint: decoding the thumbnails is not for the first paint to wait on)."""
+        waiting = self._waiting
+        if waiting.images or waiting.files:
+            await self._attachments.bring_back(waiting.images, waiting.files)
+        if waiting.edit is not None and self._edits is not None:
+            self._edits.resume(*waiting.edit)
+        if waiting.images or waiting.files or waiting.edit is not None:
             self._waiting = KeptDraft()
             self.changed()  # kept as it now is, if something could not come back
 
@@ -76,6 +97,8 @@ class DraftKeeper(QObject):
         draft = self._with_waiting(self.current())
         if draft != self._saved:
             self._leaving = (self._conversation, draft)
+        if self._edits is not None:
+            self._edits.leave()  # kept with the draft just read: the box gets the draft back, to be cleared
         self._timer.stop()
         self._conversation, self._saved, self._waiting, self._switching = key, None, KeptDraft(), True
         self._show("")
@@ -92,6 +115,8 @@ class DraftKeeper(QObject):
                 self._show(kept.text)  # (unless the person began writing meanwhile)
                 if kept.images or kept.files:
                     await self._attachments.bring_back(kept.images, kept.files)
+                if kept.edit is not None and self._edits is not None and self._conversation == key:
+                    self._edits.resume(*kept.edit)
                 self._saved = kept
         except asyncio.CancelledError:
             raise  # closing: still switching, so the close does not write the half-shown draft over the kept one
@@ -131,12 +156,13 @@ class DraftKeeper(QObject):
             self._runner.start("keep draft", self.flush(), key="keep draft")
 
     def _with_waiting(self, draft: KeptDraft) -> KeptDraft:
-        """``draft`` with the start's images and files that have not come back yet (they stay kept)."""
-        if not (self._waiting.images or self._waiting.files):
+        """``draft`` with the start's images, files and edit that have not come back yet (they stay kept)."""
+        waiting = self._waiting
+        if not (waiting.images or waiting.files or waiting.edit is not None):
             return draft
-        images = draft.images + tuple(i for i in self._waiting.images if i not in draft.images)
-        files = draft.files + tuple(f for f in self._waiting.files if f not in draft.files)
-        return KeptDraft(draft.text, images, files)
+        images = draft.images + tuple(i for i in waiting.images if i not in draft.images)
+        files = draft.files + tuple(f for f in waiting.files if f not in draft.files)
+        return dataclasses.replace(draft, images=images, files=files, edit=draft.edit or waiting.edit)
 
     async def flush(self) -> None:
         """Write the draft now if it changed since it was last written (at close, after the last keystroke)."""

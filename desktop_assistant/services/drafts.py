@@ -25,20 +25,33 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class KeptDraft:
     """A draft as kept: its words, and its images and files as the attachments controller describes them (one
-    JSON-ready dict each)."""
+    JSON-ready dict each); ``edit``: an earlier question of the conversation being edited meanwhile (its id, and
+    the words of the edit), which comes back in the box when the conversation is opened again."""
 
     text: str = ""
     images: tuple[dict[str, Any], ...] = field(default=())
     files: tuple[dict[str, Any], ...] = field(default=())
+    edit: tuple[int, str] | None = None
 
     @property
     def empty(self) -> bool:
-        """Nothing written and nothing attached."""
-        return not self.text and not self.images and not self.files
+        """Nothing written, attached or edited."""
+        return not self.text and not self.images and not self.files and self.edit is None
 
 
 def _attachments_json(draft: KeptDraft) -> str:
-    return json.dumps({"images": list(draft.images), "files": list(draft.files)}, ensure_ascii=False)
+    kept: dict[str, Any] = {"images": list(draft.images), "files": list(draft.files)}
+    if draft.edit is not None:  # in the attachments' JSON: an older version of the app reads the draft as before
+        kept["edit"] = {"message_id": draft.edit[0], "text": draft.edit[1]}
+    return json.dumps(kept, ensure_ascii=False)
+
+
+def _edit_from(kept: Any) -> tuple[int, str] | None:
+    edit = kept.get("edit") if isinstance(kept, dict) else None
+    if not isinstance(edit, dict):
+        return None
+    message_id, text = edit.get("message_id"), edit.get("text")
+    return (message_id, text) if isinstance(message_id, int) and isinstance(text, str) else None
 
 
 def _from_row(text: str, attachments: str | None) -> KeptDraft:
@@ -50,7 +63,7 @@ def _from_row(text: str, attachments: str | None) -> KeptDraft:
     images = kept.get("images", []) if isinstance(kept, dict) else []
     files = kept.get("files", []) if isinstance(kept, dict) else []
     return KeptDraft(text, tuple(i for i in images if isinstance(i, dict)),
-                     tuple(f for f in files if isinstance(f, dict)))
+                     tuple(f for f in files if isinstance(f, dict)), _edit_from(kept))
 
 
 NEW_CHAT = 0

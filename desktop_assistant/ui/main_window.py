@@ -201,7 +201,8 @@ class MainWindow(QMainWindow):
         self._bound = True
         from desktop_assistant.ui.chat.editing import Editing
 
-        self.editing = Editing(self.composer, chat, estimates, self._run, lambda: self.transcript.views)
+        self.editing = Editing(self.composer, chat, estimates, self._run, lambda: self.transcript.views,
+                               self._offer_left_edit)
         self._connect_widgets()
         self._connect_controllers()
         if self._options is not None:
@@ -796,7 +797,7 @@ class MainWindow(QMainWindow):
             self.composer.show_refusal("")
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
-        self._offer_left_edit(self._edit.leave_if_gone())
+        # an edit in progress is left by the draft keeper, which keeps it with the conversation's draft
         self._forget_refusal()
         self._show_conversation(conversation, self.chat.model)
         self.composer.set_streaming(self.chat.streaming_here)
@@ -811,7 +812,8 @@ class MainWindow(QMainWindow):
         self.transcript.set_history_cut(0)
 
     def _offer_left_edit(self, words: str) -> None:
-        """An edit left unsent when its question went out of view: its words are one click from the clipboard."""
+        """An edit left unsent when its question went out of view (another branch shown) or cannot come back: its
+        words are one click from the clipboard."""
         if words:
             self.banner.show_offer("Your edit of an earlier question was not sent (the question is unchanged).",
                                    "Copy the edit", lambda: self._copy(words))

@@ -41,6 +41,19 @@ async def test_each_conversation_has_its_own_draft_and_a_deleted_one_s_goes(stor
     assert await drafts.load(None) == KeptDraft("a new chat's words")
 
 
+async def test_an_edit_in_progress_is_kept_with_the_draft(store: Store) -> None:
+    drafts = DraftStore(store)
+    conversation = await store.create_conversation("gpt-4o-mini")
+    edit = KeptDraft("my draft waits", (IMAGE,), edit=(7, "the question, reworded"))
+    assert await drafts.save(conversation.id, edit)
+    assert await drafts.load(conversation.id) == edit
+    assert await drafts.save(conversation.id, KeptDraft(edit=(7, "")))  # an edit that empties the box is kept too
+    assert await drafts.load(conversation.id) == KeptDraft(edit=(7, ""))
+    await store.write(lambda conn: conn.execute(
+        """UPDATE drafts SET attachments = '{"images": [], "edit": {"message_id": "7", "text": 3}}'"""))
+    assert await drafts.load(conversation.id) == KeptDraft()  # an edit that cannot be read is left out
+
+
 async def test_attachments_that_cannot_be_read_leave_the_words(store: Store) -> None:
     await store.write(lambda conn: conn.execute(
         "INSERT INTO drafts (conversation_id, text, attachments) VALUES (0, 'my words', '{not json')"))

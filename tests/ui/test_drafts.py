@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.services.paths import AppPaths
@@ -164,6 +165,42 @@ async def test_extract_s_instructions_and_input_come_back_at_the_next_start(tmp_
         await start(third)
         ws = extract_parts(third).workspace
         assert ws.input.text == "" and ws.instructions.toPlainText() == ""
+
+
+async def test_an_edit_of_an_earlier_question_comes_back_with_its_conversation_and_at_the_next_start(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="An answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window, composer = parts.window, parts.window.composer
+        await parts.chat.send("A question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        question = parts.chat.path[0]
+        qtbot.keyClicks(composer.edit, "Half a thought")
+        window.transcript.views[question.id].edit_button.click()
+        composer.set_text("A better question")
+        window.new_chat()  # the edit stays with its conversation, as the draft that waits does
+        await until(lambda: composer.text == "" and composer.send_button.text() == "Send")
+        assert "was not sent" not in window.banner.label.text()
+        await parts.chat.open_conversation(question.conversation_id)
+        await until(lambda: composer.text == "A better question" and composer.send_button.text() == "Resend")
+        assert "Editing an earlier message" in composer.refusal.text()
+        assert window.transcript.views[question.id].property("editing")  # outlined again
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        assert composer.text == "Half a thought"  # the draft waited
+        window.transcript.views[question.id].edit_button.click()
+        composer.set_text("The best question")
+    # closed while editing: the edit is on disk with the draft that waits
+    assert kept_rows(tmp_path) == [("Half a thought", {"images": [], "files": [], "edit": {
+        "message_id": question.id, "text": "The best question"}})]
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        assert again.window.composer.text == "Half a thought"  # the first paint shows the draft
+        await start(again)
+        composer = again.window.composer
+        await until(lambda: composer.text == "The best question" and composer.send_button.text() == "Resend")
+        qtbot.keyClick(again.window, Qt.Key.Key_Escape)
+        assert composer.text == "Half a thought"
+        await until(lambda: kept_rows(tmp_path) == [("Half a thought", {"images": [], "files": []})])  # let go
 
 
 async def test_each_conversation_keeps_its_own_draft(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:

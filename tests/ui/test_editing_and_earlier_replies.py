@@ -73,16 +73,12 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert composer.text == DRAFT and composer.send_button.text() == "Send"
         window.transcript.views[question.id].edit_button.click()
         composer.set_text("What is in this picture, exactly?")
-        window.new_chat()  # leaving the conversation leaves the edit too; the draft stays with the conversation
+        window.new_chat()  # leaving the conversation leaves the edit too; it stays with the conversation's draft
         await until(lambda: composer.text == "" and composer.send_button.text() == "Send")
-        banner = window.banner  # the edit's words are not lost without a word
-        assert banner.isVisibleTo(window) and "Your edit of an earlier question was not sent" in banner.label.text()
-        banner.action.click()  # Copy the edit
-        assert QGuiApplication.clipboard().text() == "What is in this picture, exactly?"
         await parts.chat.open_conversation(question.conversation_id)
-        await until(lambda: question.id in window.transcript.views and composer.text == DRAFT)
+        await until(lambda: question.id in window.transcript.views and composer.send_button.text() == "Resend"
+                    and composer.text == "What is in this picture, exactly?")
 
-        window.transcript.views[question.id].edit_button.click()
         composer.set_text("What colour is it?")
         composer.send_button.click()
         await until(lambda: parts.chat.path[-1].text == "Blue." and not parts.chat.streaming)
@@ -92,6 +88,16 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert composer.text == DRAFT  # the draft came back
         assert parts.chat.alternatives(parts.chat.path[0]) == (2, 2)
         assert [p["type"] for p in parts.chat.path[0].parts] == ["text", "image_url"]
+
+        edited = parts.chat.path[0]
+        window.transcript.views[edited.id].edit_button.click()
+        composer.set_text("What shape is it?")
+        await parts.chat.switch_branch(edited.id, -1)  # the question edited is on the branch no longer shown
+        await until(lambda: composer.text == DRAFT and composer.send_button.text() == "Send")
+        banner = window.banner  # the edit's words are not lost without a word
+        assert banner.isVisibleTo(window) and "Your edit of an earlier question was not sent" in banner.label.text()
+        banner.action.click()  # Copy the edit
+        assert QGuiApplication.clipboard().text() == "What shape is it?"
 
 
 async def test_regenerate_and_retry_act_on_the_earlier_reply_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

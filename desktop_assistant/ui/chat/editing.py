@@ -32,9 +32,11 @@ class Editing:
     """The edit in progress, if any: which question, and the draft that waits meanwhile."""
 
     def __init__(self, composer: Composer, chat: ChatController, estimates: EstimateController,
-                 run: Runner, views: Callable[[], dict[int, MessageView]] = dict) -> None:
+                 run: Runner, views: Callable[[], dict[int, MessageView]] = dict,
+                 offer: Callable[[str], None] = lambda words: None) -> None:
         self._composer, self._chat, self._estimates, self._run = composer, chat, estimates, run
         self._views = views  # the transcript's views: the question edited is outlined
+        self._offer = offer  # the words of an edit that cannot come back, offered to the person
         self.message_id: int | None = None
         self._waiting = ""  # the draft put aside while an earlier question is edited
         self._original = ""  # the words of the question being edited, as they were
@@ -95,6 +97,27 @@ class Editing:
         bar = self._composer.attachments
         bar.setVisible(bool(bar.chips or bar.file_chips))
         self._composer.show_refusal("")
+
+    def kept(self) -> tuple[int, str] | None:
+        """The edit in progress, to keep with the conversation's draft: the question's id and the words in the box
+        (None when no question is edited, or its words are unchanged)."""
+        if self.message_id is None or self._composer.text == self._original:
+            return None
+        return self.message_id, self._composer.text
+
+    def leave(self) -> None:
+        """Another conversation is shown: leave the edit (kept with the draft) and give the box its draft back."""
+        if self.active:
+            self.end()
+
+    def resume(self, message_id: int, text: str) -> None:
+        """Take up again an edit kept with the draft of the conversation shown: the question in the box with the
+        edit's words, the draft waiting. When the question is no longer shown, its words are offered instead."""
+        if any(m.id == message_id for m in self._chat.path):
+            self.start(message_id)
+            self._composer.set_text(text)
+        elif text.strip():
+            self._offer(text)
 
     def leave_if_gone(self) -> str:
         """The question being edited is no longer shown (another conversation, a new chat, another branch):
