@@ -125,8 +125,9 @@ async def test_regenerate_and_retry_act_on_the_earlier_reply_clicked(tmp_path: P
         await parts.chat.send("Question two")
         await settled(parts, 4)
         first_reply = parts.chat.path[1]
-        assert parts.window.transcript.views[first_reply.id].regenerate_button.isHidden()  # offered on the last only
-        await parts.chat.regenerate(first_reply.id)
+        regenerate = parts.window.transcript.views[first_reply.id].regenerate_button
+        assert regenerate.isVisibleTo(parts.window) and "stay with this version" in regenerate.toolTip()
+        regenerate.click()
         await until(lambda: parts.chat.path[-1].text == "Answer one, again" and not parts.chat.streaming)
         assert [texts(m["content"]) for m in sent_messages(fake_openai)] == ["Question one"]
         assert len(parts.chat.path) == 2 and parts.chat.alternatives(parts.chat.path[1])[1] >= 2

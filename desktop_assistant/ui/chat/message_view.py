@@ -430,9 +430,12 @@ class MessageView(QFrame):
         self.next_button.setEnabled(position < count)
 
     def set_latest_reply(self, latest: bool) -> None:
-        """Only the last reply offers Regenerate, and Continue when it was cut off."""
+        """Every reply offers Regenerate (an earlier one's makes a new version there, as Edit does for a question);
+        only the last one offers Continue when it was cut off."""
         if not self._is_user:
-            self.regenerate_button.setVisible(latest)
+            self.regenerate_button.setToolTip("Ask for this reply again" if latest else
+                                              "Ask for this reply again: the new version starts here, and the "
+                                              "messages after this one stay with this version")
             if latest != self._latest:
                 self._latest = latest
                 self._set_action(self.message)
