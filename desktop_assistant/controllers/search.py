@@ -90,7 +90,7 @@ class SearchController(QObject):
     async def run_search(self, text: str, *, meaning: bool = True) -> list[SearchHit]:
         """Keyword hits, fused with hits by meaning when the index is in use; publishes and returns them."""
         query = core.fts_query(text)
-        by_keyword = await self._search.keyword(query, RESULTS) if query else []
+        by_keyword = await self._search.keyword(query, RESULTS, core.fts_phrase(text)) if query else []
         note = ""
         by_meaning: list[SearchHit] = []
         if meaning and self._meaning_ready() and len(text.strip()) >= 3:

@@ -53,6 +53,17 @@ def fts_query(text: str) -> str | None:
     return " ".join([*quoted[:-1], quoted[-1] + "*"])
 
 
+def fts_phrase(text: str) -> str | None:
+    """An FTS5 query for the words of what a person typed side by side, in their order (the last one as a prefix
+    while typing, as in :func:`fts_query`): the messages that hold the phrase come before those that only hold
+    the words. None for fewer than two words."""
+    words = terms(text)
+    if len(words) < 2:
+        return None
+    prefix = " *" if text.endswith(words[-1]) and len(words[-1]) >= 2 else ""
+    return f'"{" ".join(words)}"{prefix}'
+
+
 def title_matches(title: str, query: str) -> bool:
     """Whether every word of ``query`` (split at spaces, so "c++" stays whole) is in ``title``, in any order and
     any case: "lisbon trip" finds "Trip to Lisbon", as the message search finds every word."""

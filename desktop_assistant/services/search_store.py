@@ -31,15 +31,18 @@ class SearchStore:
         self._store = store
         self._matrix: tuple[tuple[str, int], np.ndarray, np.ndarray] | None = None  # (model, dims), ids, vectors
 
-    async def keyword(self, query: str, limit: int = 50) -> list[SearchHit]:
-        """Messages matching the FTS5 ``query`` (built by ``core.search.fts_query``), best first."""
+    async def keyword(self, query: str, limit: int = 50, phrase: str | None = None) -> list[SearchHit]:
+        """Messages matching the FTS5 ``query`` (built by ``core.search.fts_query``), best first: those matching
+        ``phrase`` too (``core.search.fts_phrase``: the words side by side) before the others."""
         def do(conn: sqlite3.Connection) -> list[SearchHit]:
+            first = "(message_search.rowid IN (SELECT rowid FROM message_search WHERE message_search MATCH ?)) DESC,"
             rows = conn.execute(
                 f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at,
                           snippet(message_search, 0, ?, ?, ?, {SNIPPET_TOKENS}) AS snippet
                    FROM message_search {_LIVE.format(id="message_search.rowid")}
-                   WHERE message_search MATCH ? ORDER BY bm25(message_search), m.id DESC LIMIT ?""",
-                (MATCH_START, MATCH_END, ELLIPSIS, query, limit)).fetchall()
+                   WHERE message_search MATCH ?
+                   ORDER BY {first if phrase else ""} bm25(message_search), m.id DESC LIMIT ?""",
+                (MATCH_START, MATCH_END, ELLIPSIS, query, *([phrase] if phrase else []), limit)).fetchall()
             return [SearchHit(r["id"], r["conversation_id"], r["title"], r["role"], r["created_at"],
                               r["snippet"] or "", by_keyword=True) for r in rows]
         return await self._store.read(do)

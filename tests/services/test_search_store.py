@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_assistant.core.models import Role, Status, text_part
-from desktop_assistant.core.search import MATCH_END, MATCH_START, fts_query, snippet_spans
+from desktop_assistant.core.search import MATCH_END, MATCH_START, fts_phrase, fts_query, snippet_spans
 from desktop_assistant.core.vectors import unit_vector
 from desktop_assistant.services.migrations import MIGRATIONS, migrate
 from desktop_assistant.services.search_store import SearchStore
@@ -47,6 +47,18 @@ async def test_ranking_puts_the_denser_match_first(store: Store) -> None:
                       "words about gardening, tomatoes, weather, holidays and the price of bread in town.")
     often = await _say(store, conv, Role.ASSISTANT, "Kubernetes: kubernetes pods and kubernetes services.")
     assert await _keyword(SearchStore(store), "kubernetes") == [often, once]
+
+
+async def test_the_words_side_by_side_come_before_the_words_apart(store: Store) -> None:
+    conv = (await store.create_conversation("gpt-4o-mini")).id
+    phrase = await _say(store, conv, Role.USER, "How do I center a div in a page with a header and a footer around it")
+    apart = await _say(store, conv, Role.ASSISTANT, "Center it: the div goes in a flex box. Center, center, center.")
+    search = SearchStore(store)
+    assert await _keyword(search, "center div") == [apart, phrase]  # bm25 alone: the denser match
+    for typed in ("center a div", "center a di"):  # as typed, and while typing the last word
+        query, words = fts_query(typed), fts_phrase(typed)
+        assert query is not None and words is not None
+        assert [hit.message_id for hit in await search.keyword(query, phrase=words)] == [phrase, apart]
 
 
 async def test_index_follows_edits_deletes_and_streaming_updates(store: Store) -> None:

@@ -11,6 +11,7 @@ from desktop_assistant.core.search import (
     MATCH_START,
     SearchHit,
     batches,
+    fts_phrase,
     fts_query,
     fuse,
     passage,
@@ -28,6 +29,14 @@ from desktop_assistant.core.vectors import to_blob, unit_vector
 ])
 def test_fts_query_quotes_every_word(typed: str, query: str | None) -> None:
     assert fts_query(typed) == query
+
+
+@pytest.mark.parametrize(("typed", "phrase"), [
+    ("hello", None), ("hello ", None), ("how do", '"how do" *'), ("how do ", '"how do"'),
+    ("how do i", '"how do i"'), ('say "OR" NOT', '"say OR NOT" *'),
+])
+def test_fts_phrase_keeps_the_words_in_their_order(typed: str, phrase: str | None) -> None:
+    assert fts_phrase(typed) == phrase
 
 
 def test_snippet_spans_strip_markers() -> None:
