@@ -185,7 +185,6 @@ _NOT_CHAT = (
     "realtime",
     "transcribe",
     "search",
-    "instruct",
     "davinci",
     "babbage",
     "computer-use",
@@ -194,6 +193,9 @@ _NOT_CHAT = (
     "sora",
 )
 _RESPONSES_ONLY = re.compile(r"-pro(?:-|$)")  # o1-pro, o3-pro, gpt-5-pro: Responses API only
+_OPENAI_FAMILY = re.compile(r"^(?:gpt-|text-|o\d)")
+"""OpenAI's own ids: only there does "instruct" mean a legacy completion model (gpt-3.5-turbo-instruct) and "-pro"
+a Responses-only one; a local server's "qwen2.5:7b-instruct" or "llama3.2:3b-instruct-q4_K_M" is a chat model."""
 
 
 def is_chat_model(model_id: str) -> bool:
@@ -205,4 +207,6 @@ def is_chat_model(model_id: str) -> bool:
     lowered = model_id.lower()
     if any(word in lowered for word in _NOT_CHAT):
         return False
-    return _RESPONSES_ONLY.search(lowered) is None
+    if _OPENAI_FAMILY.match(lowered) is None:
+        return True
+    return "instruct" not in lowered and _RESPONSES_ONLY.search(lowered) is None

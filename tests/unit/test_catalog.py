@@ -181,7 +181,9 @@ def test_non_chat_models_are_filtered(model_id: str) -> None:
 
 @pytest.mark.parametrize(
     "model_id",
-    [*REQUIRED, "gpt-4o-2024-08-06", "o3-mini-2025-01-31", "llama3.1:8b", "qwen2.5", "mistral-nemo", "gpt-5.1"],
+    [*REQUIRED, "gpt-4o-2024-08-06", "o3-mini-2025-01-31", "llama3.1:8b", "qwen2.5", "mistral-nemo", "gpt-5.1",
+     # local servers' instruction-tuned chat models (Ollama, LM Studio)
+     "llama3.2:3b-instruct-q4_K_M", "qwen2.5:7b-instruct", "Meta-Llama-3.1-8B-Instruct-GGUF"],
 )
 def test_chat_models_pass_the_filter(model_id: str) -> None:
     assert is_chat_model(model_id)
