@@ -149,6 +149,24 @@ async def test_typing_in_the_model_box_is_kept_when_the_list_arrives(tmp_path: P
         assert completer.completionPrefix() == "my-f"  # the suggestions are of the new list, for what was typed
         assert completer.currentCompletion() == "my-fine-tune"
         assert parts.chat.model == "gpt-4o-mini"  # nothing chosen until Enter or a pick
+        QTest.keyClick(line, Qt.Key.Key_Return)  # Enter: the one model the list showed, not the letters typed
+        await until(lambda: parts.chat.model == "my-fine-tune")
+
+
+def test_a_model_typed_in_part_names_the_one_it_matches(qtbot: QtBot) -> None:
+    header = Header()
+    qtbot.addWidget(header)
+    header.set_models(["acme-chat-9000", "gpt-4o", "gpt-4o-mini"], "gpt-4o-mini")
+    picker = header.model_picker
+    for typed, chosen in [("acme", "acme-chat-9000"), ("GPT-4O", "gpt-4o"), ("gpt-4o", "gpt-4o"),
+                          ("4o", "4o"),  # two match: the text as typed (the list is still there to pick from)
+                          ("my-own-model", "my-own-model")]:  # a model the endpoint does not list
+        picker.setEditText(typed)
+        assert header.typed_model() == chosen, typed
+    header.set_model("llama3.2:3b-instruct-q4_K_M")  # a long local name: its start shows, and all of it on hover
+    line = picker.lineEdit()
+    assert line is not None and line.cursorPosition() == 0
+    assert picker.toolTip().startswith("llama3.2:3b-instruct-q4_K_M")
 
 
 async def test_a_model_list_that_arrives_after_switching_endpoints_is_not_kept(

@@ -109,7 +109,7 @@ class Header(QWidget):
         self.model_picker.setToolTip("The model for this conversation (type to filter)")
         self.model_picker.setEditable(True)
         self.model_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.model_picker.setMinimumContentsLength(16)
+        self.model_picker.setMinimumContentsLength(20)
         completer = QCompleter(self.model_picker.model(), self.model_picker)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -191,13 +191,32 @@ class Header(QWidget):
             self.model_picker.addItem(model, model)
             index = self.model_picker.count() - 1
         self.model_picker.setCurrentIndex(index)
+        line = self.model_picker.lineEdit()
+        if line is not None and not line.hasFocus():
+            line.setCursorPosition(0)  # a long name shows its start ("llama3.2:3b-instr"), not its end
+        self.model_picker.setToolTip(f"{model} · the model for this conversation (type to filter)" if model else
+                                     "The model for this conversation (type to filter)")
         self.model_picker.blockSignals(False)
 
     def _on_model_activated(self, index: int) -> None:
         self._choose(str(self.model_picker.itemData(index) or self.model_picker.itemText(index)))
 
     def _on_model_typed(self) -> None:
-        self._choose(self.model_picker.currentText())
+        self._choose(self.typed_model())
+
+    def typed_model(self) -> str:
+        """The model the text typed in the picker names: a model of the list written in another case, or the only
+        one of the list that contains it ("acme" then Enter chooses "acme-chat-9000", as its list showed); else
+        the text as typed (a model the endpoint does not list)."""
+        typed = self.model_picker.currentText().strip()
+        folded = typed.casefold()
+        listed = [str(self.model_picker.itemData(i) or self.model_picker.itemText(i))
+                  for i in range(self.model_picker.count())]
+        if not typed or typed in listed:
+            return typed
+        exact = [m for m in listed if m.casefold() == folded]
+        matches = exact or [m for m in listed if folded in m.casefold()]
+        return matches[0] if len(matches) == 1 else typed
 
     def _choose(self, model: str) -> None:
         model = model.strip()
