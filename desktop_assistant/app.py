@@ -190,8 +190,6 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     if theme.set_appearance(settings.appearance) and isinstance(app := QApplication.instance(), QApplication):
         theme.apply_palette(app)  # the person chose the scheme the system does not have (before anything is built)
     secrets = SecretStore(environ) if keyring_service is None else SecretStore(environ, keyring_service)
-    if secrets.env_base_url:  # OPENAI_BASE_URL decides the endpoint for the session it is set in (not saved)
-        settings = settings.copy(base_url=secrets.env_base_url)
     store = Store(paths.database)
     upgrade_failed: MigrationFailedError | None = None
     try:

@@ -59,7 +59,11 @@ class EndpointController(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._settings_store = settings_store
-        self.settings = settings
+        # OPENAI_BASE_URL decides the endpoint for the session it is set in, and is never written over the one the
+        # person saved (the settings file keeps theirs)
+        self._saved_base_url = settings.base_url
+        self._env_base_url = secrets.env_base_url
+        self.settings = settings.copy(base_url=self._env_base_url) if self._env_base_url else settings
         self._secrets = secrets
         self.key_source = KeySource.NONE
         self._api_key: str | None = None
@@ -127,7 +131,9 @@ class EndpointController(QObject):
             held = [e for e in settings.session_key_endpoints if e != settings.endpoint]
             settings = settings.copy(session_key_endpoints=held + [settings.endpoint] * (source is KeySource.SESSION))
         self.settings = settings.copy(onboarded=True)
-        self._settings_store.save(self.settings)
+        if settings.base_url != self._env_base_url:  # an address the person typed, not the environment's
+            self._saved_base_url = settings.base_url
+        self._write()
         self._connected_to, self._failed_at = None, -RETRY_SECONDS
         self.models = self._offered(self._remembered_models())
         await self.load_key()
@@ -136,8 +142,12 @@ class EndpointController(QObject):
     def update_settings(self, **changes: object) -> None:
         """Change and save settings that need no key handling (window state, last conversation, ...)."""
         self.settings = self.settings.copy(**changes)
-        self._settings_store.save(self.settings)
+        self._write()
         self.gateway.configure(self._endpoint())  # timeouts, retries and the like apply from the next request
+
+    def _write(self) -> None:
+        """Save the settings in use, with the base URL the person saved (not the environment's)."""
+        self._settings_store.save(self.settings.copy(base_url=self._saved_base_url))
 
     def remember_legacy_max_tokens(self) -> None:
         """Keep in mind that the endpoint in use knows only ``max_tokens``."""

@@ -46,3 +46,22 @@ def test_normalize_base_url() -> None:
     assert normalize_base_url("HTTPS://API.OpenAI.com/v1/") == OPENAI_BASE_URL
     assert normalize_base_url("localhost:11434/v1") == "http://localhost:11434/v1"
     assert normalize_base_url("example.com/v1") == "https://example.com/v1"
+
+
+async def test_the_environment_s_base_url_is_used_but_never_saved_over_the_person_s(tmp_path: Path) -> None:
+    from desktop_assistant.controllers.endpoint import EndpointController
+    from desktop_assistant.services.secrets import SecretStore
+
+    store = SettingsStore(tmp_path / "settings.json")
+    store.save(Settings(base_url="http://127.0.0.2:18080/v1"))
+    environ = {"OPENAI_BASE_URL": "http://127.0.0.1:45057/v1"}
+    endpoint = EndpointController(store, store.load(), SecretStore(environ=environ, service="da-test-env-url"))
+    assert endpoint.settings.endpoint == "http://127.0.0.1:45057/v1"  # the session uses the environment's
+    endpoint.update_settings(last_conversation_id=3)  # the window state and the like are saved as the app runs
+    saved = store.load()
+    assert saved.base_url == "http://127.0.0.2:18080/v1" and saved.last_conversation_id == 3
+    await endpoint.save(endpoint.settings.copy(timeout_seconds=30), None)  # Settings saved, the address untouched
+    assert store.load().base_url == "http://127.0.0.2:18080/v1" and store.load().timeout_seconds == 30
+    await endpoint.save(endpoint.settings.copy(base_url="http://127.0.0.3:8080/v1"), None)  # an address typed
+    assert store.load().base_url == "http://127.0.0.3:8080/v1"
+    assert endpoint.settings.endpoint == "http://127.0.0.3:8080/v1"
