@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
         view.regenerateRequested.connect(lambda: self._ask_again(view.message, c.regenerate(view.message.id)))
         view.retryRequested.connect(lambda: self._ask_again(view.message, c.retry(view.message.id)))
         view.continueRequested.connect(lambda: self._run("continue", c.continue_reply()))
-        view.settingsRequested.connect(self.open_settings)
+        view.settingsRequested.connect(lambda: self.open_settings("connection"))  # a reply's error: key, address
         view.chooseModelRequested.connect(lambda: self._on_action(ErrorAction.CHOOSE_MODEL))
         view.branchRequested.connect(lambda mid, step: self._run("branch", c.switch_branch(mid, step)))
         if view.message.role is Role.USER:
@@ -623,8 +623,9 @@ class MainWindow(QMainWindow):
         self.help_overlay.show()
         self.help_overlay.raise_()
 
-    def open_settings(self) -> None:
-        """Show Settings (non-modal)."""
+    def open_settings(self, page: str = "") -> None:
+        """Show Settings (non-modal), at ``page`` when an error's next step is there ("connection", "spending"),
+        else at the tab shown last."""
         if self.settings_dialog is None:
             from desktop_assistant.ui.settings.data_tab import connect_data_tab
             from desktop_assistant.ui.settings.endpoint_form import connect_form
@@ -646,6 +647,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
+        if page:
+            self.settings_dialog.show_page(page)
 
     async def _reload_after_data(self) -> None:
         await self.chat.refresh_conversations()
@@ -745,8 +748,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Copied", 2000)
 
     def _on_action(self, action: ErrorAction) -> None:
-        if action is ErrorAction.OPEN_SETTINGS:
-            self.open_settings()
+        if action is ErrorAction.OPEN_SETTINGS:  # (from the banner: its notice says what it is about)
+            self.open_settings("spending" if self.banner.kind is ErrorKind.SPENDING_LIMIT else "connection")
         elif action is ErrorAction.CHOOSE_MODEL:
             self.header.model_picker.setFocus()
             self.header.model_picker.showPopup()

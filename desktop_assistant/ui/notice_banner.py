@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from desktop_assistant.controllers.notices import Notice
-from desktop_assistant.core.errors import ErrorAction
+from desktop_assistant.core.errors import ErrorAction, ErrorKind
 
 ACTION_LABELS = {ErrorAction.OPEN_SETTINGS: "Open settings", ErrorAction.RETRY: "Retry",
                  ErrorAction.CHOOSE_MODEL: "Choose model", ErrorAction.TRIM_AND_RETRY: "Retry",
@@ -45,6 +45,7 @@ class NoticeBanner(QFrame):
         close.clicked.connect(self.hide)
         layout.addWidget(close)
         self._action = ErrorAction.NONE
+        self.kind: ErrorKind | None = None  # what the notice shown is about (where its action leads)
         self._undo: Callable[[], None] | None = None
         self.hide()
 
@@ -58,7 +59,7 @@ class NoticeBanner(QFrame):
     def show_notice(self, notice: Notice) -> None:
         """Show ``notice`` (the window sends short infos to the status bar instead)."""
         self.label.setText(notice.text)
-        self._action, self._undo = notice.action, None
+        self._action, self._undo, self.kind = notice.action, None, notice.kind
         label = ACTION_LABELS.get(notice.action, "")
         self.action.setText(label)
         self.action.setVisible(bool(label))
@@ -71,7 +72,7 @@ class NoticeBanner(QFrame):
     def show_offer(self, text: str, label: str, act: Callable[[], None]) -> None:
         """Say ``text`` with a button ``label`` that does ``act``."""
         self.label.setText(text)
-        self._undo = act
+        self._undo, self.kind = act, None
         self.action.setText(label)
         self.action.setVisible(True)
         self.show()

@@ -90,6 +90,14 @@ async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
         assert "API key" in view.error_label.text()
         assert view.action_button.text() == "Open settings"
         assert parts.chat.path[0].text == "Hello?"
+        parts.window.open_settings("spending")  # the tab shown last...
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        dialog.hide()
+        view.action_button.click()  # ... is not where a key's error leads: the key field is
+        assert dialog.isVisible() and dialog.tabs.currentIndex() == 0
+        await until(dialog.form.api_key.hasFocus)
+        dialog.hide()
         # Retry replaces the failed empty reply instead of piling up alternatives
         fake_openai.enqueue(Reply(text="Hi there"))
         await parts.chat.retry()

@@ -48,6 +48,7 @@ async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path
         banner.action.click()
         dialog = parts.window.settings_dialog
         assert dialog is not None and dialog.isVisible()
+        assert dialog.tabs.currentWidget() is dialog.spending  # where the limit is, whatever tab was shown last
         dialog.spending.monthly.setText("2,50")
         dialog._save()
         await until(lambda: parts.endpoint.settings.monthly_limit_usd == "2.5")

@@ -85,6 +85,16 @@ class SettingsDialog(QDialog):
         layout.addLayout(bottom)
         self._base = Settings()
 
+    def show_page(self, page: str) -> None:
+        """Show the tab an error's next step is on: "connection" (with the key field in focus), "spending" or
+        "tools"."""
+        pages = {"connection": self.tabs.widget(0), "spending": self.spending, "tools": self.mcp}
+        widget = pages.get(page)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+        if page == "connection":
+            self.form.api_key.setFocus()
+
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Show ``settings`` (``keyring_problem``: why no system keyring can keep a key, if so)."""
         self._base = settings
