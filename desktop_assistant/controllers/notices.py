@@ -83,9 +83,9 @@ class NoticeBus(QObject):
         """Post an informational notice."""
         self.post(Notice(Level.INFO, text))
 
-    def warning(self, text: str, action: ErrorAction = ErrorAction.NONE) -> None:
-        """Post a warning."""
-        self.post(Notice(Level.WARNING, text, action))
+    def warning(self, text: str, action: ErrorAction = ErrorAction.NONE, kind: ErrorKind | None = None) -> None:
+        """Post a warning (``kind``: what it is about, when a listener acts on that)."""
+        self.post(Notice(Level.WARNING, text, action, kind))
 
     def error(self, error: BaseException, context: dict[str, Any] | None = None) -> None:
         """Post an error: a :class:`UserFacingError` as it is, anything else as an internal error."""

@@ -13,6 +13,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.notices import NoticeBus
 from desktop_assistant.core import budget
 from desktop_assistant.core.budget import Limits, Spent, Verdict
+from desktop_assistant.core.errors import ErrorKind
 from desktop_assistant.core.pricing import PriceTable
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.core.usage import UsageReport, day_start, ledger_csv, month_start
@@ -100,7 +101,7 @@ class UsageController(QObject):
         free = self._endpoint.gateway.endpoint.is_local
         verdict = budget.check(limits, await self.spent(), worst_case_micros, free=free)
         if verdict.allowed and verdict.warning:
-            self._notices.warning(verdict.message)
+            self._notices.warning(verdict.message, kind=ErrorKind.SPENDING_LIMIT)
         return verdict
 
     async def refresh(self, now: dt.datetime | None = None) -> UsageReport:

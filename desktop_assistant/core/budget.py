@@ -117,8 +117,8 @@ def check(limits: Limits, spent: Spent, worst_case_micros: int | None, *, free: 
                 f"({format_usd(already)} spent). Raise the limit in Settings, lower the max output tokens, "
                 "or choose a cheaper model."))
         if Decimal(after) >= WARN_FRACTION * limit:
-            warnings.append(f"{format_usd(after)} of your {name} limit of {format_usd(limit)} could be used "
-                            "after this request.")
+            warnings.append(f"Near your {name} limit: with this request, up to {format_usd(after)} of your "
+                            f"{format_usd(limit)} could be spent ({format_usd(already)} so far).")
     if warnings:
         return Verdict(True, " ".join(warnings), warning=True)
     return Verdict(True)

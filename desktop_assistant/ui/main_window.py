@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         self._report: UsageReport | None = None
         self._month: tuple[int, int | None] | None = None
         self._keyring_problem = ""
+        self._shown_id: int | None = None  # the conversation shown (None: a new chat)
+        self._stored_id: int | None = None  # the new chat stored last (it stays the chat shown)
         self._bound = False
         self.workspace_tabs = QTabBar()
         self.workspace_tabs.setObjectName("workspace_tabs")
@@ -325,6 +327,7 @@ class MainWindow(QMainWindow):
     def _connect_controllers(self) -> None:
         c = self.chat
         c.conversationsChanged.connect(self.sidebar.set_conversations)
+        c.conversationStored.connect(lambda conversation: setattr(self, "_stored_id", conversation.id))
         c.conversationOpened.connect(self._on_conversation_opened)
         c.transcriptChanged.connect(self._on_transcript)
         c.messageChanged.connect(self._on_message_changed)
@@ -682,6 +685,7 @@ class MainWindow(QMainWindow):
             self._run("rename", self.chat.rename(self.chat.conversation.id, title))
 
     def _on_model_chosen(self, model: str) -> None:
+        self._forget_refusal()  # a refusal for the model before
         self._run("model", self.chat.set_model(model))
         self.estimates.draft_changed(self.composer.text)
         if self._options is not None:
@@ -794,14 +798,21 @@ class MainWindow(QMainWindow):
             self.banner.show_notice(Notice(Level.WARNING, text, ErrorAction.OPEN_SETTINGS
                                            if not self.endpoint.has_key else ErrorAction.NONE))
 
-    def _forget_refusal(self) -> None:
-        """Clear the reason a send was refused (unless the box shows the editing hint)."""
+    def _forget_refusal(self, banner: bool = True) -> None:
+        """Clear the reason a send was refused (unless the box shows the editing hint), and with ``banner`` a spending
+        refusal or warning in the banner: it was about a request of another conversation, model or limit."""
         if self.editing is None or not self.editing.active:
             self.composer.show_refusal("")
+        if banner and self.banner.kind is ErrorKind.SPENDING_LIMIT:
+            self.banner.hide()
 
     def _on_conversation_opened(self, conversation: Conversation | None) -> None:
         # an edit in progress is left by the draft keeper, which keeps it with the conversation's draft
-        self._forget_refusal()
+        shown = conversation.id if conversation is not None else None
+        # another chat than the one shown (not the same one renamed, or a new chat stored by its first message)
+        other = shown != self._shown_id and not (self._shown_id is None and shown == self._stored_id)
+        self._shown_id = shown
+        self._forget_refusal(banner=other)
         self._show_conversation(conversation, self.chat.model)
         self.composer.set_streaming(self.chat.streaming_here)
         if self._options is not None and self._options.isVisible():

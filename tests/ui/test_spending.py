@@ -81,8 +81,16 @@ async def test_eighty_percent_warns_and_sends(tmp_path: Path, fake_openai: FakeO
         await until(lambda: len(parts.chat.path) == 2 and parts.chat.path[-1].status is Status.COMPLETE
                     and not parts.chat.streaming)
         assert parts.window.banner.isVisibleTo(parts.window)
-        assert "limit" in parts.window.banner.label.text()
+        assert "Near your monthly limit: with this request" in parts.window.banner.label.text()
         assert chat_requests(fake_openai) == 1
+        parts.window.new_chat()  # about a request of that conversation: it goes with it
+        assert not parts.window.banner.isVisibleTo(parts.window)
+        parts.endpoint.update_settings(monthly_limit_usd="0.001")
+        qtbot.keyClicks(parts.window.composer.edit, "hello again")
+        qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Return)  # now past the limit: refused
+        await until(lambda: "Not sent" in parts.window.banner.label.text() and parts.window.banner.isVisible())
+        parts.window._on_model_chosen("gpt-4.1-nano")  # a cheaper model: the refusal was about the one before
+        assert not parts.window.banner.isVisibleTo(parts.window) and not parts.window.composer.refusal.isVisible()
 
 
 async def test_regenerate_is_checked_too(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

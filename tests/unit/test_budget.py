@@ -108,7 +108,8 @@ def test_exactly_at_the_limit_is_allowed() -> None:
     assert verdict.allowed
     # reaching the limit is past 80 %, so it comes with a warning
     assert verdict.warning
-    assert f"{format_usd(10 * DOLLAR)} of your monthly limit of {format_usd(10 * DOLLAR)}" in verdict.message
+    assert f"Near your monthly limit: with this request, up to {format_usd(10 * DOLLAR)} of your " \
+        f"{format_usd(10 * DOLLAR)} could be spent" in verdict.message
 
 
 def test_one_micro_over_the_limit_is_refused() -> None:
@@ -118,8 +119,8 @@ def test_one_micro_over_the_limit_is_refused() -> None:
 def test_past_eighty_percent_warns() -> None:
     verdict = check(Limits(monthly_micros=10 * DOLLAR), Spent(0, 7_900_000), 200_000)
     assert verdict.allowed and verdict.warning
-    assert verdict.message == (f"{format_usd(8_100_000)} of your monthly limit of {format_usd(10 * DOLLAR)} "
-                               "could be used after this request.")
+    assert verdict.message == (f"Near your monthly limit: with this request, up to {format_usd(8_100_000)} of your "
+                               f"{format_usd(10 * DOLLAR)} could be spent ({format_usd(7_900_000)} so far).")
 
 
 def test_both_limits_past_eighty_percent_warn_about_both() -> None:
