@@ -29,12 +29,13 @@ class UsageController(QObject):
 
     Signals:
         reportReady(UsageReport): a fresh usage report.
-        monthChanged(int, object): this month's spend and the monthly limit (micro-dollars; limit None: none).
+        monthChanged(int, object, int, object): this month's spend and the monthly limit, today's spend and the
+            daily limit (micro-dollars; a limit None: none).
         exported(str): the CSV file written.
     """
 
     reportReady = Signal(object)
-    monthChanged = Signal(int, object)
+    monthChanged = Signal(int, object, int, object)
     exported = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, notices: NoticeBus,
@@ -110,7 +111,9 @@ class UsageController(QObject):
         first = {"month": moment.date().replace(day=1), "today": moment.date()}.get(self.breakdown_period)
         report = await self._store.read(lambda c: usage_queries.report(c, moment, breakdown_from=first))
         self.reportReady.emit(report)
-        self.monthChanged.emit(report.month.cost_micros, self.limits.monthly_micros)
+        limits = self.limits
+        self.monthChanged.emit(report.month.cost_micros, limits.monthly_micros, report.today.cost_micros,
+                               limits.daily_micros)
         return report
 
     async def export_csv(self, path: str) -> None:

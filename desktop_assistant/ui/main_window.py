@@ -610,8 +610,10 @@ class MainWindow(QMainWindow):
         self._export_dialog = dialog
         dialog.open()
 
-    def _on_month(self, spent: int, limit: int | None) -> None:
+    def _on_month(self, spent: int, limit: int | None, today: int = 0, daily: int | None = None) -> None:
         text = f"this month {format_usd(spent)}" + (f" of {format_usd(limit)}" if limit is not None else "")
+        if daily is not None:  # the limit that may be nearer
+            text += f" · today {format_usd(today)} of {format_usd(daily)}"
         self.month_label.setText(text)
         self._month = (spent, limit)
         if self._usage_panel is not None:

@@ -60,6 +60,7 @@ async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path
         dialog.spending.daily.setText("0.50")
         dialog._save()
         parts.window.show_workspace(3)
+        await until(lambda: parts.window.month_label.text().endswith("of $2.50 · today $0.00 of $0.50"))
         limit_line = parts.window.usage_panel.limit_label
         await until(lambda: "daily limit" in limit_line.text())
         assert "of your $2.50 limit" in limit_line.text() and "of your $0.50 daily limit" in limit_line.text()
