@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
 
         self.editing = Editing(self.composer, chat, estimates, self._run, lambda: self.transcript.views,
                                self._offer_left_edit)
+        self.sidebar.priced = lambda model: usage.prices.price_for(model) is not None
         self._connect_widgets()
         self._connect_controllers()
         if self._options is not None:

@@ -300,6 +300,20 @@ def test_long_titles_are_cut_short_not_scrolled_sideways(qtbot: QtBot) -> None:
     assert not sidebar.list.horizontalScrollBar().isVisible()
 
 
+def test_a_conversation_on_a_model_without_a_price_does_not_read_as_free(qtbot: QtBot) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.priced = lambda model: model != "my-custom-finetune"
+    now = time.time()
+    sidebar.set_conversations([Conversation(1, "Priced", "gpt-4o-mini", updated_at=now, cost_micros=4000),
+                               Conversation(2, "Not yet", "gpt-4o-mini", updated_at=now),
+                               Conversation(3, "Unpriced", "my-custom-finetune", updated_at=now)])
+    tips = {sidebar.list.item(i).text(): sidebar.list.item(i).toolTip() for i in range(sidebar.list.count())}
+    assert tips["Priced"] == "gpt-4o-mini · $0.004"
+    assert tips["Not yet"] == "gpt-4o-mini · no cost yet"
+    assert tips["Unpriced"] == "my-custom-finetune · cost not counted: no price for this model"
+
+
 def test_a_long_header_title_ends_in_an_ellipsis_until_it_is_edited(qtbot: QtBot) -> None:
     header = Header()
     qtbot.addWidget(header)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter
@@ -93,6 +94,7 @@ class Sidebar(QWidget):
         super().__init__(parent)
         self.setObjectName("sidebar")
         self.setMinimumWidth(180)
+        self.priced: Callable[[str], bool] = lambda model: True  # whether a model has a price (the window knows)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
@@ -178,7 +180,8 @@ class Sidebar(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             cost = format_usd(c.cost_micros) if c.cost_micros else ""
             item.setData(COST_ROLE, cost)
-            item.setToolTip(f"{c.model} · {cost or 'no cost yet'}")
+            spent = cost or ("no cost yet" if self.priced(c.model) else "cost not counted: no price for this model")
+            item.setToolTip(f"{c.model} · {spent}")
             self.list.addItem(item)
             if c.id == self._current:
                 item.setSelected(True)
