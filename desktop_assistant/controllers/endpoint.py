@@ -34,6 +34,11 @@ def _in_settings(error: UserFacingError, base_url: str, key_sent: bool) -> str:
     message = error.message
     for where in (" Check it in Settings.", " Add it in Settings."):
         message = message.replace(where, "")
+    if error.kind is ErrorKind.BAD_KEY:  # the next step, where the person is
+        host = "api.openai.com" in base_url
+        message += (" Paste the key again in the field above (a key starts with sk-; "
+                    + ("copy it from platform.openai.com/api-keys), " if host else "the server's owner gives it), ")
+                    + "then Test connection.")
     return message.replace(" in Settings", " above")
 
 

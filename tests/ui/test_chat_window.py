@@ -457,8 +457,10 @@ async def test_saving_a_key_that_test_connection_just_refused_asks_for_a_second_
         form.base_url.setText(fake_openai.base_url)
         form.api_key.setText("sk-wrong-key-0123456789")
         form.test_button.click()
-        ok, _message = await next_emission(parts.endpoint.connectionTested.connect)
-        assert not ok
+        ok, message = await next_emission(parts.endpoint.connectionTested.connect)
+        assert not ok and "was not accepted" in message and "wrong-key" not in message  # masked
+        assert message.endswith("Paste the key again in the field above (a key starts with sk-; the server's owner "
+                                "gives it), then Test connection.")  # the next step, where the person is
         saved: list[object] = []
         onboarding.saveRequested.connect(lambda *args: saved.append(args))
         onboarding.start_button.click()
