@@ -792,10 +792,12 @@ class MainWindow(QMainWindow):
         return "OpenAI" if "api.openai.com" in endpoint else redact(endpoint)
 
     def _on_keyring_problem(self, text: str) -> None:
-        self._keyring_problem = text
+        said, self._keyring_problem = self._keyring_problem, text
         if self._onboarding is not None:
             self._onboarding.show_problem(text)
             self._onboarding.form.set_key_hint(self.endpoint.key_source.value, text)
+        if text == said:
+            return  # said once is enough (it was said again at every save of Settings)
         # a banner (the status bar cut it off at its width), unless the welcome page says it already
         if self.endpoint.key_source.value != "environment" and not self.endpoint.needs_onboarding:
             self.banner.show_notice(Notice(Level.WARNING, text, ErrorAction.OPEN_SETTINGS

@@ -131,6 +131,9 @@ async def test_a_key_kept_for_the_session_only_is_said_in_full(tmp_path: Path,
         banner = parts.window.banner
         assert banner.isVisibleTo(parts.window) and banner.label.text() == text
         assert banner.label.wordWrap()  # wrapped, not cut off at the window's width
+        banner.hide()  # dismissed: read, and not said again at each save of Settings (which reads the key again)
+        parts.endpoint.keyringProblem.emit(text)
+        assert not banner.isVisibleTo(parts.window)
 
 
 async def test_a_long_information_is_wrapped_in_the_banner_and_a_short_one_is_in_the_status_bar(
