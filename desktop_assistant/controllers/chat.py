@@ -135,6 +135,7 @@ class ChatController(QObject):
         self.messages: list[Message] = []
         self.path: list[Message] = []
         self.model = endpoint.settings.default_model
+        endpoint.modelsChanged.connect(self._on_models)
         self._pending_text: tuple[int, str, list[str], list[str]] | None = None
         self._trim = 1.0  # shrinks the history budget after the server said the conversation was too long
         self._frame = QTimer(self)
@@ -181,6 +182,12 @@ class ChatController(QObject):
             self.model = conversation.model
         self.conversationOpened.emit(conversation)
         self.transcriptChanged.emit(self.path)
+
+    def _on_models(self, models: list[str]) -> None:
+        """A new chat on a model the endpoint does not offer takes the default model (which the endpoint has)."""
+        default = self._endpoint.settings.default_model
+        if self.conversation is None and self.model not in models and default in models:
+            self.model = default
 
     async def refresh_conversations(self) -> None:
         """Re-read the sidebar list."""

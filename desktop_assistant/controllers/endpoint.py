@@ -213,6 +213,10 @@ class EndpointController(QObject):
             return False
         if remote != s.endpoint_models or s.endpoint_models_for != s.endpoint:
             self.update_settings(endpoint_models=remote, endpoint_models_for=s.endpoint)
+        if remote and s.default_model not in remote and self._endpoint().is_local:
+            # a local server (Ollama, LM Studio) offers only its own models, not OpenAI's default: new chats would
+            # fail with "model not found" until the person found the setting
+            self.update_settings(default_model=remote[0])
         self.models = self._offered(remote)
         self._connected_to = endpoint  # the client is built and the list is fresh: nothing left to prepare
         self.modelsChanged.emit(self.models)

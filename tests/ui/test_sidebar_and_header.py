@@ -92,6 +92,22 @@ async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai
         assert sum(r.path.endswith("/models") for r in fake_openai.requests) == 2
 
 
+async def test_a_local_server_without_the_default_model_gets_one_it_has(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    fake_openai.models = ["llama3.2:3b-instruct-q4_K_M", "mistral:latest"]  # Ollama's: no gpt-4o-mini
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.chat.conversation is None and parts.chat.model == "gpt-4o-mini"
+        parts.window.composer.set_text("h")  # writing gets the connection ready, the model list included
+        await until(lambda: parts.endpoint.settings.default_model == "llama3.2:3b-instruct-q4_K_M")
+        assert parts.chat.model == "llama3.2:3b-instruct-q4_K_M"  # the new chat shown asks a model the server has
+        assert parts.window.header.model_picker.currentText() == "llama3.2:3b-instruct-q4_K_M"
+        await parts.chat.send("hello")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        request = [r for r in fake_openai.requests if r.path.endswith("/chat/completions")][-1]
+        assert request.json is not None and request.json["model"] == "llama3.2:3b-instruct-q4_K_M"
+
+
 async def test_a_list_fetched_after_saving_settings_is_not_asked_for_again_when_writing(
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.models = ["gpt-4o-mini", "my-fine-tune"]
