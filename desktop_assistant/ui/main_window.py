@@ -457,15 +457,15 @@ class MainWindow(QMainWindow):
         bindings: list[tuple[str | QKeySequence.StandardKey, Callable[[], object]]] = [
             ("Ctrl+N", self.new_chat),
             ("Esc", self._escape),
-            ("Ctrl+L", self.composer.edit.setFocus),
+            ("Ctrl+L", self.focus_composer),
             ("Ctrl+B", lambda: self.sidebar.setVisible(not self.sidebar.isVisible())),
             ("Ctrl+,", self.open_settings),
-            ("Ctrl+K", self.sidebar.filter.setFocus),
+            ("Ctrl+K", self.focus_search),
             ("Ctrl+1", lambda: self.workspace_tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
             ("Ctrl+3", lambda: self.workspace_tabs.setCurrentIndex(2)),
             ("Ctrl+4", lambda: self.workspace_tabs.setCurrentIndex(3)),
-            ("Ctrl+F", lambda: self.find_bar.open_bar(self.chat.path)),
+            ("Ctrl+F", lambda: (self._to_chat(), self.find_bar.open_bar(self.chat.path))),
             ("Ctrl+S", self._save_shown),
             ("Ctrl+Q", self.close),  # as the window's close button: what is kept at close is kept
             ("Ctrl++", lambda: self.zoom(10)),
@@ -503,9 +503,26 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Conversations and what you type are saved as you go.", 4000)
 
     def new_chat(self, preset: str | None = None) -> None:
-        """Start a new conversation (from a preset if named) and focus the composer."""
+        """Start a new conversation (from a preset if named), shown, with the composer focused."""
+        self._to_chat()
         self.chat.new_conversation(preset or None)
         self.composer.edit.setFocus()
+
+    def focus_composer(self) -> None:
+        """Ctrl+L: the composer, in view (from another workspace too: typing never goes to a hidden box)."""
+        self._to_chat()
+        self.composer.edit.setFocus()
+
+    def focus_search(self) -> None:
+        """Ctrl+K: the conversation search, in view (the sidebar shown if it was hidden)."""
+        self._to_chat()
+        self.sidebar.show()
+        self.sidebar.filter.setFocus()
+        self.sidebar.filter.selectAll()
+
+    def _to_chat(self) -> None:
+        if self.workspaces.currentIndex() != 0:
+            self.show_workspace(0)
 
     def _set_default_prompt(self, text: str) -> None:
         self.chat.set_default_system_prompt(text)

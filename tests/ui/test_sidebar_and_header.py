@@ -252,6 +252,20 @@ async def test_shortcuts_help_and_new_chat(tmp_path: Path, fake_openai: FakeOpen
         assert parts.chat.conversation is None and parts.chat.path == []
         assert window.transcript.empty.isVisibleTo(window.transcript)
 
+        # from another workspace, the chat shortcuts bring the chat into view: typing never goes to a hidden box
+        # (Enter there sent a paid request nobody saw)
+        for key, focused in ((Qt.Key.Key_L, window.composer.edit), (Qt.Key.Key_N, window.composer.edit),
+                             (Qt.Key.Key_K, window.sidebar.filter)):
+            window.show_workspace(3)
+            qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+            assert window.workspaces.currentIndex() == 3
+            qtbot.keyClick(window.focusWidget() or window, key, Qt.KeyboardModifier.ControlModifier)
+            assert window.workspaces.currentIndex() == 0 and focused.isVisible(), key
+            await until(focused.hasFocus)
+        window.sidebar.hide()  # Ctrl+B
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        assert window.sidebar.isVisible() and window.sidebar.filter.hasFocus()
+
 
 async def test_presets_and_default_system_prompt(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply(text="ok"), Reply(text="ok"))
