@@ -310,6 +310,7 @@ class MainWindow(QMainWindow):
         self.sidebar.newRequested.connect(self.new_chat)
         self.sidebar.presetChosen.connect(self.new_chat)
         self.sidebar.openRequested.connect(lambda cid: self._run("open", c.open_conversation(cid)))
+        self.sidebar.jumped.connect(self.composer.edit.setFocus)
         self.sidebar.renameRequested.connect(lambda cid, t: self._run("rename", c.rename(cid, t)))
         self.sidebar.deleteRequested.connect(lambda cid: self._run("delete", c.delete(cid)))
         self.sidebar.exportRequested.connect(self._export_conversation)
@@ -465,7 +466,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+2", lambda: self.workspace_tabs.setCurrentIndex(1)),
             ("Ctrl+3", lambda: self.workspace_tabs.setCurrentIndex(2)),
             ("Ctrl+4", lambda: self.workspace_tabs.setCurrentIndex(3)),
-            ("Ctrl+F", lambda: (self._to_chat(), self.find_bar.open_bar(self.chat.path))),
+            ("Ctrl+F", self.find_in_conversation),
             ("Ctrl+S", self._save_shown),
             ("Ctrl+Q", self.close),  # as the window's close button: what is kept at close is kept
             ("Ctrl++", lambda: self.zoom(10)),
@@ -519,6 +520,11 @@ class MainWindow(QMainWindow):
         self.sidebar.show()
         self.sidebar.filter.setFocus()
         self.sidebar.filter.selectAll()
+
+    def find_in_conversation(self) -> None:
+        """Ctrl+F: the find bar over the conversation shown (brought into view)."""
+        self._to_chat()
+        self.find_bar.open_bar(self.chat.path)
 
     def _to_chat(self) -> None:
         if self.workspaces.currentIndex() != 0:

@@ -384,6 +384,18 @@ def test_the_title_filter_finds_every_word_in_any_order(qtbot: QtBot) -> None:
     assert shown() == ["Today", "Trip to Lisbon", "Lisbon restaurants"]
     assert sidebar.list.maximumHeight() > 10_000
 
+    # Ctrl+K, a few letters, Enter: the first conversation whose title matches opens
+    opened: list[int] = []
+    jumps: list[bool] = []
+    sidebar.openRequested.connect(opened.append)
+    sidebar.jumped.connect(lambda: jumps.append(True))
+    sidebar.filter.setText("restau")
+    qtbot.keyClick(sidebar.filter, Qt.Key.Key_Return)
+    assert opened == [2] and jumps == [True]
+    sidebar.filter.setText("nothing like it")
+    qtbot.keyClick(sidebar.filter, Qt.Key.Key_Return)
+    assert opened == [2]  # no title matches: nothing opens
+
 
 async def test_ctrl_s_saves_what_the_workspace_shown_edits(tmp_path: Path, fake_openai: FakeOpenAI,
                                                             qtbot: QtBot) -> None:

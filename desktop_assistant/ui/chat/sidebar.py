@@ -77,6 +77,7 @@ class Sidebar(QWidget):
         newRequested(): start a new chat.
         presetChosen(str): start a new chat from this preset.
         openRequested(int): show this conversation.
+        jumped(): a conversation was opened from the search box with Enter (the person goes on to write).
         renameRequested(int, str): rename a conversation.
         deleteRequested(int): delete a conversation (undoable).
         searchChanged(str): the search text changed (titles are filtered here; messages are searched elsewhere).
@@ -89,6 +90,7 @@ class Sidebar(QWidget):
     deleteRequested = Signal(int)
     exportRequested = Signal(int, str)
     searchChanged = Signal(str)
+    jumped = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -199,9 +201,17 @@ class Sidebar(QWidget):
                 return
         self.list.clearSelection()
 
+    def first_match(self) -> int | None:
+        """The conversation listed first among those the search shows (None: no title matches)."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if not item.isHidden() and item.data(ID_ROLE) is not None:
+                return int(item.data(ID_ROLE))
+        return None
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Esc in the search box clears it; Down moves into the messages found; Delete in the list deletes the
-        conversation selected (the banner offers Undo)."""
+        """Esc in the search box clears it; Enter opens the first conversation whose title matches; Down moves
+        into the messages found; Delete in the list deletes the conversation selected (the banner offers Undo)."""
         if (watched is self.filter and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
                 and event.key() == Qt.Key.Key_Escape and self.filter.text()):
             event.accept()  # Esc clears the search here rather than stopping a reply (the window's shortcut)
@@ -213,6 +223,12 @@ class Sidebar(QWidget):
             if event.key() == Qt.Key.Key_Down and self.results.isVisible() and self.results.list.count():
                 self.results.list.setFocus()
                 self.results.list.setCurrentRow(0)
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.filter.text().strip():
+                first = self.first_match()
+                if first is not None:  # Ctrl+K, a few letters, Enter: the conversation whose title matches first
+                    self.openRequested.emit(first)
+                    self.jumped.emit()
                 return True
         elif (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and watched is self.list
                 and event.key() == Qt.Key.Key_Delete and self.list.state() != QListWidget.State.EditingState):
