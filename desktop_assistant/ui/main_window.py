@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         self.header.renameRequested.connect(self._rename_current)
         self.header.modelChosen.connect(self._on_model_chosen)
         self.header.modelsWanted.connect(self._connect_endpoint)
-        self.header.optionsToggled.connect(self._toggle_options)
+        self.header.optionsToggled.connect(self._on_options_button)
         self.header.settingsRequested.connect(self.open_settings)
         self.composer.sendRequested.connect(self._on_send)
         self.composer.stopRequested.connect(c.stop)
@@ -717,6 +717,13 @@ class MainWindow(QMainWindow):
         if self._options is not None:
             self._options.set_model(model.strip())
 
+    def _on_options_button(self, show: bool) -> None:
+        """Options opened or closed by its button: the panel, focused at its first field when it opens (Tab reached
+        it only after Send)."""
+        self._toggle_options(show)
+        if show:
+            self.options.system_prompt.setFocus()
+
     def _toggle_options(self, show: bool) -> None:
         if show:
             self._load_options()
@@ -739,8 +746,14 @@ class MainWindow(QMainWindow):
         return self.editing.draft_to_keep() if self.editing is not None else self.composer.text
 
     def _escape(self) -> None:
-        """Esc: cancel editing an earlier message, else stop the reply streaming."""
-        if self._edit.active:
+        """Esc: close the options panel being worked in, else cancel editing an earlier message, else stop the reply
+        streaming."""
+        focused = QApplication.focusWidget()
+        if self._options is not None and self._options.isVisible() and focused is not None \
+                and self._options.isAncestorOf(focused):
+            self.header.options_button.setChecked(False)  # what was changed is applied already
+            self.header.options_button.setFocus()
+        elif self._edit.active:
             self._edit.end()
         elif self.chat.streaming_here:  # not a reply arriving unseen in another conversation
             self.chat.stop()

@@ -465,6 +465,26 @@ async def test_options_apply_as_they_are_changed_and_follow_the_conversation_sho
         assert kept is not None and kept.system_prompt == "You are a pirate. Always say Arr."
 
 
+async def test_the_options_panel_works_from_the_keyboard(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                         qtbot: QtBot) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.activateWindow()
+        await until(window.isActiveWindow)
+        button = window.header.options_button
+        button.setFocus()
+        qtbot.keyClick(button, Qt.Key.Key_Space)  # opened: the cursor is in its first field, not left on the button
+        options = window.options
+        await until(lambda: options.isVisible() and options.system_prompt.hasFocus())
+        qtbot.keyClicks(options.system_prompt, "Be brief.")
+        qtbot.keyClick(options.system_prompt, Qt.Key.Key_Tab)  # Tab moves on: no tab typed into the prompt
+        assert options.system_prompt.toPlainText() == "Be brief." and not options.system_prompt.hasFocus()
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Escape)  # Esc closes the panel, what was typed applied
+        assert not options.isVisible() and not button.isChecked() and button.hasFocus()
+        assert parts.chat.options().system_prompt == "Be brief."
+
+
 async def test_a_reasoning_model_shows_its_temperature_off_and_says_why(tmp_path: Path,
                                                                         fake_openai: FakeOpenAI) -> None:
     async with built_app(tmp_path, fake_openai.base_url) as parts:

@@ -47,6 +47,7 @@ class ConversationOptions(QWidget):
         self.system_prompt.setAccessibleName("System prompt")
         self.system_prompt.setPlaceholderText("Optional: how the assistant should behave in this conversation")
         self.system_prompt.setFixedHeight(70)
+        self.system_prompt.setTabChangesFocus(True)  # a Tab typed here went into the prompt, applied at once
         form.addRow("System prompt", self.system_prompt)
         temp_row = QHBoxLayout()
         self.use_temperature = QCheckBox("Set")
