@@ -179,9 +179,21 @@ def test_a_model_typed_in_part_names_the_one_it_matches(qtbot: QtBot) -> None:
                           ("my-own-model", "my-own-model")]:  # a model the endpoint does not list
         picker.setEditText(typed)
         assert header.typed_model() == chosen, typed
-    header.set_model("llama3.2:3b-instruct-q4_K_M")  # a long local name: its start shows, and all of it on hover
+    chosen_models: list[str] = []
+    header.modelChosen.connect(chosen_models.append)
+    header.set_model("gpt-4o-mini")
+    header.show()
     line = picker.lineEdit()
-    assert line is not None and line.cursorPosition() == 0
+    assert line is not None
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, "zzz")
+    qtbot.keyClick(line, Qt.Key.Key_Escape)  # Esc drops what was typed: the model in use is back
+    assert picker.currentText() == "gpt-4o-mini"
+    line.clearFocus()
+    assert chosen_models == []
+    header.set_model("llama3.2:3b-instruct-q4_K_M")  # a long local name: its start shows, and all of it on hover
+    assert line.cursorPosition() == 0
     assert picker.toolTip().startswith("llama3.2:3b-instruct-q4_K_M")
 
 

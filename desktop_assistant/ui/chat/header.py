@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -119,6 +120,7 @@ class Header(QWidget):
         assert line is not None
         line.editingFinished.connect(self._on_model_typed)
         line.textEdited.connect(self.modelsWanted)
+        line.installEventFilter(self)
         label.setBuddy(self.model_picker)
         layout.addWidget(label)
         layout.addWidget(self.model_picker)
@@ -142,6 +144,20 @@ class Header(QWidget):
         self.settings_button.clicked.connect(self.settingsRequested)
         layout.addWidget(self.settings_button)
         self._model = ""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in the model box puts back the model in use (what was typed is dropped, not chosen)."""
+        line = self.model_picker.lineEdit()
+        if (watched is line and line is not None and event.type() in (QEvent.Type.ShortcutOverride,
+                                                                     QEvent.Type.KeyPress)
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+                and line.text() != self._model):
+            if event.type() == QEvent.Type.KeyPress:
+                self.set_model(self._model)
+                line.selectAll()
+            event.accept()  # here, not the window's Esc (which stops a reply)
+            return True
+        return super().eventFilter(watched, event)
 
     def set_title(self, title: str) -> None:
         """Show the conversation's title (from its start: a long one is cut at its end, not its beginning)."""
