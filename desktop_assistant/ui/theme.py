@@ -136,4 +136,8 @@ def _stylesheet(c: Colors) -> str:
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
     QToolButton:hover {{ background: {c.user_bubble}; }}
     QToolButton:checked {{ background: {c.user_bubble}; border: 1px solid {c.border}; }}
+    QToolButton:focus {{ border: 2px solid {c.accent}; padding: 2px; }}
+    QPlainTextEdit#composer:focus {{ border: 1px solid {c.accent}; }}
+    QPushButton#send_button:focus {{ border: 2px solid {c.text}; padding: 4px 14px; }}
+    QPushButton#stop_button:focus {{ border: 2px solid {c.accent}; padding: 5px 15px; }}
     """

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
@@ -354,6 +354,28 @@ def test_a_conversation_on_a_model_without_a_price_does_not_read_as_free(qtbot: 
     assert tips["Priced"] == "gpt-4o-mini · $0.004"
     assert tips["Not yet"] == "gpt-4o-mini · no cost yet"
     assert tips["Unpriced"] == "my-custom-finetune · cost not counted: no price for this model"
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def test_the_group_names_in_the_sidebar_can_be_read(qtbot: QtBot) -> None:
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 300)
+    sidebar.show()
+    sidebar.set_conversations([Conversation(1, "Trip to Lisbon", "gpt-4o-mini", updated_at=time.time())])
+    header = sidebar.list.item(0)
+    assert header.text() == "Today"
+    image = sidebar.list.viewport().grab(sidebar.list.visualItemRect(header)).toImage()
+    background = image.pixelColor(1, 1)
+    colours = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+    darkest = max(colours, key=lambda c: abs(_luminance(c) - _luminance(background)))
+    light, dark = sorted((_luminance(darkest), _luminance(background)), reverse=True)
+    assert (light + 0.05) / (dark + 0.05) >= 4.5  # WCAG AA for text (the disabled colour gave 2.3:1)
 
 
 def test_a_long_header_title_ends_in_an_ellipsis_until_it_is_edited(qtbot: QtBot) -> None:

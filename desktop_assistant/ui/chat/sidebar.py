@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPainter
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -38,9 +38,13 @@ class CostDelegate(OwnTextDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
               ) -> None:
-        """The row's background and title as usual, its cost drawn at the right end."""
+        """The row's background and title as usual, its cost drawn at the right end; a group's name ("Today") in the
+        muted colour (a row that cannot be chosen is drawn in the disabled one, too faint to read: 2.3:1)."""
         cost = str(index.data(COST_ROLE) or "")
         if not cost:
+            if index.data(ID_ROLE) is None:
+                option = QStyleOptionViewItem(option)
+                option.palette.setColor(QPalette.ColorRole.Text, QColor(theme.colors().muted))
             super().paint(painter, option, index)
             return
         opt, title = self.draw_row_without_text(painter, option, index)
