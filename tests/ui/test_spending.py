@@ -196,3 +196,7 @@ def test_a_cost_with_unpriced_calls_stays_on_one_line_and_says_why(qtbot: QtBot)
     assert table.item(1, 4).toolTip() == ""
     qtbot.waitUntil(lambda: table.columnWidth(4) >= table.fontMetrics().horizontalAdvance(cost.text()))
     assert not table.wordWrap()
+    # as tall as its two rows: no block of empty grid under them, and no scroll bar either
+    rows = table.rowHeight(0) + table.rowHeight(1)
+    assert rows <= table.viewport().height() < rows + table.rowHeight(0)
+    assert not table.verticalScrollBar().isVisible()

@@ -71,8 +71,18 @@ def breakdown_table(name: str, first: str) -> QTableWidget:
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, 5):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    table.setMinimumHeight(140)
+    fit_rows(table)
     return table
+
+
+def fit_rows(table: QTableWidget, most: int = 12) -> None:
+    """Make ``table`` as tall as its rows (one at least, ``most`` at most, then it scrolls): two rows in a table
+    sized for ten left a block of empty grid under them."""
+    rows = min(max(table.rowCount(), 1), most)
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+    height += sum(table.rowHeight(i) for i in range(min(rows, table.rowCount())))
+    height += (rows - table.rowCount()) * table.verticalHeader().defaultSectionSize() if table.rowCount() < rows else 0
+    table.setFixedHeight(height)
 
 
 FEATURE_NAMES = {"chat": "Chat", "tools": "Chat with tools", "titles": "Conversation titles",
@@ -99,6 +109,7 @@ def fill_table(table: QTableWidget, rows: list[Breakdown], names: dict[str, str]
             if j:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(i, j, item)
+    fit_rows(table)
 
 
 class UsagePanel(QScrollArea):
