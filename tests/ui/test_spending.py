@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Status
@@ -70,6 +71,14 @@ async def test_over_the_limit_nothing_is_sent_and_the_draft_stays(tmp_path: Path
         dialog._save()
         assert "not an amount in dollars" in dialog.spending.problem.text() and dialog.isVisible()
         assert parts.endpoint.settings.monthly_limit_usd == "2.5"
+        dialog.spending.monthly.textEdited.emit("0.15")  # being corrected: what was said about it goes
+        assert dialog.spending.problem.text() == ""
+        prices = dialog.spending.prices
+        rows = prices.rowCount()
+        dialog.spending.findChild(QPushButton, "add_price_button").click()  # a new row, its model name being typed
+        assert prices.rowCount() == rows + 1 and prices.currentRow() == rows and prices.currentColumn() == 0
+        assert prices.state() == QAbstractItemView.State.EditingState
+        assert "Dollars per 1M output tokens" in prices.horizontalHeaderItem(3).toolTip()
 
 
 async def test_eighty_percent_warns_and_sends(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:

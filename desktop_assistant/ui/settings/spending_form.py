@@ -66,11 +66,19 @@ class SpendingForm(QWidget):
         self.prices.setHorizontalHeaderLabels(["Model", "Input", "Cached input", "Output"])
         self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.prices.verticalHeader().setVisible(False)
+        for column, tip in enumerate(("The model's name as the endpoint knows it (e.g. gpt-4o-mini)",
+                                      "Dollars per 1M input tokens (e.g. 0.15)",
+                                      "Per 1M cached input tokens (empty: the built-in price, else the input one)",
+                                      "Dollars per 1M output tokens (e.g. 0.60)")):
+            header = self.prices.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(tip)
+        self.prices.itemChanged.connect(self._forget_problem)
         layout.addWidget(self.prices, 1)
         row = QHBoxLayout()
         add = QPushButton("Add model")
         add.setObjectName("add_price_button")
-        add.clicked.connect(lambda: self._add_row("", {}))
+        add.clicked.connect(self._add_new_row)
         remove = QPushButton("Remove selected")
         remove.setObjectName("remove_price_button")
         remove.clicked.connect(self._remove_selected)
@@ -83,6 +91,8 @@ class SpendingForm(QWidget):
         self.problem.setWordWrap(True)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.problem)
+        for field in (self.monthly, self.daily):
+            field.textEdited.connect(self._forget_problem)
 
     def load(self, settings: Settings) -> None:
         """Show the limits and overrides of ``settings``."""
@@ -100,6 +110,19 @@ class SpendingForm(QWidget):
         self.prices.setItem(i, 0, QTableWidgetItem(model))
         for j, name in enumerate(PRICE_FIELDS, start=1):
             self.prices.setItem(i, j, QTableWidgetItem(row.get(name, "")))
+
+    def _forget_problem(self, *_changed: object) -> None:
+        """What was said about a value goes once it is being corrected."""
+        self.problem.clear()
+
+    def _add_new_row(self) -> None:
+        """A new row, its model name being typed (a blank row did not say what goes where)."""
+        self._add_row("", {})
+        row = self.prices.rowCount() - 1
+        self.prices.setCurrentCell(row, 0)
+        item = self.prices.item(row, 0)
+        if item is not None:
+            self.prices.editItem(item)
 
     def _remove_selected(self) -> None:
         for index in sorted({i.row() for i in self.prices.selectedIndexes()}, reverse=True):
