@@ -387,6 +387,7 @@ class MainWindow(QMainWindow):
             from desktop_assistant.ui.chat.find_bar import FindBar
 
             self._find_bar = FindBar(self.transcript)
+            self._find_bar.closedFromKeyboard.connect(self.composer.edit.setFocus)
             self._chat_layout.insertWidget(0, self._find_bar)
         return self._find_bar
 

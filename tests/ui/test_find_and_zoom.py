@@ -42,6 +42,7 @@ async def test_find_highlights_every_match_and_steps(tmp_path: Path, fake_openai
         qtbot.keyClick(bar.field, Qt.Key.Key_Escape)
         assert not bar.isVisible()
         assert window.transcript.views[first_reply.id].body.extraSelections() == []
+        await until(window.composer.edit.hasFocus)  # back where the person writes, not on the workspace tabs
 
 
 async def test_zoom_is_applied_and_remembered(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTextEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QTextEdit, QToolButton, QWidget
 
 from desktop_assistant.core.models import Message
 from desktop_assistant.ui import theme
@@ -59,7 +59,13 @@ class FindField(QLineEdit):
 
 
 class FindBar(QWidget):
-    """Searches the transcript's messages as shown (rendered text, not the markdown source)."""
+    """Searches the transcript's messages as shown (rendered text, not the markdown source).
+
+    Signals:
+        closedFromKeyboard(): closed while the person was in it (the focus is given back where they write).
+    """
+
+    closedFromKeyboard = Signal()
 
     def __init__(self, transcript: Transcript, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,8 +124,11 @@ class FindBar(QWidget):
 
     def close_bar(self) -> None:
         """Hide the bar and its highlights."""
+        focused = QApplication.focusWidget()
         self._clear()
         self.hide()
+        if focused is not None and self.isAncestorOf(focused):
+            self.closedFromKeyboard.emit()  # (hidden, it left the focus to whatever came next: the tab bar)
 
     def _clear(self) -> None:
         for view in self._transcript.views.values():
