@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         from desktop_assistant.ui.chat.editing import Editing
 
         self.editing = Editing(self.composer, chat, estimates, self._run, lambda: self.transcript.views,
-                               self._offer_left_edit)
+                               self._offer_left_edit, lambda view: self.transcript.ensureWidgetVisible(view, 0, 16))
         self.sidebar.priced = lambda model: usage.prices.price_for(model) is not None
         self._connect_widgets()
         self._connect_controllers()

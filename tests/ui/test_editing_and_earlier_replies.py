@@ -200,3 +200,29 @@ async def test_the_draft_s_images_wait_out_of_sight_while_an_earlier_question_is
         qtbot.keyClick(window, Qt.Key.Key_Escape)
         assert bar.isVisibleTo(window) and len(parts.attachments.items) == 1
         assert edited.property("editing") is False
+
+
+async def test_the_question_edited_is_scrolled_into_sight(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                          qtbot: QtBot) -> None:
+    long = "\n\n".join(f"Paragraph {i} of a long answer." for i in range(60))
+    fake_openai.enqueue(Reply(text=long))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        window.resize(900, 600)
+        await parts.chat.send("The question")
+        await settled(parts, 2)
+        question = parts.chat.path[0]
+        transcript = window.transcript
+        bar = transcript.verticalScrollBar()
+        await until(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())  # at the reply's end
+        view = transcript.views[question.id]
+        assert view.visibleRegion().isEmpty()  # the question is far above
+        window.activateWindow()
+        await until(window.isActiveWindow)
+        window.composer.edit.setFocus()
+        qtbot.keyClick(window.composer.edit, Qt.Key.Key_Up)  # Up in the empty box: edit the last question
+        assert window.composer.send_button.text() == "Resend"
+        await until(lambda: not view.visibleRegion().isEmpty())
+        top = view.mapTo(transcript.viewport(), view.rect().topLeft()).y()
+        assert 0 <= top < transcript.viewport().height()  # its top in sight, not its bottom edge

@@ -33,10 +33,12 @@ class Editing:
 
     def __init__(self, composer: Composer, chat: ChatController, estimates: EstimateController,
                  run: Runner, views: Callable[[], dict[int, MessageView]] = dict,
-                 offer: Callable[[str], None] = lambda words: None) -> None:
+                 offer: Callable[[str], None] = lambda words: None,
+                 reveal: Callable[[MessageView], None] = lambda view: None) -> None:
         self._composer, self._chat, self._estimates, self._run = composer, chat, estimates, run
         self._views = views  # the transcript's views: the question edited is outlined
         self._offer = offer  # the words of an edit that cannot come back, offered to the person
+        self._reveal = reveal  # scrolls the transcript to a view
         self.message_id: int | None = None
         self._waiting = ""  # the draft put aside while an earlier question is edited
         self._original = ""  # the words of the question being edited, as they were
@@ -67,6 +69,9 @@ class Editing:
         self.message_id = message_id
         self._original = typed_text(message.parts)
         self._outline(True)
+        view = self._views().get(message_id)
+        if view is not None:
+            self._reveal(view)  # the question edited, in sight (Up from the box left it above the view)
         self._estimates.set_editing(message)
         self._composer.set_text(typed_text(message.parts))
         self._composer.send_button.setText("Resend")
