@@ -78,7 +78,7 @@ class InstanceGuard(QObject):
     def claim(self) -> bool:
         """True if this is the only instance; False if another runs (it has been asked to come forward)."""
         try:
-            self._lock_file.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the data folder, private
             handle = open(self._lock_file, "a+b")  # noqa: SIM115  (held open until release)
         except OSError as exc:
             log.warning("single-instance guard unavailable: %s", exc)

@@ -49,6 +49,7 @@ def copy_database(conn: sqlite3.Connection, dest: Path) -> Path:
     tmp = dest.with_name(f".{dest.name}.partial")
     tmp.unlink(missing_ok=True)
     try:
+        tmp.touch(mode=0o600)  # the person's conversations: readable by them only, wherever they put the copy
         target = sqlite3.connect(tmp)
         try:
             conn.backup(target)

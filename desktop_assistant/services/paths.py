@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from platformdirs import PlatformDirs
 
 from desktop_assistant import APP_ID
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class AppPaths:
         return self.config / "settings.json"
 
     def ensure(self) -> None:
-        """Create the folders, readable by the user only."""
+        """Create the folders, readable by the user only (also when something made them before, more open)."""
         for folder in (self.data, self.config, self.cache):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                folder.chmod(0o700)
+            except OSError as exc:  # a folder of someone else's, or a file system without modes
+                log.warning("could not make %s private: %s", folder, exc)

@@ -108,8 +108,20 @@ async def test_back_up_now_and_preview(tmp_path: Path) -> None:
         assert "2 conversations, 6 messages" in info.summary()
         assert not list((tmp_path / "chosen").glob(".*partial"))
         assert b"sk-" not in dest.read_bytes()  # nothing key-shaped: the key is never in the database
+        assert dest.stat().st_mode & 0o777 == 0o600  # a copy in the home folder: readable by its owner only
     finally:
         store.close_sync()
+
+
+def test_the_app_s_folders_are_private_even_when_made_before(tmp_path: Path) -> None:
+    from desktop_assistant.services.paths import AppPaths
+
+    paths = AppPaths.under(tmp_path)
+    paths.data.mkdir(parents=True, mode=0o755)  # the single-instance lock made it first, with the umask's modes
+    paths.data.chmod(0o755)
+    paths.ensure()
+    for folder in (paths.data, paths.config, paths.cache):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
 
 
 async def test_automatic_backups_are_daily_and_keep_the_last_n(tmp_path: Path) -> None:
