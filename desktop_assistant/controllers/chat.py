@@ -136,6 +136,7 @@ class ChatController(QObject):
         self.path: list[Message] = []
         self.model = endpoint.settings.default_model
         endpoint.modelsChanged.connect(self._on_models)
+        self._deleted_shown: int | None = None  # the conversation deleted while shown (Undo shows it again)
         self._pending_text: tuple[int, str, list[str], list[str]] | None = None
         self._trim = 1.0  # shrinks the history budget after the server said the conversation was too long
         self._frame = QTimer(self)
@@ -249,17 +250,22 @@ class ChatController(QObject):
         conv = await self._store.get_conversation(conversation_id)
         if conv is None:
             return
-        if self.conversation and self.conversation.id == conversation_id:
+        shown = self.conversation is not None and self.conversation.id == conversation_id
+        if shown:
             self.stop()
             self.new_conversation()
+        self._deleted_shown = conversation_id if shown else None
         await self._store.delete_conversation(conversation_id)
         await self.refresh_conversations()
         self.deletedUndoable.emit(conversation_id, conv.title or "Untitled")
 
     async def undo_delete(self, conversation_id: int) -> None:
-        """Bring a deleted conversation back."""
+        """Bring a deleted conversation back (shown again if it was shown when deleted and nothing else is)."""
         await self._store.restore_conversation(conversation_id)
         await self.refresh_conversations()
+        if self._deleted_shown == conversation_id and self.conversation is None and not self.path:
+            await self.open_conversation(conversation_id)
+        self._deleted_shown = None
 
     async def set_model(self, model: str) -> None:
         """Use ``model`` for this conversation from the next request on."""

@@ -62,6 +62,14 @@ async def test_rename_delete_and_undo(tmp_path: Path, fake_openai: FakeOpenAI) -
         QTest.keyClick(sidebar.list, Qt.Key.Key_Delete)
         await until(lambda: "Renamed by hand" not in [sidebar.list.item(i).text() for i in range(sidebar.list.count())])
         assert "Renamed by hand" in parts.window.banner.label.text() and parts.window.banner.action.text() == "Undo"
+        # the conversation shown, deleted then brought back: it is shown again (not left on an empty new chat)
+        second = parts.chat.conversation
+        assert second is not None
+        await parts.chat.delete(second.id)
+        assert parts.chat.conversation is None
+        parts.window.banner.action.click()  # Undo
+        await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.id == second.id)
+        assert [m.text for m in parts.chat.path] == ["Second chat", "two"]
 
 
 async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
