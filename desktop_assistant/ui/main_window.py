@@ -855,6 +855,11 @@ class MainWindow(QMainWindow):
         other = shown != self._shown_id and not (self._shown_id is None and shown == self._stored_id)
         self._shown_id = shown
         self._forget_refusal(banner=other)
+        path = self.chat.path
+        if other and path and path[-1].role is Role.USER and not self.chat.streaming_here:
+            # the app closed (or crashed) between storing the question and the reply's first words
+            self.banner.show_notice(Notice(Level.INFO, "Your last question has no reply: the app closed before it "
+                                           "arrived. Retry asks it again.", ErrorAction.RETRY))
         self._show_conversation(conversation, self.chat.model)
         self.composer.set_streaming(self.chat.streaming_here)
         if self._options is not None and self._options.isVisible():

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
-from desktop_assistant.core.models import Role, Status
+from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.ui.chat.composer import Composer
 from tests.conftest import next_emission, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
@@ -500,3 +500,26 @@ async def test_a_reply_finished_after_its_conversation_was_opened_again_is_shown
         await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 4)
         sent = fake_openai.requests[-1].json
         assert sent is not None and sent["messages"][-2] == {"role": "assistant", "content": whole}
+
+
+async def test_a_question_left_without_a_reply_by_a_crash_says_so_and_retries(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # the app killed after the question was stored and before the reply's first words
+        conversation = await parts.store.create_conversation("gpt-4o-mini", title="Unanswered")
+        await parts.store.add_message(conversation.id, None, Role.USER, [text_part("Is anyone there?")])
+        parts.endpoint.update_settings(last_conversation_id=conversation.id)
+    fake_openai.enqueue(Reply(text="Yes, here."))
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        banner = again.window.banner
+        assert banner.isVisibleTo(again.window) and "has no reply" in banner.label.text()
+        assert banner.action.text() == "Retry"
+        banner.action.click()
+        await until(lambda: len(again.chat.path) == 2 and again.chat.path[-1].text == "Yes, here."
+                    and not again.chat.streaming)
+        assert [m.text for m in again.chat.path] == ["Is anyone there?", "Yes, here."]
+        again.window.new_chat()
+        await again.chat.open_conversation(conversation.id)  # answered now: nothing more to say
+        assert "has no reply" not in banner.label.text() or not banner.isVisibleTo(again.window)
