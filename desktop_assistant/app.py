@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 from PySide6.QtCore import QEventLoop, QLocale, QTimer
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # the controllers are built once the window is painted; extra
     from desktop_assistant.controllers.runner import OperationRunner
     from desktop_assistant.controllers.search import SearchController
     from desktop_assistant.controllers.usage import UsageController
+    from desktop_assistant.services.backup import BackupInfo
     from desktop_assistant.services.token_cache import TokenCountCache
     from desktop_assistant.ui.chat.voice_wiring import VoiceWiring
 
@@ -80,6 +82,7 @@ class AppParts:
     texts: TextKeeper | None = None
     lab: LabController | None = None
     token_counts: TokenCountCache | None = None
+    recovered: tuple[Path, BackupInfo] | None = None  # the damaged database moved aside, and a backup to restore
     # built by after_first_paint (their imports, pydantic among them, are not needed for the first paint)
     extraction: ExtractionController = field(init=False)
     batches: BatchController = field(init=False)
@@ -104,6 +107,7 @@ class FirstScreen:
     last: Conversation | None
     messages: list[Message]
     draft: KeptDraft
+    recovered: tuple[Path, BackupInfo] | None = None  # the damaged file moved aside, and a backup to restore
 
     def complete(self) -> AppParts:
         """Build the controllers, bind the window to them and let the chat controller take over the transcript."""
@@ -164,7 +168,7 @@ class FirstScreen:
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept
         return AppParts(window, chat, endpoint, estimates, usage, self.attachments, data, runner, notices, lifecycle,
                         store, self.paths, search, voice_wiring, drafts=drafts, texts=texts,
-                        token_counts=token_counts)
+                        token_counts=token_counts, recovered=self.recovered)
 
 
 @overload
@@ -220,13 +224,18 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
     elif store.pre_migration_backup is not None:
         notices.info(f"Your conversation database was upgraded; the earlier one was copied to "
                      f"{store.pre_migration_backup}.")
+    recovered = None
     if moved is not None:
-        notices.warning(f"Your conversation database could not be read, so it was moved to {moved} (nothing was "
-                        "deleted) and a new one was started.")
+        from desktop_assistant.services import backup
+
+        recovered = backup.keep_newest_aside(backup.backup_dir(paths.data))
+        if recovered is None:  # else said with the backup to restore, once the window can act on it
+            notices.warning(f"Your conversation database could not be read, so it was moved to {moved} (nothing "
+                            "was deleted) and a new one was started.")
     if store.interrupted_on_open:
         notices.info("A reply was interrupted when the app last closed; what had arrived is kept.")
     first = FirstScreen(window, paths, quit, secrets, endpoint, store, images, attachments, notices, last, messages,
-                        draft)
+                        draft, (moved, recovered) if moved is not None and recovered is not None else None)
     return first if staged else first.complete()
 
 
@@ -243,6 +252,8 @@ async def after_first_paint(parts: AppParts) -> None:
         except Exception:  # the rest of the start must not wait on a draft's attachments
             log.exception("the draft's attachments could not be brought back")
     await parts.endpoint.load_key()  # the SDK waits for the first words typed (prepare_connection)
+    if parts.recovered is not None:  # (after the key: a keyring notice would take the banner's place)
+        offer_recovery(parts, *parts.recovered)
     prepare_on_first_input(parts)
     parts.estimates.enable()
     await parts.store.purge_deleted()
@@ -269,6 +280,20 @@ async def after_first_paint(parts: AppParts) -> None:
         await parts.lab.batches.resume()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
     keep_out_of_full_collections()  # what start-up built stays: full collections need not walk it again
+
+
+def offer_recovery(parts: AppParts, moved: Path, backup: BackupInfo) -> None:
+    """The database could not be read and a new one was started: offer the newest automatic backup back."""
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(backup.newest_activity or backup.written_at))
+    text = (f"Your conversation database could not be read, so it was moved to {moved} (nothing was deleted) and "
+            f"a new one was started. The automatic backup of {when} holds {backup.conversations} conversations: "
+            "Restore it to bring them back.")
+    def restore() -> None:
+        parts.data.restore(backup.path)
+
+    parts.window.banner.show_offer(text, "Restore it", restore)
 
 
 def prepare_on_first_input(parts: AppParts) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -106,6 +107,27 @@ def auto_backup(conn: sqlite3.Connection, folder: Path, keep: int, now: float | 
     dest = copy_database(conn, unique(folder / f"{AUTO_PREFIX}{stamp(now)}{SUFFIX}"))
     rotate(folder, keep)
     return dest
+
+
+def keep_newest_aside(folder: Path, now: float | None = None) -> BackupInfo | None:
+    """The database was found damaged: copy the newest automatic backup that can be read to a name rotation never
+    removes (the new, empty database's own daily backups would push it out within ``keep`` days), and return what
+    that copy holds; None when there is no readable automatic backup."""
+    for candidate in reversed(auto_backups(folder)):
+        try:
+            info = inspect(candidate)
+        except UserFacingError:
+            continue  # damaged too: an older one may do
+        if info.newer_than_app:
+            continue
+        dest = unique(folder / f"conversations-before-damage-{stamp(now)}{SUFFIX}")
+        try:
+            shutil.copy2(candidate, dest)
+            dest.chmod(0o600)
+        except OSError:
+            return info  # still there for now: offered as it is
+        return inspect(dest)
+    return None
 
 
 def rotate(folder: Path, keep: int) -> list[Path]:

@@ -62,6 +62,40 @@ async def test_damaged_database_is_moved_aside_not_overwritten(tmp_path: Path, f
     conn.close()
 
 
+async def test_a_damaged_database_offers_the_newest_automatic_backup_back(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    from desktop_assistant.services import backup
+
+    paths = AppPaths.under(tmp_path)
+    fake_openai.enqueue(Reply(text="one"), Reply(text="two"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        for question in ("First chat", "Second chat"):
+            parts.window.new_chat()
+            await parts.chat.send(question)
+            await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        folder = backup.backup_dir(paths.data)
+        await parts.store.read(lambda conn: backup.auto_backup(conn, folder, keep=7))  # the daily one
+    with open(paths.database, "r+b") as damaged:  # months later, a bad sector
+        damaged.seek(0)
+        damaged.write(b"\0" * 4096)
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        banner = parts.window.banner
+        await until(lambda: banner.isVisibleTo(parts.window) and banner.action.text() == "Restore it")
+        assert "could not be read" in banner.label.text() and "holds 2 conversations" in banner.label.text()
+        assert await parts.store.list_conversations() == []
+        aside = list(folder.glob("conversations-before-damage-*.sqlite3"))
+        assert len(aside) == 1  # kept out of rotation: the new database's daily backups cannot push it out
+        backup.rotate(folder, 0)
+        assert aside[0].exists()
+        restored = next_emission(parts.data.restored.connect)
+        banner.action.click()
+        await restored
+        titles = sorted(c.title for c in await parts.store.list_conversations())
+        assert titles == ["First chat", "Second chat"]
+
+
 async def test_second_instance_raises_the_first(tmp_path: Path) -> None:
     first = InstanceGuard(tmp_path)
     assert first.claim()
