@@ -139,8 +139,10 @@ class DataController(QObject):
         async def run() -> None:
             result = await self.backups.restore(path)
             self.restored.emit()
+            spent = (f" What was spent since the backup ({result.spending_kept} calls) still counts in Usage and "
+                     "toward your limits." if result.spending_kept else "")
             self._say(f"Restored {result.restored.conversations} conversations from {path.name}. Your previous "
-                      f"conversations were kept in {result.kept_current_at}.")
+                      f"conversations were kept in {result.kept_current_at}.{spent}")
         return self._start("Restoring", run())
 
     # -- export and import ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ class RestoreResult:
     restored: BackupInfo
     kept_current_at: Path  # the database as it was before the restore
     started_at_version: int  # the backup's schema version (migrated to the latest if older)
+    spending_kept: int = 0  # calls recorded after the backup was made, carried over (the limits count them)
 
 
 class StoreBackups:
@@ -71,4 +72,27 @@ class StoreBackups:
             raise UserFacingError(ErrorKind.STORAGE, f"The backup could not be brought up to date ({exc}); your "
                                   "database was put back as it was.", detail=str(exc)) from exc
         conn.execute("UPDATE messages SET status=? WHERE status=?", (Status.INTERRUPTED.value, Status.STREAMING.value))
-        return RestoreResult(info, kept, started)
+        return RestoreResult(info, kept, started, _carry_over_spending(conn, kept))
+
+
+def _carry_over_spending(conn: sqlite3.Connection, before: Path) -> int:
+    """Copy into the restored database the calls the database replaced recorded after the backup's last one: what
+    was spent since is still spent (a restore wiped it, and with it what the spending limits count). A call keeps
+    its conversation only when the restored database has it. Returns how many calls were carried over."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(usage_ledger)") if row[1] != "id"]
+    linked = {"conversation_id": "conversations", "message_id": "messages"}
+    picked = ", ".join(f"CASE WHEN b.{c} IN (SELECT id FROM main.{linked[c]}) THEN b.{c} END" if c in linked
+                       else f"b.{c}" for c in columns)
+    conn.execute("ATTACH DATABASE ? AS before_restore", (f"{before.resolve().as_uri()}?mode=ro",))
+    try:
+        known = {row[1] for row in conn.execute("PRAGMA before_restore.table_info(usage_ledger)")}
+        if not set(columns) <= known:
+            return 0  # (the copy is of this app's schema: it always has them)
+        cursor = conn.execute(
+            f"""INSERT INTO main.usage_ledger ({", ".join(columns)})
+                SELECT {picked} FROM before_restore.usage_ledger AS b
+                WHERE b.created_at > (SELECT COALESCE(MAX(created_at), 0) FROM main.usage_ledger)
+                ORDER BY b.id""")
+        return max(cursor.rowcount, 0)
+    finally:
+        conn.execute("DETACH DATABASE before_restore")

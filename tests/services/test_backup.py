@@ -165,6 +165,36 @@ async def test_restore_shows_what_it_holds_keeps_the_current_one_and_replaces(tm
         store.close_sync()
 
 
+async def test_restore_keeps_what_was_spent_after_the_backup(tmp_path: Path) -> None:
+    from desktop_assistant.core.models import LedgerEntry, Usage
+
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        old_chat = await store.create_conversation("gpt-4o", title="before")
+        await store.record_usage(LedgerEntry("chat", "gpt-4o", Usage(10, 0, 10, 0, False), 1_000,
+                                             conversation_id=old_chat.id, created_at=time.time() - 60))
+        backups = StoreBackups(store)
+        saved = await backups.back_up_to(tmp_path / "saved.sqlite3")
+        new_chat = await store.create_conversation("gpt-4o", title="after")
+        for cost in (20_000, 30_000):  # spent after the backup: still spent, whatever the restore brings back
+            await store.record_usage(LedgerEntry("chat", "gpt-4o", Usage(10, 0, 10, 0, False), cost,
+                                                 conversation_id=new_chat.id, created_at=time.time()))
+        result = await backups.restore(saved)
+        assert result.spending_kept == 2
+        rows = await store.read(lambda c: c.execute(
+            "SELECT cost_micros, conversation_id FROM usage_ledger ORDER BY created_at").fetchall())
+        assert [tuple(r) for r in rows] == [(1_000, old_chat.id), (20_000, None), (30_000, None)]  # its chat is gone
+        month = await store.read(lambda c: c.execute("SELECT SUM(cost_micros) FROM usage_daily").fetchone()[0])
+        assert month == 51_000  # the daily roll-up the limits and Usage read, too
+        again = await backups.restore(saved)  # a second restore of the same backup does not count them twice
+        assert again.spending_kept == 2
+        total = await store.read(lambda c: c.execute("SELECT SUM(cost_micros) FROM usage_ledger").fetchone()[0])
+        assert total == 51_000
+    finally:
+        store.close_sync()
+
+
 async def test_restore_an_older_backup_migrates_it(tmp_path: Path) -> None:
     old = tmp_path / "old.sqlite3"
     make_old_database(old, 1)
