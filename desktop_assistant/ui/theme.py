@@ -126,10 +126,10 @@ def _stylesheet(c: Colors) -> str:
     QPushButton#stop_button {{ border: 1px solid {c.border}; border-radius: 8px; padding: 6px 16px; }}
     QProgressBar#context_gauge {{ border: none; background: {c.border}; border-radius: 2px; max-height: 4px; }}
     QProgressBar#context_gauge::chunk {{ background: {c.accent}; border-radius: 2px; }}
-    QListWidget#conversation_list {{ border: none; background: transparent; }}
+    QListWidget#conversation_list {{ border: none; background: {c.window}; }}  /* transparent: a black scroll track */
     QListWidget#conversation_list::item {{ padding: 6px 8px; border-radius: 6px; }}
     QListWidget#conversation_list::item:selected {{ background: {c.user_bubble}; color: {c.text}; }}
-    QListWidget#search_hits {{ border: none; background: transparent; }}
+    QListWidget#search_hits {{ border: none; background: {c.window}; }}
     QListWidget#search_hits::item {{ border-radius: 6px; }}
     QListWidget#search_hits::item:selected, QListWidget#search_hits::item:hover {{ background: {c.user_bubble}; }}
     QFrame#notice_banner {{ border: 1px solid {c.border}; border-radius: 8px; background: {c.window}; }}

@@ -184,3 +184,26 @@ def test_a_toggle_button_that_is_on_looks_on(qtbot: QtBot) -> None:
     button.setChecked(True)  # the Options panel is open: the button says so
     on = button.grab().toImage()
     assert on.pixelColor(3, 14) != off.pixelColor(3, 14)
+
+
+@pytest.mark.parametrize("appearance", ["light", "dark"])
+def test_the_sidebar_s_scroll_track_is_drawn_not_black(qapp: QApplication, qtbot: QtBot, appearance: str) -> None:
+    import time
+
+    from desktop_assistant.core.models import Conversation
+    from desktop_assistant.ui.chat.sidebar import Sidebar
+
+    theme.set_appearance(appearance)
+    theme.apply(qapp)
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 300)
+    sidebar.show()
+    now = time.time()
+    sidebar.set_conversations([Conversation(i, f"Chat {i}", "gpt-4o-mini", updated_at=now - i * 86_400)
+                               for i in range(1, 60)])
+    bar = sidebar.list.verticalScrollBar()
+    qtbot.waitUntil(bar.isVisible)
+    image = bar.grab().toImage()
+    track = [image.pixelColor(image.width() // 2, y).name() for y in range(image.height() // 2, image.height() - 20)]
+    assert "#000000" not in track  # a transparent list left the track under the handle unpainted: solid black
