@@ -257,6 +257,9 @@ async def after_first_paint(parts: AppParts) -> None:
     prepare_on_first_input(parts)
     parts.estimates.enable()
     await parts.store.purge_deleted()
+    if parts.store.interrupted:  # replies a crash cut short: what was streamed was billed
+        await parts.chat.count_interrupted(parts.store.interrupted)
+        parts.store.interrupted = []
     await DraftStore(parts.store).prune()
     if parts.token_counts is not None:
         await parts.token_counts.prune()

@@ -89,6 +89,12 @@ def question_parts(text: str, images: list[Attachment], files: list[FileAttachme
     return head + [f.part() for f in files] + [a.part() for a in images]
 
 
+def _estimated_usage(model: str, wire: list[dict[str, Any]], text: str) -> Usage:
+    """What a reply of ``text`` to the request ``wire`` cost, estimated (its usage never arrived)."""
+    prompt = plan_history(model, wire, max_output_tokens=1).prompt_tokens
+    return Usage(prompt, 0, estimate_completion_tokens(text, model), estimated=True)
+
+
 class ChatController(QObject):
     """Drives one chat window.
 
@@ -183,6 +189,32 @@ class ChatController(QObject):
             self.model = conversation.model
         self.conversationOpened.emit(conversation)
         self.transcriptChanged.emit(self.path)
+
+    async def count_interrupted(self, replies: list[tuple[int, int]]) -> None:
+        """Record what the replies a crash cut short cost (``replies``: (reply, conversation) ids): the API billed
+        what was streamed, and only a reply that ended in the app was counted. Estimated, as for a stopped reply."""
+        counted = 0
+        for reply_id, conversation_id in replies:
+            conversation = await self._store.get_conversation(conversation_id)
+            messages = await self._store.messages(conversation_id)
+            path = active_path(messages, reply_id)
+            reply = path[-1] if path and path[-1].id == reply_id else None
+            if conversation is None or reply is None or not reply.text or reply.usage is not None:
+                continue
+            model = reply.model or conversation.model
+            wire = requests.wire_messages(conversation.system_prompt, path[:-1], tool_images=sees_images(model))
+            usage = await asyncio.to_thread(_estimated_usage, model, wire, reply.text)
+            cost = self.prices.cost_micros(model, usage.input_tokens, 0, usage.output_tokens)
+            await self._store.record_usage(LedgerEntry("chat", model, usage, cost, conversation_id, reply_id))
+            await self._store.update_message(reply_id, usage=usage, cost_micros=cost)
+            reply.usage, reply.cost_micros = usage, cost
+            if self.conversation is not None and self.conversation.id == conversation_id:
+                self._take_in(reply)
+                self.messageChanged.emit(reply)
+            counted += 1
+        if counted:
+            await self.refresh_conversations()
+            await self._usage.refresh()
 
     def _on_models(self, models: list[str]) -> None:
         """A new chat on a model the endpoint does not offer takes the default model (which the endpoint has)."""

@@ -48,6 +48,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self.started_at_version = 0
         self.interrupted_on_open = 0
+        self.interrupted: list[tuple[int, int]] = []  # (reply, conversation) a crash cut short, not counted yet
         self.read_only = False  # opened without upgrading after a failed migration
         self.pre_migration_backup: Path | None = None
 
@@ -111,7 +112,10 @@ class Store:
                 self.started_at_version = migrate(conn, self.migrations)
             except sqlite3.Error as exc:
                 raise MigrationFailedError(start, target, exc, str(backup) if backup else None) from exc
-            # a reply left `streaming` by a crash: keep what arrived, mark it interrupted
+            # a reply left `streaming` by a crash: keep what arrived, mark it interrupted (and count it later)
+            self.interrupted = [(int(row[0]), int(row[1])) for row in conn.execute(
+                "SELECT id, conversation_id FROM messages WHERE status=? AND role=? AND output_tokens IS NULL",
+                (Status.STREAMING.value, Role.ASSISTANT.value))]
             cur = conn.execute("UPDATE messages SET status=? WHERE status=?",
                                (Status.INTERRUPTED.value, Status.STREAMING.value))
             self.interrupted_on_open = cur.rowcount

@@ -523,3 +523,33 @@ async def test_a_question_left_without_a_reply_by_a_crash_says_so_and_retries(
         again.window.new_chat()
         await again.chat.open_conversation(conversation.id)  # answered now: nothing more to say
         assert "has no reply" not in banner.label.text() or not banner.isVisibleTo(again.window)
+
+
+async def test_a_reply_cut_short_by_a_crash_is_counted_as_an_estimate(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        # the app killed while a reply streamed: the question and what had arrived are on disk, its usage is not
+        conversation = await parts.store.create_conversation("gpt-4o-mini", title="Cut short")
+        question = await parts.store.add_message(conversation.id, None, Role.USER,
+                                                 [text_part("Tell me about the tides, at length.")])
+        reply = await parts.store.add_message(conversation.id, question.id, Role.ASSISTANT,
+                                              [text_part("Tides are the rise and fall of the sea. " * 20)],
+                                              status=Status.STREAMING, model="gpt-4o-mini")
+        parts.endpoint.update_settings(last_conversation_id=conversation.id)
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        await until(lambda: again.chat.path[-1].usage is not None)
+        shown = again.chat.path[-1]
+        assert shown.id == reply.id and shown.status is Status.INTERRUPTED
+        assert shown.usage is not None and shown.usage.estimated and shown.usage.output_tokens > 100
+        assert shown.cost_micros is not None and shown.cost_micros > 0
+        footer = again.window.transcript.views[reply.id].footer.text()
+        assert "~" in footer and "interrupted" in footer  # counted, and said to be an estimate
+        ledger = await again.store.read(lambda c: c.execute(
+            "SELECT message_id, estimated FROM usage_ledger").fetchall())
+        assert [tuple(row) for row in ledger] == [(reply.id, 1)]
+    async with built_app(tmp_path, fake_openai.base_url) as third:  # counted once, not at every start
+        await start(third)
+        ledger = await third.store.read(lambda c: c.execute("SELECT COUNT(*) FROM usage_ledger").fetchone()[0])
+        assert ledger == 1
