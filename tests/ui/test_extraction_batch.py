@@ -256,3 +256,25 @@ async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: 
         assert ws.bulk.batch_status.text().startswith("Batch cancelled")
         assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
         assert await parts.store.ledger() == []  # nothing was answered, nothing is paid
+
+
+async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        parts.window.show_workspace(1)
+        ws.results.setCurrentWidget(ws.bulk)
+        await until(lambda: ws.isVisible())
+        narrowest, width = parts.window.minimumSizeHint().width(), parts.window.width()
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.quote_batch()
+        await until(lambda: "Batch API" in ws.input.batch_price.text())
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text() and ws.bulk.batch_status.isVisible())
+        assert len(ws.bulk.batch_status.text()) > 150  # a long sentence: it wraps
+        assert parts.window.minimumSizeHint().width() <= narrowest
+        assert ws.minimumSizeHint().width() <= narrowest
+        assert parts.window.width() == width

@@ -80,6 +80,7 @@ class BulkTable(QWidget):
         self.batch_status = QLabel()
         self.batch_status.setObjectName("batch_status")
         self.batch_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.batch_status.setWordWrap(True)  # a long status wraps: it never widens the window past the screen
         self.batch_status.hide()
         status_row = QHBoxLayout()
         status_row.addWidget(self.batch_status, 1)
