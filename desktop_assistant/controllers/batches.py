@@ -10,6 +10,7 @@ in one transaction, so a restart never records them twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -67,6 +68,7 @@ class BatchController(QObject):
         self._usage, self._extraction = usage, extraction
         self.poll_seconds = POLL_SECONDS
         self.jobs: dict[str, BatchJob] = {}
+        self._wake: dict[str, asyncio.Event] = {}  # a batch's poll waits on it between checks (Check now)
 
     async def quote(self, inputs: list[str]) -> tuple[int | None, int | None]:
         """The worst case of ``inputs`` synchronously and through the Batch API (50 % off)."""
@@ -135,16 +137,38 @@ class BatchController(QObject):
             self._runner.start("follow batch", self.poll(job_id), key=key)
 
     async def poll(self, job_id: str) -> None:
-        """Check the batch every ``poll_seconds`` until it ends, then collect its results."""
-        while True:
-            if await self.check(job_id):
-                return
-            await asyncio.sleep(self.poll_seconds)  # wait-ok: the background polling interval
+        """Check the batch every ``poll_seconds`` until it ends, then collect its results. A check that fails
+        (the network, the server) is said on the job (``check_problem``) and tried again at the next interval,
+        or at once on :meth:`check_now`."""
+        wake = self._wake.setdefault(job_id, asyncio.Event())
+        try:
+            while True:
+                try:
+                    if await self.check(job_id):
+                        return
+                except UserFacingError as exc:
+                    job = self.jobs[job_id]
+                    job.check_problem, job.next_check_at = exc.message, time.time() + self.poll_seconds
+                    self.jobChanged.emit(job)
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
+        finally:
+            self._wake.pop(job_id, None)
+
+    def check_now(self, job_id: str) -> None:
+        """Ask for the batch's status now rather than at the next interval (after a failed check)."""
+        wake = self._wake.get(job_id)
+        if wake is not None:
+            wake.set()
+        elif job_id in self.jobs and not self.jobs[job_id].finished:
+            self._watch(job_id)
 
     async def check(self, job_id: str) -> bool:
         """Ask for the batch's status once (collecting it when complete); True when it needs no more polls."""
         job = self.jobs[job_id]
         info = await self._endpoint.gateway.retrieve_batch(job_id)
+        job.check_problem, job.next_check_at = "", None
         job.status, job.total, job.completed, job.failed = info.status, info.total, info.completed, info.failed
         job.output_file_id, job.error_file_id = info.output_file_id, info.error_file_id
         await self._store.write(lambda c: extraction_store.update_job(

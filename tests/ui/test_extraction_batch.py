@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from desktop_assistant.core.extraction import RowState
+from desktop_assistant.core.extraction import BatchJob, RowState
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -278,3 +278,37 @@ async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_
         assert parts.window.minimumSizeHint().width() <= narrowest
         assert ws.minimumSizeHint().width() <= narrowest
         assert parts.window.width() == width
+
+
+async def test_a_failed_status_check_does_not_stop_following_the_batch(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        job_id = ws._batch_job
+
+        def slow_down(job: BatchJob) -> None:  # after the failure, only Check now asks again
+            if job.check_problem:
+                x.batches.poll_seconds = 3600.0
+        x.batches.jobChanged.connect(slow_down)
+        fake_openai.batches.fail_next("retrieve", 503, "The server is overloaded.", type="server_error")
+        await until(lambda: "the last status check failed" in ws.bulk.batch_status.text())
+        assert "trying again at" in ws.bulk.batch_status.text()
+        assert "validating" in ws.bulk.batch_status.text()  # the last status known stays
+        assert parts.runner.find(f"batch-poll:{job_id}") is not None  # still followed
+        assert ws.bulk.check_now_button.isVisibleTo(ws)
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE), Reply(text=json.dumps(TASK), usage=USAGE))
+        fake_openai.batches.complete(job_id)
+        collected = next_emission(x.batches.collected.connect)
+        ws.bulk.check_now_button.click()
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
+        assert ws.bulk.batch_status.text() == "Batch completed · 2 answered, 0 failed of 2"
+        assert not ws.bulk.check_now_button.isVisibleTo(ws)

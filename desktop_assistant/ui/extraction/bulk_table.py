@@ -40,7 +40,8 @@ def row_problem(row: Row) -> str:
 class BulkTable(QWidget):
     """Rows of a bulk run or batch.
 
-    Signals: cancelRequested(), retryRequested(int row), exportRequested(), batchCancelRequested().
+    Signals: cancelRequested(), retryRequested(int row), exportRequested(), cancelBatchRequested(),
+    checkNowRequested() (ask for the status of the batch shown now, after a failed check).
     """
 
     cancelRequested = Signal()
@@ -49,6 +50,7 @@ class BulkTable(QWidget):
     showWaitingRequested = Signal()
     earlierRequested = Signal(str)
     cancelBatchRequested = Signal()
+    checkNowRequested = Signal()
     rowOpened = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -90,6 +92,10 @@ class BulkTable(QWidget):
                                        "saved, and shown here in place of these")
         self.waiting_button.hide()
         status_row.addWidget(self.waiting_button)
+        self.check_now_button = self._button("Check now", "batch_check_now", self.checkNowRequested.emit)
+        self.check_now_button.setToolTip("Ask for the batch's status now instead of at the next try")
+        self.check_now_button.hide()
+        status_row.addWidget(self.check_now_button)
         self.cancel_batch_button = self._button("Cancel batch", "batch_cancel", self.cancelBatchRequested.emit)
         self.cancel_batch_button.setToolTip("Ask the API to stop the batch: what it answered so far is collected "
                                             "(and paid for), the rest is not sent")

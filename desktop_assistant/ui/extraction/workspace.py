@@ -54,7 +54,11 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
 def batch_text(job: BatchJob) -> str:
     """One line on a batch: its status, its request counts and, while it runs, what to expect."""
     text = f"Batch {job.status.replace('_', ' ')} · {job.completed} answered, {job.failed} failed of {job.total}"
-    if not job.finished:
+    if job.check_problem:
+        text += f" · the last status check failed ({job.check_problem.rstrip('.')})"
+        if job.next_check_at is not None:
+            text += f"; trying again at {dt.datetime.fromtimestamp(job.next_check_at).strftime('%H:%M:%S')}"
+    elif not job.finished:
         text += (" · usually ready within minutes, at most 24 hours; you can close the app meanwhile: the results "
                  "are collected here when they are ready")
     return text
@@ -147,6 +151,7 @@ class ExtractWorkspace(QWidget):
         self._waiting_batch = ""  # a finished batch whose answers wait to be shown (the table held others)
         self._batch_job = ""  # the batch shown in the table while it is on its way (Cancel batch stops it)
         self._cancel_asked = ""  # the batch Cancel batch was clicked for
+        self._checked_job = ""  # the batch the status line is about (Check now asks for its status)
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
@@ -217,6 +222,7 @@ class ExtractWorkspace(QWidget):
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(self._on_job)
         self.bulk.cancelBatchRequested.connect(self._cancel_batch)
+        self.bulk.checkNowRequested.connect(lambda: self.batches.check_now(self._checked_job))
         self.bulk.rowOpened.connect(self._open_row)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
@@ -324,6 +330,8 @@ class ExtractWorkspace(QWidget):
         self._batch_job = job.id if pending else ""
         self.bulk.cancel_batch_button.setVisible(pending)
         self.bulk.cancel_batch_button.setEnabled(job.id != self._cancel_asked)  # once: the status line follows
+        self._checked_job = job.id
+        self.bulk.check_now_button.setVisible(bool(job.check_problem) and not job.finished)
 
     def _open_row(self, index: int) -> None:
         """Show one bulk row's answer in the Result tab (its fields, or what went wrong)."""
