@@ -51,6 +51,7 @@ class BatchController(QObject):
         jobChanged(object): a :class:`BatchJob` with its latest status and counts.
         collected(str): the batch with this id completed and its results fill the table.
         refused(str): nothing was submitted: why.
+        submitFailed(str): the API refused the batch's file or the batch (nothing was submitted): why.
         resultsWaiting(str): a batch finished while the table held other answers not exported, or a bulk run
             was going: its answers are saved and shown on request (:meth:`show_collected`).
     """
@@ -59,6 +60,7 @@ class BatchController(QObject):
     jobChanged = Signal(object)
     collected = Signal(str)
     refused = Signal(str)
+    submitFailed = Signal(str)
     resultsWaiting = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
@@ -110,8 +112,12 @@ class BatchController(QObject):
         run_id = f"batch-{uuid.uuid4().hex[:10]}"
         data = jsonl(batch_line(custom_id(i), p.body) for i, p in enumerate(prepared))
         gateway = self._endpoint.gateway
-        file_id = await gateway.upload_file(f"{run_id}.jsonl", data, "batch")
-        info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": run_id})
+        try:
+            file_id = await gateway.upload_file(f"{run_id}.jsonl", data, "batch")
+            info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": run_id})
+        except UserFacingError as exc:
+            self.submitFailed.emit(f"The batch was not submitted (nothing is charged): {exc.message}")
+            return None
         job = BatchJob(id=info.id, run_id=run_id, model=ex.model, mode=ex.mode, schema_name=ex.schema.name,
                        schema=ex.schema.json_schema(), inputs=inputs, input_file_id=file_id, status=info.status,
                        total=info.total or len(inputs), created_at=time.time())

@@ -68,6 +68,7 @@ class ExtractionController(QObject):
         refused(str): nothing was sent: why (an invalid schema, the spending limit).
         schemasChanged(dict): saved schemas by name.
         exported(str): the results file written.
+        exportFailed(str): the results file could not be written: why, in plain words.
         instructionsChanged(str): the instructions sent with every extraction changed.
     """
 
@@ -80,6 +81,7 @@ class ExtractionController(QObject):
     refused = Signal(str)
     schemasChanged = Signal(object)  # object: a dict would arrive as a QVariantMap, its keys sorted
     exported = Signal(str)
+    exportFailed = Signal(str)
     instructionsChanged = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
@@ -373,9 +375,25 @@ class ExtractionController(QObject):
         """Write the results table to ``path``: JSON lines for ``.jsonl``, else CSV (atomically, off the UI)."""
         columns = list(self.schema.json_schema().get("properties", {}))
         text = export_jsonl(self.rows) if path.lower().endswith(".jsonl") else export_csv(self.rows, columns)
-        await asyncio.to_thread(write_atomically, Path(path), text)
+        try:
+            await asyncio.to_thread(write_atomically, Path(path), text)
+        except OSError as exc:
+            self.exportFailed.emit(export_problem(Path(path), exc))
+            return
         self.exported_run_id = self.run_id
         self.exported.emit(path)
+
+
+def export_problem(path: Path, exc: OSError) -> str:
+    """Why the results could not be written to ``path``, in plain words."""
+    where = f"Not exported: {path.name} could not be saved in {path.parent}"
+    if isinstance(exc, FileNotFoundError):
+        return f"Not exported: the folder {path.parent} does not exist. Choose another folder."
+    if isinstance(exc, PermissionError):
+        return f"{where}: you may not write there. Choose another folder."
+    if isinstance(exc, IsADirectoryError):
+        return f"Not exported: {path} is a folder. Choose a file name."
+    return f"{where} ({exc.strerror or exc})."
 
 
 def _image_url(path: str, model: str) -> str:

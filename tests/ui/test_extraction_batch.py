@@ -312,3 +312,46 @@ async def test_a_failed_status_check_does_not_stop_following_the_batch(tmp_path:
         assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
         assert ws.bulk.batch_status.text() == "Batch completed · 2 answered, 0 failed of 2"
         assert not ws.bulk.check_now_button.isVisibleTo(ws)
+
+
+async def test_a_refused_submission_and_an_export_are_said_in_extract(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        notices = len(parts.notices.history)
+        fake_openai.batches.fail_next("upload", 400, "File is too large.")
+        ws.submit_batch()
+        await until(lambda: parts.runner.find("batch-submit") is None and ws.bulk.note.text() != "")
+        assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
+        assert ws.bulk.note.text().endswith("File is too large.")
+        assert ws.bulk.note.isVisibleTo(ws) and ws.results.currentWidget() is ws.bulk
+        fake_openai.batches.fail_next("create", 500, "The server had an error.", type="server_error")
+        ws.submit_batch()
+        await until(lambda: parts.runner.find("batch-submit") is None and "File is too large" not in
+                    ws.bulk.note.text())
+        assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
+        assert not fake_openai.batches.batches  # none was created
+        assert len(parts.notices.history) == notices  # said in Extract, not in a banner of the Chat workspace
+
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
+        collected = next_emission(x.batches.collected.connect)
+        ws.submit_batch()
+        await collected
+        assert not ws.bulk.note.isVisibleTo(ws)  # it was about the submission that failed
+        missing = tmp_path / "no such folder" / "results.csv"
+        ws.choose_export_file()
+        assert ws._export_dialog is not None
+        ws._export_dialog.fileSelected.emit(str(missing))
+        await until(lambda: ws.bulk.note.text() != "")
+        assert ws.bulk.note.text() == (f"Not exported: the folder {missing.parent} does not exist. "
+                                       "Choose another folder.")
+        assert len(parts.notices.history) == notices and not missing.parent.exists()
+        ws._export_dialog.fileSelected.emit(str(tmp_path / "results.csv"))
+        await until(lambda: ws.bulk.note.text().startswith("Exported"))
+        assert ws.bulk.note.text() == f"Exported 2 rows to {tmp_path / 'results.csv'}"
+        assert (tmp_path / "results.csv").read_text().startswith("input,status,")

@@ -112,6 +112,13 @@ class BulkTable(QWidget):
         self.earlier_button.hide()
         status_row.addWidget(self.earlier_button)
         layout.addLayout(status_row)
+        self.note = QLabel()  # what became of the last export or batch submission
+        self.note.setObjectName("bulk_note")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.hide()
+        layout.addWidget(self.note)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("bulk_table")
         self.table.setAccessibleName("Bulk results")
@@ -188,6 +195,13 @@ class BulkTable(QWidget):
     def offer_waiting(self, waiting: bool) -> None:
         """Offer (or stop offering) the answers of a batch that finished while the table held others."""
         self.waiting_button.setVisible(waiting)
+
+    def show_note(self, text: str, *, problem: bool = False) -> None:
+        """Say what became of an export or a batch submission (empty: nothing); a problem stands out."""
+        self.note.setText(text)
+        self.note.setProperty("problem", problem)
+        self.note.setStyleSheet(f"color: {theme.colors().error}" if problem else "")
+        self.note.setVisible(bool(text))
 
     def show_batch(self, text: str) -> None:
         """The batch's status line."""

@@ -171,8 +171,9 @@ class ExtractWorkspace(QWidget):
         self.schema_editor.save_button.click()
 
     def follow_scheme(self) -> None:
-        """Draw the bulk rows' colours for the scheme now in use."""
+        """Draw the bulk rows' colours (and a problem's) for the scheme now in use."""
         self.bulk.set_rows(self.bulk.rows)
+        self.bulk.show_note(self.bulk.note.text(), problem=bool(self.bulk.note.property("problem")))
 
     def _show_instructions(self, text: str) -> None:
         if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
@@ -219,6 +220,9 @@ class ExtractWorkspace(QWidget):
         ex.runningChanged.connect(self._on_running)
         ex.schemasChanged.connect(self.schema_editor.set_saved)
         b.refused.connect(self._on_refused)
+        b.submitFailed.connect(lambda message: self._say_in_bulk(message, problem=True))
+        ex.exported.connect(self._on_exported)
+        ex.exportFailed.connect(lambda message: self._say_in_bulk(message, problem=True))
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(self._on_job)
         self.bulk.cancelBatchRequested.connect(self._cancel_batch)
@@ -371,6 +375,14 @@ class ExtractWorkspace(QWidget):
             self.bulk.offer_waiting(False)
             self._run("show batch results", self.batches.show_collected(job_id))
 
+    def _say_in_bulk(self, message: str, *, problem: bool = False) -> None:
+        self.bulk.show_note(message, problem=problem)
+        self.results.setCurrentWidget(self.bulk)
+
+    def _on_exported(self, path: str) -> None:
+        count = len(self.extraction.rows)
+        self._say_in_bulk(f"Exported {count} {'row' if count == 1 else 'rows'} to {path}")
+
     def _on_refused(self, message: str) -> None:
         if self.result_view.status.property("state") == "running":  # nothing was sent after all
             self.result_view.status.setText("")
@@ -378,6 +390,7 @@ class ExtractWorkspace(QWidget):
         self.refusal.show()
 
     def _on_rows(self, rows: list[Any]) -> None:
+        self.bulk.show_note("")  # what was said of the last export or submission was about other rows
         self.bulk.set_columns(list(self.extraction.schema.json_schema().get("properties", {})))
         self.bulk.set_rows(rows)
         self.results.setCurrentWidget(self.bulk)
