@@ -96,6 +96,7 @@ class ExtractionController(QObject):
         self.concurrency = 4
         self.instructions = ""
         self.rows: list[Row] = []
+        self.rows_schema: dict[str, Any] = {}  # the JSON schema the rows were asked with ({}: none yet)
         self.run_id = ""
         self.saved: dict[str, dict[str, Any]] = {}
         self.exported_run_id = ""  # the run whose table was last exported
@@ -245,9 +246,9 @@ class ExtractionController(QObject):
         return any(op.key is not None and op.key.startswith(BULK_KEY) for op in self._runner.operations
                    if not op.done)
 
-    def show_rows(self, rows: list[Row], run_id: str) -> None:
-        """Show rows produced elsewhere (a batch's results) in the table."""
-        self.rows, self.run_id = rows, run_id
+    def show_rows(self, rows: list[Row], run_id: str, schema: dict[str, Any]) -> None:
+        """Show rows produced elsewhere (a batch's results, asked with the JSON ``schema``) in the table."""
+        self.rows, self.run_id, self.rows_schema = rows, run_id, schema
         self.rowsReset.emit(list(rows))
         self._emit_totals()
 
@@ -277,8 +278,8 @@ class ExtractionController(QObject):
         if not verdict.allowed:
             self.refused.emit(verdict.message.replace("this request", f"these {len(inputs)} requests"))
             return
-        _, model_cls = self._checked_schema()
-        self.run_id = f"bulk-{uuid.uuid4().hex[:10]}"
+        schema, model_cls = self._checked_schema()
+        self.run_id, self.rows_schema = f"bulk-{uuid.uuid4().hex[:10]}", schema
         names = labels or []
         self.rows = [Row(i, t, names[i] if i < len(names) else "") for i, t in enumerate(inputs)]
         self.rowsReset.emit(list(self.rows))
@@ -371,9 +372,15 @@ class ExtractionController(QObject):
         return Outcome(values=checked.values, raw=checked.raw, errors=checked.errors)
 
 
+    def columns(self) -> list[str]:
+        """The fields of the rows in the table: those of the schema they were asked with (the batch's own, not
+        the editor's), or the editor's while there are none."""
+        schema = self.rows_schema if self.rows else self.schema.json_schema()
+        return list(schema.get("properties", {}))
+
     async def export(self, path: str) -> None:
         """Write the results table to ``path``: JSON lines for ``.jsonl``, else CSV (atomically, off the UI)."""
-        columns = list(self.schema.json_schema().get("properties", {}))
+        columns = self.columns()
         text = export_jsonl(self.rows) if path.lower().endswith(".jsonl") else export_csv(self.rows, columns)
         try:
             await asyncio.to_thread(write_atomically, Path(path), text)

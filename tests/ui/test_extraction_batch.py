@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from desktop_assistant.core.extraction import BatchJob, RowState
+from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -355,3 +357,42 @@ async def test_a_refused_submission_and_an_export_are_said_in_extract(tmp_path: 
         await until(lambda: ws.bulk.note.text().startswith("Exported"))
         assert ws.bulk.note.text() == f"Exported 2 rows to {tmp_path / 'results.csv'}"
         assert (tmp_path / "results.csv").read_text().startswith("input,status,")
+
+
+async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    contact = {"name": "Ann Lee", "email": "ann@example.com", "phone": None, "company": "Acme", "role": None}
+    headers = ["Input", "Status", "Problems", *contact]
+
+    def shown_headers(ws: ExtractWorkspace) -> list[str]:
+        table = ws.bulk.table
+        return [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.schema_editor.template.setCurrentText("Contact")
+        fake_openai.enqueue(Reply(text=json.dumps(contact), usage=USAGE))
+        collected = next_emission(x.batches.collected.connect)
+        ws.input.edit.setPlainText("Ann Lee, Acme, ann@example.com")
+        ws.submit_batch()
+        await collected
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        ws.schema_editor.template.setCurrentText("Task")  # the editor moves on: the batch's rows keep theirs
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        await parts.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        y = extract_parts(again)
+        ws = y.workspace
+        assert ws.schema_editor.schema.name == "task"
+        await until(lambda: len(ws.bulk.earlier_menu.actions()) == 1)
+        ws.bulk.earlier_menu.actions()[0].trigger()
+        await until(lambda: y.extraction.run_id != "" and ws.bulk.table.rowCount() == 1)
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        await y.extraction.export(str(tmp_path / "contacts.csv"))
+        with (tmp_path / "contacts.csv").open(newline="") as fh:
+            (row,) = list(csv.DictReader(fh))
+        assert row["name"] == "Ann Lee" and row["company"] == "Acme" and "title" not in row

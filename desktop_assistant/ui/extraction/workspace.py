@@ -253,7 +253,7 @@ class ExtractWorkspace(QWidget):
 
     def _schema_changed(self, schema: ExtractionSchema) -> None:
         self.extraction.set_schema(schema)
-        self.bulk.set_columns(list(schema.json_schema().get("properties", {})))
+        self.bulk.set_columns(self.extraction.columns())  # rows in the table keep the schema they were asked with
 
     def _bulk_inputs(self) -> tuple[list[str], list[str]]:
         return self.input.bulk_inputs()
@@ -391,8 +391,8 @@ class ExtractWorkspace(QWidget):
 
     def _on_rows(self, rows: list[Any]) -> None:
         self.bulk.show_note("")  # what was said of the last export or submission was about other rows
-        self.bulk.set_columns(list(self.extraction.schema.json_schema().get("properties", {})))
         self.bulk.set_rows(rows)
+        self.bulk.set_columns(self.extraction.columns())
         self.results.setCurrentWidget(self.bulk)
 
     def _on_running(self, running: bool) -> None:
