@@ -177,6 +177,7 @@ class BatchController(QObject):
         job.check_problem, job.next_check_at = "", None
         job.status, job.total, job.completed, job.failed = info.status, info.total, info.completed, info.failed
         job.output_file_id, job.error_file_id = info.output_file_id, info.error_file_id
+        job.errors = [e for e in info.errors if e]
         await self._store.write(lambda c: extraction_store.update_job(
             c, job_id, status=info.status, total=info.total, completed=info.completed, failed=info.failed,
             output_file_id=info.output_file_id, error_file_id=info.error_file_id))
@@ -214,7 +215,8 @@ class BatchController(QObject):
         for row in rows:
             if row.outcome is None:
                 row.state = RowState.FAILED
-                row.outcome = Outcome(error=f"The batch ended ({job.status}) without an answer for this input.")
+                reason = f": {' '.join(job.errors)}" if job.errors else "."
+                row.outcome = Outcome(error=f"The batch ended ({job.status}) without an answer for this input{reason}")
         results = [row_to_dict(r) for r in rows]
         await self._store.write(lambda c: extraction_store.collect_with_usage(c, job.id, results, entries))
         job.results, job.collected_at = results, time.time()

@@ -176,6 +176,14 @@ class FakeBatches:
                 while self.batches[bid]["status"] in ("validating", "in_progress"):
                     self.advance(bid)
 
+    def fail(self, batch_id: str, message: str, code: str = "invalid_request") -> None:
+        """End one batch as ``failed`` before any line was answered, with the reason OpenAI gives in ``errors``."""
+        with self._lock:
+            batch = self.batches[batch_id]
+            batch.update(status="failed", failed_at=int(time.time()),
+                         errors={"object": "list", "data": [{"code": code, "message": message, "param": None,
+                                                             "line": None}]})
+
     def status(self, batch_id: str) -> str:
         """The batch's status now."""
         with self._lock:

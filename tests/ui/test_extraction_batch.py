@@ -396,3 +396,25 @@ async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path
         with (tmp_path / "contacts.csv").open(newline="") as fh:
             (row,) = list(csv.DictReader(fh))
         assert row["name"] == "Ann Lee" and row["company"] == "Acme" and "title" not in row
+
+
+async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    reason = "Invalid schema for response_format 'person': 'required' is required to be supplied."
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        collected = next_emission(x.batches.collected.connect)
+        fake_openai.batches.fail(ws._batch_job, reason)
+        await collected
+        assert ws.bulk.batch_status.text().startswith("Batch failed")
+        assert reason in ws.bulk.batch_status.text()
+        assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
+        assert reason in ws.bulk.table.item(0, 2).text()  # each row says why, in its Problems cell
+        await x.extraction.export(str(tmp_path / "failed.csv"))
+        assert reason in (tmp_path / "failed.csv").read_text()

@@ -54,6 +54,8 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
 def batch_text(job: BatchJob) -> str:
     """One line on a batch: its status, its request counts and, while it runs, what to expect."""
     text = f"Batch {job.status.replace('_', ' ')} · {job.completed} answered, {job.failed} failed of {job.total}"
+    if job.errors:
+        text += " · " + " ".join(job.errors)
     if job.check_problem:
         text += f" · the last status check failed ({job.check_problem.rstrip('.')})"
         if job.next_check_at is not None:
