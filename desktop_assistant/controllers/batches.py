@@ -239,6 +239,7 @@ class BatchController(QObject):
         rows = [row_from_dict(r) for r in (job.results or [])] if job else []
         if job is not None:
             self._extraction.show_rows(rows, job.run_id, job.schema)
+            self.jobChanged.emit(job)  # the status line is about this batch now
         return rows
 
     def cancel(self, job_id: str) -> None:

@@ -255,7 +255,7 @@ async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: 
         assert any(r.path == f"/v1/batches/{job_id}/cancel" for r in fake_openai.requests)
         assert fake_openai.batches.status(job_id) == "cancelled"
         assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
-        assert ws.bulk.batch_status.text().startswith("Batch cancelled")
+        assert ws.bulk.batch_status.text() == "Batch cancelled · 0 answered, 2 failed of 2"  # as the rows say
         assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
         assert await parts.store.ledger() == []  # nothing was answered, nothing is paid
 
@@ -418,3 +418,38 @@ async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: F
         assert reason in ws.bulk.table.item(0, 2).text()  # each row says why, in its Problems cell
         await x.extraction.export(str(tmp_path / "failed.csv"))
         assert reason in (tmp_path / "failed.csv").read_text()
+
+
+async def test_the_batch_status_line_agrees_with_the_rows_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        first = ws._batch_job
+        collected = next_emission(x.batches.collected.connect)
+        fake_openai.batches.complete(first)
+        output = fake_openai.batches.batches[first]["output_file_id"]
+        fake_openai.batches.files[output].data = b'{"custom_id": "row-0", "respo'  # unreadable
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"  # the server: 2 answered
+
+        await x.extraction.export(str(tmp_path / "first.csv"))
+        second = await x.batches.submit(["book the room"])
+        assert second is not None
+        await until(lambda: "validating" in ws.bulk.batch_status.text() and ws.bulk.cancel_batch_button.isVisibleTo(ws))
+        await until(lambda: len(ws.bulk.earlier_menu.actions()) == 1)
+        ws.bulk.earlier_menu.actions()[0].trigger()  # the first batch again, while the second is on its way
+        await until(lambda: x.extraction.run_id != second.run_id)
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"
+        assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
+        checks = sum(1 for r in fake_openai.requests if r.path == f"/v1/batches/{second.id}")
+        await until(lambda: sum(1 for r in fake_openai.requests if r.path == f"/v1/batches/{second.id}") > checks + 2)
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"  # not the other's line
+        assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)

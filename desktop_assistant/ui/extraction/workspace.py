@@ -6,7 +6,7 @@ Widgets emit intents; :class:`ExtractionController` and :class:`BatchController`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome
+from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome, Row, RowState
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.schemas import ExtractionSchema
 from desktop_assistant.ui.extraction.bulk_table import BulkTable
@@ -51,9 +51,14 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
             f"{format_usd(sync)} run now")
 
 
-def batch_text(job: BatchJob) -> str:
-    """One line on a batch: its status, its request counts and, while it runs, what to expect."""
-    text = f"Batch {job.status.replace('_', ' ')} · {job.completed} answered, {job.failed} failed of {job.total}"
+def batch_text(job: BatchJob, rows: Sequence[Row] = ()) -> str:
+    """One line on a batch: its status, its request counts and, while it runs, what to expect. Once its ``rows``
+    are collected, the counts are theirs (the server's may differ: an unreadable output file, a cancelled batch)."""
+    answered, failed, total = job.completed, job.failed, job.total
+    if rows and not any(r.state in (RowState.PENDING, RowState.RUNNING) for r in rows):
+        answered = sum(1 for r in rows if r.state in (RowState.DONE, RowState.INVALID, RowState.REFUSED))
+        failed, total = len(rows) - answered, len(rows)
+    text = f"Batch {job.status.replace('_', ' ')} · {answered} answered, {failed} failed of {total}"
     if job.errors:
         text += " · " + " ".join(job.errors)
     if job.check_problem:
@@ -154,6 +159,7 @@ class ExtractWorkspace(QWidget):
         self._batch_job = ""  # the batch shown in the table while it is on its way (Cancel batch stops it)
         self._cancel_asked = ""  # the batch Cancel batch was clicked for
         self._checked_job = ""  # the batch the status line is about (Check now asks for its status)
+        self._line_job: BatchJob | None = None  # the batch the status line is about
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
@@ -293,7 +299,8 @@ class ExtractWorkspace(QWidget):
         self.results.setCurrentWidget(self.bulk)
         inputs, labels = self._bulk_inputs()
         if not self.extraction.bulk_running:
-            self.bulk.show_batch("")  # an earlier batch's line does not belong above this run
+            self._line_job = None  # an earlier batch's line does not belong above this run
+            self._show_batch_line()
         self.extraction.start_bulk(inputs, labels)
 
     def quote_batch(self) -> None:
@@ -330,14 +337,26 @@ class ExtractWorkspace(QWidget):
         self.result_view.show_edited(checked.values if checked.values is not None else values, checked.errors)
 
     def _on_job(self, job: BatchJob) -> None:
-        """A batch's latest status; Cancel batch is offered while the batch shown in the table is on its way."""
-        self.bulk.show_batch(batch_text(job))
-        pending = not job.finished and job.status != "cancelling" and self.extraction.run_id == job.run_id
-        self._batch_job = job.id if pending else ""
+        """A batch's latest status, said above the table when the table shows its rows (or no rows at all);
+        Cancel batch is offered while the batch shown in the table is on its way."""
+        ex = self.extraction
+        if ex.rows and ex.run_id != job.run_id:  # another run's rows are shown: the line is about them
+            return
+        self._line_job = job
+        self._show_batch_line()
+
+    def _show_batch_line(self) -> None:
+        """The status line, Cancel batch and Check now, for the batch whose rows the table shows (else none)."""
+        job, ex = self._line_job, self.extraction
+        if job is not None and ex.rows and ex.run_id != job.run_id:
+            job = self._line_job = None
+        self.bulk.show_batch(batch_text(job, ex.rows if ex.run_id == job.run_id else ()) if job else "")
+        pending = job is not None and not job.finished and job.status != "cancelling" and ex.run_id == job.run_id
+        self._batch_job = job.id if job is not None and pending else ""
         self.bulk.cancel_batch_button.setVisible(pending)
-        self.bulk.cancel_batch_button.setEnabled(job.id != self._cancel_asked)  # once: the status line follows
-        self._checked_job = job.id
-        self.bulk.check_now_button.setVisible(bool(job.check_problem) and not job.finished)
+        self.bulk.cancel_batch_button.setEnabled(self._batch_job != self._cancel_asked)  # once: the line follows
+        self._checked_job = job.id if job is not None else ""
+        self.bulk.check_now_button.setVisible(job is not None and bool(job.check_problem) and not job.finished)
 
     def _open_row(self, index: int) -> None:
         """Show one bulk row's answer in the Result tab (its fields, or what went wrong)."""
@@ -395,6 +414,7 @@ class ExtractWorkspace(QWidget):
         self.bulk.show_note("")  # what was said of the last export or submission was about other rows
         self.bulk.set_rows(rows)
         self.bulk.set_columns(self.extraction.columns())
+        self._show_batch_line()  # the line agrees with the rows now shown (or goes, when they are another run's)
         self.results.setCurrentWidget(self.bulk)
 
     def _on_running(self, running: bool) -> None:
