@@ -410,3 +410,39 @@ def test_a_field_type_is_chosen_from_a_list_and_required_is_a_check_box(qtbot: Q
     before = len(tree.findChildren(QLineEdit))
     tree.editItem(item, REQUIRED)  # no text editor for the check box's column
     assert len(tree.findChildren(QLineEdit)) == before
+
+
+async def test_the_schema_its_choice_and_the_mode_come_back_after_a_restart(tmp_path: Path,
+                                                                            fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        ws.mode.setCurrentIndex(ws.mode.findData("function"))
+        editor.template.setCurrentText("Contact")
+        editor.tree.topLevelItem(0).setText(NAME, "full_name")  # changed, not saved
+        in_use = x.extraction.schema.json_schema()
+        assert "full_name" in in_use["properties"]
+        await parts.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        y = extract_parts(again)
+        ws, editor = y.workspace, y.workspace.schema_editor
+        assert y.extraction.mode == "function" and ws.mode.currentData() == "function"
+        assert y.extraction.schema.json_schema() == in_use and y.extraction.schema.name == "contact"
+        assert editor.template.currentText() == "Contact" and editor.unsaved()  # still a change to the template
+        assert editor.tree.topLevelItem(0).text(NAME) == "full_name"
+        editor.name.setText("my_contact")
+        assert y.extraction.schema.name == "my_contact"  # the name typed is the name sent (and saved)
+        editor.save_button.click()
+        await until(lambda: editor.template.currentText() == "Saved: my_contact")
+        await again.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as third:
+        await start(third)
+        z = extract_parts(third)
+        editor = z.workspace.schema_editor
+        await until(lambda: editor.template.findText("Saved: my_contact") >= 0)
+        assert editor.template.currentText() == "Saved: my_contact" and not editor.unsaved()
+        assert z.extraction.schema.name == "my_contact" and z.extraction.schema.json_schema() == in_use

@@ -6,6 +6,7 @@ sent. Emits ``schemaChanged(ExtractionSchema)`` whenever the schema in force cha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -129,6 +130,7 @@ class SchemaEditor(QWidget):
         self.name.setObjectName("schema_name")
         self.name.setAccessibleName("Schema name")
         self.name.setPlaceholderText("schema name (letters, digits, _ and -)")
+        self.name.textChanged.connect(self._name_changed)
         layout.addWidget(self.name)
         self.tree = QTreeWidget()
         self.tree.setObjectName("schema_fields")
@@ -164,6 +166,7 @@ class SchemaEditor(QWidget):
         self._loaded: tuple[str, dict[str, Any]] = ("", {})  # what was loaded, to tell the person's changes
         self._waiting_choice = ""  # a choice that waits for Discard changes
         self._just_saved = ""
+        self._restored_choice = ""  # a saved schema chosen last session, picked once the saved ones arrive
         self._saved: dict[str, dict[str, Any]] = {}
         self._updating = False
         self.schema: ExtractionSchema = TEMPLATES["Task"]
@@ -194,6 +197,10 @@ class SchemaEditor(QWidget):
             self._just_saved = ""
             self._chosen = current
             self._loaded = (self.schema.name, self.schema.json_schema())
+        if self._restored_choice and self._restored_choice[len(SAVED_PREFIX):] in saved:
+            current = self._chosen = self._restored_choice
+            self._loaded = (self._restored_choice[len(SAVED_PREFIX):], saved[current[len(SAVED_PREFIX):]])
+        self._restored_choice = ""
         index = self.template.findText(current)
         self.template.setCurrentIndex(max(index, 0))
         self.template.blockSignals(False)
@@ -234,6 +241,37 @@ class SchemaEditor(QWidget):
             # as the form only when the form can hold it as it is (a JSON schema may name a field "first-name")
             self.load(ExtractionSchema(name, tuple(fields)) if fields is not None and not check_fields(fields)
                       else ExtractionSchema(name, raw=raw))
+
+    def kept_state(self) -> str:
+        """The schema in use and the template or saved schema it was chosen from, as JSON (see :meth:`restore`)."""
+        return json.dumps({"choice": self._chosen, "name": self.schema.name, "description": self.schema.description,
+                           "schema": self.schema.json_schema()})
+
+    def restore(self, kept: str) -> bool:
+        """Use again the schema :meth:`kept_state` gave last session (in the form when the form can hold it);
+        False when ``kept`` cannot be read (nothing changes)."""
+        try:
+            state = json.loads(kept)
+            choice, name, raw = str(state["choice"]), str(state["name"]), dict(state["schema"])
+            description = str(state.get("description") or "")
+        except (ValueError, KeyError, TypeError):
+            return False
+        fields = fields_from_schema(raw)
+        schema = (ExtractionSchema(name, tuple(fields), description) if fields is not None and not check_fields(fields)
+                  else ExtractionSchema(name, description=description, raw=raw))
+        self.template.blockSignals(True)
+        if self.template.findText(choice) >= 0:
+            self.template.setCurrentIndex(self.template.findText(choice))
+        self.template.blockSignals(False)
+        self.load(schema)
+        self._chosen = choice
+        if choice in TEMPLATES:  # changes made to it last session are still changes
+            self._loaded = (TEMPLATES[choice].name, TEMPLATES[choice].json_schema())
+        elif choice.startswith(SAVED_PREFIX):
+            self._loaded = (choice[len(SAVED_PREFIX):], self._saved.get(choice[len(SAVED_PREFIX):], raw))
+            if self.template.findText(choice) < 0:  # the saved schemas are read later: picked when they arrive
+                self._restored_choice = choice
+        return True
 
     def load(self, schema: ExtractionSchema) -> None:
         """Show ``schema`` in the form and the JSON text, and use it."""
@@ -291,6 +329,15 @@ class SchemaEditor(QWidget):
         problems = check_fields(fields)
         schema = ExtractionSchema(self.name.text().strip() or "extraction", tuple(fields))
         self._publish(schema, problems)
+
+    def _name_changed(self) -> None:
+        """The name typed is the name sent (and saved)."""
+        if self._updating:
+            return
+        if self.schema.raw is None:
+            self._form_changed()
+        else:
+            self._publish(dataclasses.replace(self.schema, name=self.name.text().strip() or "extraction"))
 
     def _publish(self, schema: ExtractionSchema, problems: list[str] | None = None) -> None:
         self.schema = schema

@@ -40,7 +40,9 @@ from desktop_assistant.ui.extraction.schema_editor import SchemaEditor
 
 MODE_LABELS = {"structured": "Structured outputs", "function": "Function calling"}
 KEPT_INPUT, KEPT_INSTRUCTIONS = "extract.input", "extract.instructions"
-"""Names under which the input and the instructions are kept between sessions (``TextKeeper``)."""
+KEPT_SCHEMA, KEPT_MODE = "extract.schema", "extract.mode"
+"""Names under which the input, the instructions, the schema in use (with the choice it came from) and the mode
+are kept between sessions (``TextKeeper``)."""
 
 
 def price_text(sync: int | None, batch: int | None, count: int) -> str:
@@ -166,13 +168,22 @@ class ExtractWorkspace(QWidget):
         self.refresh_earlier()
 
     def keep_with(self, texts: TextKeeper, kept: Mapping[str, str]) -> None:
-        """Put back the instructions and input kept from the last session, and keep them from now on."""
+        """Put back the instructions, input, schema and mode kept from the last session, and keep them from now
+        on."""
         if kept.get(KEPT_INPUT) and not self.input.text:
             self.input.edit.setPlainText(kept[KEPT_INPUT])
         if kept.get(KEPT_INSTRUCTIONS) and not self.instructions.toPlainText():
             self.instructions.setPlainText(kept[KEPT_INSTRUCTIONS])
+        if kept.get(KEPT_SCHEMA):
+            self.schema_editor.restore(kept[KEPT_SCHEMA])
+        if self.mode.findData(kept.get(KEPT_MODE)) >= 0:
+            self.mode.setCurrentIndex(self.mode.findData(kept.get(KEPT_MODE)))
         self.input.edit.textChanged.connect(texts.follow(KEPT_INPUT, self.input.edit.toPlainText))
         self.instructions.textChanged.connect(texts.follow(KEPT_INSTRUCTIONS, self.instructions.toPlainText))
+        keep_schema = texts.follow(KEPT_SCHEMA, self.schema_editor.kept_state)
+        self.schema_editor.schemaChanged.connect(keep_schema)
+        self.extraction.schemasChanged.connect(keep_schema)  # a schema just saved is chosen as "Saved: …"
+        self.mode.currentIndexChanged.connect(texts.follow(KEPT_MODE, lambda: str(self.mode.currentData() or "")))
 
     def save_shown(self) -> None:
         """Ctrl+S: save the schema in the editor."""
