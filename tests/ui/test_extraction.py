@@ -446,3 +446,32 @@ async def test_the_schema_its_choice_and_the_mode_come_back_after_a_restart(tmp_
         await until(lambda: editor.template.findText("Saved: my_contact") >= 0)
         assert editor.template.currentText() == "Saved: my_contact" and not editor.unsaved()
         assert z.extraction.schema.name == "my_contact" and z.extraction.schema.json_schema() == in_use
+
+
+async def test_json_typed_but_not_applied_is_used_by_extract_or_refused(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        person = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": ["integer", "null"]}},
+                  "required": ["name", "age"], "additionalProperties": False}
+        editor.json_edit.setPlainText(json.dumps(person))  # typed; Use this JSON not clicked
+        assert "not in use yet" in editor.problems.text() and "ready" not in editor.problems.text()
+        fake_openai.enqueue(Reply(text='{"name": "Bob", "age": 42}'))
+        ws.input.edit.setPlainText("Bob, 42")
+        done = next_emission(x.extraction.resultReady.connect)
+        ws.extract()
+        (outcome,) = await done
+        assert chat_bodies(fake_openai)[-1]["response_format"]["json_schema"]["schema"] == person
+        assert outcome.values == {"name": "Bob", "age": 42} and x.extraction.schema.json_schema() == person
+        assert editor.problems.text().startswith("The schema is ready")
+        sent = len(chat_bodies(fake_openai))
+        editor.json_edit.setPlainText('{"type": "object", "properties": {')  # cut short
+        ws.extract()
+        assert "cannot be read" in ws.refusal.text() and "Use this JSON" in ws.refusal.text()
+        assert ws.refusal.isVisibleTo(ws) and x.extraction.schema.json_schema() == person
+        ws.run_bulk()
+        assert "cannot be read" in ws.refusal.text()
+        await until(lambda: not x.extraction.running)
+        assert len(chat_bodies(fake_openai)) == sent  # nothing was sent with the old schema

@@ -150,6 +150,7 @@ class SchemaEditor(QWidget):
         self.json_edit = QPlainTextEdit()
         self.json_edit.setObjectName("schema_json")
         self.json_edit.setAccessibleName("JSON schema")
+        self.json_edit.textChanged.connect(self._json_typed)
         layout.addWidget(self.json_edit, 2)
         self.apply_json_button = self._button("Use this JSON", "apply_json", self.apply_json)
         layout.addWidget(self.apply_json_button)
@@ -169,6 +170,7 @@ class SchemaEditor(QWidget):
         self._restored_choice = ""  # a saved schema chosen last session, picked once the saved ones arrive
         self._saved: dict[str, dict[str, Any]] = {}
         self._updating = False
+        self._published = ("", "")  # the JSON text of the schema in use, and what was said of it
         self.schema: ExtractionSchema = TEMPLATES["Task"]
         self.set_saved({})
         self.template.currentTextChanged.connect(self._template_chosen)
@@ -346,9 +348,22 @@ class SchemaEditor(QWidget):
             self.json_edit.setPlainText(text)
         found = problems if problems is not None else check_schema(schema.json_schema())
         ready = "The schema is ready: every answer will have exactly these fields."
-        self.problems.setText("\n".join(found) if found else ready)
+        self._published = (text, "\n".join(found) if found else ready)
+        self.problems.setText(self._published[1])
         self.problems.setProperty("invalid", bool(found))
         self.schemaChanged.emit(schema)
+
+    def json_pending(self) -> bool:
+        """Whether the JSON text was edited by hand and not used yet (Use this JSON)."""
+        return self.json_edit.toPlainText() != self._published[0]
+
+    def _json_typed(self) -> None:
+        """Say that JSON typed by hand is not in use until it is applied (Extract applies it too)."""
+        if self.json_pending():
+            self.problems.setText("The JSON schema you typed is not in use yet: click Use this JSON (Extract, "
+                                  "Run in bulk and Submit batch use it too).")
+        else:
+            self.problems.setText(self._published[1])
 
     def add_field(self) -> None:
         """Add a top-level string field."""

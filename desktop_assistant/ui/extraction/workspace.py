@@ -279,10 +279,24 @@ class ExtractWorkspace(QWidget):
 
     # -- intents --------------------------------------------------------------------------------------------
 
+    def _use_typed_json(self) -> bool:
+        """JSON typed in the schema box and not applied is used now (as Use this JSON would); False, and said,
+        when it cannot be read (nothing is sent)."""
+        editor = self.schema_editor
+        if editor.json_pending():
+            editor.apply_json()
+            if editor.json_pending():  # not JSON, or not an object: the schema in use did not change
+                self._on_refused("The JSON schema you typed cannot be read, so nothing was sent: "
+                                 f"{editor.problems.text()} Fix it and click Use this JSON, or choose a template.")
+                return False
+        return True
+
     def extract(self) -> None:
         """Extract from the text in the box (and the dropped image)."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         self.results.setCurrentWidget(self.result_view)
         if not self.extraction.running:
             self.result_view.show_working()
@@ -305,6 +319,8 @@ class ExtractWorkspace(QWidget):
         """Run every bulk input now, a few at a time."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         if not self.extraction.bulk_running and not self._may_replace_results():
             return
         self.results.setCurrentWidget(self.bulk)
@@ -317,12 +333,16 @@ class ExtractWorkspace(QWidget):
     def quote_batch(self) -> None:
         """Show the batch price beside the synchronous one."""
         self._apply_options()
+        if not self._use_typed_json():
+            return
         self._run("batch price", self.batches.quote(self._bulk_inputs()[0]))
 
     def submit_batch(self) -> None:
         """Submit the bulk inputs as a batch."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         if not self._may_replace_results():
             return
         self.results.setCurrentWidget(self.bulk)
