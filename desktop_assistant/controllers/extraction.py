@@ -45,6 +45,7 @@ MODES = ("structured", "function")
 BULK_KEY = "extraction-bulk"
 BATCH_SUBMIT_KEY = "batch-submit"  # BatchController's submit: a bulk run waits for it, and it for a bulk run
 ONE_KEY = "extraction"
+SCHEMA_REFUSAL = "The schema cannot be used yet: "  # how a refusal for the schema's problems begins
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class ExtractionController(QObject):
     def _checked_schema(self) -> tuple[dict[str, Any], type[BaseModel]]:
         problems = self.problems()
         if problems:
-            raise UserFacingError(ErrorKind.BAD_INPUT, "The schema cannot be used yet: " + " ".join(problems))
+            raise UserFacingError(ErrorKind.BAD_INPUT, SCHEMA_REFUSAL + " ".join(problems))
         schema = self.schema.json_schema()
         return schema, build_model(schema, self.schema.name)
 

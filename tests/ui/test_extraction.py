@@ -26,6 +26,7 @@ from desktop_assistant.ui.extraction.schema_editor import (
     TYPES,
     SchemaEditor,
 )
+from desktop_assistant.ui.extraction.workspace import price_text
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -475,3 +476,33 @@ async def test_json_typed_but_not_applied_is_used_by_extract_or_refused(tmp_path
         assert "cannot be read" in ws.refusal.text()
         await until(lambda: not x.extraction.running)
         assert len(chat_bodies(fake_openai)) == sent  # nothing was sent with the old schema
+
+
+async def test_messages_about_an_earlier_schema_do_not_stay(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        ws.input.edit.setPlainText("Ana must send the finance report by March 14; it's urgent.")
+        first = editor.tree.topLevelItem(0)
+        first.setText(NAME, "the title")  # not a field name
+        ws.extract()
+        await until(lambda: ws.refusal.isVisibleTo(ws))
+        assert ws.refusal.text().startswith("The schema cannot be used yet")
+        first.setText(NAME, "title")  # fixed: the message goes
+        assert not ws.refusal.isVisibleTo(ws)
+        fake_openai.enqueue(Reply(text=json.dumps(TASK)))
+        done = next_emission(x.extraction.resultReady.connect)
+        ws.extract()
+        await done
+        assert ws.result_view.status.text().startswith("Valid")
+        while editor.tree.topLevelItemCount():  # every field removed: the result is no longer said to be valid
+            editor.tree.setCurrentItem(editor.tree.topLevelItem(0))
+            editor.remove_field()
+        assert not ws.result_view.status.text().startswith("Valid")
+        assert "before your last change" in ws.result_view.status.text()
+
+
+def test_both_prices_of_a_batch_are_worst_cases() -> None:
+    assert price_text(2_000, 1_000, 3) == ("3 requests · at most $0.001 with the Batch API (50 % off) · "
+                                           "at most $0.002 run now")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
+from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, SCHEMA_REFUSAL, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome, Row, RowState
 from desktop_assistant.core.pricing import format_usd
@@ -50,7 +50,7 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
     if sync is None or batch is None:
         return f"{count} requests · price unknown for this model"
     return (f"{count} requests · at most {format_usd(batch)} with the Batch API (50 % off) · "
-            f"{format_usd(sync)} run now")
+            f"at most {format_usd(sync)} run now")
 
 
 def batch_text(job: BatchJob, rows: Sequence[Row] = ()) -> str:
@@ -273,6 +273,9 @@ class ExtractWorkspace(QWidget):
     def _schema_changed(self, schema: ExtractionSchema) -> None:
         self.extraction.set_schema(schema)
         self.bulk.set_columns(self.extraction.columns())  # rows in the table keep the schema they were asked with
+        if self.refusal.text().startswith(SCHEMA_REFUSAL) and not self.extraction.problems():
+            self.refusal.hide()  # it was about the schema, which is fixed now
+        self.result_view.mark_schema_changed()
 
     def _bulk_inputs(self) -> tuple[list[str], list[str]]:
         return self.input.bulk_inputs()
