@@ -10,6 +10,7 @@ in one transaction, so a restart never records them twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -50,6 +51,7 @@ class BatchController(QObject):
         jobChanged(object): a :class:`BatchJob` with its latest status and counts.
         collected(str): the batch with this id completed and its results fill the table.
         refused(str): nothing was submitted: why.
+        submitFailed(str): the API refused the batch's file or the batch (nothing was submitted): why.
         resultsWaiting(str): a batch finished while the table held other answers not exported, or a bulk run
             was going: its answers are saved and shown on request (:meth:`show_collected`).
     """
@@ -58,6 +60,7 @@ class BatchController(QObject):
     jobChanged = Signal(object)
     collected = Signal(str)
     refused = Signal(str)
+    submitFailed = Signal(str)
     resultsWaiting = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
@@ -67,6 +70,7 @@ class BatchController(QObject):
         self._usage, self._extraction = usage, extraction
         self.poll_seconds = POLL_SECONDS
         self.jobs: dict[str, BatchJob] = {}
+        self._wake: dict[str, asyncio.Event] = {}  # a batch's poll waits on it between checks (Check now)
 
     async def quote(self, inputs: list[str]) -> tuple[int | None, int | None]:
         """The worst case of ``inputs`` synchronously and through the Batch API (50 % off)."""
@@ -108,14 +112,18 @@ class BatchController(QObject):
         run_id = f"batch-{uuid.uuid4().hex[:10]}"
         data = jsonl(batch_line(custom_id(i), p.body) for i, p in enumerate(prepared))
         gateway = self._endpoint.gateway
-        file_id = await gateway.upload_file(f"{run_id}.jsonl", data, "batch")
-        info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": run_id})
+        try:
+            file_id = await gateway.upload_file(f"{run_id}.jsonl", data, "batch")
+            info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": run_id})
+        except UserFacingError as exc:
+            self.submitFailed.emit(f"The batch was not submitted (nothing is charged): {exc.message}")
+            return None
         job = BatchJob(id=info.id, run_id=run_id, model=ex.model, mode=ex.mode, schema_name=ex.schema.name,
                        schema=ex.schema.json_schema(), inputs=inputs, input_file_id=file_id, status=info.status,
                        total=info.total or len(inputs), created_at=time.time())
         await self._store.write(lambda c: extraction_store.insert_job(c, job))
         self.jobs[job.id] = job
-        self._extraction.show_rows([Row(i, t) for i, t in enumerate(inputs)], run_id)
+        self._extraction.show_rows([Row(i, t) for i, t in enumerate(inputs)], run_id, job.schema)
         self.jobChanged.emit(job)
         self._watch(job.id)
         return job
@@ -135,18 +143,41 @@ class BatchController(QObject):
             self._runner.start("follow batch", self.poll(job_id), key=key)
 
     async def poll(self, job_id: str) -> None:
-        """Check the batch every ``poll_seconds`` until it ends, then collect its results."""
-        while True:
-            if await self.check(job_id):
-                return
-            await asyncio.sleep(self.poll_seconds)  # wait-ok: the background polling interval
+        """Check the batch every ``poll_seconds`` until it ends, then collect its results. A check that fails
+        (the network, the server) is said on the job (``check_problem``) and tried again at the next interval,
+        or at once on :meth:`check_now`."""
+        wake = self._wake.setdefault(job_id, asyncio.Event())
+        try:
+            while True:
+                try:
+                    if await self.check(job_id):
+                        return
+                except UserFacingError as exc:
+                    job = self.jobs[job_id]
+                    job.check_problem, job.next_check_at = exc.message, time.time() + self.poll_seconds
+                    self.jobChanged.emit(job)
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
+        finally:
+            self._wake.pop(job_id, None)
+
+    def check_now(self, job_id: str) -> None:
+        """Ask for the batch's status now rather than at the next interval (after a failed check)."""
+        wake = self._wake.get(job_id)
+        if wake is not None:
+            wake.set()
+        elif job_id in self.jobs and not self.jobs[job_id].finished:
+            self._watch(job_id)
 
     async def check(self, job_id: str) -> bool:
         """Ask for the batch's status once (collecting it when complete); True when it needs no more polls."""
         job = self.jobs[job_id]
         info = await self._endpoint.gateway.retrieve_batch(job_id)
+        job.check_problem, job.next_check_at = "", None
         job.status, job.total, job.completed, job.failed = info.status, info.total, info.completed, info.failed
         job.output_file_id, job.error_file_id = info.output_file_id, info.error_file_id
+        job.errors = [e for e in info.errors if e]
         await self._store.write(lambda c: extraction_store.update_job(
             c, job_id, status=info.status, total=info.total, completed=info.completed, failed=info.failed,
             output_file_id=info.output_file_id, error_file_id=info.error_file_id))
@@ -184,13 +215,14 @@ class BatchController(QObject):
         for row in rows:
             if row.outcome is None:
                 row.state = RowState.FAILED
-                row.outcome = Outcome(error=f"The batch ended ({job.status}) without an answer for this input.")
+                reason = f": {' '.join(job.errors)}" if job.errors else "."
+                row.outcome = Outcome(error=f"The batch ended ({job.status}) without an answer for this input{reason}")
         results = [row_to_dict(r) for r in rows]
         await self._store.write(lambda c: extraction_store.collect_with_usage(c, job.id, results, entries))
         job.results, job.collected_at = results, time.time()
         ex = self._extraction
         if ex.run_id == job.run_id or (not ex.bulk_running and not ex.answers_at_stake()):
-            ex.show_rows(rows, job.run_id)
+            ex.show_rows(rows, job.run_id, job.schema)
         else:  # the table holds something else worth keeping: the batch's answers wait (they are saved)
             self.resultsWaiting.emit(job.id)
         self.collected.emit(job.id)
@@ -206,7 +238,8 @@ class BatchController(QObject):
         job = await self._store.read(lambda c: extraction_store.get_job(c, job_id))
         rows = [row_from_dict(r) for r in (job.results or [])] if job else []
         if job is not None:
-            self._extraction.show_rows(rows, job.run_id)
+            self._extraction.show_rows(rows, job.run_id, job.schema)
+            self.jobChanged.emit(job)  # the status line is about this batch now
         return rows
 
     def cancel(self, job_id: str) -> None:

@@ -45,6 +45,7 @@ MODES = ("structured", "function")
 BULK_KEY = "extraction-bulk"
 BATCH_SUBMIT_KEY = "batch-submit"  # BatchController's submit: a bulk run waits for it, and it for a bulk run
 ONE_KEY = "extraction"
+SCHEMA_REFUSAL = "The schema cannot be used yet: "  # how a refusal for the schema's problems begins
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ExtractionController(QObject):
         refused(str): nothing was sent: why (an invalid schema, the spending limit).
         schemasChanged(dict): saved schemas by name.
         exported(str): the results file written.
+        exportFailed(str): the results file could not be written: why, in plain words.
         instructionsChanged(str): the instructions sent with every extraction changed.
     """
 
@@ -80,6 +82,7 @@ class ExtractionController(QObject):
     refused = Signal(str)
     schemasChanged = Signal(object)  # object: a dict would arrive as a QVariantMap, its keys sorted
     exported = Signal(str)
+    exportFailed = Signal(str)
     instructionsChanged = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
@@ -94,6 +97,7 @@ class ExtractionController(QObject):
         self.concurrency = 4
         self.instructions = ""
         self.rows: list[Row] = []
+        self.rows_schema: dict[str, Any] = {}  # the JSON schema the rows were asked with ({}: none yet)
         self.run_id = ""
         self.saved: dict[str, dict[str, Any]] = {}
         self.exported_run_id = ""  # the run whose table was last exported
@@ -143,7 +147,7 @@ class ExtractionController(QObject):
     def _checked_schema(self) -> tuple[dict[str, Any], type[BaseModel]]:
         problems = self.problems()
         if problems:
-            raise UserFacingError(ErrorKind.BAD_INPUT, "The schema cannot be used yet: " + " ".join(problems))
+            raise UserFacingError(ErrorKind.BAD_INPUT, SCHEMA_REFUSAL + " ".join(problems))
         schema = self.schema.json_schema()
         return schema, build_model(schema, self.schema.name)
 
@@ -243,9 +247,9 @@ class ExtractionController(QObject):
         return any(op.key is not None and op.key.startswith(BULK_KEY) for op in self._runner.operations
                    if not op.done)
 
-    def show_rows(self, rows: list[Row], run_id: str) -> None:
-        """Show rows produced elsewhere (a batch's results) in the table."""
-        self.rows, self.run_id = rows, run_id
+    def show_rows(self, rows: list[Row], run_id: str, schema: dict[str, Any]) -> None:
+        """Show rows produced elsewhere (a batch's results, asked with the JSON ``schema``) in the table."""
+        self.rows, self.run_id, self.rows_schema = rows, run_id, schema
         self.rowsReset.emit(list(rows))
         self._emit_totals()
 
@@ -275,8 +279,8 @@ class ExtractionController(QObject):
         if not verdict.allowed:
             self.refused.emit(verdict.message.replace("this request", f"these {len(inputs)} requests"))
             return
-        _, model_cls = self._checked_schema()
-        self.run_id = f"bulk-{uuid.uuid4().hex[:10]}"
+        schema, model_cls = self._checked_schema()
+        self.run_id, self.rows_schema = f"bulk-{uuid.uuid4().hex[:10]}", schema
         names = labels or []
         self.rows = [Row(i, t, names[i] if i < len(names) else "") for i, t in enumerate(inputs)]
         self.rowsReset.emit(list(self.rows))
@@ -369,13 +373,35 @@ class ExtractionController(QObject):
         return Outcome(values=checked.values, raw=checked.raw, errors=checked.errors)
 
 
+    def columns(self) -> list[str]:
+        """The fields of the rows in the table: those of the schema they were asked with (the batch's own, not
+        the editor's), or the editor's while there are none."""
+        schema = self.rows_schema if self.rows else self.schema.json_schema()
+        return list(schema.get("properties", {}))
+
     async def export(self, path: str) -> None:
         """Write the results table to ``path``: JSON lines for ``.jsonl``, else CSV (atomically, off the UI)."""
-        columns = list(self.schema.json_schema().get("properties", {}))
+        columns = self.columns()
         text = export_jsonl(self.rows) if path.lower().endswith(".jsonl") else export_csv(self.rows, columns)
-        await asyncio.to_thread(write_atomically, Path(path), text)
+        try:
+            await asyncio.to_thread(write_atomically, Path(path), text)
+        except OSError as exc:
+            self.exportFailed.emit(export_problem(Path(path), exc))
+            return
         self.exported_run_id = self.run_id
         self.exported.emit(path)
+
+
+def export_problem(path: Path, exc: OSError) -> str:
+    """Why the results could not be written to ``path``, in plain words."""
+    where = f"Not exported: {path.name} could not be saved in {path.parent}"
+    if isinstance(exc, FileNotFoundError):
+        return f"Not exported: the folder {path.parent} does not exist. Choose another folder."
+    if isinstance(exc, PermissionError):
+        return f"{where}: you may not write there. Choose another folder."
+    if isinstance(exc, IsADirectoryError):
+        return f"Not exported: {path} is a folder. Choose a file name."
+    return f"{where} ({exc.strerror or exc})."
 
 
 def _image_url(path: str, model: str) -> str:

@@ -287,6 +287,9 @@ class BatchJob:
     created_at: float = 0.0
     collected_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # why the server failed the batch as a whole
+    check_problem: str = ""  # why the last status check failed ("" when it worked)
+    next_check_at: float | None = None  # when the status is asked for next, after a failed check
 
     @property
     def finished(self) -> bool:

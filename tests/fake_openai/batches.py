@@ -46,13 +46,26 @@ class FakeBatches:
         self.batches: dict[str, dict[str, Any]] = {}
         self.auto_advance = True
         self.violations: list[str] = []
+        self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}  # see fail_next
         self._answer = answer
         self._check_line = check_line
         self._lock = threading.RLock()
 
+    def fail_next(self, operation: str, status: int, message: str, **error: Any) -> None:
+        """Answer the next ``operation`` (``upload``, ``create`` or ``retrieve``) with an OpenAI error."""
+        with self._lock:
+            self._failures.setdefault(operation, []).append((status, openai_error(message, **error)))
+
+    def _failure(self, operation: str) -> tuple[int, dict[str, Any]] | None:
+        with self._lock:
+            queued = self._failures.get(operation)
+            return queued.pop(0) if queued else None
+
     # -- files ----------------------------------------------------------------------------------------------
     def upload(self, filename: str, purpose: str, data: bytes) -> tuple[int, dict[str, Any]]:
         """``POST /v1/files``; a batch file's lines are checked against the spec here."""
+        if (failure := self._failure("upload")) is not None:
+            return failure
         if purpose == "batch":
             problems = self._check_jsonl(data)
             if problems:
@@ -101,6 +114,8 @@ class FakeBatches:
     # -- batches --------------------------------------------------------------------------------------------
     def create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """``POST /v1/batches``."""
+        if (failure := self._failure("create")) is not None:
+            return failure
         file_id = str(body.get("input_file_id", ""))
         with self._lock:
             stored = self.files.get(file_id)
@@ -125,6 +140,8 @@ class FakeBatches:
 
     def retrieve(self, batch_id: str) -> tuple[int, dict[str, Any]]:
         """``GET /v1/batches/{id}`` (one step further first, while ``auto_advance``)."""
+        if (failure := self._failure("retrieve")) is not None:
+            return failure
         with self._lock:
             if batch_id not in self.batches:
                 return 404, openai_error(f"No batch found with id '{batch_id}'.")
@@ -158,6 +175,14 @@ class FakeBatches:
             for bid in [batch_id] if batch_id else list(self.batches):
                 while self.batches[bid]["status"] in ("validating", "in_progress"):
                     self.advance(bid)
+
+    def fail(self, batch_id: str, message: str, code: str = "invalid_request") -> None:
+        """End one batch as ``failed`` before any line was answered, with the reason OpenAI gives in ``errors``."""
+        with self._lock:
+            batch = self.batches[batch_id]
+            batch.update(status="failed", failed_at=int(time.time()),
+                         errors={"object": "list", "data": [{"code": code, "message": message, "param": None,
+                                                             "line": None}]})
 
     def status(self, batch_id: str) -> str:
         """The batch's status now."""

@@ -26,6 +26,7 @@ from desktop_assistant.ui.extraction.schema_editor import (
     TYPES,
     SchemaEditor,
 )
+from desktop_assistant.ui.extraction.workspace import price_text
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -410,3 +411,98 @@ def test_a_field_type_is_chosen_from_a_list_and_required_is_a_check_box(qtbot: Q
     before = len(tree.findChildren(QLineEdit))
     tree.editItem(item, REQUIRED)  # no text editor for the check box's column
     assert len(tree.findChildren(QLineEdit)) == before
+
+
+async def test_the_schema_its_choice_and_the_mode_come_back_after_a_restart(tmp_path: Path,
+                                                                            fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        ws.mode.setCurrentIndex(ws.mode.findData("function"))
+        editor.template.setCurrentText("Contact")
+        editor.tree.topLevelItem(0).setText(NAME, "full_name")  # changed, not saved
+        in_use = x.extraction.schema.json_schema()
+        assert "full_name" in in_use["properties"]
+        await parts.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        y = extract_parts(again)
+        ws, editor = y.workspace, y.workspace.schema_editor
+        assert y.extraction.mode == "function" and ws.mode.currentData() == "function"
+        assert y.extraction.schema.json_schema() == in_use and y.extraction.schema.name == "contact"
+        assert editor.template.currentText() == "Contact" and editor.unsaved()  # still a change to the template
+        assert editor.tree.topLevelItem(0).text(NAME) == "full_name"
+        editor.name.setText("my_contact")
+        assert y.extraction.schema.name == "my_contact"  # the name typed is the name sent (and saved)
+        editor.save_button.click()
+        await until(lambda: editor.template.currentText() == "Saved: my_contact")
+        await again.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as third:
+        await start(third)
+        z = extract_parts(third)
+        editor = z.workspace.schema_editor
+        await until(lambda: editor.template.findText("Saved: my_contact") >= 0)
+        assert editor.template.currentText() == "Saved: my_contact" and not editor.unsaved()
+        assert z.extraction.schema.name == "my_contact" and z.extraction.schema.json_schema() == in_use
+
+
+async def test_json_typed_but_not_applied_is_used_by_extract_or_refused(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        person = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": ["integer", "null"]}},
+                  "required": ["name", "age"], "additionalProperties": False}
+        editor.json_edit.setPlainText(json.dumps(person))  # typed; Use this JSON not clicked
+        assert "not in use yet" in editor.problems.text() and "ready" not in editor.problems.text()
+        fake_openai.enqueue(Reply(text='{"name": "Bob", "age": 42}'))
+        ws.input.edit.setPlainText("Bob, 42")
+        done = next_emission(x.extraction.resultReady.connect)
+        ws.extract()
+        (outcome,) = await done
+        assert chat_bodies(fake_openai)[-1]["response_format"]["json_schema"]["schema"] == person
+        assert outcome.values == {"name": "Bob", "age": 42} and x.extraction.schema.json_schema() == person
+        assert editor.problems.text().startswith("The schema is ready")
+        sent = len(chat_bodies(fake_openai))
+        editor.json_edit.setPlainText('{"type": "object", "properties": {')  # cut short
+        ws.extract()
+        assert "cannot be read" in ws.refusal.text() and "Use this JSON" in ws.refusal.text()
+        assert ws.refusal.isVisibleTo(ws) and x.extraction.schema.json_schema() == person
+        ws.run_bulk()
+        assert "cannot be read" in ws.refusal.text()
+        await until(lambda: not x.extraction.running)
+        assert len(chat_bodies(fake_openai)) == sent  # nothing was sent with the old schema
+
+
+async def test_messages_about_an_earlier_schema_do_not_stay(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws, editor = x.workspace, x.workspace.schema_editor
+        ws.input.edit.setPlainText("Ana must send the finance report by March 14; it's urgent.")
+        first = editor.tree.topLevelItem(0)
+        first.setText(NAME, "the title")  # not a field name
+        ws.extract()
+        await until(lambda: ws.refusal.isVisibleTo(ws))
+        assert ws.refusal.text().startswith("The schema cannot be used yet")
+        first.setText(NAME, "title")  # fixed: the message goes
+        assert not ws.refusal.isVisibleTo(ws)
+        fake_openai.enqueue(Reply(text=json.dumps(TASK)))
+        done = next_emission(x.extraction.resultReady.connect)
+        ws.extract()
+        await done
+        assert ws.result_view.status.text().startswith("Valid")
+        while editor.tree.topLevelItemCount():  # every field removed: the result is no longer said to be valid
+            editor.tree.setCurrentItem(editor.tree.topLevelItem(0))
+            editor.remove_field()
+        assert not ws.result_view.status.text().startswith("Valid")
+        assert "before your last change" in ws.result_view.status.text()
+
+
+def test_both_prices_of_a_batch_are_worst_cases() -> None:
+    assert price_text(2_000, 1_000, 3) == ("3 requests · at most $0.001 with the Batch API (50 % off) · "
+                                           "at most $0.002 run now")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
-from desktop_assistant.core.extraction import RowState
+from desktop_assistant.core.extraction import BatchJob, RowState
+from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -253,6 +255,201 @@ async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: 
         assert any(r.path == f"/v1/batches/{job_id}/cancel" for r in fake_openai.requests)
         assert fake_openai.batches.status(job_id) == "cancelled"
         assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
-        assert ws.bulk.batch_status.text().startswith("Batch cancelled")
+        assert ws.bulk.batch_status.text() == "Batch cancelled · 0 answered, 2 failed of 2"  # as the rows say
         assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
         assert await parts.store.ledger() == []  # nothing was answered, nothing is paid
+
+
+async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        parts.window.show_workspace(1)
+        ws.results.setCurrentWidget(ws.bulk)
+        await until(lambda: ws.isVisible())
+        narrowest, width = parts.window.minimumSizeHint().width(), parts.window.width()
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.quote_batch()
+        await until(lambda: "Batch API" in ws.input.batch_price.text())
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text() and ws.bulk.batch_status.isVisible())
+        assert len(ws.bulk.batch_status.text()) > 150  # a long sentence: it wraps
+        assert parts.window.minimumSizeHint().width() <= narrowest
+        assert ws.minimumSizeHint().width() <= narrowest
+        assert parts.window.width() == width
+
+
+async def test_a_failed_status_check_does_not_stop_following_the_batch(tmp_path: Path,
+                                                                       fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        job_id = ws._batch_job
+
+        def slow_down(job: BatchJob) -> None:  # after the failure, only Check now asks again
+            if job.check_problem:
+                x.batches.poll_seconds = 3600.0
+        x.batches.jobChanged.connect(slow_down)
+        fake_openai.batches.fail_next("retrieve", 503, "The server is overloaded.", type="server_error")
+        await until(lambda: "the last status check failed" in ws.bulk.batch_status.text())
+        assert "trying again at" in ws.bulk.batch_status.text()
+        assert "validating" in ws.bulk.batch_status.text()  # the last status known stays
+        assert parts.runner.find(f"batch-poll:{job_id}") is not None  # still followed
+        assert ws.bulk.check_now_button.isVisibleTo(ws)
+        fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE), Reply(text=json.dumps(TASK), usage=USAGE))
+        fake_openai.batches.complete(job_id)
+        collected = next_emission(x.batches.collected.connect)
+        ws.bulk.check_now_button.click()
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.DONE]
+        assert ws.bulk.batch_status.text() == "Batch completed · 2 answered, 0 failed of 2"
+        assert not ws.bulk.check_now_button.isVisibleTo(ws)
+
+
+async def test_a_refused_submission_and_an_export_are_said_in_extract(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        notices = len(parts.notices.history)
+        fake_openai.batches.fail_next("upload", 400, "File is too large.")
+        ws.submit_batch()
+        await until(lambda: parts.runner.find("batch-submit") is None and ws.bulk.note.text() != "")
+        assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
+        assert ws.bulk.note.text().endswith("File is too large.")
+        assert ws.bulk.note.isVisibleTo(ws) and ws.results.currentWidget() is ws.bulk
+        fake_openai.batches.fail_next("create", 500, "The server had an error.", type="server_error")
+        ws.submit_batch()
+        await until(lambda: parts.runner.find("batch-submit") is None and "File is too large" not in
+                    ws.bulk.note.text())
+        assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
+        assert not fake_openai.batches.batches  # none was created
+        assert len(parts.notices.history) == notices  # said in Extract, not in a banner of the Chat workspace
+
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
+        collected = next_emission(x.batches.collected.connect)
+        ws.submit_batch()
+        await collected
+        assert not ws.bulk.note.isVisibleTo(ws)  # it was about the submission that failed
+        missing = tmp_path / "no such folder" / "results.csv"
+        ws.choose_export_file()
+        assert ws._export_dialog is not None
+        ws._export_dialog.fileSelected.emit(str(missing))
+        await until(lambda: ws.bulk.note.text() != "")
+        assert ws.bulk.note.text() == (f"Not exported: the folder {missing.parent} does not exist. "
+                                       "Choose another folder.")
+        assert len(parts.notices.history) == notices and not missing.parent.exists()
+        ws._export_dialog.fileSelected.emit(str(tmp_path / "results.csv"))
+        await until(lambda: ws.bulk.note.text().startswith("Exported"))
+        assert ws.bulk.note.text() == f"Exported 2 rows to {tmp_path / 'results.csv'}"
+        assert (tmp_path / "results.csv").read_text().startswith("input,status,")
+
+
+async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    contact = {"name": "Ann Lee", "email": "ann@example.com", "phone": None, "company": "Acme", "role": None}
+    headers = ["Input", "Status", "Problems", *contact]
+
+    def shown_headers(ws: ExtractWorkspace) -> list[str]:
+        table = ws.bulk.table
+        return [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.schema_editor.template.setCurrentText("Contact")
+        fake_openai.enqueue(Reply(text=json.dumps(contact), usage=USAGE))
+        collected = next_emission(x.batches.collected.connect)
+        ws.input.edit.setPlainText("Ann Lee, Acme, ann@example.com")
+        ws.submit_batch()
+        await collected
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        ws.schema_editor.template.setCurrentText("Task")  # the editor moves on: the batch's rows keep theirs
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        await parts.lifecycle.shutdown()
+
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        y = extract_parts(again)
+        ws = y.workspace
+        assert ws.schema_editor.schema.name == "task"
+        await until(lambda: len(ws.bulk.earlier_menu.actions()) == 1)
+        ws.bulk.earlier_menu.actions()[0].trigger()
+        await until(lambda: y.extraction.run_id != "" and ws.bulk.table.rowCount() == 1)
+        assert shown_headers(ws) == headers and ws.bulk.table.item(0, 3).text() == "Ann Lee"
+        await y.extraction.export(str(tmp_path / "contacts.csv"))
+        with (tmp_path / "contacts.csv").open(newline="") as fh:
+            (row,) = list(csv.DictReader(fh))
+        assert row["name"] == "Ann Lee" and row["company"] == "Acme" and "title" not in row
+
+
+async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    reason = "Invalid schema for response_format 'person': 'required' is required to be supplied."
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        collected = next_emission(x.batches.collected.connect)
+        fake_openai.batches.fail(ws._batch_job, reason)
+        await collected
+        assert ws.bulk.batch_status.text().startswith("Batch failed")
+        assert reason in ws.bulk.batch_status.text()
+        assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
+        assert reason in ws.bulk.table.item(0, 2).text()  # each row says why, in its Problems cell
+        await x.extraction.export(str(tmp_path / "failed.csv"))
+        assert reason in (tmp_path / "failed.csv").read_text()
+
+
+async def test_the_batch_status_line_agrees_with_the_rows_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        ws = x.workspace
+        x.batches.poll_seconds = 0.01
+        fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
+        ws.input.edit.setPlainText("call Bob\nemail Ann")
+        ws.submit_batch()
+        await until(lambda: "validating" in ws.bulk.batch_status.text())
+        first = ws._batch_job
+        collected = next_emission(x.batches.collected.connect)
+        fake_openai.batches.complete(first)
+        output = fake_openai.batches.batches[first]["output_file_id"]
+        fake_openai.batches.files[output].data = b'{"custom_id": "row-0", "respo'  # unreadable
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.FAILED, RowState.FAILED]
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"  # the server: 2 answered
+
+        await x.extraction.export(str(tmp_path / "first.csv"))
+        second = await x.batches.submit(["book the room"])
+        assert second is not None
+        await until(lambda: "validating" in ws.bulk.batch_status.text() and ws.bulk.cancel_batch_button.isVisibleTo(ws))
+        await until(lambda: len(ws.bulk.earlier_menu.actions()) == 1)
+        ws.bulk.earlier_menu.actions()[0].trigger()  # the first batch again, while the second is on its way
+        await until(lambda: x.extraction.run_id != second.run_id)
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"
+        assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)
+        checks = sum(1 for r in fake_openai.requests if r.path == f"/v1/batches/{second.id}")
+        await until(lambda: sum(1 for r in fake_openai.requests if r.path == f"/v1/batches/{second.id}") > checks + 2)
+        assert ws.bulk.batch_status.text() == "Batch completed · 0 answered, 2 failed of 2"  # not the other's line
+        assert not ws.bulk.cancel_batch_button.isVisibleTo(ws)

@@ -40,7 +40,8 @@ def row_problem(row: Row) -> str:
 class BulkTable(QWidget):
     """Rows of a bulk run or batch.
 
-    Signals: cancelRequested(), retryRequested(int row), exportRequested(), batchCancelRequested().
+    Signals: cancelRequested(), retryRequested(int row), exportRequested(), cancelBatchRequested(),
+    checkNowRequested() (ask for the status of the batch shown now, after a failed check).
     """
 
     cancelRequested = Signal()
@@ -49,6 +50,7 @@ class BulkTable(QWidget):
     showWaitingRequested = Signal()
     earlierRequested = Signal(str)
     cancelBatchRequested = Signal()
+    checkNowRequested = Signal()
     rowOpened = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -80,6 +82,7 @@ class BulkTable(QWidget):
         self.batch_status = QLabel()
         self.batch_status.setObjectName("batch_status")
         self.batch_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.batch_status.setWordWrap(True)  # a long status wraps: it never widens the window past the screen
         self.batch_status.hide()
         status_row = QHBoxLayout()
         status_row.addWidget(self.batch_status, 1)
@@ -89,6 +92,10 @@ class BulkTable(QWidget):
                                        "saved, and shown here in place of these")
         self.waiting_button.hide()
         status_row.addWidget(self.waiting_button)
+        self.check_now_button = self._button("Check now", "batch_check_now", self.checkNowRequested.emit)
+        self.check_now_button.setToolTip("Ask for the batch's status now instead of at the next try")
+        self.check_now_button.hide()
+        status_row.addWidget(self.check_now_button)
         self.cancel_batch_button = self._button("Cancel batch", "batch_cancel", self.cancelBatchRequested.emit)
         self.cancel_batch_button.setToolTip("Ask the API to stop the batch: what it answered so far is collected "
                                             "(and paid for), the rest is not sent")
@@ -105,6 +112,13 @@ class BulkTable(QWidget):
         self.earlier_button.hide()
         status_row.addWidget(self.earlier_button)
         layout.addLayout(status_row)
+        self.note = QLabel()  # what became of the last export or batch submission
+        self.note.setObjectName("bulk_note")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.hide()
+        layout.addWidget(self.note)
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("bulk_table")
         self.table.setAccessibleName("Bulk results")
@@ -181,6 +195,13 @@ class BulkTable(QWidget):
     def offer_waiting(self, waiting: bool) -> None:
         """Offer (or stop offering) the answers of a batch that finished while the table held others."""
         self.waiting_button.setVisible(waiting)
+
+    def show_note(self, text: str, *, problem: bool = False) -> None:
+        """Say what became of an export or a batch submission (empty: nothing); a problem stands out."""
+        self.note.setText(text)
+        self.note.setProperty("problem", problem)
+        self.note.setStyleSheet(f"color: {theme.colors().error}" if problem else "")
+        self.note.setVisible(bool(text))
 
     def show_batch(self, text: str) -> None:
         """The batch's status line."""

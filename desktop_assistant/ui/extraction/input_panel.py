@@ -118,6 +118,7 @@ class InputPanel(QWidget):
         self.batch_price = QLabel()
         self.batch_price.setObjectName("batch_price")
         self.batch_price.setTextFormat(Qt.TextFormat.PlainText)
+        self.batch_price.setWordWrap(True)
         layout.addWidget(self.batch_price)
         # a price is for the inputs it was worked out for: once they change, it is gone rather than wrong
         for changed in (self.edit.textChanged, self.source.currentIndexChanged, self.column.currentIndexChanged):

@@ -96,6 +96,13 @@ class ResultView(QWidget):
         self._fill(None)
         self.raw.setPlainText("")
 
+    def mark_schema_changed(self) -> None:
+        """The schema changed: a result shown was checked against the one before, and says so."""
+        if self.status.property("state") in (RowState.DONE.value, RowState.INVALID.value):
+            self.status.setText("Checked against the schema as it was before your last change; Extract again to "
+                                "check it against this one.")
+            self.status.setProperty("state", "stale")
+
     def show_edited(self, values: dict[str, Any], errors: list[str]) -> None:
         """The person edited the values: the JSON shows them as edited, and the status says if they fit."""
         self.raw.setPlainText(json.dumps(values, indent=2, ensure_ascii=False))

@@ -6,6 +6,7 @@ sent. Emits ``schemaChanged(ExtractionSchema)`` whenever the schema in force cha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -129,6 +130,7 @@ class SchemaEditor(QWidget):
         self.name.setObjectName("schema_name")
         self.name.setAccessibleName("Schema name")
         self.name.setPlaceholderText("schema name (letters, digits, _ and -)")
+        self.name.textChanged.connect(self._name_changed)
         layout.addWidget(self.name)
         self.tree = QTreeWidget()
         self.tree.setObjectName("schema_fields")
@@ -148,6 +150,7 @@ class SchemaEditor(QWidget):
         self.json_edit = QPlainTextEdit()
         self.json_edit.setObjectName("schema_json")
         self.json_edit.setAccessibleName("JSON schema")
+        self.json_edit.textChanged.connect(self._json_typed)
         layout.addWidget(self.json_edit, 2)
         self.apply_json_button = self._button("Use this JSON", "apply_json", self.apply_json)
         layout.addWidget(self.apply_json_button)
@@ -164,8 +167,10 @@ class SchemaEditor(QWidget):
         self._loaded: tuple[str, dict[str, Any]] = ("", {})  # what was loaded, to tell the person's changes
         self._waiting_choice = ""  # a choice that waits for Discard changes
         self._just_saved = ""
+        self._restored_choice = ""  # a saved schema chosen last session, picked once the saved ones arrive
         self._saved: dict[str, dict[str, Any]] = {}
         self._updating = False
+        self._published = ("", "")  # the JSON text of the schema in use, and what was said of it
         self.schema: ExtractionSchema = TEMPLATES["Task"]
         self.set_saved({})
         self.template.currentTextChanged.connect(self._template_chosen)
@@ -194,6 +199,10 @@ class SchemaEditor(QWidget):
             self._just_saved = ""
             self._chosen = current
             self._loaded = (self.schema.name, self.schema.json_schema())
+        if self._restored_choice and self._restored_choice[len(SAVED_PREFIX):] in saved:
+            current = self._chosen = self._restored_choice
+            self._loaded = (self._restored_choice[len(SAVED_PREFIX):], saved[current[len(SAVED_PREFIX):]])
+        self._restored_choice = ""
         index = self.template.findText(current)
         self.template.setCurrentIndex(max(index, 0))
         self.template.blockSignals(False)
@@ -234,6 +243,37 @@ class SchemaEditor(QWidget):
             # as the form only when the form can hold it as it is (a JSON schema may name a field "first-name")
             self.load(ExtractionSchema(name, tuple(fields)) if fields is not None and not check_fields(fields)
                       else ExtractionSchema(name, raw=raw))
+
+    def kept_state(self) -> str:
+        """The schema in use and the template or saved schema it was chosen from, as JSON (see :meth:`restore`)."""
+        return json.dumps({"choice": self._chosen, "name": self.schema.name, "description": self.schema.description,
+                           "schema": self.schema.json_schema()})
+
+    def restore(self, kept: str) -> bool:
+        """Use again the schema :meth:`kept_state` gave last session (in the form when the form can hold it);
+        False when ``kept`` cannot be read (nothing changes)."""
+        try:
+            state = json.loads(kept)
+            choice, name, raw = str(state["choice"]), str(state["name"]), dict(state["schema"])
+            description = str(state.get("description") or "")
+        except (ValueError, KeyError, TypeError):
+            return False
+        fields = fields_from_schema(raw)
+        schema = (ExtractionSchema(name, tuple(fields), description) if fields is not None and not check_fields(fields)
+                  else ExtractionSchema(name, description=description, raw=raw))
+        self.template.blockSignals(True)
+        if self.template.findText(choice) >= 0:
+            self.template.setCurrentIndex(self.template.findText(choice))
+        self.template.blockSignals(False)
+        self.load(schema)
+        self._chosen = choice
+        if choice in TEMPLATES:  # changes made to it last session are still changes
+            self._loaded = (TEMPLATES[choice].name, TEMPLATES[choice].json_schema())
+        elif choice.startswith(SAVED_PREFIX):
+            self._loaded = (choice[len(SAVED_PREFIX):], self._saved.get(choice[len(SAVED_PREFIX):], raw))
+            if self.template.findText(choice) < 0:  # the saved schemas are read later: picked when they arrive
+                self._restored_choice = choice
+        return True
 
     def load(self, schema: ExtractionSchema) -> None:
         """Show ``schema`` in the form and the JSON text, and use it."""
@@ -292,6 +332,15 @@ class SchemaEditor(QWidget):
         schema = ExtractionSchema(self.name.text().strip() or "extraction", tuple(fields))
         self._publish(schema, problems)
 
+    def _name_changed(self) -> None:
+        """The name typed is the name sent (and saved)."""
+        if self._updating:
+            return
+        if self.schema.raw is None:
+            self._form_changed()
+        else:
+            self._publish(dataclasses.replace(self.schema, name=self.name.text().strip() or "extraction"))
+
     def _publish(self, schema: ExtractionSchema, problems: list[str] | None = None) -> None:
         self.schema = schema
         text = json.dumps(schema.raw if schema.raw is not None else to_json_schema(schema.fields), indent=2)
@@ -299,9 +348,22 @@ class SchemaEditor(QWidget):
             self.json_edit.setPlainText(text)
         found = problems if problems is not None else check_schema(schema.json_schema())
         ready = "The schema is ready: every answer will have exactly these fields."
-        self.problems.setText("\n".join(found) if found else ready)
+        self._published = (text, "\n".join(found) if found else ready)
+        self.problems.setText(self._published[1])
         self.problems.setProperty("invalid", bool(found))
         self.schemaChanged.emit(schema)
+
+    def json_pending(self) -> bool:
+        """Whether the JSON text was edited by hand and not used yet (Use this JSON)."""
+        return self.json_edit.toPlainText() != self._published[0]
+
+    def _json_typed(self) -> None:
+        """Say that JSON typed by hand is not in use until it is applied (Extract applies it too)."""
+        if self.json_pending():
+            self.problems.setText("The JSON schema you typed is not in use yet: click Use this JSON (Extract, "
+                                  "Run in bulk and Submit batch use it too).")
+        else:
+            self.problems.setText(self._published[1])
 
     def add_field(self) -> None:
         """Add a top-level string field."""

@@ -6,7 +6,7 @@ Widgets emit intents; :class:`ExtractionController` and :class:`BatchController`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.drafts import TextKeeper
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, ExtractionController
+from desktop_assistant.controllers.extraction import BATCH_SUBMIT_KEY, SCHEMA_REFUSAL, ExtractionController
 from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome
+from desktop_assistant.core.extraction import BatchJob, CollectedBatch, Outcome, Row, RowState
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.core.schemas import ExtractionSchema
 from desktop_assistant.ui.extraction.bulk_table import BulkTable
@@ -40,7 +40,9 @@ from desktop_assistant.ui.extraction.schema_editor import SchemaEditor
 
 MODE_LABELS = {"structured": "Structured outputs", "function": "Function calling"}
 KEPT_INPUT, KEPT_INSTRUCTIONS = "extract.input", "extract.instructions"
-"""Names under which the input and the instructions are kept between sessions (``TextKeeper``)."""
+KEPT_SCHEMA, KEPT_MODE = "extract.schema", "extract.mode"
+"""Names under which the input, the instructions, the schema in use (with the choice it came from) and the mode
+are kept between sessions (``TextKeeper``)."""
 
 
 def price_text(sync: int | None, batch: int | None, count: int) -> str:
@@ -48,13 +50,24 @@ def price_text(sync: int | None, batch: int | None, count: int) -> str:
     if sync is None or batch is None:
         return f"{count} requests · price unknown for this model"
     return (f"{count} requests · at most {format_usd(batch)} with the Batch API (50 % off) · "
-            f"{format_usd(sync)} run now")
+            f"at most {format_usd(sync)} run now")
 
 
-def batch_text(job: BatchJob) -> str:
-    """One line on a batch: its status, its request counts and, while it runs, what to expect."""
-    text = f"Batch {job.status.replace('_', ' ')} · {job.completed} answered, {job.failed} failed of {job.total}"
-    if not job.finished:
+def batch_text(job: BatchJob, rows: Sequence[Row] = ()) -> str:
+    """One line on a batch: its status, its request counts and, while it runs, what to expect. Once its ``rows``
+    are collected, the counts are theirs (the server's may differ: an unreadable output file, a cancelled batch)."""
+    answered, failed, total = job.completed, job.failed, job.total
+    if rows and not any(r.state in (RowState.PENDING, RowState.RUNNING) for r in rows):
+        answered = sum(1 for r in rows if r.state in (RowState.DONE, RowState.INVALID, RowState.REFUSED))
+        failed, total = len(rows) - answered, len(rows)
+    text = f"Batch {job.status.replace('_', ' ')} · {answered} answered, {failed} failed of {total}"
+    if job.errors:
+        text += " · " + " ".join(job.errors)
+    if job.check_problem:
+        text += f" · the last status check failed ({job.check_problem.rstrip('.')})"
+        if job.next_check_at is not None:
+            text += f"; trying again at {dt.datetime.fromtimestamp(job.next_check_at).strftime('%H:%M:%S')}"
+    elif not job.finished:
         text += (" · usually ready within minutes, at most 24 hours; you can close the app meanwhile: the results "
                  "are collected here when they are ready")
     return text
@@ -147,27 +160,39 @@ class ExtractWorkspace(QWidget):
         self._waiting_batch = ""  # a finished batch whose answers wait to be shown (the table held others)
         self._batch_job = ""  # the batch shown in the table while it is on its way (Cancel batch stops it)
         self._cancel_asked = ""  # the batch Cancel batch was clicked for
+        self._checked_job = ""  # the batch the status line is about (Check now asks for its status)
+        self._line_job: BatchJob | None = None  # the batch the status line is about
         self.set_models(endpoint.models, extraction.model)
         self._connect()
         self._schema_changed(self.schema_editor.schema)
         self.refresh_earlier()
 
     def keep_with(self, texts: TextKeeper, kept: Mapping[str, str]) -> None:
-        """Put back the instructions and input kept from the last session, and keep them from now on."""
+        """Put back the instructions, input, schema and mode kept from the last session, and keep them from now
+        on."""
         if kept.get(KEPT_INPUT) and not self.input.text:
             self.input.edit.setPlainText(kept[KEPT_INPUT])
         if kept.get(KEPT_INSTRUCTIONS) and not self.instructions.toPlainText():
             self.instructions.setPlainText(kept[KEPT_INSTRUCTIONS])
+        if kept.get(KEPT_SCHEMA):
+            self.schema_editor.restore(kept[KEPT_SCHEMA])
+        if self.mode.findData(kept.get(KEPT_MODE)) >= 0:
+            self.mode.setCurrentIndex(self.mode.findData(kept.get(KEPT_MODE)))
         self.input.edit.textChanged.connect(texts.follow(KEPT_INPUT, self.input.edit.toPlainText))
         self.instructions.textChanged.connect(texts.follow(KEPT_INSTRUCTIONS, self.instructions.toPlainText))
+        keep_schema = texts.follow(KEPT_SCHEMA, self.schema_editor.kept_state)
+        self.schema_editor.schemaChanged.connect(keep_schema)
+        self.extraction.schemasChanged.connect(keep_schema)  # a schema just saved is chosen as "Saved: …"
+        self.mode.currentIndexChanged.connect(texts.follow(KEPT_MODE, lambda: str(self.mode.currentData() or "")))
 
     def save_shown(self) -> None:
         """Ctrl+S: save the schema in the editor."""
         self.schema_editor.save_button.click()
 
     def follow_scheme(self) -> None:
-        """Draw the bulk rows' colours for the scheme now in use."""
+        """Draw the bulk rows' colours (and a problem's) for the scheme now in use."""
         self.bulk.set_rows(self.bulk.rows)
+        self.bulk.show_note(self.bulk.note.text(), problem=bool(self.bulk.note.property("problem")))
 
     def _show_instructions(self, text: str) -> None:
         if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
@@ -214,9 +239,13 @@ class ExtractWorkspace(QWidget):
         ex.runningChanged.connect(self._on_running)
         ex.schemasChanged.connect(self.schema_editor.set_saved)
         b.refused.connect(self._on_refused)
+        b.submitFailed.connect(lambda message: self._say_in_bulk(message, problem=True))
+        ex.exported.connect(self._on_exported)
+        ex.exportFailed.connect(lambda message: self._say_in_bulk(message, problem=True))
         b.quoted.connect(lambda s, q: self.input.batch_price.setText(price_text(s, q, len(self._bulk_inputs()[0]))))
         b.jobChanged.connect(self._on_job)
         self.bulk.cancelBatchRequested.connect(self._cancel_batch)
+        self.bulk.checkNowRequested.connect(lambda: self.batches.check_now(self._checked_job))
         self.bulk.rowOpened.connect(self._open_row)
         b.resultsWaiting.connect(self._batch_waiting)
         self.bulk.showWaitingRequested.connect(self._show_waiting_batch)
@@ -243,17 +272,34 @@ class ExtractWorkspace(QWidget):
 
     def _schema_changed(self, schema: ExtractionSchema) -> None:
         self.extraction.set_schema(schema)
-        self.bulk.set_columns(list(schema.json_schema().get("properties", {})))
+        self.bulk.set_columns(self.extraction.columns())  # rows in the table keep the schema they were asked with
+        if self.refusal.text().startswith(SCHEMA_REFUSAL) and not self.extraction.problems():
+            self.refusal.hide()  # it was about the schema, which is fixed now
+        self.result_view.mark_schema_changed()
 
     def _bulk_inputs(self) -> tuple[list[str], list[str]]:
         return self.input.bulk_inputs()
 
     # -- intents --------------------------------------------------------------------------------------------
 
+    def _use_typed_json(self) -> bool:
+        """JSON typed in the schema box and not applied is used now (as Use this JSON would); False, and said,
+        when it cannot be read (nothing is sent)."""
+        editor = self.schema_editor
+        if editor.json_pending():
+            editor.apply_json()
+            if editor.json_pending():  # not JSON, or not an object: the schema in use did not change
+                self._on_refused("The JSON schema you typed cannot be read, so nothing was sent: "
+                                 f"{editor.problems.text()} Fix it and click Use this JSON, or choose a template.")
+                return False
+        return True
+
     def extract(self) -> None:
         """Extract from the text in the box (and the dropped image)."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         self.results.setCurrentWidget(self.result_view)
         if not self.extraction.running:
             self.result_view.show_working()
@@ -276,23 +322,30 @@ class ExtractWorkspace(QWidget):
         """Run every bulk input now, a few at a time."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         if not self.extraction.bulk_running and not self._may_replace_results():
             return
         self.results.setCurrentWidget(self.bulk)
         inputs, labels = self._bulk_inputs()
         if not self.extraction.bulk_running:
-            self.bulk.show_batch("")  # an earlier batch's line does not belong above this run
+            self._line_job = None  # an earlier batch's line does not belong above this run
+            self._show_batch_line()
         self.extraction.start_bulk(inputs, labels)
 
     def quote_batch(self) -> None:
         """Show the batch price beside the synchronous one."""
         self._apply_options()
+        if not self._use_typed_json():
+            return
         self._run("batch price", self.batches.quote(self._bulk_inputs()[0]))
 
     def submit_batch(self) -> None:
         """Submit the bulk inputs as a batch."""
         self._apply_options()
         self.refusal.hide()
+        if not self._use_typed_json():
+            return
         if not self._may_replace_results():
             return
         self.results.setCurrentWidget(self.bulk)
@@ -318,12 +371,26 @@ class ExtractWorkspace(QWidget):
         self.result_view.show_edited(checked.values if checked.values is not None else values, checked.errors)
 
     def _on_job(self, job: BatchJob) -> None:
-        """A batch's latest status; Cancel batch is offered while the batch shown in the table is on its way."""
-        self.bulk.show_batch(batch_text(job))
-        pending = not job.finished and job.status != "cancelling" and self.extraction.run_id == job.run_id
-        self._batch_job = job.id if pending else ""
+        """A batch's latest status, said above the table when the table shows its rows (or no rows at all);
+        Cancel batch is offered while the batch shown in the table is on its way."""
+        ex = self.extraction
+        if ex.rows and ex.run_id != job.run_id:  # another run's rows are shown: the line is about them
+            return
+        self._line_job = job
+        self._show_batch_line()
+
+    def _show_batch_line(self) -> None:
+        """The status line, Cancel batch and Check now, for the batch whose rows the table shows (else none)."""
+        job, ex = self._line_job, self.extraction
+        if job is not None and ex.rows and ex.run_id != job.run_id:
+            job = self._line_job = None
+        self.bulk.show_batch(batch_text(job, ex.rows if ex.run_id == job.run_id else ()) if job else "")
+        pending = job is not None and not job.finished and job.status != "cancelling" and ex.run_id == job.run_id
+        self._batch_job = job.id if job is not None and pending else ""
         self.bulk.cancel_batch_button.setVisible(pending)
-        self.bulk.cancel_batch_button.setEnabled(job.id != self._cancel_asked)  # once: the status line follows
+        self.bulk.cancel_batch_button.setEnabled(self._batch_job != self._cancel_asked)  # once: the line follows
+        self._checked_job = job.id if job is not None else ""
+        self.bulk.check_now_button.setVisible(job is not None and bool(job.check_problem) and not job.finished)
 
     def _open_row(self, index: int) -> None:
         """Show one bulk row's answer in the Result tab (its fields, or what went wrong)."""
@@ -363,6 +430,14 @@ class ExtractWorkspace(QWidget):
             self.bulk.offer_waiting(False)
             self._run("show batch results", self.batches.show_collected(job_id))
 
+    def _say_in_bulk(self, message: str, *, problem: bool = False) -> None:
+        self.bulk.show_note(message, problem=problem)
+        self.results.setCurrentWidget(self.bulk)
+
+    def _on_exported(self, path: str) -> None:
+        count = len(self.extraction.rows)
+        self._say_in_bulk(f"Exported {count} {'row' if count == 1 else 'rows'} to {path}")
+
     def _on_refused(self, message: str) -> None:
         if self.result_view.status.property("state") == "running":  # nothing was sent after all
             self.result_view.status.setText("")
@@ -370,8 +445,10 @@ class ExtractWorkspace(QWidget):
         self.refusal.show()
 
     def _on_rows(self, rows: list[Any]) -> None:
-        self.bulk.set_columns(list(self.extraction.schema.json_schema().get("properties", {})))
+        self.bulk.show_note("")  # what was said of the last export or submission was about other rows
         self.bulk.set_rows(rows)
+        self.bulk.set_columns(self.extraction.columns())
+        self._show_batch_line()  # the line agrees with the rows now shown (or goes, when they are another run's)
         self.results.setCurrentWidget(self.bulk)
 
     def _on_running(self, running: bool) -> None:
