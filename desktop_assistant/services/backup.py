@@ -85,7 +85,14 @@ def auto_backups(folder: Path) -> list[Path]:
     """The automatic backups in ``folder``, oldest first."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.name.startswith(AUTO_PREFIX) and p.name.endswith(SUFFIX))
+    found = [p for p in folder.iterdir() if p.name.startswith(AUTO_PREFIX) and p.name.endswith(SUFFIX)]
+
+    def made(path: Path) -> tuple[str, float]:  # two in one second: "-2" sorts before ".sqlite3" by name
+        try:
+            return path.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15], path.stat().st_mtime
+        except OSError:
+            return path.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15], 0.0
+    return sorted(found, key=made)
 
 
 def auto_backup_due(folder: Path, now: float | None = None, interval: float = DAY) -> bool:
@@ -118,8 +125,8 @@ def keep_newest_aside(folder: Path, now: float | None = None) -> BackupInfo | No
             info = inspect(candidate)
         except UserFacingError:
             continue  # damaged too: an older one may do
-        if info.newer_than_app:
-            continue
+        if info.newer_than_app or not info.conversations:
+            continue  # (one made of a new, empty database brings nothing back)
         dest = unique(folder / f"conversations-before-damage-{stamp(now)}{SUFFIX}")
         try:
             shutil.copy2(candidate, dest)

@@ -232,3 +232,22 @@ async def test_restore_refuses_a_newer_or_broken_backup_before_touching_anything
         assert not backups.folder.exists()  # nothing kept: nothing was replaced
     finally:
         store.close_sync()
+
+
+async def test_the_newest_backup_with_conversations_is_kept_aside_after_damage(tmp_path: Path) -> None:
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        folder = tmp_path / "backups"
+        now = time.time()
+        await seed(store)
+        full = await store.read(lambda conn: backup.auto_backup(conn, folder, keep=7, now=now))
+        await store.read(lambda conn: conn.execute("DELETE FROM conversations"))  # (as a new database would be)
+        empty = await store.read(lambda conn: backup.auto_backup(conn, folder, keep=7, now=now))  # the same second
+        assert empty.name.endswith("-2.sqlite3") and backup.auto_backups(folder) == [full, empty]  # made last
+        kept = backup.keep_newest_aside(folder, now=now)
+        assert kept is not None and kept.conversations == 2  # the empty one brings nothing back: skipped
+        assert kept.path.name.startswith("conversations-before-damage-") and kept.path not in backup.auto_backups(
+            folder)
+    finally:
+        store.close_sync()
