@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor, QGuiApplication
-from PySide6.QtWidgets import QComboBox, QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.extraction import RowState
@@ -501,6 +501,21 @@ async def test_messages_about_an_earlier_schema_do_not_stay(tmp_path: Path, fake
             editor.remove_field()
         assert not ws.result_view.status.text().startswith("Valid")
         assert "before your last change" in ws.result_view.status.text()
+
+
+async def test_extract_fits_a_small_window_without_squeezing_its_buttons(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        extract_parts(parts)
+        window.show_workspace(1)
+        # an 800 px wide window holds Extract at its minimum: the buttons were squeezed to "tun in bul" in one row
+        width = window.minimumSizeHint().width()
+        assert width <= 800, width
+        workspace = extract_parts(parts).workspace
+        editor = workspace.findChild(QPlainTextEdit, "schema_json")
+        assert editor is not None and editor.tabChangesFocus()  # Tab moves on (it typed tabs into the schema)
 
 
 def test_both_prices_of_a_batch_are_worst_cases() -> None:
