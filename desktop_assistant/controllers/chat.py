@@ -338,8 +338,8 @@ class ChatController(QObject):
     def max_output_tokens(self) -> int:
         """The max output tokens of the next request (always sent)."""
         info = lookup(self.model)
-        wanted = (self.conversation.max_output_tokens if self.conversation else None) \
-            or self._endpoint.settings.default_max_output_tokens
+        wanted = (self.conversation.max_output_tokens if self.conversation else self._new_options.max_output_tokens) \
+            or self._endpoint.settings.default_max_output_tokens  # (a new chat's own, from a preset or the Lab)
         return max(1, min(wanted, info.max_output))
 
     def plan(self, draft: str | None, path: list[Message] | None = None,

@@ -310,6 +310,8 @@ async def test_presets_and_default_system_prompt(tmp_path: Path, fake_openai: Fa
         # a chat from the preset gets its prompt, model, temperature and max tokens
         window.sidebar.presets_menu.actions()[0].trigger()
         assert parts.chat.model == "gpt-4o" and window.header.model_picker.currentText() == "gpt-4o"
+        # before its first message too: the worst case shown and checked is of its own 300 tokens, not 4,096
+        assert parts.chat.conversation is None and parts.chat.max_output_tokens() == 300
         await parts.chat.send("hi")
         await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
         body = fake_openai.requests[-1].json
