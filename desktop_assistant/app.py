@@ -30,7 +30,7 @@ from desktop_assistant.controllers.notices import NoticeBus, install_exception_h
 from desktop_assistant.core.memory import keep_out_of_full_collections
 from desktop_assistant.core.models import Conversation, Message
 from desktop_assistant.core.redact import redact
-from desktop_assistant.services.drafts import DraftStore, KeptDraft
+from desktop_assistant.services.drafts import NEW_CHAT, DraftStore, KeptDraft
 from desktop_assistant.services.first_screen import FirstScreenCache
 from desktop_assistant.services.image_store import ImageStore
 from desktop_assistant.services.migrations import MigrationFailedError, NewerDatabaseError
@@ -203,10 +203,10 @@ def build(paths: AppPaths, quit: Callable[[], None], environ: Mapping[str, str] 
         store.open_read_only()
     conversations = store.call_sync(store.list_conversations_sync)
     last = None
-    if settings.last_conversation_id is not None:
+    if settings.last_conversation_id not in (None, NEW_CHAT):
         last = store.call_sync(store.get_conversation_sync, settings.last_conversation_id)
-    if last is None and conversations:
-        last = conversations[0]
+    if last is None and conversations and settings.last_conversation_id != NEW_CHAT:
+        last = conversations[0]  # (a new chat left at close is shown again, with its draft)
     messages = store.call_sync(store.messages_sync, last.id) if last else []
 
     notices = NoticeBus()

@@ -42,6 +42,7 @@ from desktop_assistant.core.models import (
 )
 from desktop_assistant.core.pricing import PriceTable
 from desktop_assistant.core.tokens import count_text, estimate_completion_tokens
+from desktop_assistant.services.drafts import NEW_CHAT
 from desktop_assistant.services.gateway import Finished, RefusalDelta, TextDelta, ToolCallDelta, UsageReport
 from desktop_assistant.services.store import Store
 
@@ -241,6 +242,8 @@ class ChatController(QObject):
         self._new_options = NewOptions.from_preset(chosen, settings.default_system_prompt)
         self._set_current(None, [])
         self.model = (chosen or {}).get("model") or settings.default_model
+        if settings.last_conversation_id != NEW_CHAT:
+            self._endpoint.update_settings(last_conversation_id=NEW_CHAT)  # the next start shows a new chat, too
         self.conversationOpened.emit(None)
 
     def save_preset(self, name: str, system_prompt: str, temperature: float | None,

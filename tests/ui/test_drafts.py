@@ -232,3 +232,20 @@ async def test_each_conversation_keeps_its_own_draft(tmp_path: Path, fake_openai
         assert len(again.attachments.items) == 1
         again.window.new_chat()
         await until(lambda: again.window.composer.text == "a new subject")
+
+
+async def test_a_new_chat_left_at_close_comes_back_with_its_draft(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                  qtbot: QtBot) -> None:
+    fake_openai.enqueue(Reply(text="An answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("A first conversation")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        parts.window.new_chat()
+        qtbot.keyClicks(parts.window.composer.edit, "Words for a new subject")
+        await until(lambda: "Words for a new subject" in kept(tmp_path))  # (a crash now keeps them too)
+    async with built_app(tmp_path, fake_openai.base_url) as again:  # the new chat, not the last conversation
+        assert again.chat.conversation is None
+        assert again.window.composer.text == "Words for a new subject"  # in the first paint already
+        await start(again)
+        assert again.window.transcript.empty.isVisibleTo(again.window.transcript)
