@@ -31,6 +31,21 @@ def endpoint_not_found(base_url: str) -> str:
            "in Settings."
 
 
+_ERROR_CODE = re.compile(r"^Error code: \d+ - ")
+
+
+def server_says(exc: BaseException) -> str:
+    """What the server said about a refused request, as its own words: the ``message`` of its error body, not the
+    SDK's "Error code: 400 - {'error': {...}}" wrapping (developer wording, shown to people)."""
+    body = getattr(exc, "body", None)
+    said = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(said, dict) and isinstance(said.get("message"), str) and said["message"].strip():
+        return str(said["message"]).strip()
+    if isinstance(said, str) and said.strip():
+        return said.strip()
+    return _ERROR_CODE.sub("", str(getattr(exc, "message", exc))).strip()
+
+
 def map_error(exc: BaseException, *, model: str = "", base_url: str = "", streaming: bool = False) -> UserFacingError:
     """The user-facing error for ``exc`` (an openai or transport exception).
 
@@ -84,7 +99,7 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
         return err(ErrorKind.NETWORK, endpoint_not_found(base_url), ErrorAction.OPEN_SETTINGS)
     if isinstance(exc, openai.BadRequestError):
         code = getattr(exc, "code", None) or ""
-        text = str(getattr(exc, "message", exc))
+        text = server_says(exc)
         if code == "context_length_exceeded" or re.search(r"context length|too many tokens", text, re.I):
             return err(ErrorKind.CONTEXT_TOO_LONG, "The conversation is too long for this model. Leave out "
                        "older messages and try again, or choose a model with a larger context.",
@@ -97,7 +112,7 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
         if exc.status_code >= 500:
             return err(ErrorKind.SERVER, f"The server had a problem ({exc.status_code}). Try again in a moment.",
                        ErrorAction.RETRY)
-        return err(ErrorKind.BAD_REQUEST, f"The server refused the request ({exc.status_code}): {exc.message}")
+        return err(ErrorKind.BAD_REQUEST, f"The server refused the request ({exc.status_code}): {server_says(exc)}")
     if isinstance(exc, openai.APIError | OSError) or type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2"}:
         return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
                    "kept; Retry asks for the whole reply again.", ErrorAction.RETRY)

@@ -33,6 +33,7 @@ from tests.fake_openai import (
     fixture,
     insufficient_quota_error,
     make_usage,
+    openai_error,
 )
 
 fake_openai = fixture.fake_openai  # the loopback server; fails the test if a request body breaks OpenAI's spec
@@ -186,6 +187,17 @@ async def test_context_too_long(fake_openai: FakeOpenAI) -> None:
     assert_plain(error)
     assert "8192" not in error.message  # the server's wording stays in the detail
     assert error.detail is not None and "8192" in error.detail
+
+
+@pytest.mark.parametrize(("status", "said"), [(400, "The file is too large."), (422, "Unknown parameter: 'x'.")])
+async def test_a_refused_request_says_the_server_s_words_not_the_sdk_s(fake_openai: FakeOpenAI, status: int,
+                                                                      said: str) -> None:
+    fake_openai.enqueue(Reply(status=status, error=openai_error(said)))
+    async with open_gateway(fake_openai.base_url) as gateway:
+        error = await failure(gateway)
+    assert error.kind is ErrorKind.BAD_REQUEST
+    assert error.message.startswith("The server refused the request") and error.message.endswith(said)
+    assert "Error code" not in error.message and "{" not in error.message  # not the SDK's wrapping
 
 
 @pytest.mark.parametrize(("headers", "retry_after"), [
