@@ -62,6 +62,8 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     assert tab.file_dialog is not None and Path(tab.file_dialog.directory().path()) == tmp_path
     sidebar = [Path(url.toLocalFile()) for url in tab.file_dialog.sidebarUrls()]
     assert sidebar[:2] == [tmp_path, data.backup_folder]
+    assert tab.file_dialog.viewMode() is QFileDialog.ViewMode.Detail  # dates and whole names to tell them apart
+    assert str(data.backup_folder) in tab.backups_where.text()  # the tab says where the daily ones are
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     await until(lambda: tab.confirm.isVisibleTo(tab))
     assert "2 conversations, 6 messages" in tab.preview.text()

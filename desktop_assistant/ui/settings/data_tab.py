@@ -88,6 +88,11 @@ class DataTab(QWidget):
         self.restore = self._button("Restore from backup…", "restore_backup", row)
         form.addRow(row)
         form.addRow(_plain_label("Backups hold your conversations and usage history, never your API key."))
+        self.backups_where = _plain_label()
+        self.backups_where.setObjectName("backups_where")
+        self.backups_where.setProperty("muted", True)
+        self.backups_where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.backups_where)
         layout.addWidget(backups)
 
         export = QGroupBox("Export and import")
@@ -201,6 +206,8 @@ class DataTab(QWidget):
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter(name_filter)
+        dialog.setViewMode(QFileDialog.ViewMode.Detail)  # dates and whole names: backups differ only by their time
+        dialog.resize(max(dialog.width(), 760), max(dialog.height(), 460))
         if suggested:
             dialog.selectFile(suggested)
             dialog.setDefaultSuffix(Path(suggested).suffix.lstrip("."))
@@ -301,6 +308,7 @@ class DataTab(QWidget):
 def connect_data_tab(tab: DataTab, data: DataController) -> None:
     """Route the tab's intents to the controller and its results back to the tab."""
     tab.backup_folder = data.backup_folder
+    tab.backups_where.setText(f"The daily backups are kept in {data.backup_folder} (Restore opens there).")
     tab.backUpRequested.connect(lambda path: data.back_up_now(Path(path)))
     tab.restorePreviewRequested.connect(lambda path: data.preview_backup(Path(path)))
     tab.restoreConfirmed.connect(lambda path: data.restore(Path(path)))
