@@ -590,3 +590,17 @@ def test_a_right_click_leaves_the_conversation_shown_marked(qtbot: QtBot) -> Non
     assert [a.text() for a in menu.actions()] == ["Rename", "Export…", "Delete"]
     menu.close()
     assert sidebar.list.currentItem().text() == "Shown"
+
+
+def test_older_conversations_are_grouped_by_month() -> None:
+    import datetime as dt
+
+    from desktop_assistant.ui.chat.sidebar import group_name
+
+    today = dt.date(2026, 12, 7)
+
+    def at(day: dt.date) -> float:
+        return dt.datetime(day.year, day.month, day.day, 12).timestamp()
+    names = [group_name(at(today - dt.timedelta(days=days)), today) for days in (0, 1, 5, 20, 40, 200, 400)]
+    assert names == ["Today", "Yesterday", "Previous 7 days", "Previous 30 days", "October", "May",
+                     "November 2025"]

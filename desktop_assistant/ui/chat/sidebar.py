@@ -62,7 +62,8 @@ class CostDelegate(OwnTextDelegate):
 
 
 def group_name(updated_at: float, today: dt.date) -> str:
-    """Today / Yesterday / Previous 7 days / Older."""
+    """Today / Yesterday / Previous 7 days / Previous 30 days, then the month ("October") in this year and the month
+    and year before it ("December 2025"): months of history in one "Older" group could not be scanned."""
     day = dt.datetime.fromtimestamp(updated_at).date()
     delta = (today - day).days
     if delta <= 0:
@@ -71,7 +72,10 @@ def group_name(updated_at: float, today: dt.date) -> str:
         return "Yesterday"
     if delta < 8:
         return "Previous 7 days"
-    return "Older"
+    if delta < 31:
+        return "Previous 30 days"
+    month = day.strftime("%B")
+    return month if day.year == today.year else f"{month} {day.year}"
 
 
 class Sidebar(QWidget):
