@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.batches import BatchController
 from desktop_assistant.controllers.extraction import ExtractionController
 from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
+from tests.ui.app_fixture import built_app, start
 
 
 @dataclass
@@ -33,3 +37,13 @@ def extract_parts(parts: AppParts) -> Extract:
     workspace = ExtractWorkspace(extraction, batches, parts.endpoint, parts.runner)
     workspace.setParent(parts.window)
     return Extract(extraction, batches, workspace)
+
+
+@asynccontextmanager
+async def started_extract(root: Path, base_url: str) -> AsyncIterator[tuple[AppParts, Extract]]:
+    """The app over ``root`` started, with its Extract parts; batches are checked every 10 ms."""
+    async with built_app(root, base_url) as parts:
+        await start(parts)
+        x = extract_parts(parts)
+        x.batches.poll_seconds = 0.01
+        yield parts, x

@@ -12,7 +12,7 @@ from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
-from tests.ui.extract_fixture import extract_parts
+from tests.ui.extract_fixture import extract_parts, started_extract
 
 fake_openai = fixture.fake_openai
 TASK = {"title": "Call Bob", "priority": "low", "due_date": None, "assignee": None, "tags": []}
@@ -22,10 +22,7 @@ USAGE = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
 async def test_batch_survives_a_restart_and_fills_the_table(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     inputs = ["call Bob", "email Ann", "book the room"]
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
-        x.batches.poll_seconds = 0.01
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         x.workspace.input.edit.setPlainText("\n".join(inputs))
         quoted = next_emission(x.batches.quoted.connect)
         x.workspace.quote_batch()
@@ -99,10 +96,7 @@ async def test_a_batch_is_checked_against_the_limit_as_a_whole(tmp_path: Path, f
 
 async def test_failed_batch_lines_are_row_errors(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply(text=json.dumps(TASK)), Reply(status=500))
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
-        x.batches.poll_seconds = 0.01
+    async with started_extract(tmp_path, fake_openai.base_url) as (_parts, x):
         collected = next_emission(x.batches.collected.connect)
         await x.batches.submit(["a", "b"])
         await collected
@@ -112,11 +106,8 @@ async def test_failed_batch_lines_are_row_errors(tmp_path: Path, fake_openai: Fa
 
 async def test_clicks_while_work_is_on_its_way_are_never_paid_twice(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
         ws.submit_batch()  # a double click
@@ -195,11 +186,8 @@ async def test_paid_answers_are_not_replaced_by_a_new_run_without_a_word(tmp_pat
 async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_answers(
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (_parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         job = await x.batches.submit(["call Bob"])
         assert job is not None
         fake_openai.enqueue(Reply(text=json.dumps(TASK), usage=USAGE))  # a bulk run meanwhile, not exported
@@ -239,11 +227,8 @@ async def test_a_batch_that_finishes_later_waits_while_the_table_holds_other_ans
 
 async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
         await until(lambda: ws.bulk.cancel_batch_button.isVisibleTo(ws))
@@ -262,11 +247,8 @@ async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: 
 
 async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         parts.window.show_workspace(1)
         ws.results.setCurrentWidget(ws.bulk)
         await until(lambda: ws.isVisible())
@@ -367,11 +349,8 @@ async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path
         table = ws.bulk.table
         return [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
 
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.schema_editor.template.setCurrentText("Contact")
         fake_openai.enqueue(Reply(text=json.dumps(contact), usage=USAGE))
         collected = next_emission(x.batches.collected.connect)
@@ -401,11 +380,8 @@ async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path
 async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     reason = "Invalid schema for response_format 'person': 'required' is required to be supplied."
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (_parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
         await until(lambda: "validating" in ws.bulk.batch_status.text())
@@ -422,11 +398,8 @@ async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: F
 
 async def test_the_batch_status_line_agrees_with_the_rows_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        x = extract_parts(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (_parts, x):
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         fake_openai.enqueue(*[Reply(text=json.dumps(TASK), usage=USAGE) for _ in range(2)])
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
