@@ -141,6 +141,9 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
         assert panel.month.amount.text() == "$0.0025"
         assert panel.by_model.item(0, 0).text() == "gpt-4o-mini"
         assert panel.by_feature.item(0, 0).text() == "Chat"  # as the app names it, not the ledger's key
+        # the chart's figures in a table too: today's spend, readable without a mouse over a bar
+        assert panel.by_day.rowCount() == 1 and panel.by_day.item(0, 1).text() == "$0.0025"
+        assert panel.by_day.item(0, 0).text() == report.daily[-1][0].strftime("%a %d %b %Y")
         assert "this month $0.0025" in parts.window.month_label.text()
         target = tmp_path / "usage.csv"
         await parts.usage.export_csv(str(target))
