@@ -139,6 +139,7 @@ async def test_usage_panel_prices_overrides_and_csv(tmp_path: Path, fake_openai:
         assert report.month.cost_micros == 2450 and report.month.calls == 2
         panel = parts.window.usage_panel
         assert panel.month.amount.text() == "$0.0025"
+        assert panel.month.detail.text().startswith("2 calls ·")
         assert panel.by_model.item(0, 0).text() == "gpt-4o-mini"
         assert panel.by_feature.item(0, 0).text() == "Chat"  # as the app names it, not the ledger's key
         # the chart's figures in a table too: today's spend, readable without a mouse over a bar
@@ -212,3 +213,11 @@ def test_a_cost_with_unpriced_calls_stays_on_one_line_and_says_why(qtbot: QtBot)
     rows = table.rowHeight(0) + table.rowHeight(1)
     assert rows <= table.viewport().height() < rows + table.rowHeight(0)
     assert not table.verticalScrollBar().isVisible()
+
+
+def test_one_call_is_said_as_one_call() -> None:
+    from desktop_assistant.core.usage import Totals
+    from desktop_assistant.ui.usage.usage_panel import totals_text
+
+    assert totals_text(Totals(calls=1, input_tokens=11, output_tokens=3)).startswith("1 call · 11 in / 3 out")
+    assert totals_text(Totals(calls=2)).startswith("2 calls ·")

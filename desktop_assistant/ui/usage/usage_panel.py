@@ -25,7 +25,7 @@ from desktop_assistant.ui.usage.spend_chart import SpendChart
 
 def totals_text(t: Totals) -> str:
     """One line under a card: calls and tokens, and what could not be priced."""
-    text = f"{t.calls:,} calls · {t.input_tokens:,} in / {t.output_tokens:,} out"
+    text = f"{t.calls:,} call{'s' if t.calls != 1 else ''} · {t.input_tokens:,} in / {t.output_tokens:,} out"
     if t.unpriced_calls:
         text += f" · {t.unpriced_calls:,} without a price (not counted)"
     return text
