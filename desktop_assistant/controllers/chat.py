@@ -289,7 +289,8 @@ class ChatController(QObject):
         if shown:
             self.stop()
             self.new_conversation()
-        self._deleted_shown = conversation_id if shown else None
+        if shown:
+            self._deleted_shown = conversation_id
         await self._store.delete_conversation(conversation_id)
         await self.refresh_conversations()
         self.deletedUndoable.emit(conversation_id, conv.title or "Untitled")
@@ -298,9 +299,10 @@ class ChatController(QObject):
         """Bring a deleted conversation back (shown again if it was shown when deleted and nothing else is)."""
         await self._store.restore_conversation(conversation_id)
         await self.refresh_conversations()
-        if self._deleted_shown == conversation_id and self.conversation is None and not self.path:
-            await self.open_conversation(conversation_id)
-        self._deleted_shown = None
+        if self._deleted_shown == conversation_id:
+            self._deleted_shown = None
+            if self.conversation is None and not self.path:
+                await self.open_conversation(conversation_id)
 
     async def set_model(self, model: str) -> None:
         """Use ``model`` for this conversation from the next request on."""

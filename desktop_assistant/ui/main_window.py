@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._keyring_problem = ""
         self._shown_id: int | None = None  # the conversation shown (None: a new chat)
         self._stored_id: int | None = None  # the new chat stored last (it stays the chat shown)
+        self._deleted: list[int] = []  # the conversations the banner's Undo brings back
         self._bound = False
         self.workspace_tabs = QTabBar()
         self.workspace_tabs.setObjectName("workspace_tabs")
@@ -913,7 +914,22 @@ class MainWindow(QMainWindow):
             self._update_page()
 
     def _on_deleted(self, conversation_id: int, title: str) -> None:
-        self.banner.show_undo(f"Deleted “{title}”.", lambda: self._run("undo", self.chat.undo_delete(conversation_id)))
+        """Offer Undo for the conversations deleted while the offer shows (the second delete's offer replaced the
+        first's, and the first conversation was purged at the next start)."""
+        if not self.banner.offers(self._undo_deletes):
+            self._deleted = []
+        self._deleted.append(conversation_id)
+        others = len(self._deleted) - 1
+        more = f" and {others} other conversation{'s' if others != 1 else ''}" if others else ""
+        self.banner.show_undo(f"Deleted “{title}”{more}.", self._undo_deletes)
+
+    def _undo_deletes(self) -> None:
+        deleted, self._deleted = self._deleted, []
+
+        async def undo() -> None:
+            for conversation_id in reversed(deleted):  # the one deleted first is shown again, if it was shown
+                await self.chat.undo_delete(conversation_id)
+        self._run("undo", undo())
 
     def _on_estimate(self, estimate: DraftEstimate) -> None:
         from desktop_assistant.ui.status_line import estimate_texts, image_cost_texts

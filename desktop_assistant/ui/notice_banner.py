@@ -65,6 +65,10 @@ class NoticeBanner(QFrame):
         self.action.setVisible(bool(label))
         self.show()
 
+    def offers(self, act: Callable[[], None]) -> bool:
+        """Whether the banner is showing, with ``act`` behind its button."""
+        return self.isVisible() and self._undo == act  # (== : a bound method is made anew at each access)
+
     def show_undo(self, text: str, on_undo: Callable[[], None]) -> None:
         """Offer an Undo for something just done."""
         self.show_offer(text, "Undo", on_undo)

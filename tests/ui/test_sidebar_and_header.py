@@ -70,6 +70,15 @@ async def test_rename_delete_and_undo(tmp_path: Path, fake_openai: FakeOpenAI) -
         parts.window.banner.action.click()  # Undo
         await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.id == second.id)
         assert [m.text for m in parts.chat.path] == ["Second chat", "two"]
+        # two deleted one after the other: one Undo brings both back (the second's offer replaced the first's)
+        third = await parts.store.create_conversation("gpt-4o-mini", title="Third chat")
+        await parts.chat.delete(second.id)
+        await parts.chat.delete(third.id)
+        assert parts.window.banner.label.text() == "Deleted “Third chat” and 1 other conversation."
+        parts.window.banner.action.click()
+        await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.id == second.id)
+        # (the first one too: deleted by the Delete key while the offer showed, it was in that Undo as well)
+        assert {c.id for c in await parts.store.list_conversations()} == {first.id, second.id, third.id}
 
 
 async def test_model_list_merges_the_endpoint_models(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
