@@ -144,6 +144,7 @@ class ChatController(QObject):
         self.model = endpoint.settings.default_model
         endpoint.modelsChanged.connect(self._on_models)
         self._deleted_shown: int | None = None  # the conversation deleted while shown (Undo shows it again)
+        self._model_chosen = False  # the new chat's model was chosen by the person, not given by default
         self._pending_text: tuple[int, str, list[str], list[str]] | None = None
         self._trim = 1.0  # shrinks the history budget after the server said the conversation was too long
         self._frame = QTimer(self)
@@ -218,9 +219,10 @@ class ChatController(QObject):
             await self._usage.refresh()
 
     def _on_models(self, models: list[str]) -> None:
-        """A new chat on a model the endpoint does not offer takes the default model (which the endpoint has)."""
+        """A new chat on a default model the endpoint does not offer takes the default model it has now (one the
+        person chose is theirs: the request says if the endpoint lacks it)."""
         default = self._endpoint.settings.default_model
-        if self.conversation is None and self.model not in models and default in models:
+        if self.conversation is None and not self._model_chosen and self.model not in models and default in models:
             self.model = default
 
     async def refresh_conversations(self) -> None:
@@ -242,6 +244,7 @@ class ChatController(QObject):
         self._new_options = NewOptions.from_preset(chosen, settings.default_system_prompt)
         self._set_current(None, [])
         self.model = (chosen or {}).get("model") or settings.default_model
+        self._model_chosen = bool((chosen or {}).get("model"))
         if settings.last_conversation_id != NEW_CHAT:
             self._endpoint.update_settings(last_conversation_id=NEW_CHAT)  # the next start shows a new chat, too
         self.conversationOpened.emit(None)
@@ -310,6 +313,7 @@ class ChatController(QObject):
         if not model or model == self.model:
             return
         self.model = model
+        self._model_chosen = True
         if self.conversation is not None:
             self.conversation.model = model
             await self._store.update_conversation(self.conversation.id, model=model)

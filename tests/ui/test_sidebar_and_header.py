@@ -123,6 +123,10 @@ async def test_a_local_server_without_the_default_model_gets_one_it_has(tmp_path
         await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
         request = [r for r in fake_openai.requests if r.path.endswith("/chat/completions")][-1]
         assert request.json is not None and request.json["model"] == "llama3.2:3b-instruct-q4_K_M"
+        parts.window.new_chat()
+        await parts.chat.set_model("a-model-i-typed")  # chosen by the person: a list arriving leaves it alone
+        assert await parts.endpoint.refresh_models()
+        assert parts.chat.model == "a-model-i-typed"
 
 
 async def test_a_list_fetched_after_saving_settings_is_not_asked_for_again_when_writing(
