@@ -5,6 +5,7 @@ Widgets only show state and emit intents; every intent goes to a controller thro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -942,10 +943,19 @@ class MainWindow(QMainWindow):
         self.attach_wiring.show_file_costs(estimate)
 
     def _on_notice(self, notice: Notice) -> None:
+        if notice.action in (ErrorAction.RETRY, ErrorAction.TRIM_AND_RETRY) and not self._about_this_chat(notice):
+            # the banner's Retry asks the chat again: for another feature's failure (indexing for search, a backup)
+            # it regenerated the last reply, a request nobody asked for
+            notice = dataclasses.replace(notice, action=ErrorAction.NONE)
         if notice.level is Level.INFO and len(notice.text) <= STATUS_CHARS:
             self.statusBar().showMessage(notice.text, 8000)
         else:
             self.banner.show_notice(notice)
+
+    def _about_this_chat(self, notice: Notice) -> bool:
+        """Whether ``notice`` is about a reply of the conversation shown (its Retry is the chat's)."""
+        shown = self.chat.conversation.id if self.chat.conversation is not None else None
+        return shown is not None and notice.context.get("conversation_id") == shown
 
     # -- window state ----------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.ui.chat.composer import Composer
 from tests.conftest import next_emission, until
@@ -553,3 +554,25 @@ async def test_a_reply_cut_short_by_a_crash_is_counted_as_an_estimate(tmp_path: 
         await start(third)
         ledger = await third.store.read(lambda c: c.execute("SELECT COUNT(*) FROM usage_ledger").fetchone()[0])
         assert ledger == 1
+
+
+async def test_the_banner_s_retry_is_only_offered_for_the_chat_s_own_failures(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="An answer."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("A question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        asked = len([r for r in fake_openai.requests if r.path.endswith("/chat/completions")])
+        banner = parts.window.banner
+        # indexing for search failed: its Retry regenerated the last reply (a request nobody asked for)
+        parts.notices.error(UserFacingError(ErrorKind.SERVER, "The server had a problem (500). Try again in a "
+                                            "moment.", ErrorAction.RETRY))
+        assert banner.isVisibleTo(parts.window) and "(500)" in banner.label.text()
+        assert not banner.action.isVisibleTo(parts.window)  # said, without a Retry that would ask the chat
+        conversation = parts.chat.conversation
+        assert conversation is not None
+        parts.notices.error(UserFacingError(ErrorKind.SERVER, "The reply failed (500).", ErrorAction.RETRY),
+                            {"conversation_id": conversation.id})
+        assert banner.action.isVisibleTo(parts.window) and banner.action.text() == "Retry"  # the chat's own
+        assert len([r for r in fake_openai.requests if r.path.endswith("/chat/completions")]) == asked
