@@ -248,6 +248,10 @@ async def test_through_the_window_picker_card_blocks_and_an_image(
         assert box is not None
         box.setChecked(True)
         await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.tools == ["local"])
+        # the new chat stored by the tick: its box stays ticked, as its tools are on (it was shown unticked)
+        box = window.findChild(QCheckBox, "tools_server_local")
+        assert box is not None
+        await until(box.isChecked)
         await ask(parts, qtbot, fake_openai, "Show me a pixel")
         card = window.findChild(ApprovalCard, "tool_approval")
         assert card is not None

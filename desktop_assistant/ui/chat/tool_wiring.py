@@ -137,8 +137,10 @@ class ToolWiring(QObject):
 
     def _on_picked(self, server_ids: list[str]) -> None:
         async def apply() -> None:
-            conv = await self._chat.ensure_conversation()
+            conv = await self._chat.ensure_conversation()  # (a new chat is stored: its picker was shown again, empty)
             await self._tools.set_tools(conv, server_ids)
+            if self._chat.conversation is conv:
+                self._on_conversation(conv)  # the boxes ticked stay ticked, as the tools are on
         self._run("tools", apply())
 
 
