@@ -165,6 +165,7 @@ class FirstScreen:
         search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
+        chat.tools.definitionsKnown.connect(lambda: estimates.draft_changed(window.composer.text))
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept
         return AppParts(window, chat, endpoint, estimates, usage, self.attachments, data, runner, notices, lifecycle,
                         store, self.paths, search, voice_wiring, drafts=drafts, texts=texts,

@@ -137,12 +137,15 @@ class ToolLoop(QObject):
         approvalRequested(object): a :class:`PendingApproval`; answer with :meth:`answer`.
         approvalClosed(str): the call id whose approval is no longer wanted (answered, or stopped).
         toolsChanged(list): the server ids enabled in the conversation just changed.
+        definitionsKnown(): the tool definitions of servers just enabled were listed (the next request's count
+            can include them).
     """
 
     callsProgress = Signal(int, list)
     approvalRequested = Signal(object)
     approvalClosed = Signal(str)
     toolsChanged = Signal(list)
+    definitionsKnown = Signal()
 
     def __init__(self, store: Store, endpoint: EndpointController, servers: McpServers, images: ImageStore,
                  secrets: SecretStore | None = None, parent: QObject | None = None) -> None:
@@ -222,6 +225,25 @@ class ToolLoop(QObject):
         await self.servers.update(self.configs)
 
     # -- one request -------------------------------------------------------------------------------------------
+
+    async def learn_definitions(self, conv: Conversation) -> None:
+        """List the tools of the servers ``conv`` has just turned on, so that the count of its next request
+        includes their definitions before it is sent (a server that cannot start says so at the request)."""
+        servers = self.enabled(conv)
+        key = tuple(sorted(s.id for s in servers))
+        if not servers or key in self._definitions:
+            return
+        if self.servers.configs != self.configs:
+            await self.servers.update(self.configs)
+        specs = []
+        try:
+            for server in servers:
+                specs.extend(await self.servers.list_tools(server.id))
+        except UserFacingError as exc:
+            log.info("the tools could not be listed yet: %s", exc.message)
+            return
+        self._definitions[key] = build_tool_set(specs).definitions
+        self.definitionsKnown.emit()
 
     def known_definitions(self, conv: Conversation | None) -> list[dict[str, Any]] | None:
         """The tool definitions ``conv``'s next request would carry, as last listed (None: tools are on but not

@@ -246,8 +246,14 @@ async def test_through_the_window_picker_card_blocks_and_an_image(
         window = parts.window
         box = window.findChild(QCheckBox, "tools_server_local")
         assert box is not None
+        await until(lambda: parts.estimates.last is not None)
+        before = parts.estimates.last
+        assert before is not None
         box.setChecked(True)
         await until(lambda: parts.chat.conversation is not None and parts.chat.conversation.tools == ["local"])
+        # the definitions of the tools ticked are counted before the first request (they were only after it)
+        await until(lambda: parts.estimates.last is not None
+                    and parts.estimates.last.prompt_tokens > before.prompt_tokens + 20, timeout=20)
         # the new chat stored by the tick: its box stays ticked, as its tools are on (it was shown unticked)
         box = window.findChild(QCheckBox, "tools_server_local")
         assert box is not None

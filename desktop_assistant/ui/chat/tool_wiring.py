@@ -141,6 +141,7 @@ class ToolWiring(QObject):
             await self._tools.set_tools(conv, server_ids)
             if self._chat.conversation is conv:
                 self._on_conversation(conv)  # the boxes ticked stay ticked, as the tools are on
+            await self._tools.learn_definitions(conv)  # counted in the next request before it is sent
         self._run("tools", apply())
 
 
