@@ -285,6 +285,9 @@ async def test_without_a_keyring_no_screen_says_the_key_is_kept_in_one(tmp_path:
         dialog = parts.window.settings_dialog
         assert dialog is not None
         assert "No system keyring was found" in dialog.intro.text()
+        # a tool server's secret values last as long: the form says so where they are typed
+        assert "session only" in dialog.mcp.secret_env.placeholderText()
+        assert "keyring" not in dialog.mcp.secret_headers.placeholderText().replace("no system keyring", "")
         assert "stored in your system keyring" not in dialog.intro.text()
         dialog.close()
 

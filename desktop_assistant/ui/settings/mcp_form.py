@@ -179,8 +179,12 @@ class McpForm(QWidget):
 
     # -- settings in and out ---------------------------------------------------------------------------------
 
-    def load(self, settings: Settings) -> None:
-        """Show ``settings``' servers and always-allowed tools."""
+    def load(self, settings: Settings, keyring_problem: str = "") -> None:
+        """Show ``settings``' servers and always-allowed tools (``keyring_problem``: no system keyring keeps
+        secrets, so the secret values typed here last until the app closes)."""
+        where = ("kept for this session only: no system keyring" if keyring_problem else "values go to the keyring")
+        self.secret_env.setPlaceholderText(f"NAME=value, one per line ({where})")
+        self.secret_headers.setPlaceholderText(f"Name: value, one per line ({where})")
         self._servers = servers_from_json(settings.mcp_servers)[0]
         self._approvals = approvals_from_json(settings.mcp_always_allow)
         self._secrets = {}

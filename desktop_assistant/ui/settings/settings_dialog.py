@@ -98,9 +98,9 @@ class SettingsDialog(QDialog):
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Show ``settings`` (``keyring_problem``: why no system keyring can keep a key, if so)."""
         self._base = settings
-        where = ("No system keyring was found, so a key typed here is kept for this session only (never in a "
-                 "file): paste it again at the next start, set OPENAI_API_KEY, or install a keyring such as GNOME "
-                 "Keyring or KWallet to keep it." if keyring_problem else
+        where = ("No system keyring was found, so a key typed here (and a tool server's secret values) is kept for "
+                 "this session only (never in a file): paste it again at the next start, set OPENAI_API_KEY, or "
+                 "install a keyring such as GNOME Keyring or KWallet to keep it." if keyring_problem else
                  "Your API key is stored in your system keyring (never in a file).")
         self.intro.setText(f"{where} A key is kept for its base URL, so it is only ever sent to the server it was "
                            "typed for.")
@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         self.data.load(settings)
         self.voice.load(settings)
         self.search.load(settings)
-        self.mcp.load(settings)
+        self.mcp.load(settings, keyring_problem)
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(settings.appearance)))
 
     def _save(self) -> None:
