@@ -415,6 +415,7 @@ class ChatController(QObject):
         elif not self.conversation.title_by_user and self.conversation.title in ("", "New chat"):
             self.conversation.title = " ".join(text.split())[:60]
             await self._store.update_conversation(self.conversation.id, title=self.conversation.title)
+            self.conversationOpened.emit(self.conversation)  # the header shows the title too, not "New chat"
         parent = self.path[-1].id if self.path else None
         return await self._store.add_message(self.conversation.id, parent, Role.USER,
                                              question_parts(text, images, files))

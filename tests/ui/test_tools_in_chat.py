@@ -259,6 +259,8 @@ async def test_through_the_window_picker_card_blocks_and_an_image(
         assert box is not None
         await until(box.isChecked)
         await ask(parts, qtbot, fake_openai, "Show me a pixel")
+        # the chat stored by the tick ("New chat") is named after its first question, in the header too
+        await until(lambda: window.header.title.text() == "Show me a pixel")
         card = window.findChild(ApprovalCard, "tool_approval")
         assert card is not None
         await until(lambda: card.isVisible(), timeout=20)
