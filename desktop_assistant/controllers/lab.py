@@ -490,8 +490,19 @@ class LabController(QObject):
         chat.set_options(version.system_prompt, version.temperature, version.max_output_tokens)
         self.usedElsewhere.emit(f"A new chat uses {version.label} as its system prompt.")
 
+    @property
+    def extraction_instructions(self) -> str:
+        """The instructions Extract sends now (what "Use as extraction instructions" would replace)."""
+        return self._extraction.instructions if self._extraction is not None else ""
+
     def use_in_extraction(self, version: PromptVersion) -> None:
-        """Use this version's system prompt as the extraction's instructions."""
-        if self._extraction is not None:
-            self._extraction.set_instructions(version.system_prompt)
-            self.usedElsewhere.emit(f"Extraction now follows {version.label}'s system prompt as its instructions.")
+        """Use this version's system prompt as the extraction's instructions (the ones replaced stay one undo away
+        in Extract's instructions box)."""
+        if self._extraction is None:
+            return
+        before = self._extraction.instructions
+        self._extraction.set_instructions(version.system_prompt)
+        text = f"Extraction now follows {version.label}'s system prompt as its instructions."
+        if before.strip() and before != version.system_prompt:
+            text += " The instructions it had come back with Ctrl+Z in Extract's instructions box."
+        self.usedElsewhere.emit(text)

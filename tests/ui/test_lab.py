@@ -600,3 +600,28 @@ def test_the_runs_list_says_which_test_set_its_runs_are_of(qtbot: Any) -> None:
     panel.set_runs(runs[:1])
     assert panel.runs_heading.text() == "Earlier runs of “Billing”"
     assert not panel.runs.item(0).text().endswith("Billing")
+
+
+async def test_use_as_extraction_instructions_never_loses_what_was_written_in_extract(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.")
+        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        box.insertPlainText("Dates as YYYY-MM-DD.")  # typed in Extract
+        assert parts.extraction.instructions == "Dates as YYYY-MM-DD."
+        # the first click replaces nothing: it says what would be replaced and how to go on
+        ws.editor.extraction_button.click()
+        assert box.toPlainText() == "Dates as YYYY-MM-DD." and parts.extraction.instructions == box.toPlainText()
+        assert "“Dates as YYYY-MM-DD.”" in ws.message.text() and "again" in ws.message.text()
+        ws.editor.extraction_button.click()  # the second click goes on
+        assert box.toPlainText() == "Be brief." and parts.extraction.instructions == "Be brief."
+        assert "Ctrl+Z" in ws.message.text()
+        box.undo()  # and the words written in Extract come back
+        assert box.toPlainText() == "Dates as YYYY-MM-DD." and parts.extraction.instructions == box.toPlainText()
+        # the same text again, or an empty box, needs no second click
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert box.toPlainText() == "Be brief."

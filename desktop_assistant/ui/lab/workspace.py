@@ -79,7 +79,7 @@ class LabWorkspace(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.pages, 1)
         self._dialog: QFileDialog | None = None
-        self._confirmed: tuple[str, str, Any] | None = None  # what a first click on Run or Save set warned of
+        self._confirmed: tuple[str, str, Any] | None = None  # what a first click (Run, Save set, Use…) warned of
         self.editor.set_models(endpoint.models, endpoint.settings.default_model)
         self.run_panel.set_models(endpoint.models, [endpoint.settings.default_model])
         self._connect_widgets()
@@ -94,7 +94,7 @@ class LabWorkspace(QWidget):
         ed.promptChosen.connect(self._choose_prompt)
         ed.saveRequested.connect(self._save)
         ed.useInChat.connect(self._use_in_chat)
-        ed.useInExtraction.connect(lab.use_in_extraction)
+        ed.useInExtraction.connect(self._use_in_extraction)
         vv.restoreRequested.connect(lambda name, n: self._run("restore version", lab.restore(name, n)))
         vv.openRequested.connect(self._edit_version)
         ts.openRequested.connect(self._open_set)
@@ -172,6 +172,19 @@ class LabWorkspace(QWidget):
             await self.lab.use_in_chat(version)
             self.chatRequested.emit()
         self._run("use prompt in chat", use())
+
+    def _use_in_extraction(self, version: PromptVersion) -> None:
+        """Hand the system prompt to Extract; instructions of its own there are replaced only on a second click."""
+        before, after = self.lab.extraction_instructions, version.system_prompt
+        if before.strip() and before != after and self._confirmed != ("extraction", before, after):
+            self._confirmed = ("extraction", before, after)
+            start = " ".join(before.split())
+            start = start if len(start) <= 60 else start[:59] + "…"
+            self._say(f"Extract has instructions of its own (“{start}”). Click Use as extraction instructions "
+                      "again to replace them; Ctrl+Z in Extract's instructions box would bring them back.")
+            return
+        self._confirmed = None
+        self.lab.use_in_extraction(version)
 
     # -- test set -------------------------------------------------------------------------------------------
 
