@@ -116,6 +116,7 @@ class ColumnTotals:
     priced: int  # cells with a known cost
     median_latency_ms: float | None
     p90_latency_ms: float | None
+    unpriced: int = 0  # cells answered without a known cost (a failed request costs nothing: it is not one)
 
     @property
     def pass_rate(self) -> float | None:
@@ -124,8 +125,8 @@ class ColumnTotals:
 
     @property
     def fully_priced(self) -> bool:
-        """Every cell that ran has a known cost."""
-        return self.ran > 0 and self.priced == self.ran
+        """Some cell has a known cost and every cell answered has one (cells that failed have no cost to know)."""
+        return self.priced > 0 and not self.unpriced
 
     @property
     def cost_per_case_micros(self) -> int | None:
@@ -156,6 +157,7 @@ def totals(run: Run, column: RunColumn) -> ColumnTotals:
         checks_total=sum(len(run.cases[c.case].checks) for c in cells),
         cost_micros=sum(c.cost_micros for c in cells if c.cost_micros is not None),
         priced=sum(1 for c in cells if c.cost_micros is not None),
+        unpriced=sum(1 for c in cells if c.error is None and c.cost_micros is None),
         median_latency_ms=float(statistics.median(latencies)) if latencies else None,
         p90_latency_ms=percentile(latencies, 0.9))
 
@@ -207,7 +209,7 @@ def _tail(all_totals: list[ColumnTotals], labels: Mapping[RunColumn, str]) -> st
     missing = sum(t.cases - t.ran for t in all_totals)
     if missing:
         notes.append(f"{missing} {'cell has' if missing == 1 else 'cells have'} not run.")
-    unpriced = [labels[t.column] for t in all_totals if t.ran and t.priced < t.ran]
+    unpriced = [labels[t.column] for t in all_totals if t.unpriced]
     if unpriced:
         notes.append(f"No price for {', '.join(unpriced)}, so {'its' if len(unpriced) == 1 else 'their'} cost is "
                      "not compared.")

@@ -57,7 +57,10 @@ def totals_text(t: ColumnTotals) -> str:
     """The totals under a column: pass rate, cost (total and per case), median and p90 latency."""
     rate = "no checks" if t.pass_rate is None else f"{t.checks_passed}/{t.checks_total} checks ({t.pass_rate:.0%})"
     per_case = t.cost_per_case_micros
-    cost = f"{format_usd(t.cost_micros)} ({_cost(per_case)} a case)" if t.priced else "no price"
+    if t.priced:
+        cost = f"{format_usd(t.cost_micros)} ({_cost(per_case)} a case)"
+    else:  # nothing answered (failed requests cost nothing), or answered by a model without a price
+        cost = "no price" if t.unpriced else "no cost"
     if t.median_latency_ms is None:
         latency = "latency —"
     else:
