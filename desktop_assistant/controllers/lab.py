@@ -488,7 +488,7 @@ class LabController(QObject):
         chat.new_conversation()
         await chat.set_model(version.model)
         chat.set_options(version.system_prompt, version.temperature, version.max_output_tokens)
-        self.usedElsewhere.emit(f"A new chat uses {version.label} as its system prompt.")
+        self.usedElsewhere.emit(f"A new chat uses {_system_prompt_of(version)}.")
 
     @property
     def extraction_instructions(self) -> str:
@@ -502,7 +502,13 @@ class LabController(QObject):
             return
         before = self._extraction.instructions
         self._extraction.set_instructions(version.system_prompt)
-        text = f"Extraction now follows {version.label}'s system prompt as its instructions."
+        text = f"Extraction now follows {_system_prompt_of(version)} as its instructions."
         if before.strip() and before != version.system_prompt:
             text += " The instructions it had come back with Ctrl+Z in Extract's instructions box."
         self.usedElsewhere.emit(text)
+
+
+def _system_prompt_of(version: PromptVersion) -> str:
+    """Whose system prompt a message names: ``Support v3's system prompt``, or the unsaved one of the form
+    (version 0: never saved, or changed since)."""
+    return f"{version.label}'s system prompt" if version.version else "the unsaved system prompt of the Prompt page"

@@ -625,3 +625,30 @@ async def test_use_as_extraction_instructions_never_loses_what_was_written_in_ex
         box.clear()
         ws.editor.extraction_button.click()
         assert box.toPlainText() == "Be brief."
+
+
+async def test_messages_name_the_version_the_form_came_from(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        for system in ("One.", "Two.", "Three."):
+            await save_prompt(ws, system)
+        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == "Extraction now follows Support v3's system prompt as its instructions."
+        ws.versions_view.openRequested.emit(ws.versions[0])  # version 1 opened from the Versions page
+        assert ws.editor.system.toPlainText() == "One." and not ws.editor.unsaved()
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == "Extraction now follows Support v1's system prompt as its instructions."
+        ws.editor.system.setPlainText("One, changed.")  # not saved as a version: no version number is named
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == ("Extraction now follows the unsaved system prompt of the Prompt page as its "
+                                     "instructions.")
+        ws.editor.system.setPlainText("One.")  # as version 1 again
+        opened = next_emission(parts.chat.conversationOpened.connect)
+        ws.editor.chat_button.click()
+        await opened
+        await until(lambda: ws.message.text() == "A new chat uses Support v1's system prompt.")
