@@ -25,7 +25,16 @@ from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.lab_checks import run_checks
 from desktop_assistant.core.lab_export import export_csv, export_jsonl
-from desktop_assistant.core.lab_report import Cell, CellStatus, PlannedRequest, Run, RunColumn, compare_runs, worst_case
+from desktop_assistant.core.lab_report import (
+    Cell,
+    PlannedRequest,
+    Run,
+    RunColumn,
+    compare_runs,
+    run_again_outcome,
+    to_run_again,
+    worst_case,
+)
 from desktop_assistant.core.lab_testset import Imported, LabCase, read_file, tidy_set_name
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
@@ -61,6 +70,9 @@ class LabController(QObject):
         compared(list): regression sentences against an earlier run.
         exported(str): the file written.
         usedElsewhere(str): a version was handed to chat or extraction: what happened.
+        againQuoted(int, int, str): what "run again" would send: cells failed, cells not run, and the most they
+            would cost ("at most $0.01"; empty when it cannot be known).
+        ranAgain(str): what running cells again came to (how many still fail, and why).
     """
 
     promptsChanged = Signal(list)
@@ -78,6 +90,8 @@ class LabController(QObject):
     compared = Signal(list)
     exported = Signal(str)
     usedElsewhere = Signal(str)
+    againQuoted = Signal(int, int, str)
+    ranAgain = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  chat: ChatController | None = None, extraction: ExtractionController | None = None,
@@ -329,6 +343,7 @@ class LabController(QObject):
             await self._store.set_status(run_id, "cancelled" if cancelled else "finished")
             self._busy.add(-1)
             self._emit_progress()
+            await self.quote_again()
             await self._usage.refresh()
             await self.refresh_runs(self.run.set_name if self.run else None)
 
@@ -398,12 +413,28 @@ class LabController(QObject):
                 op.cancel()
 
     def failed_cells(self) -> list[Pair]:
-        """The cells of the current run that ended in an error or did not run."""
+        """The cells of the current run that ended in an error, then those that did not run."""
+        if self.run is None:
+            return []
+        failed, remaining = to_run_again(self.run)
+        return failed + remaining
+
+    async def quote_again(self) -> str:
+        """Publish (``againQuoted``) and return the most running the current run's failed and missing cells again
+        would cost ("" when nothing would run, or some model has no price)."""
         run = self.run
         if run is None:
-            return []
-        bad = (CellStatus.ERROR, CellStatus.NOT_RUN)
-        return [(ci, k) for k in range(len(run.cases)) for ci, c in enumerate(run.columns) if run.status(c, k) in bad]
+            return ""
+        failed, remaining = to_run_again(run)
+        cost = ""
+        if (failed or remaining) and all(c in self._versions for c in run.columns):
+            planned, _gaps = await asyncio.to_thread(self._plan, run, self._versions, failed + remaining)
+            worst = worst_case(self._usage.prices, planned)
+            if planned and not worst.unpriced_models:
+                cost = f"at most {format_usd(worst.micros)}"
+        if self.run is run:  # not replaced meanwhile
+            self.againQuoted.emit(len(failed), len(remaining), cost)
+        return cost
 
     def start_retry(self) -> None:
         """Run the failed and missing cells of the current run again, under the runner (once: a second click,
@@ -434,6 +465,8 @@ class LabController(QObject):
             return
         if await self._allowed(run, self._versions, pairs):
             await self._run_cells(run_id, pairs)
+            if self.run_id == run_id and self.run is not None:
+                self.ranAgain.emit(run_again_outcome(self.run, pairs))
 
     async def refresh_runs(self, set_name: str | None = None) -> list[RunSummary]:
         """Publish (and return) the earlier runs, of one set when named."""
@@ -454,6 +487,7 @@ class LabController(QObject):
         self.run, self.run_id, self._versions = stored.run, stored.id, versions
         self.runReset.emit(stored.run)
         self._emit_progress()
+        await self.quote_again()
         return stored.run
 
     async def compare_with(self, earlier_id: int) -> list[str]:

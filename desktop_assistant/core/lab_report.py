@@ -99,6 +99,41 @@ class Run:
         return CellStatus.NOT_RUN if cell is None else cell.status
 
 
+def to_run_again(run: Run) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The cells "run again" would send, as (column index, case index): those that failed with an error, and
+    those that never ran (a run cancelled, or a cell left behind)."""
+    failed: list[tuple[int, int]] = []
+    remaining: list[tuple[int, int]] = []
+    for k in range(len(run.cases)):
+        for ci, column in enumerate(run.columns):
+            status = run.status(column, k)
+            if status is CellStatus.ERROR:
+                failed.append((ci, k))
+            elif status is CellStatus.NOT_RUN:
+                remaining.append((ci, k))
+    return failed, remaining
+
+
+def run_again_outcome(run: Run, pairs: Sequence[tuple[int, int]]) -> str:
+    """What running ``pairs`` again came to: ``Ran 4 cells again: 3 answered; 1 still fails (Timeout).``"""
+    cells = [run.cell(run.columns[ci], k) for ci, k in pairs]
+    failing = [c for c in cells if c is not None and c.error is not None]
+    missing = sum(1 for c in cells if c is None)
+    answered = len(cells) - len(failing) - missing
+    n = len(cells)
+    text = f"Ran {n} {'cell' if n == 1 else 'cells'} again: "
+    if answered == n:
+        return text + ("it answered." if n == 1 else "every one answered.")
+    parts = [f"{answered} answered"]
+    if failing:
+        reasons = list(dict.fromkeys(c.error or "" for c in failing))
+        why = reasons[0] if len(reasons) == 1 else f"{reasons[0]} and {len(reasons) - 1} other errors"
+        parts.append(f"{len(failing)} still {'fails' if len(failing) == 1 else 'fail'} ({why.rstrip('.')})")
+    if missing:
+        parts.append(f"{missing} did not run (cancelled)")
+    return text + "; ".join(parts) + "."
+
+
 # -- totals ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

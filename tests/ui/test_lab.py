@@ -652,3 +652,39 @@ async def test_messages_name_the_version_the_form_came_from(tmp_path: Path, fake
         ws.editor.chat_button.click()
         await opened
         await until(lambda: ws.message.text() == "A new chat uses Support v1's system prompt.")
+
+
+async def test_run_again_says_what_it_sends_and_costs_waits_for_a_run_and_says_what_still_fails(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    gone = Reply(status=404, error=openai_error("The model `gpt-4o-mini` does not exist.", code="model_not_found"))
+    fake_openai.enqueue(gone, Reply(text="yes", hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        contains_yes = make_check(CheckKind.CONTAINS, "yes")
+        ws.test_set.set_cases([LabCase({"question": q}, (contains_yes,)) for q in ("Refund?", "Hours?", "Why?")],
+                              "Questions")
+        rp = ws.run_panel
+        rp.tick(rp.models, ["gpt-4o-mini"])
+        rp.run_button.click()
+        await until(lambda: fake_openai.holding == 1)
+        # the first cell failed while the run goes on: nothing can be run again until it ends
+        assert parts.lab.run is not None and parts.lab.run.status(parts.lab.run.columns[0], 0) is CellStatus.ERROR
+        assert not rp.retry_button.isEnabled()
+        rp.cancel_button.click()
+        await until(lambda: not parts.lab.running and parts.runner.find("lab-run") is None)  # type: ignore[union-attr]
+        # it names what it sends, failed and never run apart, and the most they cost, before the click
+        await until(lambda: "at most $" in rp.retry_button.text())
+        assert rp.retry_button.text().startswith("Run the 1 failed and 2 remaining cells (at most $")
+        assert rp.retry_button.isEnabled()
+        fake_openai.enqueue(gone, Reply(text="yes"), Reply(text="yes"))
+        rp.retry_button.click()
+        await until(lambda: parts.lab is not None and not parts.lab.sending)
+        assert rp.quote.text().startswith("3 requests; this run costs at most $")  # checked as a run is
+        # and afterwards: how many still fail, and why
+        assert ws.message.text() == ("Ran 3 cells again: 2 answered; 1 still fails (The model “gpt-4o-mini” is not "
+                                     "available on this endpoint. Choose another model).")
+        await until(lambda: rp.retry_button.text().startswith("Run the 1 failed cell again (at most $"))

@@ -19,6 +19,8 @@ from desktop_assistant.core.lab_report import (
     cost_fraction,
     percentile,
     plan_requests,
+    run_again_outcome,
+    to_run_again,
     totals,
     verdict,
     worst_case,
@@ -381,3 +383,14 @@ def test_the_grid_speaks_plainly() -> None:
     from desktop_assistant.ui.lab.grid_model import _seconds
 
     assert (_seconds(840), _seconds(12_345)) == ("0.8 s", "12 s")
+
+
+def test_what_run_again_sends_and_what_it_came_to() -> None:
+    cases = make_cases(3)
+    cells = [cell(cases, BIG, 0), cell(cases, SMALL, 0, error="Timeout", cost=None), cell(cases, BIG, 1)]
+    run = run_of(cases, [BIG, SMALL], cells)
+    failed, remaining = to_run_again(run)
+    assert failed == [(1, 0)] and remaining == [(1, 1), (0, 2), (1, 2)]  # an error is not a cell never run
+    assert run_again_outcome(run, [(0, 0), (0, 1)]) == "Ran 2 cells again: every one answered."
+    assert run_again_outcome(run, [(1, 0), (1, 1)]) == (
+        "Ran 2 cells again: 0 answered; 1 still fails (Timeout); 1 did not run (cancelled).")

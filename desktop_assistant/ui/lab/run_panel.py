@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.lab_report import Cell, CellStatus, Run, RunColumn, column_labels, verdict
+from desktop_assistant.core.lab_report import Cell, Run, RunColumn, column_labels, to_run_again, verdict
 from desktop_assistant.core.prompts import PromptVersion
 from desktop_assistant.ui.lab.grid_model import RunGridModel
 
@@ -100,6 +100,8 @@ class RunPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.retry_button = QPushButton("Run failed cells again")
         self.retry_button.setObjectName("lab_retry")
+        self._running = False
+        self._again_quote: tuple[int, int, str] = (0, 0, "")  # failed, not run, the most they would cost
         self.csv_button = QPushButton("Export CSV…")
         self.jsonl_button = QPushButton("Export JSONL…")
         self.quote = _label("lab_quote")
@@ -239,9 +241,30 @@ class RunPanel(QWidget):
         has_run = run is not None
         for b in (self.csv_button, self.jsonl_button):
             b.setEnabled(has_run)
-        again = (CellStatus.ERROR, CellStatus.NOT_RUN)  # what "Run failed cells again" would send
-        self.retry_button.setEnabled(run is not None and any(
-            run.status(c, k) in again for c in run.columns for k in range(len(run.cases))))
+        self._update_again()
+
+    def set_again_quote(self, failed: int, remaining: int, cost: str) -> None:
+        """The most running the ``failed`` and ``remaining`` cells again would cost (``at most $0.01``, or "")."""
+        self._again_quote = (failed, remaining, cost)
+        self._update_again()
+
+    def _update_again(self) -> None:
+        """The button to run cells again says which cells it sends and the most they cost; it waits for a run."""
+        run = self.grid_model.run
+        failed, remaining = (len(p) for p in to_run_again(run)) if run is not None else (0, 0)
+        if failed and remaining:
+            text = f"Run the {failed} failed and {remaining} remaining cells"
+        elif failed:
+            text = f"Run the {failed} failed {'cell' if failed == 1 else 'cells'} again"
+        elif remaining:
+            text = f"Run the {remaining} remaining {'cell' if remaining == 1 else 'cells'}"
+        else:
+            text = "Run failed cells again"
+        cost = self._again_quote[2] if self._again_quote[:2] == (failed, remaining) else ""
+        self.retry_button.setText(f"{text} ({cost})" if cost else text)
+        self.retry_button.setToolTip("Checked against your spending limit before anything is sent. A cell that "
+                                     "failed for a lasting reason (a model not available, say) fails again.")
+        self.retry_button.setEnabled(bool(failed or remaining) and not self._running)
 
     def set_progress(self, done: int, total: int) -> None:
         """Cells finished of all."""
@@ -250,9 +273,11 @@ class RunPanel(QWidget):
         self.progress.setFormat(f"{done} of {total} cells")
 
     def set_running(self, running: bool) -> None:
-        """Enable Cancel while a run is in flight."""
+        """Enable Cancel while a run is in flight (and Run, and running cells again, when none is)."""
+        self._running = running
         self.cancel_button.setEnabled(running)
         self.run_button.setEnabled(not running)
+        self._update_again()
 
     def set_runs(self, runs: Sequence[RunInfo], current: int | None = None) -> None:
         """List the earlier runs (the one shown is marked); the heading says of which test set, or that they are

@@ -128,6 +128,8 @@ class LabWorkspace(QWidget):
         lab.compared.connect(lambda sentences: rp.regressions.setText("\n".join(sentences)))
         lab.exported.connect(lambda path: self._say(f"Saved {path}."))
         lab.usedElsewhere.connect(self._say)
+        lab.againQuoted.connect(rp.set_again_quote)
+        lab.ranAgain.connect(self._say)
         lab.batches.statusChanged.connect(self._batch_status)
 
     # -- prompts --------------------------------------------------------------------------------------------
