@@ -688,3 +688,23 @@ async def test_run_again_says_what_it_sends_and_costs_waits_for_a_run_and_says_w
         assert ws.message.text() == ("Ran 3 cells again: 2 answered; 1 still fails (The model “gpt-4o-mini” is not "
                                      "available on this endpoint. Choose another model).")
         await until(lambda: rp.retry_button.text().startswith("Run the 1 failed cell again (at most $"))
+
+
+async def test_the_run_page_says_when_the_prompt_form_has_changes_a_run_leaves_out(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.")
+        rp = ws.run_panel
+        ws.pages.setCurrentWidget(rp)
+        assert not rp.unsaved_note.isVisibleTo(ws)
+        ws.pages.setCurrentWidget(ws.editor)
+        ws.editor.system.setPlainText("Be brief. Sign as Anna.")
+        ws.pages.setCurrentWidget(rp)
+        assert rp.unsaved_note.isVisibleTo(ws)
+        assert rp.unsaved_note.text().startswith("Your prompt “Support” has unsaved changes on the Prompt page")
+        ws.pages.setCurrentWidget(ws.editor)
+        await save_prompt(ws, "Be brief. Sign as Anna.")  # saved: a run can test it, nothing is left out
+        ws.pages.setCurrentWidget(rp)
+        assert not rp.unsaved_note.isVisibleTo(ws)

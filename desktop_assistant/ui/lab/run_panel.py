@@ -105,6 +105,8 @@ class RunPanel(QWidget):
         self.csv_button = QPushButton("Export CSV…")
         self.jsonl_button = QPushButton("Export JSONL…")
         self.quote = _label("lab_quote")
+        self.unsaved_note = _label("lab_run_unsaved")
+        self.unsaved_note.hide()
         self.progress = QProgressBar()
         self.progress.setObjectName("lab_progress")
         self.progress.setAccessibleName("Run progress")
@@ -143,7 +145,7 @@ class RunPanel(QWidget):
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
         main_layout.addLayout(setup)
-        for shown in (self.quote, self.progress, self.verdict):
+        for shown in (self.unsaved_note, self.quote, self.progress, self.verdict):
             main_layout.addWidget(shown)
         main_layout.addWidget(self.grid, 1)
         side = QWidget()
@@ -219,6 +221,16 @@ class RunPanel(QWidget):
         """The models ticked."""
         return [self.models.item(i).text() for i in range(self.models.count())
                 if self.models.item(i).checkState() == Qt.CheckState.Checked]
+
+    def note_unsaved(self, name: str | None) -> None:
+        """Say that the Prompt page has changes not saved as a version (``name``: its prompt; None: it has none),
+        since a run tests saved versions only."""
+        if name is None:
+            self.unsaved_note.hide()
+            return
+        self.unsaved_note.setText(f"Your prompt{f' “{name}”' if name else ''} has unsaved changes on the Prompt "
+                                  "page: a run tests saved versions only, so save them as a version to run them.")
+        self.unsaved_note.show()
 
     def _run(self) -> None:
         self.runRequested.emit(self.chosen_versions(), self.chosen_models())

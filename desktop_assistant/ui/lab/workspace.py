@@ -74,6 +74,7 @@ class LabWorkspace(QWidget):
         self._estimate.setInterval(ESTIMATE_AFTER_MS)
         self._estimate.timeout.connect(self._estimate_now)
         self.pages.currentChanged.connect(lambda _index: self._estimate_soon())
+        self.pages.currentChanged.connect(lambda _index: self._note_unsaved())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.message)
@@ -159,6 +160,11 @@ class LabWorkspace(QWidget):
             self.editor.offer(versions[-1])  # waits while the form has other changes not saved
             self.run_panel.set_models(self.endpoint.models, [versions[-1].model])
             self.test_set.offer_variables(variables(versions[-1].user_template))
+        self._note_unsaved()
+
+    def _note_unsaved(self) -> None:
+        """On the Run page: whether the Prompt page holds changes that a run would leave out."""
+        self.run_panel.note_unsaved(self.editor.version().name if self.editor.unsaved() else None)
 
     def _save(self, version: PromptVersion) -> None:
         self.prompt_name = version.name
