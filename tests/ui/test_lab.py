@@ -470,11 +470,21 @@ async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_pat
         await until(lambda: "Saved test set" in ws.message.text())
         assert ts.table.item(0, regex).text() == "[0-9"  # still there to be corrected (it was erased)
         assert "not valid" in ts.problems.toPlainText()
+        # where the problems are, and that the table is not reported as saved while the set lacks the check
+        assert "below the table" in ws.message.text() and "above" not in ws.message.text()
+        assert ts.unsaved() and ts.unsaved_note.isVisibleTo(ts) and "not all saved" in ts.unsaved_note.text()
         head = ts.table.verticalHeaderItem(0)
         key = head.data(KEY_ROLE) if head is not None else None
         (kept,) = await parts.lab.open_set("Questions")
         assert kept.values == {"question": "Refund?"} and kept.checks == ()
         assert kept.key and key == kept.key  # the row is the saved case: a run matches it across runs
+        assert ts.table.item(0, regex).text() == "[0-9"  # the set opened does not replace it either
+        ts.table.setItem(0, regex, QTableWidgetItem("[0-9]"))  # corrected and saved again: all saved
+        saved = next_emission(parts.lab.setLoaded.connect)
+        ts.save_button.click()
+        await saved
+        assert ws.message.text() == "Saved test set “Questions”."
+        assert not ts.unsaved() and not ts.unsaved_note.isVisibleTo(ts) and not ts.problems.isVisibleTo(ts)
 
 
 async def test_what_a_run_would_cost_shows_before_run_is_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

@@ -241,8 +241,14 @@ class LabWorkspace(QWidget):
         if problems:
             self.test_set.set_keys(keyed, tidy_set_name(name))
         if keyed and all(c.key for c in keyed):
-            self._say(f"Saved test set “{name}”." if not problems else
-                      f"Saved test set “{name}”, without what the lines above point out.")
+            if not problems:
+                self._say(f"Saved test set “{name}”.")
+                return keyed
+            self._say(f"Saved test set “{name}”, except what could not be read: see the list below the table.")
+            if self.test_set.unsaved():  # what is typed is kept to correct, and is not what the set holds
+                self.test_set.unsaved_note.say(
+                    "The table is not all saved: what the list below it points out was left out of the set. "
+                    "Correct it and Save set again.", discard=False)
         return keyed
 
     def _choose_import(self) -> None:
