@@ -73,6 +73,8 @@ class LabController(QObject):
         againQuoted(int, int, str): what "run again" would send: cells failed, cells not run, and the most they
             would cost ("at most $0.01"; empty when it cannot be known).
         ranAgain(str): what running cells again came to (how many still fail, and why).
+        cellsQueued(list): the (column index, case index) cells of the shown run about to be sent ([]: none).
+        cellStarted(int, int): the request of this cell (column index, case index) is on its way.
     """
 
     promptsChanged = Signal(list)
@@ -92,6 +94,8 @@ class LabController(QObject):
     usedElsewhere = Signal(str)
     againQuoted = Signal(int, int, str)
     ranAgain = Signal(str)
+    cellsQueued = Signal(list)
+    cellStarted = Signal(int, int)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  chat: ChatController | None = None, extraction: ExtractionController | None = None,
@@ -179,6 +183,10 @@ class LabController(QObject):
         """Publish (and return) the cases of a saved set, and its earlier runs."""
         cases = await self._store.load_set(name) or []
         self.setLoaded.emit(name, cases)
+        run = self.run
+        if run is not None and run.set_name != name and not self.sending:  # the grid was of another set
+            self.run, self.run_id, self._versions = None, None, {}
+            self.runReset.emit(None)
         await self.refresh_runs(name)
         return cases
 
@@ -325,6 +333,8 @@ class LabController(QObject):
         self._busy.add(1)
         await self._store.set_status(run_id, "running")
         self._emit_progress()
+        if self.run_id == run_id:
+            self.cellsQueued.emit(list(pairs))
         ops = [self._runner.start(f"lab cell {k + 1}", self._cell(run_id, ci, k, semaphore),
                                   key=f"{RUN_KEY}:{run_id}:{ci}:{k}") for ci, k in pairs]
         try:
@@ -343,6 +353,7 @@ class LabController(QObject):
             await self._store.set_status(run_id, "cancelled" if cancelled else "finished")
             self._busy.add(-1)
             self._emit_progress()
+            self.cellsQueued.emit([])
             await self.quote_again()
             await self._usage.refresh()
             await self.refresh_runs(self.run.set_name if self.run else None)
@@ -358,6 +369,8 @@ class LabController(QObject):
             await self._finally(self.keep(run_id, column_index, Cell(column, case_index, error=str(exc))))
             return
         async with semaphore:
+            if self.run_id == run_id:
+                self.cellStarted.emit(column_index, case_index)
             started = time.perf_counter()
             try:
                 text, usage = await self._endpoint.gateway.complete(body)

@@ -718,3 +718,41 @@ async def test_the_run_page_says_when_the_prompt_form_has_changes_a_run_leaves_o
         await save_prompt(ws, "Be brief. Sign as Anna.")  # saved: a run can test it, nothing is left out
         ws.pages.setCurrentWidget(rp)
         assert not rp.unsaved_note.isVisibleTo(ws)
+
+
+async def test_the_run_page_shows_no_leftovers_of_earlier_runs_as_current(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    fake_openai.enqueue(Reply(text="yes", hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        rp, grid = ws.run_panel, ws.run_panel.grid_model
+        rp.tick(rp.models, ["gpt-4o-mini"])
+        rp.run_button.click()
+        await until(lambda: fake_openai.holding == 1)
+        # the cell being asked reads so, the next one waits: neither "not run"
+        assert [grid.data(grid.index(k, 0)) for k in (0, 1)] == ["running…", "waiting…"]
+        fake_openai.release()
+        await until(lambda: parts.lab is not None and parts.lab.run is not None and not parts.lab.sending)
+        assert rp.progress.text() == "2 of 2 cells" and "running" not in grid.data(grid.index(0, 0))
+        # a batch starts at 0 of its own cells, not at the count of the run shown before
+        await parts.lab.save_set("Three", [LabCase({"question": q}) for q in ("A?", "B?", "C?")])
+        status = next_emission(parts.lab.batches.statusChanged.connect)
+        ws.test_set.set_cases([LabCase({"question": q}) for q in ("A?", "B?", "C?")], "Three")
+        rp.batch_button.click()
+        await status
+        assert rp.progress.text() == "0 of 3 cells" and grid.rowCount() == 4
+        await until(lambda: parts.lab is not None and not parts.lab.sending)
+        # another set opened: the grid, the progress and the earlier runs are no longer those of "Questions"
+        await parts.lab.save_set("Empty", [LabCase({"question": "Z?"})])
+        ws.test_set.set_name.setCurrentText("Empty")
+        opened = next_emission(parts.lab.runsChanged.connect)
+        ws.test_set.open_button.click()
+        await opened
+        assert grid.rowCount() == 0 and rp.progress.text() == "" and rp.runs.count() == 0
+        assert rp.runs_heading.text() == "Earlier runs" and rp.verdict.text() == "Pick versions and models, then Run."

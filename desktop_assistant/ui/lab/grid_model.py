@@ -33,10 +33,11 @@ def _cost(micros: int | None) -> str:
     return "no price" if micros is None else format_usd(micros)
 
 
-def cell_text(cell: Cell | None) -> str:
-    """What a grid cell shows: an output excerpt, then check marks, tokens, cost and latency."""
+def cell_text(cell: Cell | None, pending: str = "") -> str:
+    """What a grid cell shows: an output excerpt, then check marks, tokens, cost and latency (a cell without
+    a result: ``pending``, e.g. "running…", or "not run")."""
     if cell is None:
-        return "not run"
+        return pending or "not run"
     if cell.error is not None:
         return f"Error: {cell.error}"
     marks = "".join("✓" if r.passed else "✗" for r in cell.checks)
@@ -85,13 +86,29 @@ class RunGridModel(QAbstractTableModel):
         super().__init__()
         self.run: Run | None = None
         self._labels: list[str] = []
+        self._pending: dict[tuple[int, int], str] = {}  # (column, case) of the run going: "waiting…", "running…"
 
     def set_run(self, run: Run | None) -> None:
         """Show ``run`` (None: an empty grid)."""
         self.beginResetModel()
         self.run = run
         self._labels = list(column_labels(run.columns).values()) if run else []
+        self._pending = {}
         self.endResetModel()
+
+    def set_queued(self, pairs: list[tuple[int, int]]) -> None:
+        """These (column, case) cells wait to be sent ([]: no cell waits or runs any more)."""
+        self._pending = {(ci, k): "waiting…" for ci, k in pairs}
+        self._repaint_all()
+
+    def set_started(self, column: int, case: int) -> None:
+        """The request of this cell is on its way."""
+        self._pending[column, case] = "running…"
+        self.dataChanged.emit(self.index(case, column), self.index(case, column))
+
+    def _repaint_all(self) -> None:
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 
     def update_run(self, run: Run, cell: Cell) -> None:
         """``run`` gained ``cell``: repaint it and the totals row."""
@@ -99,6 +116,7 @@ class RunGridModel(QAbstractTableModel):
         if cell.column not in run.columns:
             return
         col = run.columns.index(cell.column)
+        self._pending.pop((col, cell.case), None)
         self.dataChanged.emit(self.index(cell.case, col), self.index(cell.case, col))
         last = self.rowCount() - 1
         self.dataChanged.emit(self.index(last, col), self.index(last, col))
@@ -129,15 +147,16 @@ class RunGridModel(QAbstractTableModel):
                 return totals_text(totals(run, column))
             return None
         cell = run.cell(column, row)
+        pending = self._pending.get((col, row), "")
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(cell)
+            return cell_text(cell, pending)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(cell)
         if role == Qt.ItemDataRole.BackgroundRole:
             tint = _TINTS.get(run.status(column, row))
             return QBrush(tint) if tint is not None else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{run.status(column, row).value}: {cell_text(cell)}"
+            return f"{pending or run.status(column, row).value}: {cell_text(cell, pending)}"
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,

@@ -241,6 +241,11 @@ class RunPanel(QWidget):
         """Show a whole run (None: nothing yet)."""
         self.grid_model.set_run(run)
         self.regressions.clear()
+        if run is None:
+            self.progress.reset()
+            self.progress.setFormat("")
+        else:  # its own count, not the one of the run shown before
+            self.set_progress(len({(c.column, c.case) for c in run.cells}), len(run.cases) * len(run.columns))
         self._update(run)
 
     def update_cell(self, run: Run, cell: Cell) -> None:

@@ -130,6 +130,8 @@ class LabWorkspace(QWidget):
         lab.exported.connect(lambda path: self._say(f"Saved {path}."))
         lab.usedElsewhere.connect(self._say)
         lab.againQuoted.connect(rp.set_again_quote)
+        lab.cellsQueued.connect(rp.grid_model.set_queued)
+        lab.cellStarted.connect(rp.grid_model.set_started)
         lab.ranAgain.connect(self._say)
         lab.batches.statusChanged.connect(self._batch_status)
 
@@ -313,7 +315,7 @@ class LabWorkspace(QWidget):
             self._say(f"Batch {batch_id}: {status.replace('_', ' ')}. The grid fills when it completes (within "
                       "24 hours); you can close the app meanwhile.")
 
-    def _run_reset(self, run: Run) -> None:
+    def _run_reset(self, run: Run | None) -> None:
         self.run_panel.set_run(run)
 
     def _cell(self, cell: Cell) -> None:
