@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidgetItem
 
 from desktop_assistant.app import AppParts
@@ -158,7 +160,7 @@ async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_p
         assert "stream" not in bodies[0]
         grid = ws.run_panel.grid_model
         assert grid.rowCount() == 3 and grid.columnCount() == 2
-        assert grid.headerData(0, Qt.Orientation.Vertical) == "case 1 (refund)"
+        assert grid.headerData(0, Qt.Orientation.Vertical) == "1. Refund? (refund)"
         assert grid.headerData(1, Qt.Orientation.Horizontal) == "gpt-4o"
         first = grid.data(grid.index(0, 0))
         # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021
@@ -756,3 +758,36 @@ async def test_the_run_page_shows_no_leftovers_of_earlier_runs_as_current(tmp_pa
         await opened
         assert grid.rowCount() == 0 and rp.progress.text() == "" and rp.runs.count() == 0
         assert rp.runs_heading.text() == "Earlier runs" and rp.verdict.text() == "Pick versions and models, then Run."
+
+
+async def test_a_whole_answer_can_be_read_and_copied_and_rows_show_their_case(tmp_path: Path,
+                                                                              fake_openai: FakeOpenAI) -> None:
+    long = "yes, " + " ".join(f"word{i}" for i in range(80)) + " THE END"
+    fake_openai.enqueue(Reply(text=long), Reply(text="yes"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        contains_yes = make_check(CheckKind.CONTAINS, "yes")
+        ws.test_set.set_cases([LabCase({"question": "Can I get a refund for an order I placed last month?"},
+                                       (contains_yes,)), LabCase({"question": "Hours?"}, (contains_yes,))], "Q")
+        await run_all(parts, ws, ["gpt-4o-mini"])
+        rp, grid = ws.run_panel, ws.run_panel.grid_model
+        # rows say which case they are
+        assert [grid.headerData(k, Qt.Orientation.Vertical) for k in range(3)] == [
+            "1. Can I get a refund for an order…", "2. Hours?", "Totals"]
+        assert "placed last month?" in grid.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole)
+        assert "THE END" not in grid.data(grid.index(0, 0))  # the grid shows the start only
+        # a double-click opens the whole answer, read-only, with Copy
+        rect = rp.grid.visualRect(grid.index(0, 0))
+        for click in (QTest.mousePress, QTest.mouseRelease, QTest.mouseDClick):  # as a double-click comes
+            click(rp.grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
+        dialog = rp.cell_dialog
+        assert dialog is not None and dialog.isVisible() and dialog.text.isReadOnly()
+        assert dialog.text.toPlainText().startswith(long + "\n✓ ")
+        assert dialog.windowTitle() == "gpt-4o-mini · 1. Can I get a refund for an order…"
+        dialog.copy_button.click()
+        assert QGuiApplication.clipboard().text() == dialog.text.toPlainText()
+        dialog.close()

@@ -14,10 +14,11 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop_assistant.core.lab_checks import describe
 from desktop_assistant.core.lab_report import Cell, CellStatus, ColumnTotals, Run, column_labels, totals
-from desktop_assistant.core.lab_testset import case_title
+from desktop_assistant.core.lab_testset import LabCase
 from desktop_assistant.core.pricing import format_usd
 
 EXCERPT_CHARS = 90
+ROW_CHARS = 32
 _TINTS = {CellStatus.PASSED: QColor(46, 160, 67, 40), CellStatus.FAILED: QColor(218, 54, 51, 40),
           CellStatus.ERROR: QColor(219, 109, 40, 60)}
 Index = QModelIndex | QPersistentModelIndex
@@ -70,13 +71,26 @@ def totals_text(t: ColumnTotals) -> str:
     return f"{rate}\n{cost} · {latency}"
 
 
+def whole_text(cell: Cell) -> str:
+    """A cell's whole answer (or error), then a line per check."""
+    lines = [cell.error or cell.output]
+    lines += [f"{'✓' if r.passed else '✗'} {describe(r.check)}: {r.reason}" for r in cell.checks]
+    return "\n".join(lines)
+
+
+def row_title(case: LabCase, index: int) -> str:
+    """A row's header: its number and the start of its first value (and its label): ``3. Can I get a re… (refund)``."""
+    first = next(iter(case.values.values()), "")
+    start = " ".join(first.split())
+    start = start if len(start) <= ROW_CHARS else start[: ROW_CHARS - 1] + "…"
+    return f"{index + 1}. {start}" + (f" ({case.label})" if case.label else "")
+
+
 def _tooltip(cell: Cell | None) -> str:
     if cell is None:
         return ""
-    lines = [cell.error or cell.output]
-    lines += [f"{'✓' if r.passed else '✗'} {describe(r.check)}: {r.reason}" for r in cell.checks]
-    body = html.escape("\n".join(lines)[:4000])
-    return f"<p style='white-space:pre-wrap'>{body}</p>"
+    body = html.escape(whole_text(cell)[:4000])
+    return f"<p style='white-space:pre-wrap'>{body}</p><p>Double-click to read all of it.</p>"
 
 
 class RunGridModel(QAbstractTableModel):
@@ -161,11 +175,19 @@ class RunGridModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column labels on top, case titles on the side (the last row is the totals)."""
-        if role != Qt.ItemDataRole.DisplayRole or self.run is None:
+        """Column labels on top, the start of each case on the side (the last row is the totals); a case's header
+        tooltip holds all its values."""
+        if self.run is None:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self._labels[section] if section < len(self._labels) else None
-        if section == len(self.run.cases):
-            return "Totals"
-        return case_title(self.run.cases[section], section)
+            ok = role == Qt.ItemDataRole.DisplayRole and section < len(self._labels)
+            return self._labels[section] if ok else None
+        if section >= len(self.run.cases):
+            return "Totals" if role == Qt.ItemDataRole.DisplayRole else None
+        case = self.run.cases[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row_title(case, section)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            values = "\n".join(f"{name}: {value}" for name, value in case.values.items())
+            return f"<p style='white-space:pre-wrap'>{html.escape(values[:4000])}</p>"
+        return None

@@ -6,14 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -24,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.lab_report import Cell, Run, RunColumn, column_labels, to_run_again, verdict
 from desktop_assistant.core.prompts import PromptVersion
-from desktop_assistant.ui.lab.grid_model import RunGridModel
+from desktop_assistant.ui.lab.grid_model import RunGridModel, row_title, whole_text
 
 DATA = Qt.ItemDataRole.UserRole
 
@@ -49,6 +53,29 @@ def run_line(run: RunInfo) -> str:
         names = f"{next(iter(prompts))}: {names}"
     status = "" if run.status == "finished" else f" · {run.status}"
     return f"Run {run.id} · {when} · {names} · {run.cases} cases{status}"
+
+
+class CellDialog(QDialog):
+    """One grid cell read whole: its answer (or error) and its checks, read-only, with Copy."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lab_cell_dialog")
+        self.setWindowTitle(title)
+        self.text = QPlainTextEdit(text)
+        self.text.setObjectName("lab_cell_text")
+        self.text.setAccessibleName("Answer")
+        self.text.setReadOnly(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 420)
 
 
 def _label(name: str, wrap: bool = True) -> QLabel:
@@ -118,6 +145,8 @@ class RunPanel(QWidget):
         self.grid.setModel(self.grid_model)
         self.grid.setWordWrap(True)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.doubleClicked.connect(self.read_cell)
+        self.cell_dialog: CellDialog | None = None
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs = QListWidget()
@@ -236,6 +265,20 @@ class RunPanel(QWidget):
         self.runRequested.emit(self.chosen_versions(), self.chosen_models())
 
     # -- results --------------------------------------------------------------------------------------------
+
+    def read_cell(self, index: QModelIndex) -> None:
+        """Open a cell's whole answer in a window of its own (not modal: the grid stays usable)."""
+        run = self.grid_model.run
+        cell = self.grid_model.cell_at(index.row(), index.column()) if index.isValid() else None
+        if run is None or cell is None:
+            return
+        title = f"{self.grid_model.headerData(index.column(), Qt.Orientation.Horizontal)} · " + row_title(
+            run.cases[cell.case], cell.case)
+        if self.cell_dialog is not None:  # one at a time
+            self.cell_dialog.close()
+            self.cell_dialog.deleteLater()
+        self.cell_dialog = CellDialog(title, whole_text(cell), self)
+        self.cell_dialog.show()
 
     def set_run(self, run: Run | None) -> None:
         """Show a whole run (None: nothing yet)."""
