@@ -25,7 +25,16 @@ from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.lab_checks import run_checks
 from desktop_assistant.core.lab_export import export_csv, export_jsonl
-from desktop_assistant.core.lab_report import Cell, CellStatus, PlannedRequest, Run, RunColumn, compare_runs, worst_case
+from desktop_assistant.core.lab_report import (
+    Cell,
+    PlannedRequest,
+    Run,
+    RunColumn,
+    compare_runs,
+    run_again_outcome,
+    to_run_again,
+    worst_case,
+)
 from desktop_assistant.core.lab_testset import Imported, LabCase, read_file, tidy_set_name
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
@@ -61,6 +70,11 @@ class LabController(QObject):
         compared(list): regression sentences against an earlier run.
         exported(str): the file written.
         usedElsewhere(str): a version was handed to chat or extraction: what happened.
+        againQuoted(int, int, str): what "run again" would send: cells failed, cells not run, and the most they
+            would cost ("at most $0.01"; empty when it cannot be known).
+        ranAgain(str): what running cells again came to (how many still fail, and why).
+        cellsQueued(list): the (column index, case index) cells of the shown run about to be sent ([]: none).
+        cellStarted(int, int): the request of this cell (column index, case index) is on its way.
     """
 
     promptsChanged = Signal(list)
@@ -78,6 +92,10 @@ class LabController(QObject):
     compared = Signal(list)
     exported = Signal(str)
     usedElsewhere = Signal(str)
+    againQuoted = Signal(int, int, str)
+    ranAgain = Signal(str)
+    cellsQueued = Signal(list)
+    cellStarted = Signal(int, int)
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  chat: ChatController | None = None, extraction: ExtractionController | None = None,
@@ -165,6 +183,10 @@ class LabController(QObject):
         """Publish (and return) the cases of a saved set, and its earlier runs."""
         cases = await self._store.load_set(name) or []
         self.setLoaded.emit(name, cases)
+        run = self.run
+        if run is not None and run.set_name != name and not self.sending:  # the grid was of another set
+            self.run, self.run_id, self._versions = None, None, {}
+            self.runReset.emit(None)
         await self.refresh_runs(name)
         return cases
 
@@ -311,6 +333,8 @@ class LabController(QObject):
         self._busy.add(1)
         await self._store.set_status(run_id, "running")
         self._emit_progress()
+        if self.run_id == run_id:
+            self.cellsQueued.emit(list(pairs))
         ops = [self._runner.start(f"lab cell {k + 1}", self._cell(run_id, ci, k, semaphore),
                                   key=f"{RUN_KEY}:{run_id}:{ci}:{k}") for ci, k in pairs]
         try:
@@ -329,6 +353,8 @@ class LabController(QObject):
             await self._store.set_status(run_id, "cancelled" if cancelled else "finished")
             self._busy.add(-1)
             self._emit_progress()
+            self.cellsQueued.emit([])
+            await self.quote_again()
             await self._usage.refresh()
             await self.refresh_runs(self.run.set_name if self.run else None)
 
@@ -343,6 +369,8 @@ class LabController(QObject):
             await self._finally(self.keep(run_id, column_index, Cell(column, case_index, error=str(exc))))
             return
         async with semaphore:
+            if self.run_id == run_id:
+                self.cellStarted.emit(column_index, case_index)
             started = time.perf_counter()
             try:
                 text, usage = await self._endpoint.gateway.complete(body)
@@ -398,12 +426,28 @@ class LabController(QObject):
                 op.cancel()
 
     def failed_cells(self) -> list[Pair]:
-        """The cells of the current run that ended in an error or did not run."""
+        """The cells of the current run that ended in an error, then those that did not run."""
+        if self.run is None:
+            return []
+        failed, remaining = to_run_again(self.run)
+        return failed + remaining
+
+    async def quote_again(self) -> str:
+        """Publish (``againQuoted``) and return the most running the current run's failed and missing cells again
+        would cost ("" when nothing would run, or some model has no price)."""
         run = self.run
         if run is None:
-            return []
-        bad = (CellStatus.ERROR, CellStatus.NOT_RUN)
-        return [(ci, k) for k in range(len(run.cases)) for ci, c in enumerate(run.columns) if run.status(c, k) in bad]
+            return ""
+        failed, remaining = to_run_again(run)
+        cost = ""
+        if (failed or remaining) and all(c in self._versions for c in run.columns):
+            planned, _gaps = await asyncio.to_thread(self._plan, run, self._versions, failed + remaining)
+            worst = worst_case(self._usage.prices, planned)
+            if planned and not worst.unpriced_models:
+                cost = f"at most {format_usd(worst.micros)}"
+        if self.run is run:  # not replaced meanwhile
+            self.againQuoted.emit(len(failed), len(remaining), cost)
+        return cost
 
     def start_retry(self) -> None:
         """Run the failed and missing cells of the current run again, under the runner (once: a second click,
@@ -434,6 +478,8 @@ class LabController(QObject):
             return
         if await self._allowed(run, self._versions, pairs):
             await self._run_cells(run_id, pairs)
+            if self.run_id == run_id and self.run is not None:
+                self.ranAgain.emit(run_again_outcome(self.run, pairs))
 
     async def refresh_runs(self, set_name: str | None = None) -> list[RunSummary]:
         """Publish (and return) the earlier runs, of one set when named."""
@@ -454,6 +500,7 @@ class LabController(QObject):
         self.run, self.run_id, self._versions = stored.run, stored.id, versions
         self.runReset.emit(stored.run)
         self._emit_progress()
+        await self.quote_again()
         return stored.run
 
     async def compare_with(self, earlier_id: int) -> list[str]:
@@ -488,10 +535,27 @@ class LabController(QObject):
         chat.new_conversation()
         await chat.set_model(version.model)
         chat.set_options(version.system_prompt, version.temperature, version.max_output_tokens)
-        self.usedElsewhere.emit(f"A new chat uses {version.label} as its system prompt.")
+        self.usedElsewhere.emit(f"A new chat uses {_system_prompt_of(version)}.")
+
+    @property
+    def extraction_instructions(self) -> str:
+        """The instructions Extract sends now (what "Use as extraction instructions" would replace)."""
+        return self._extraction.instructions if self._extraction is not None else ""
 
     def use_in_extraction(self, version: PromptVersion) -> None:
-        """Use this version's system prompt as the extraction's instructions."""
-        if self._extraction is not None:
-            self._extraction.set_instructions(version.system_prompt)
-            self.usedElsewhere.emit(f"Extraction now follows {version.label}'s system prompt as its instructions.")
+        """Use this version's system prompt as the extraction's instructions (the ones replaced stay one undo away
+        in Extract's instructions box)."""
+        if self._extraction is None:
+            return
+        before = self._extraction.instructions
+        self._extraction.set_instructions(version.system_prompt)
+        text = f"Extraction now follows {_system_prompt_of(version)} as its instructions."
+        if before.strip() and before != version.system_prompt:
+            text += " The instructions it had come back with Ctrl+Z in Extract's instructions box."
+        self.usedElsewhere.emit(text)
+
+
+def _system_prompt_of(version: PromptVersion) -> str:
+    """Whose system prompt a message names: ``Support v3's system prompt``, or the unsaved one of the form
+    (version 0: never saved, or changed since)."""
+    return f"{version.label}'s system prompt" if version.version else "the unsaved system prompt of the Prompt page"

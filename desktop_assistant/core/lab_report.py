@@ -99,6 +99,41 @@ class Run:
         return CellStatus.NOT_RUN if cell is None else cell.status
 
 
+def to_run_again(run: Run) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The cells "run again" would send, as (column index, case index): those that failed with an error, and
+    those that never ran (a run cancelled, or a cell left behind)."""
+    failed: list[tuple[int, int]] = []
+    remaining: list[tuple[int, int]] = []
+    for k in range(len(run.cases)):
+        for ci, column in enumerate(run.columns):
+            status = run.status(column, k)
+            if status is CellStatus.ERROR:
+                failed.append((ci, k))
+            elif status is CellStatus.NOT_RUN:
+                remaining.append((ci, k))
+    return failed, remaining
+
+
+def run_again_outcome(run: Run, pairs: Sequence[tuple[int, int]]) -> str:
+    """What running ``pairs`` again came to: ``Ran 4 cells again: 3 answered; 1 still fails (Timeout).``"""
+    cells = [run.cell(run.columns[ci], k) for ci, k in pairs]
+    failing = [c for c in cells if c is not None and c.error is not None]
+    missing = sum(1 for c in cells if c is None)
+    answered = len(cells) - len(failing) - missing
+    n = len(cells)
+    text = f"Ran {n} {'cell' if n == 1 else 'cells'} again: "
+    if answered == n:
+        return text + ("it answered." if n == 1 else "every one answered.")
+    parts = [f"{answered} answered"]
+    if failing:
+        reasons = list(dict.fromkeys(c.error or "" for c in failing))
+        why = reasons[0] if len(reasons) == 1 else f"{reasons[0]} and {len(reasons) - 1} other errors"
+        parts.append(f"{len(failing)} still {'fails' if len(failing) == 1 else 'fail'} ({why.rstrip('.')})")
+    if missing:
+        parts.append(f"{missing} did not run (cancelled)")
+    return text + "; ".join(parts) + "."
+
+
 # -- totals ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -116,6 +151,7 @@ class ColumnTotals:
     priced: int  # cells with a known cost
     median_latency_ms: float | None
     p90_latency_ms: float | None
+    unpriced: int = 0  # cells answered without a known cost (a failed request costs nothing: it is not one)
 
     @property
     def pass_rate(self) -> float | None:
@@ -124,8 +160,8 @@ class ColumnTotals:
 
     @property
     def fully_priced(self) -> bool:
-        """Every cell that ran has a known cost."""
-        return self.ran > 0 and self.priced == self.ran
+        """Some cell has a known cost and every cell answered has one (cells that failed have no cost to know)."""
+        return self.priced > 0 and not self.unpriced
 
     @property
     def cost_per_case_micros(self) -> int | None:
@@ -156,6 +192,7 @@ def totals(run: Run, column: RunColumn) -> ColumnTotals:
         checks_total=sum(len(run.cases[c.case].checks) for c in cells),
         cost_micros=sum(c.cost_micros for c in cells if c.cost_micros is not None),
         priced=sum(1 for c in cells if c.cost_micros is not None),
+        unpriced=sum(1 for c in cells if c.error is None and c.cost_micros is None),
         median_latency_ms=float(statistics.median(latencies)) if latencies else None,
         p90_latency_ms=percentile(latencies, 0.9))
 
@@ -207,7 +244,7 @@ def _tail(all_totals: list[ColumnTotals], labels: Mapping[RunColumn, str]) -> st
     missing = sum(t.cases - t.ran for t in all_totals)
     if missing:
         notes.append(f"{missing} {'cell has' if missing == 1 else 'cells have'} not run.")
-    unpriced = [labels[t.column] for t in all_totals if t.ran and t.priced < t.ran]
+    unpriced = [labels[t.column] for t in all_totals if t.unpriced]
     if unpriced:
         notes.append(f"No price for {', '.join(unpriced)}, so {'its' if len(unpriced) == 1 else 'their'} cost is "
                      "not compared.")

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidgetItem
 
 from desktop_assistant.app import AppParts
@@ -158,7 +160,7 @@ async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_p
         assert "stream" not in bodies[0]
         grid = ws.run_panel.grid_model
         assert grid.rowCount() == 3 and grid.columnCount() == 2
-        assert grid.headerData(0, Qt.Orientation.Vertical) == "case 1 (refund)"
+        assert grid.headerData(0, Qt.Orientation.Vertical) == "1. Refund? (refund)"
         assert grid.headerData(1, Qt.Orientation.Horizontal) == "gpt-4o"
         first = grid.data(grid.index(0, 0))
         # gpt-4o-mini: 1000 x $0.15/1M + 100 x $0.60/1M = $0.00021
@@ -470,11 +472,21 @@ async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_pat
         await until(lambda: "Saved test set" in ws.message.text())
         assert ts.table.item(0, regex).text() == "[0-9"  # still there to be corrected (it was erased)
         assert "not valid" in ts.problems.toPlainText()
+        # where the problems are, and that the table is not reported as saved while the set lacks the check
+        assert "below the table" in ws.message.text() and "above" not in ws.message.text()
+        assert ts.unsaved() and ts.unsaved_note.isVisibleTo(ts) and "not all saved" in ts.unsaved_note.text()
         head = ts.table.verticalHeaderItem(0)
         key = head.data(KEY_ROLE) if head is not None else None
         (kept,) = await parts.lab.open_set("Questions")
         assert kept.values == {"question": "Refund?"} and kept.checks == ()
         assert kept.key and key == kept.key  # the row is the saved case: a run matches it across runs
+        assert ts.table.item(0, regex).text() == "[0-9"  # the set opened does not replace it either
+        ts.table.setItem(0, regex, QTableWidgetItem("[0-9]"))  # corrected and saved again: all saved
+        saved = next_emission(parts.lab.setLoaded.connect)
+        ts.save_button.click()
+        await saved
+        assert ws.message.text() == "Saved test set “Questions”."
+        assert not ts.unsaved() and not ts.unsaved_note.isVisibleTo(ts) and not ts.problems.isVisibleTo(ts)
 
 
 async def test_what_a_run_would_cost_shows_before_run_is_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
@@ -600,3 +612,182 @@ def test_the_runs_list_says_which_test_set_its_runs_are_of(qtbot: Any) -> None:
     panel.set_runs(runs[:1])
     assert panel.runs_heading.text() == "Earlier runs of “Billing”"
     assert not panel.runs.item(0).text().endswith("Billing")
+
+
+async def test_use_as_extraction_instructions_never_loses_what_was_written_in_extract(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.")
+        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        box.insertPlainText("Dates as YYYY-MM-DD.")  # typed in Extract
+        assert parts.extraction.instructions == "Dates as YYYY-MM-DD."
+        # the first click replaces nothing: it says what would be replaced and how to go on
+        ws.editor.extraction_button.click()
+        assert box.toPlainText() == "Dates as YYYY-MM-DD." and parts.extraction.instructions == box.toPlainText()
+        assert "“Dates as YYYY-MM-DD.”" in ws.message.text() and "again" in ws.message.text()
+        ws.editor.extraction_button.click()  # the second click goes on
+        assert box.toPlainText() == "Be brief." and parts.extraction.instructions == "Be brief."
+        assert "Ctrl+Z" in ws.message.text()
+        box.undo()  # and the words written in Extract come back
+        assert box.toPlainText() == "Dates as YYYY-MM-DD." and parts.extraction.instructions == box.toPlainText()
+        # the same text again, or an empty box, needs no second click
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert box.toPlainText() == "Be brief."
+
+
+async def test_messages_name_the_version_the_form_came_from(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        ws = await open_lab(parts)
+        for system in ("One.", "Two.", "Three."):
+            await save_prompt(ws, system)
+        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == "Extraction now follows Support v3's system prompt as its instructions."
+        ws.versions_view.openRequested.emit(ws.versions[0])  # version 1 opened from the Versions page
+        assert ws.editor.system.toPlainText() == "One." and not ws.editor.unsaved()
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == "Extraction now follows Support v1's system prompt as its instructions."
+        ws.editor.system.setPlainText("One, changed.")  # not saved as a version: no version number is named
+        box.clear()
+        ws.editor.extraction_button.click()
+        assert ws.message.text() == ("Extraction now follows the unsaved system prompt of the Prompt page as its "
+                                     "instructions.")
+        ws.editor.system.setPlainText("One.")  # as version 1 again
+        opened = next_emission(parts.chat.conversationOpened.connect)
+        ws.editor.chat_button.click()
+        await opened
+        await until(lambda: ws.message.text() == "A new chat uses Support v1's system prompt.")
+
+
+async def test_run_again_says_what_it_sends_and_costs_waits_for_a_run_and_says_what_still_fails(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    gone = Reply(status=404, error=openai_error("The model `gpt-4o-mini` does not exist.", code="model_not_found"))
+    fake_openai.enqueue(gone, Reply(text="yes", hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        contains_yes = make_check(CheckKind.CONTAINS, "yes")
+        ws.test_set.set_cases([LabCase({"question": q}, (contains_yes,)) for q in ("Refund?", "Hours?", "Why?")],
+                              "Questions")
+        rp = ws.run_panel
+        rp.tick(rp.models, ["gpt-4o-mini"])
+        rp.run_button.click()
+        await until(lambda: fake_openai.holding == 1)
+        # the first cell failed while the run goes on: nothing can be run again until it ends
+        assert parts.lab.run is not None and parts.lab.run.status(parts.lab.run.columns[0], 0) is CellStatus.ERROR
+        assert not rp.retry_button.isEnabled()
+        rp.cancel_button.click()
+        await until(lambda: not parts.lab.running and parts.runner.find("lab-run") is None)  # type: ignore[union-attr]
+        # it names what it sends, failed and never run apart, and the most they cost, before the click
+        await until(lambda: "at most $" in rp.retry_button.text())
+        assert rp.retry_button.text().startswith("Run the 1 failed and 2 remaining cells (at most $")
+        assert rp.retry_button.isEnabled()
+        fake_openai.enqueue(gone, Reply(text="yes"), Reply(text="yes"))
+        rp.retry_button.click()
+        await until(lambda: parts.lab is not None and not parts.lab.sending)
+        assert rp.quote.text().startswith("3 requests; this run costs at most $")  # checked as a run is
+        # and afterwards: how many still fail, and why
+        assert ws.message.text() == ("Ran 3 cells again: 2 answered; 1 still fails (The model “gpt-4o-mini” is not "
+                                     "available on this endpoint. Choose another model).")
+        await until(lambda: rp.retry_button.text().startswith("Run the 1 failed cell again (at most $"))
+
+
+async def test_the_run_page_says_when_the_prompt_form_has_changes_a_run_leaves_out(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Be brief.")
+        rp = ws.run_panel
+        ws.pages.setCurrentWidget(rp)
+        assert not rp.unsaved_note.isVisibleTo(ws)
+        ws.pages.setCurrentWidget(ws.editor)
+        ws.editor.system.setPlainText("Be brief. Sign as Anna.")
+        ws.pages.setCurrentWidget(rp)
+        assert rp.unsaved_note.isVisibleTo(ws)
+        assert rp.unsaved_note.text().startswith("Your prompt “Support” has unsaved changes on the Prompt page")
+        ws.pages.setCurrentWidget(ws.editor)
+        await save_prompt(ws, "Be brief. Sign as Anna.")  # saved: a run can test it, nothing is left out
+        ws.pages.setCurrentWidget(rp)
+        assert not rp.unsaved_note.isVisibleTo(ws)
+
+
+async def test_the_run_page_shows_no_leftovers_of_earlier_runs_as_current(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    fake_openai.batches.auto_advance = False
+    fake_openai.enqueue(Reply(text="yes", hold=True))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        two_cases(ws)
+        rp, grid = ws.run_panel, ws.run_panel.grid_model
+        rp.tick(rp.models, ["gpt-4o-mini"])
+        rp.run_button.click()
+        await until(lambda: fake_openai.holding == 1)
+        # the cell being asked reads so, the next one waits: neither "not run"
+        assert [grid.data(grid.index(k, 0)) for k in (0, 1)] == ["running…", "waiting…"]
+        fake_openai.release()
+        await until(lambda: parts.lab is not None and parts.lab.run is not None and not parts.lab.sending)
+        assert rp.progress.text() == "2 of 2 cells" and "running" not in grid.data(grid.index(0, 0))
+        # a batch starts at 0 of its own cells, not at the count of the run shown before
+        await parts.lab.save_set("Three", [LabCase({"question": q}) for q in ("A?", "B?", "C?")])
+        status = next_emission(parts.lab.batches.statusChanged.connect)
+        ws.test_set.set_cases([LabCase({"question": q}) for q in ("A?", "B?", "C?")], "Three")
+        rp.batch_button.click()
+        await status
+        assert rp.progress.text() == "0 of 3 cells" and grid.rowCount() == 4
+        await until(lambda: parts.lab is not None and not parts.lab.sending)
+        # another set opened: the grid, the progress and the earlier runs are no longer those of "Questions"
+        await parts.lab.save_set("Empty", [LabCase({"question": "Z?"})])
+        ws.test_set.set_name.setCurrentText("Empty")
+        opened = next_emission(parts.lab.runsChanged.connect)
+        ws.test_set.open_button.click()
+        await opened
+        assert grid.rowCount() == 0 and rp.progress.text() == "" and rp.runs.count() == 0
+        assert rp.runs_heading.text() == "Earlier runs" and rp.verdict.text() == "Pick versions and models, then Run."
+
+
+async def test_a_whole_answer_can_be_read_and_copied_and_rows_show_their_case(tmp_path: Path,
+                                                                              fake_openai: FakeOpenAI) -> None:
+    long = "yes, " + " ".join(f"word{i}" for i in range(80)) + " THE END"
+    fake_openai.enqueue(Reply(text=long), Reply(text="yes"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        parts.lab.concurrency = 1
+        ws = await open_lab(parts)
+        await save_prompt(ws, "Answer.")
+        contains_yes = make_check(CheckKind.CONTAINS, "yes")
+        ws.test_set.set_cases([LabCase({"question": "Can I get a refund for an order I placed last month?"},
+                                       (contains_yes,)), LabCase({"question": "Hours?"}, (contains_yes,))], "Q")
+        await run_all(parts, ws, ["gpt-4o-mini"])
+        rp, grid = ws.run_panel, ws.run_panel.grid_model
+        # rows say which case they are
+        assert [grid.headerData(k, Qt.Orientation.Vertical) for k in range(3)] == [
+            "1. Can I get a refund for an order…", "2. Hours?", "Totals"]
+        assert "placed last month?" in grid.headerData(0, Qt.Orientation.Vertical, Qt.ItemDataRole.ToolTipRole)
+        assert "THE END" not in grid.data(grid.index(0, 0))  # the grid shows the start only
+        # a double-click opens the whole answer, read-only, with Copy
+        rect = rp.grid.visualRect(grid.index(0, 0))
+        for click in (QTest.mousePress, QTest.mouseRelease, QTest.mouseDClick):  # as a double-click comes
+            click(rp.grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, rect.center())
+        dialog = rp.cell_dialog
+        assert dialog is not None and dialog.isVisible() and dialog.text.isReadOnly()
+        assert dialog.text.toPlainText().startswith(long + "\n✓ ")
+        assert dialog.windowTitle() == "gpt-4o-mini · 1. Can I get a refund for an order…"
+        dialog.copy_button.click()
+        assert QGuiApplication.clipboard().text() == dialog.text.toPlainText()
+        dialog.close()

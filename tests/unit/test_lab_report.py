@@ -19,6 +19,8 @@ from desktop_assistant.core.lab_report import (
     cost_fraction,
     percentile,
     plan_requests,
+    run_again_outcome,
+    to_run_again,
     totals,
     verdict,
     worst_case,
@@ -82,7 +84,8 @@ def test_totals_pass_rate_cost_and_latency() -> None:
     assert (t.cases, t.ran, t.errors, t.cases_passed) == (4, 4, 1, 2)
     assert (t.checks_passed, t.checks_total) == (5, 8)  # the error cell fails both of its checks
     assert t.pass_rate == pytest.approx(5 / 8)
-    assert (t.cost_micros, t.priced, t.fully_priced) == (5, 3, False)
+    assert (t.cost_micros, t.priced, t.unpriced) == (5, 3, 0)
+    assert t.fully_priced  # the cell that failed cost nothing: it is not a cell without a price
     assert t.cost_per_case_micros == 2  # 5 / 3 = 1.67, rounded half up to whole micro-dollars
     assert t.median_latency_ms == 200.0 and t.p90_latency_ms == 300.0  # the error's latency is left out
 
@@ -165,8 +168,32 @@ def test_verdict_counts_a_cell_error_and_cells_not_run() -> None:
     cells = [cell(cases, BIG, i, cost=1000) for i in range(3)]
     cells += [cell(cases, SMALL, 0, cost=100), cell(cases, SMALL, 1, error="The request timed out.", cost=None)]
     text = verdict(run_of(cases, [BIG, SMALL], cells))
-    assert text.startswith("gpt-4o passes 3 of 3 checks, the most.")
+    assert text.startswith("gpt-4o-mini passes 1 of 2 checks at 1/10 of gpt-4o's cost; gpt-4o passes 3 of 3.")
     assert "1 request failed with an error." in text and "1 cell has not run." in text
+    assert "No price" not in text
+
+
+def test_a_failed_cell_is_not_an_unpriced_one() -> None:
+    cases = make_cases(20)
+    cells = [cell(cases, BIG, i, cost=1600) for i in range(20)]
+    cells += [cell(cases, SMALL, i, cost=100) for i in range(19)]
+    cells.append(cell(cases, SMALL, 19, error="The request timed out.", cost=None))
+    text = verdict(run_of(cases, [BIG, SMALL], cells))
+    assert text == ("gpt-4o-mini passes 19 of 20 checks at 1/16 of gpt-4o's cost; gpt-4o passes 20 of 20. "
+                    "1 request failed with an error.")
+    assert totals(run_of(cases, [BIG, SMALL], cells), SMALL).fully_priced
+    # an answer without a price still is one
+    local = RunColumn(1, "llama3")
+    cells = [cell(cases, BIG, i, cost=1600) for i in range(2)] + [cell(cases, local, 0, cost=None),
+                                                                  cell(cases, local, 1, error="Timeout", cost=None)]
+    text = verdict(run_of(cases[:2], [BIG, local], cells))
+    assert text.endswith("No price for llama3, so its cost is not compared.")
+    # under the column: a column whose every request failed cost nothing; one answered without a price has none
+    from desktop_assistant.ui.lab.grid_model import totals_text
+
+    failed = run_of(cases[:1], [SMALL], [cell(cases, SMALL, 0, error="Timeout", cost=None)])
+    assert "no cost" in totals_text(totals(failed, SMALL)) and "no price" not in totals_text(totals(failed, SMALL))
+    assert "no price" in totals_text(totals(run_of(cases[:2], [BIG, local], cells), local))
 
 
 def test_verdict_without_checks_compares_cost() -> None:
@@ -356,3 +383,14 @@ def test_the_grid_speaks_plainly() -> None:
     from desktop_assistant.ui.lab.grid_model import _seconds
 
     assert (_seconds(840), _seconds(12_345)) == ("0.8 s", "12 s")
+
+
+def test_what_run_again_sends_and_what_it_came_to() -> None:
+    cases = make_cases(3)
+    cells = [cell(cases, BIG, 0), cell(cases, SMALL, 0, error="Timeout", cost=None), cell(cases, BIG, 1)]
+    run = run_of(cases, [BIG, SMALL], cells)
+    failed, remaining = to_run_again(run)
+    assert failed == [(1, 0)] and remaining == [(1, 1), (0, 2), (1, 2)]  # an error is not a cell never run
+    assert run_again_outcome(run, [(0, 0), (0, 1)]) == "Ran 2 cells again: every one answered."
+    assert run_again_outcome(run, [(1, 0), (1, 1)]) == (
+        "Ran 2 cells again: 0 answered; 1 still fails (Timeout); 1 did not run (cancelled).")

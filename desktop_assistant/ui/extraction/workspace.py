@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -196,7 +197,12 @@ class ExtractWorkspace(QWidget):
 
     def _show_instructions(self, text: str) -> None:
         if text != self.instructions.toPlainText():  # set elsewhere (the Lab): show it here
-            self.instructions.setPlainText(text)
+            # as one edit (setPlainText would clear the undo history): Ctrl+Z brings back what was there
+            cursor = QTextCursor(self.instructions.document())
+            cursor.beginEditBlock()
+            cursor.select(QTextCursor.SelectionType.Document)
+            cursor.insertText(text)
+            cursor.endEditBlock()
 
     def _combo(self, label: str, name: str, row: QHBoxLayout) -> QComboBox:
         combo = QComboBox()

@@ -14,10 +14,11 @@ from PySide6.QtGui import QBrush, QColor
 
 from desktop_assistant.core.lab_checks import describe
 from desktop_assistant.core.lab_report import Cell, CellStatus, ColumnTotals, Run, column_labels, totals
-from desktop_assistant.core.lab_testset import case_title
+from desktop_assistant.core.lab_testset import LabCase
 from desktop_assistant.core.pricing import format_usd
 
 EXCERPT_CHARS = 90
+ROW_CHARS = 32
 _TINTS = {CellStatus.PASSED: QColor(46, 160, 67, 40), CellStatus.FAILED: QColor(218, 54, 51, 40),
           CellStatus.ERROR: QColor(219, 109, 40, 60)}
 Index = QModelIndex | QPersistentModelIndex
@@ -33,10 +34,11 @@ def _cost(micros: int | None) -> str:
     return "no price" if micros is None else format_usd(micros)
 
 
-def cell_text(cell: Cell | None) -> str:
-    """What a grid cell shows: an output excerpt, then check marks, tokens, cost and latency."""
+def cell_text(cell: Cell | None, pending: str = "") -> str:
+    """What a grid cell shows: an output excerpt, then check marks, tokens, cost and latency (a cell without
+    a result: ``pending``, e.g. "running…", or "not run")."""
     if cell is None:
-        return "not run"
+        return pending or "not run"
     if cell.error is not None:
         return f"Error: {cell.error}"
     marks = "".join("✓" if r.passed else "✗" for r in cell.checks)
@@ -57,7 +59,10 @@ def totals_text(t: ColumnTotals) -> str:
     """The totals under a column: pass rate, cost (total and per case), median and p90 latency."""
     rate = "no checks" if t.pass_rate is None else f"{t.checks_passed}/{t.checks_total} checks ({t.pass_rate:.0%})"
     per_case = t.cost_per_case_micros
-    cost = f"{format_usd(t.cost_micros)} ({_cost(per_case)} a case)" if t.priced else "no price"
+    if t.priced:
+        cost = f"{format_usd(t.cost_micros)} ({_cost(per_case)} a case)"
+    else:  # nothing answered (failed requests cost nothing), or answered by a model without a price
+        cost = "no price" if t.unpriced else "no cost"
     if t.median_latency_ms is None:
         latency = "latency —"
     else:
@@ -66,13 +71,26 @@ def totals_text(t: ColumnTotals) -> str:
     return f"{rate}\n{cost} · {latency}"
 
 
+def whole_text(cell: Cell) -> str:
+    """A cell's whole answer (or error), then a line per check."""
+    lines = [cell.error or cell.output]
+    lines += [f"{'✓' if r.passed else '✗'} {describe(r.check)}: {r.reason}" for r in cell.checks]
+    return "\n".join(lines)
+
+
+def row_title(case: LabCase, index: int) -> str:
+    """A row's header: its number and the start of its first value (and its label): ``3. Can I get a re… (refund)``."""
+    first = next(iter(case.values.values()), "")
+    start = " ".join(first.split())
+    start = start if len(start) <= ROW_CHARS else start[: ROW_CHARS - 1] + "…"
+    return f"{index + 1}. {start}" + (f" ({case.label})" if case.label else "")
+
+
 def _tooltip(cell: Cell | None) -> str:
     if cell is None:
         return ""
-    lines = [cell.error or cell.output]
-    lines += [f"{'✓' if r.passed else '✗'} {describe(r.check)}: {r.reason}" for r in cell.checks]
-    body = html.escape("\n".join(lines)[:4000])
-    return f"<p style='white-space:pre-wrap'>{body}</p>"
+    body = html.escape(whole_text(cell)[:4000])
+    return f"<p style='white-space:pre-wrap'>{body}</p><p>Double-click to read all of it.</p>"
 
 
 class RunGridModel(QAbstractTableModel):
@@ -82,13 +100,29 @@ class RunGridModel(QAbstractTableModel):
         super().__init__()
         self.run: Run | None = None
         self._labels: list[str] = []
+        self._pending: dict[tuple[int, int], str] = {}  # (column, case) of the run going: "waiting…", "running…"
 
     def set_run(self, run: Run | None) -> None:
         """Show ``run`` (None: an empty grid)."""
         self.beginResetModel()
         self.run = run
         self._labels = list(column_labels(run.columns).values()) if run else []
+        self._pending = {}
         self.endResetModel()
+
+    def set_queued(self, pairs: list[tuple[int, int]]) -> None:
+        """These (column, case) cells wait to be sent ([]: no cell waits or runs any more)."""
+        self._pending = {(ci, k): "waiting…" for ci, k in pairs}
+        self._repaint_all()
+
+    def set_started(self, column: int, case: int) -> None:
+        """The request of this cell is on its way."""
+        self._pending[column, case] = "running…"
+        self.dataChanged.emit(self.index(case, column), self.index(case, column))
+
+    def _repaint_all(self) -> None:
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 
     def update_run(self, run: Run, cell: Cell) -> None:
         """``run`` gained ``cell``: repaint it and the totals row."""
@@ -96,6 +130,7 @@ class RunGridModel(QAbstractTableModel):
         if cell.column not in run.columns:
             return
         col = run.columns.index(cell.column)
+        self._pending.pop((col, cell.case), None)
         self.dataChanged.emit(self.index(cell.case, col), self.index(cell.case, col))
         last = self.rowCount() - 1
         self.dataChanged.emit(self.index(last, col), self.index(last, col))
@@ -126,24 +161,33 @@ class RunGridModel(QAbstractTableModel):
                 return totals_text(totals(run, column))
             return None
         cell = run.cell(column, row)
+        pending = self._pending.get((col, row), "")
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(cell)
+            return cell_text(cell, pending)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(cell)
         if role == Qt.ItemDataRole.BackgroundRole:
             tint = _TINTS.get(run.status(column, row))
             return QBrush(tint) if tint is not None else None
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{run.status(column, row).value}: {cell_text(cell)}"
+            return f"{pending or run.status(column, row).value}: {cell_text(cell, pending)}"
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column labels on top, case titles on the side (the last row is the totals)."""
-        if role != Qt.ItemDataRole.DisplayRole or self.run is None:
+        """Column labels on top, the start of each case on the side (the last row is the totals); a case's header
+        tooltip holds all its values."""
+        if self.run is None:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self._labels[section] if section < len(self._labels) else None
-        if section == len(self.run.cases):
-            return "Totals"
-        return case_title(self.run.cases[section], section)
+            ok = role == Qt.ItemDataRole.DisplayRole and section < len(self._labels)
+            return self._labels[section] if ok else None
+        if section >= len(self.run.cases):
+            return "Totals" if role == Qt.ItemDataRole.DisplayRole else None
+        case = self.run.cases[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row_title(case, section)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            values = "\n".join(f"{name}: {value}" for name, value in case.values.items())
+            return f"<p style='white-space:pre-wrap'>{html.escape(values[:4000])}</p>"
+        return None

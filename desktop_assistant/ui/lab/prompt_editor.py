@@ -90,6 +90,7 @@ class PromptEditor(QWidget):
         self.discard_button = self.unsaved_note.button
         self._shown = PromptVersion(name="", version=0, system_prompt="")  # what the form was filled with
         self._new_prompt = True  # the form was empty: anything typed in it is a change
+        self._number = 0  # the saved version the form was filled with (0: none)
         self._then: Callable[[], None] | None = None  # what waits for Discard changes
         self.save_button = QPushButton("Save as new version")
         self.save_button.setObjectName("lab_save")
@@ -136,8 +137,8 @@ class PromptEditor(QWidget):
                         self.model.currentTextChanged, self.temperature.valueChanged, self.max_tokens.valueChanged,
                         self.note.textChanged):
             changed.connect(lambda *_args: self.formChanged.emit())
-        self.chat_button.clicked.connect(lambda: self.useInChat.emit(self.version()))
-        self.extraction_button.clicked.connect(lambda: self.useInExtraction.emit(self.version()))
+        self.chat_button.clicked.connect(lambda: self.useInChat.emit(self.handed()))
+        self.extraction_button.clicked.connect(lambda: self.useInExtraction.emit(self.handed()))
 
     def set_models(self, models: list[str], current: str | None = None) -> None:
         """Offer ``models`` (keeping the model typed or shown)."""
@@ -217,10 +218,10 @@ class PromptEditor(QWidget):
                                                        "temperature", "max_output_tokens", "note")}, version=0)
         except (ValueError, TypeError, KeyError):
             return
-        shown, new = self._shown, self._new_prompt
+        shown, new, number = self._shown, self._new_prompt, self._number
         self.show_version(v)
         self.note.setText(v.note)
-        self._shown, self._new_prompt = shown, new
+        self._shown, self._new_prompt, self._number = shown, new, number
         if self.unsaved():
             self.unsaved_note.say(f"Your changes to “{v.name or 'the new prompt'}” from the last session are "
                                   "here, not saved yet: Save as new version to keep them.", discard=False)
@@ -264,7 +265,7 @@ class PromptEditor(QWidget):
         self.max_tokens.setValue(v.max_output_tokens)
         self.note.clear()
         # as the widgets hold it (a rounded temperature, say), so that only the person's changes count
-        self._shown, self._new_prompt = self.version(), v.version == 0
+        self._shown, self._new_prompt, self._number = self.version(), v.version == 0, v.version
 
     def clear(self) -> None:
         """An empty form for a new prompt."""
@@ -280,6 +281,12 @@ class PromptEditor(QWidget):
                              model=self.model.currentText().strip(),
                              temperature=None if temperature <= NO_TEMPERATURE / 2 else round(temperature, 2),
                              max_output_tokens=self.max_tokens.value(), note=self.note.text().strip())
+
+    def handed(self) -> PromptVersion:
+        """The form as a version to use elsewhere: numbered as the saved version it shows, or 0 when it has
+        changes not saved as a version (or was never saved)."""
+        form = self.version()
+        return form if self.unsaved() or not self._number else dataclasses.replace(form, version=self._number)
 
     def _check_template(self) -> None:
         text = self.template.toPlainText()

@@ -6,14 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -22,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.core.lab_report import Cell, CellStatus, Run, RunColumn, column_labels, verdict
+from desktop_assistant.core.lab_report import Cell, Run, RunColumn, column_labels, to_run_again, verdict
 from desktop_assistant.core.prompts import PromptVersion
-from desktop_assistant.ui.lab.grid_model import RunGridModel
+from desktop_assistant.ui.lab.grid_model import RunGridModel, row_title, whole_text
 
 DATA = Qt.ItemDataRole.UserRole
 
@@ -49,6 +53,29 @@ def run_line(run: RunInfo) -> str:
         names = f"{next(iter(prompts))}: {names}"
     status = "" if run.status == "finished" else f" · {run.status}"
     return f"Run {run.id} · {when} · {names} · {run.cases} cases{status}"
+
+
+class CellDialog(QDialog):
+    """One grid cell read whole: its answer (or error) and its checks, read-only, with Copy."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lab_cell_dialog")
+        self.setWindowTitle(title)
+        self.text = QPlainTextEdit(text)
+        self.text.setObjectName("lab_cell_text")
+        self.text.setAccessibleName("Answer")
+        self.text.setReadOnly(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.text.toPlainText()))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 420)
 
 
 def _label(name: str, wrap: bool = True) -> QLabel:
@@ -100,9 +127,13 @@ class RunPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.retry_button = QPushButton("Run failed cells again")
         self.retry_button.setObjectName("lab_retry")
+        self._running = False
+        self._again_quote: tuple[int, int, str] = (0, 0, "")  # failed, not run, the most they would cost
         self.csv_button = QPushButton("Export CSV…")
         self.jsonl_button = QPushButton("Export JSONL…")
         self.quote = _label("lab_quote")
+        self.unsaved_note = _label("lab_run_unsaved")
+        self.unsaved_note.hide()
         self.progress = QProgressBar()
         self.progress.setObjectName("lab_progress")
         self.progress.setAccessibleName("Run progress")
@@ -114,6 +145,8 @@ class RunPanel(QWidget):
         self.grid.setModel(self.grid_model)
         self.grid.setWordWrap(True)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.doubleClicked.connect(self.read_cell)
+        self.cell_dialog: CellDialog | None = None
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.runs = QListWidget()
@@ -141,7 +174,7 @@ class RunPanel(QWidget):
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
         main_layout.addLayout(setup)
-        for shown in (self.quote, self.progress, self.verdict):
+        for shown in (self.unsaved_note, self.quote, self.progress, self.verdict):
             main_layout.addWidget(shown)
         main_layout.addWidget(self.grid, 1)
         side = QWidget()
@@ -218,15 +251,44 @@ class RunPanel(QWidget):
         return [self.models.item(i).text() for i in range(self.models.count())
                 if self.models.item(i).checkState() == Qt.CheckState.Checked]
 
+    def note_unsaved(self, name: str | None) -> None:
+        """Say that the Prompt page has changes not saved as a version (``name``: its prompt; None: it has none),
+        since a run tests saved versions only."""
+        if name is None:
+            self.unsaved_note.hide()
+            return
+        self.unsaved_note.setText(f"Your prompt{f' “{name}”' if name else ''} has unsaved changes on the Prompt "
+                                  "page: a run tests saved versions only, so save them as a version to run them.")
+        self.unsaved_note.show()
+
     def _run(self) -> None:
         self.runRequested.emit(self.chosen_versions(), self.chosen_models())
 
     # -- results --------------------------------------------------------------------------------------------
 
+    def read_cell(self, index: QModelIndex) -> None:
+        """Open a cell's whole answer in a window of its own (not modal: the grid stays usable)."""
+        run = self.grid_model.run
+        cell = self.grid_model.cell_at(index.row(), index.column()) if index.isValid() else None
+        if run is None or cell is None:
+            return
+        title = f"{self.grid_model.headerData(index.column(), Qt.Orientation.Horizontal)} · " + row_title(
+            run.cases[cell.case], cell.case)
+        if self.cell_dialog is not None:  # one at a time
+            self.cell_dialog.close()
+            self.cell_dialog.deleteLater()
+        self.cell_dialog = CellDialog(title, whole_text(cell), self)
+        self.cell_dialog.show()
+
     def set_run(self, run: Run | None) -> None:
         """Show a whole run (None: nothing yet)."""
         self.grid_model.set_run(run)
         self.regressions.clear()
+        if run is None:
+            self.progress.reset()
+            self.progress.setFormat("")
+        else:  # its own count, not the one of the run shown before
+            self.set_progress(len({(c.column, c.case) for c in run.cells}), len(run.cases) * len(run.columns))
         self._update(run)
 
     def update_cell(self, run: Run, cell: Cell) -> None:
@@ -239,9 +301,30 @@ class RunPanel(QWidget):
         has_run = run is not None
         for b in (self.csv_button, self.jsonl_button):
             b.setEnabled(has_run)
-        again = (CellStatus.ERROR, CellStatus.NOT_RUN)  # what "Run failed cells again" would send
-        self.retry_button.setEnabled(run is not None and any(
-            run.status(c, k) in again for c in run.columns for k in range(len(run.cases))))
+        self._update_again()
+
+    def set_again_quote(self, failed: int, remaining: int, cost: str) -> None:
+        """The most running the ``failed`` and ``remaining`` cells again would cost (``at most $0.01``, or "")."""
+        self._again_quote = (failed, remaining, cost)
+        self._update_again()
+
+    def _update_again(self) -> None:
+        """The button to run cells again says which cells it sends and the most they cost; it waits for a run."""
+        run = self.grid_model.run
+        failed, remaining = (len(p) for p in to_run_again(run)) if run is not None else (0, 0)
+        if failed and remaining:
+            text = f"Run the {failed} failed and {remaining} remaining cells"
+        elif failed:
+            text = f"Run the {failed} failed {'cell' if failed == 1 else 'cells'} again"
+        elif remaining:
+            text = f"Run the {remaining} remaining {'cell' if remaining == 1 else 'cells'}"
+        else:
+            text = "Run failed cells again"
+        cost = self._again_quote[2] if self._again_quote[:2] == (failed, remaining) else ""
+        self.retry_button.setText(f"{text} ({cost})" if cost else text)
+        self.retry_button.setToolTip("Checked against your spending limit before anything is sent. A cell that "
+                                     "failed for a lasting reason (a model not available, say) fails again.")
+        self.retry_button.setEnabled(bool(failed or remaining) and not self._running)
 
     def set_progress(self, done: int, total: int) -> None:
         """Cells finished of all."""
@@ -250,9 +333,11 @@ class RunPanel(QWidget):
         self.progress.setFormat(f"{done} of {total} cells")
 
     def set_running(self, running: bool) -> None:
-        """Enable Cancel while a run is in flight."""
+        """Enable Cancel while a run is in flight (and Run, and running cells again, when none is)."""
+        self._running = running
         self.cancel_button.setEnabled(running)
         self.run_button.setEnabled(not running)
+        self._update_again()
 
     def set_runs(self, runs: Sequence[RunInfo], current: int | None = None) -> None:
         """List the earlier runs (the one shown is marked); the heading says of which test set, or that they are

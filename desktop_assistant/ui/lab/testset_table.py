@@ -186,8 +186,8 @@ class TestSetEditor(QWidget):
     def offer(self, name: str, cases: list[LabCase]) -> None:
         """Show the set ``name`` as opened or saved, unless the table has other changes not saved: then it waits
         for Discard changes."""
-        typed, _problems = self.cases()
-        if not self.unsaved() or _unkeyed(typed) == _unkeyed(cases):
+        typed, problems = self.cases()
+        if not self.unsaved() or (_unkeyed(typed) == _unkeyed(cases) and not problems):  # nothing typed is lost
             self.set_cases(cases, name)
             return
         self.wait(f"open “{name}”", lambda: self.set_cases(cases, name))

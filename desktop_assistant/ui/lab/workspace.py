@@ -74,12 +74,13 @@ class LabWorkspace(QWidget):
         self._estimate.setInterval(ESTIMATE_AFTER_MS)
         self._estimate.timeout.connect(self._estimate_now)
         self.pages.currentChanged.connect(lambda _index: self._estimate_soon())
+        self.pages.currentChanged.connect(lambda _index: self._note_unsaved())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.message)
         layout.addWidget(self.pages, 1)
         self._dialog: QFileDialog | None = None
-        self._confirmed: tuple[str, str, Any] | None = None  # what a first click on Run or Save set warned of
+        self._confirmed: tuple[str, str, Any] | None = None  # what a first click (Run, Save set, Use…) warned of
         self.editor.set_models(endpoint.models, endpoint.settings.default_model)
         self.run_panel.set_models(endpoint.models, [endpoint.settings.default_model])
         self._connect_widgets()
@@ -94,7 +95,7 @@ class LabWorkspace(QWidget):
         ed.promptChosen.connect(self._choose_prompt)
         ed.saveRequested.connect(self._save)
         ed.useInChat.connect(self._use_in_chat)
-        ed.useInExtraction.connect(lab.use_in_extraction)
+        ed.useInExtraction.connect(self._use_in_extraction)
         vv.restoreRequested.connect(lambda name, n: self._run("restore version", lab.restore(name, n)))
         vv.openRequested.connect(self._edit_version)
         ts.openRequested.connect(self._open_set)
@@ -128,6 +129,10 @@ class LabWorkspace(QWidget):
         lab.compared.connect(lambda sentences: rp.regressions.setText("\n".join(sentences)))
         lab.exported.connect(lambda path: self._say(f"Saved {path}."))
         lab.usedElsewhere.connect(self._say)
+        lab.againQuoted.connect(rp.set_again_quote)
+        lab.cellsQueued.connect(rp.grid_model.set_queued)
+        lab.cellStarted.connect(rp.grid_model.set_started)
+        lab.ranAgain.connect(self._say)
         lab.batches.statusChanged.connect(self._batch_status)
 
     # -- prompts --------------------------------------------------------------------------------------------
@@ -157,6 +162,11 @@ class LabWorkspace(QWidget):
             self.editor.offer(versions[-1])  # waits while the form has other changes not saved
             self.run_panel.set_models(self.endpoint.models, [versions[-1].model])
             self.test_set.offer_variables(variables(versions[-1].user_template))
+        self._note_unsaved()
+
+    def _note_unsaved(self) -> None:
+        """On the Run page: whether the Prompt page holds changes that a run would leave out."""
+        self.run_panel.note_unsaved(self.editor.version().name if self.editor.unsaved() else None)
 
     def _save(self, version: PromptVersion) -> None:
         self.prompt_name = version.name
@@ -172,6 +182,19 @@ class LabWorkspace(QWidget):
             await self.lab.use_in_chat(version)
             self.chatRequested.emit()
         self._run("use prompt in chat", use())
+
+    def _use_in_extraction(self, version: PromptVersion) -> None:
+        """Hand the system prompt to Extract; instructions of its own there are replaced only on a second click."""
+        before, after = self.lab.extraction_instructions, version.system_prompt
+        if before.strip() and before != after and self._confirmed != ("extraction", before, after):
+            self._confirmed = ("extraction", before, after)
+            start = " ".join(before.split())
+            start = start if len(start) <= 60 else start[:59] + "…"
+            self._say(f"Extract has instructions of its own (“{start}”). Click Use as extraction instructions "
+                      "again to replace them; Ctrl+Z in Extract's instructions box would bring them back.")
+            return
+        self._confirmed = None
+        self.lab.use_in_extraction(version)
 
     # -- test set -------------------------------------------------------------------------------------------
 
@@ -220,8 +243,14 @@ class LabWorkspace(QWidget):
         if problems:
             self.test_set.set_keys(keyed, tidy_set_name(name))
         if keyed and all(c.key for c in keyed):
-            self._say(f"Saved test set “{name}”." if not problems else
-                      f"Saved test set “{name}”, without what the lines above point out.")
+            if not problems:
+                self._say(f"Saved test set “{name}”.")
+                return keyed
+            self._say(f"Saved test set “{name}”, except what could not be read: see the list below the table.")
+            if self.test_set.unsaved():  # what is typed is kept to correct, and is not what the set holds
+                self.test_set.unsaved_note.say(
+                    "The table is not all saved: what the list below it points out was left out of the set. "
+                    "Correct it and Save set again.", discard=False)
         return keyed
 
     def _choose_import(self) -> None:
@@ -286,7 +315,7 @@ class LabWorkspace(QWidget):
             self._say(f"Batch {batch_id}: {status.replace('_', ' ')}. The grid fills when it completes (within "
                       "24 hours); you can close the app meanwhile.")
 
-    def _run_reset(self, run: Run) -> None:
+    def _run_reset(self, run: Run | None) -> None:
         self.run_panel.set_run(run)
 
     def _cell(self, cell: Cell) -> None:
