@@ -162,6 +162,7 @@ class FirstScreen:
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
                                    lambda text: window.statusBar().showMessage(text, 8000))
+        window.attach_wiring.take_audio = voice_wiring.take_files  # an audio file picked is transcribed too
         search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))

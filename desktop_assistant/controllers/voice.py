@@ -46,8 +46,8 @@ def speech_unavailable(why: str) -> str:
 
 
 MIC_UNAVAILABLE = ("Recording needs the computer's audio system, and none could be started here "
-                   f"({NO_AUDIO_SYSTEM}). You can drop an audio file into the message box to have it "
-                   "transcribed instead.")
+                   f"({NO_AUDIO_SYSTEM}). You can drop an audio file into the message box (or choose one with "
+                   "the + button) to have it transcribed instead.")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ class VoiceController(QObject):
 
             if not QMediaDevices.audioInputs():
                 problem = ("No microphone was found. Connect one (or allow this app to use it in your system's "
-                           "privacy settings), or drop an audio file on the window instead.")
+                           "privacy settings), or drop an audio file on the window (or choose one with the + "
+                           "button) instead.")
         self.mic_problem = problem
         self.microphoneChanged.emit(problem)
         return problem

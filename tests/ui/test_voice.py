@@ -129,6 +129,24 @@ async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path,
         assert await audio_rows(parts) == [("whisper-1", 200)]  # 2 s at $0.006 a minute
 
 
+async def test_an_audio_file_picked_with_the_attach_button_is_transcribed(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    clip = tmp_path / "memo.wav"
+    clip.write_bytes(wav_bytes(tone_pcm(2.0)))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Plants: basil, mint.")
+    fake_openai.audio.enqueue_transcript("Remind me to water the plants.")
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        # without a mouse to drag with: "+" and the file chosen (it was refused as a binary file)
+        parts.window.attach_wiring.picked([clip, notes])
+        await until(lambda: "plants" in composer.text and len(parts.attachments.files) == 1)
+        assert composer.text == "Remind me to water the plants."
+        assert [f.name for f in parts.attachments.files] == ["notes.txt"]  # the text file attached as before
+        assert "binary" not in composer.refusal.text()
+
+
 async def test_a_recording_is_transcribed_by_tokens_and_silence_is_refused(tmp_path: Path,
                                                                           fake_openai: FakeOpenAI) -> None:
     fake_openai.audio.enqueue_transcript("Hello.")

@@ -19,8 +19,8 @@ from desktop_assistant.ui.chat.capture_overlay import CaptureOverlay, grab_scree
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.mime import Dropped
 
-IMAGE_FILTER = ("Images and text files (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.txt *.md *.csv *.pdf *.py *.json);;"
-                "All files (*)")
+IMAGE_FILTER = ("Images, text and audio files (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.txt *.md *.csv *.pdf *.py "
+                "*.json *.mp3 *.m4a *.wav *.ogg *.flac *.webm);;All files (*)")
 HIDE_BEFORE_CAPTURE_MS = 250
 SAY_TOGETHER_S = 3.0  # messages about attaching this close together are shown together
 LARGE_SHARE = 0.5  # a file taking more than half the room for the prompt offers "Send part"
@@ -36,6 +36,8 @@ class AttachWiring(QObject):
         self._window, self._composer, self._attachments, self._run = window, composer, attachments, run
         self.file_dialog: QFileDialog | None = None
         self.overlay: CaptureOverlay | None = None
+        # takes audio files picked (to transcribe them into the draft, as a drop does); False: none of them is audio
+        self.take_audio: Callable[[list[Path]], bool] = lambda paths: False
         composer.imagesGiven.connect(self.attach)
         composer.attachRequested.connect(self.choose_files)
         composer.captureRequested.connect(self.capture_region)
@@ -65,9 +67,20 @@ class AttachWiring(QObject):
         dialog = QFileDialog(self._window, "Attach images or files", str(Path.home()), IMAGE_FILTER)
         dialog.setObjectName("attach_dialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.filesSelected.connect(lambda paths: self.attach(Dropped(files=[Path(p) for p in paths])))
+        dialog.filesSelected.connect(lambda paths: self.picked([Path(p) for p in paths]))
         self.file_dialog = dialog
         dialog.open()
+
+    def picked(self, paths: list[Path]) -> None:
+        """Files chosen with the attach button: audio is transcribed into the draft (as when dropped: it was refused
+        as a binary file, so only a drag could transcribe one), the rest attached."""
+        from desktop_assistant.core.audio import UPLOAD_EXTENSIONS  # (not needed for the first paint)
+
+        audio = [p for p in paths if p.suffix.lower().lstrip(".") in UPLOAD_EXTENSIONS]
+        if audio and self.take_audio(audio):
+            paths = [p for p in paths if p not in audio]
+        if paths:
+            self.attach(Dropped(files=paths))
 
     def capture_region(self) -> None:
         """Hide the window, freeze the screen, let the person pick a region."""

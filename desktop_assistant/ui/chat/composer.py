@@ -204,8 +204,8 @@ class Composer(QWidget):
                                          self.captureRequested)
         row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.capture_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self.mic_button = self._tool("mic_button", "Speak your message (or drop an audio file)", "mic",
-                                     self.voiceRequested)
+        self.mic_button = self._tool("mic_button", "Speak your message (or drop an audio file, or choose one with +)",
+                                     "mic", self.voiceRequested)
         self.level_meter = QProgressBar()  # the microphone's level while recording
         self.level_meter.setObjectName("level_meter")
         self.level_meter.setAccessibleName("Microphone level")

@@ -16,7 +16,7 @@ from desktop_assistant.core.audio import UPLOAD_EXTENSIONS
 from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.composer import Composer
 
-MIC_TIP = "Speak your message (or drop an audio file)"
+MIC_TIP = "Speak your message (or drop an audio file, or choose one with +)"
 STOP_TIP = "Stop recording and transcribe"
 
 
