@@ -88,10 +88,12 @@ class NoticeBus(QObject):
         self.post(Notice(Level.WARNING, text, action, kind))
 
     def error(self, error: BaseException, context: dict[str, Any] | None = None) -> None:
-        """Post an error: a :class:`UserFacingError` as it is, anything else as an internal error."""
+        """Post an error: a :class:`UserFacingError` as it is, anything else as an internal error. A ``context``
+        naming ``what`` failed (work the person did not just ask for, such as indexing) says it first."""
         ctx = context or {}
         if isinstance(error, UserFacingError):
-            self.post(Notice(Level.ERROR, error.message, error.action, error.kind, error.detail, ctx))
+            said = f"{ctx['what']}: {error.message}" if ctx.get("what") else error.message
+            self.post(Notice(Level.ERROR, said, error.action, error.kind, error.detail, ctx))
             return
         detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         log.error("unexpected error\n%s", detail)

@@ -151,7 +151,8 @@ class SearchController(QObject):
         self._endpoint.update_settings(semantic_search=True)
         self._available = True
         if self._runner.find("embed") is None:
-            self._runner.start("Indexing for search by meaning", self.build_index(), key="embed")
+            self._runner.start("Indexing for search by meaning", self.build_index(), key="embed",
+                               context={"what": "Indexing for search by meaning"})
         self._publish()
 
     def stop_index(self) -> None:
@@ -169,7 +170,8 @@ class SearchController(QObject):
         settings = self._endpoint.settings
         if (settings.semantic_search and self._available and not self._runner.closing
                 and self._runner.find("embed") is None and not self._endpoint.needs_onboarding):
-            self._runner.start("Indexing new messages", self.build_index(quiet=True), key="embed")
+            self._runner.start("Indexing new messages", self.build_index(quiet=True), key="embed",
+                               context={"what": "Indexing new messages for search by meaning"})
 
     async def build_index(self, *, quiet: bool = False) -> int:
         """Embed every message not embedded yet, in batched requests; returns how many were embedded.

@@ -30,6 +30,7 @@ class FakeEmbeddings:
 
     concepts: dict[str, list[str]] = field(default_factory=dict)
     available: bool = True  # False: answer 404 as a server without an embeddings model does
+    failing: int | None = None  # a status to answer every request with (500: the server has a problem)
     calls: list[list[str]] = field(default_factory=list)  # the inputs of every request, in order
     _slots: dict[str, int] = field(default_factory=dict)  # word (or concept) -> its dimension, first come first
 
@@ -38,6 +39,9 @@ class FakeEmbeddings:
         if not isinstance(body, dict):
             return 400, openai_error("We could not parse the JSON body of your request.")
         model = str(body.get("model", ""))
+        if self.failing is not None:
+            return self.failing, openai_error("The server had an error while processing your request.",
+                                              type="server_error")
         if not self.available or model not in EMBEDDING_MODELS:
             return 404, openai_error(f"The model `{model}` does not exist or you do not have access to it.",
                                      code="model_not_found")

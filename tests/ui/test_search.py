@@ -148,6 +148,25 @@ async def test_an_endpoint_without_embeddings_keeps_keyword_search_and_says_so(t
         assert len(results.hits) == 2 and "does not offer embeddings" in results.summary.text()
 
 
+async def test_an_indexing_failure_says_it_was_indexing_and_offers_no_chat_retry(tmp_path: Path,
+                                                                                  fake_openai: FakeOpenAI,
+                                                                                  qtbot: QtBot) -> None:
+    fake_openai.embeddings.failing = 500
+    fake_openai.enqueue(Reply(text="Paris is the capital."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await _chat(parts, "capital of France")
+        await _type(parts, qtbot, "capital")
+        await until(lambda: parts.search.state.plan is not None)
+        parts.window.sidebar.results.meaning_button.click()
+        banner = parts.window.banner
+        await until(lambda: banner.isVisibleTo(parts.window))
+        # over the chat, it says what failed (it read as if the chat had), and its Retry would ask the chat again
+        assert banner.label.text().startswith("Indexing for search by meaning: ")
+        assert not banner.action.isVisibleTo(parts.window)
+
+
 async def test_the_spending_limit_stops_indexing_before_any_request(tmp_path: Path, fake_openai: FakeOpenAI,
                                                                     qtbot: QtBot) -> None:
     fake_openai.enqueue(Reply(text="An answer " * 200))
