@@ -139,6 +139,7 @@ class ToolLoop(QObject):
         toolsChanged(list): the server ids enabled in the conversation just changed.
         definitionsKnown(): the tool definitions of servers just enabled were listed (the next request's count
             can include them).
+        running(str): the calls now running, said for the person ("“search” of My tools"); "" once they ended.
     """
 
     callsProgress = Signal(int, list)
@@ -146,6 +147,7 @@ class ToolLoop(QObject):
     approvalClosed = Signal(str)
     toolsChanged = Signal(list)
     definitionsKnown = Signal()
+    running = Signal(str)
 
     def __init__(self, store: Store, endpoint: EndpointController, servers: McpServers, images: ImageStore,
                  secrets: SecretStore | None = None, parent: QObject | None = None) -> None:
@@ -328,13 +330,28 @@ class ToolLoop(QObject):
                 ready = await self._approved(call, outcomes)
                 if ready is not None:
                     runs.append((call, ready))
-            await asyncio.gather(*(self._run(call, arguments, outcomes) for call, arguments in runs))
+            if runs:
+                self.running.emit(self._running_text([call for call, _arguments in runs]))
+            try:
+                await asyncio.gather(*(self._run(call, arguments, outcomes) for call, arguments in runs))
+            finally:
+                if runs:
+                    self.running.emit("")
         except asyncio.CancelledError:
             for call in calls:
                 outcomes.setdefault(call["id"], _Outcome(STOPPED, status=Status.STOPPED))
             await asyncio.shield(self._store_results(conv, reply, calls, outcomes, append))
             raise
         return await self._store_results(conv, reply, calls, outcomes, append)
+
+    def _running_text(self, calls: list[dict[str, Any]]) -> str:
+        labels = {c.id: c.label for c in self.configs}
+        if len(calls) == 1:
+            call = calls[0]
+            server = str(call.get("server") or "")
+            return f"“{call.get('tool') or call.get('name')}” of {labels.get(server, server)}" if server \
+                else f"“{call.get('name')}”"
+        return f"{len(calls)} tools"
 
     async def _approved(self, call: dict[str, Any], outcomes: dict[str, _Outcome]) -> dict[str, Any] | None:
         """The arguments of ``call`` once the person allows it; None when it cannot run (outcome recorded)."""

@@ -205,8 +205,12 @@ async def test_stop_during_a_hanging_call_keeps_everything(tmp_path: Path, fake_
         await ask(parts, qtbot, fake_openai, "Hang")
         await until(lambda: "hang started" in tools_of(parts).servers.stderr_tail("local"), timeout=20)
         assert parts.chat.streaming
+        activity = parts.window.composer.thinking  # what runs, while nothing else on screen moves
+        assert activity.isVisibleTo(parts.window) and activity.text().startswith("Running “hang” of Test tools…")
+        await until(lambda: activity.text().endswith(" s"))  # and for how long
         qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Escape)
         await finished(parts)
+        await until(lambda: not activity.isVisibleTo(parts.window))
         path = parts.chat.path
         assert roles(path) == ["user", "assistant", "tool"]
         assert path[1].text == "Waiting for it." and result(path[2])["text"] == STOPPED

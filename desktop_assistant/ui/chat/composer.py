@@ -310,6 +310,11 @@ class Composer(QWidget):
         self.thinking.setVisible(seconds >= 0)
         self.thinking.setText(f"Thinking… {seconds} s" if seconds > 0 else "Thinking…")
 
+    def show_activity(self, text: str) -> None:
+        """Say what is under way instead of the model (a tool running); "" hides it."""
+        self.thinking.setVisible(bool(text))
+        self.thinking.setText(text)
+
     def set_max_height(self, height: int) -> None:
         """The box grows up to ``height`` pixels (a third of the window)."""
         self._max_height = max(60, height)

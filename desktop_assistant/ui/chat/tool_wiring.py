@@ -8,10 +8,11 @@ conversation options panel.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QBoxLayout, QCheckBox, QLabel, QLayout, QVBoxLayout, QWidget
 
 from desktop_assistant.controllers.chat import ChatController
@@ -19,6 +20,7 @@ from desktop_assistant.controllers.tools import PendingApproval, ToolLoop
 from desktop_assistant.core.mcp_config import McpServerConfig
 from desktop_assistant.core.models import Conversation
 from desktop_assistant.ui.chat.approval_card import ApprovalCard
+from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 
@@ -30,7 +32,7 @@ class ChatWindow(Protocol):
     def transcript(self) -> Transcript: ...
 
     @property
-    def composer(self) -> QWidget: ...
+    def composer(self) -> Composer: ...
 
     @property
     def options(self) -> QWidget: ...
@@ -110,6 +112,30 @@ class ToolWiring(QObject):
         self._on_conversation(chat.conversation)
         chat.messageChanged.connect(self.views.update_message)
         tools.callsProgress.connect(self.views.show_progress)
+        self._composer = composer
+        self._running = ""  # the calls running, said; their time counted on the composer's activity line
+        self._running_since = 0.0
+        self._running_timer = QTimer(self)
+        self._running_timer.setInterval(1000)
+        self._running_timer.timeout.connect(self._show_running)
+        tools.running.connect(self._on_running)
+
+    def _on_running(self, what: str) -> None:
+        """A tool runs (nothing else on screen moves meanwhile): say which, and for how long; Stop ends it."""
+        self._running, self._running_since = what, time.monotonic()
+        if what:
+            self._running_timer.start()
+        else:
+            self._running_timer.stop()
+        self._show_running()
+
+    def _show_running(self) -> None:
+        if not self._running:
+            self._composer.show_activity("")
+            return
+        seconds = int(time.monotonic() - self._running_since)
+        self._composer.show_activity(f"Running {self._running}… {seconds} s" if seconds else
+                                     f"Running {self._running}…")
 
     # -- the Settings tab ------------------------------------------------------------------------------------
 
