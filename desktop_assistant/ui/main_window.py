@@ -905,7 +905,7 @@ class MainWindow(QMainWindow):
 
     def _on_send_refused(self, error: UserFacingError) -> None:
         if error.kind is ErrorKind.SPENDING_LIMIT:  # the numbers and Open settings in the banner, which wraps them
-            self.composer.show_refusal("Not sent: it could pass your spending limit (see above). Your draft is kept.")
+            self.composer.show_refusal("Not sent: your spending limit holds it back (see above). Your draft is kept.")
             self.banner.show_notice(Notice(Level.WARNING, error.message, error.action, error.kind))
             return
         self.composer.show_refusal(error.message)
