@@ -66,6 +66,7 @@ Choice = Literal["once", "always", "deny"]
 DENIED = "The person declined to run this tool call. Do not try it again unless they ask; answer without it."
 PROGRESS_MS = 33
 STOPPED = "[Stopped: the person stopped this call before it finished.]"
+NOT_RUN = "[Not run: the person stopped before allowing this call.]"
 
 
 @dataclass
@@ -324,8 +325,8 @@ class ToolLoop(QObject):
         """Approve and run every call of ``reply``; the stored ``tool`` messages, one per call, in order."""
         calls = tool_calls(reply.parts)
         outcomes: dict[str, _Outcome] = {}
+        runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         try:
-            runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
             for call in calls:
                 ready = await self._approved(call, outcomes)
                 if ready is not None:
@@ -338,8 +339,10 @@ class ToolLoop(QObject):
                 if runs:
                     self.running.emit("")
         except asyncio.CancelledError:
-            for call in calls:
-                outcomes.setdefault(call["id"], _Outcome(STOPPED, status=Status.STOPPED))
+            started = {call["id"] for call, _arguments in runs}
+            for call in calls:  # a call stopped while it waited to be allowed never ran: it says so
+                outcomes.setdefault(call["id"], _Outcome(STOPPED if call["id"] in started else NOT_RUN,
+                                                         status=Status.STOPPED))
             await asyncio.shield(self._store_results(conv, reply, calls, outcomes, append))
             raise
         return await self._store_results(conv, reply, calls, outcomes, append)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.app import AppParts
-from desktop_assistant.controllers.tools import DENIED, STOPPED, ToolLoop
+from desktop_assistant.controllers.tools import DENIED, NOT_RUN, STOPPED, ToolLoop
 from desktop_assistant.core.mcp_config import McpServerConfig, servers_to_json
 from desktop_assistant.core.models import Message, Role, Status
 from desktop_assistant.core.tokens import estimate_tool_definitions
@@ -362,7 +362,8 @@ async def test_stop_while_approval_is_asked(tmp_path: Path, fake_openai: FakeOpe
         qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Escape)
         await finished(parts)
         assert not card.isVisible() and not tools_of(parts).pending
-        assert [result(m)["text"] for m in parts.chat.path if m.role is Role.TOOL] == [STOPPED, STOPPED]
+        # neither ran: they say so (they read "stopped before it finished")
+        assert [result(m)["text"] for m in parts.chat.path if m.role is Role.TOOL] == [NOT_RUN, NOT_RUN]
 
 
 async def test_each_step_is_checked_against_the_spending_limit(tmp_path: Path, fake_openai: FakeOpenAI,  # noqa: F811
