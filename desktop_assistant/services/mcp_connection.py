@@ -209,6 +209,10 @@ class ServerConnection:
                           else f"the connection closed before it answered ({reason})")
             elif isinstance(exc, FileNotFoundError):
                 reason = "the command was not found"
+                first, _, rest = self.config.command.strip().partition(" ")
+                if rest.strip():  # "python /path/server.py" typed whole in Command
+                    reason += (f" (“{first}” is the command: put “{rest.strip()}” in Arguments, one per line, and "
+                               "only the command in Command)")
             error = self._start_error(reason, ErrorKind.SERVER)  # before stop(), which closes its stderr file
             await self.stop()
             raise error from exc

@@ -222,6 +222,17 @@ async def test_missing_command_is_a_clear_error() -> None:
         await manager.close()
 
 
+async def test_a_command_typed_with_its_arguments_says_where_they_go() -> None:
+    typed = McpServerConfig(id="whole", name="Whole", command="python3.99 /home/me/server.py --verbose")
+    manager = McpServers([typed])
+    try:
+        with pytest.raises(UserFacingError) as caught:
+            await manager.list_tools("whole")
+        assert "“python3.99” is the command: put “/home/me/server.py --verbose” in Arguments" in caught.value.message
+    finally:
+        await manager.close()
+
+
 async def test_environment_secret_and_working_folder(servers: McpServers, tmp_path: Path) -> None:
     assert text_of(await servers.call_tool("local", "env", {"key": "DA_PLAIN"})) == "plain-value"
     assert text_of(await servers.call_tool("local", "env", {"key": "DA_SECRET"})) == "from-the-keyring"
