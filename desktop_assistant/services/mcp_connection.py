@@ -137,14 +137,22 @@ class ServerConnection:
         self.lost = False
         self.http_error: int | None = None  # the last HTTP error status an HTTP server answered
 
-    def stderr_tail(self) -> str:
-        """The last lines the server wrote to stderr (empty for HTTP servers or a silent one)."""
+    def stderr_size(self) -> int:
+        """How much the server has written to stderr so far (a mark for :meth:`stderr_tail`)."""
+        try:
+            return self._stderr_path.stat().st_size if self._stderr_path is not None else 0
+        except OSError:
+            return 0
+
+    def stderr_tail(self, since: int = 0) -> str:
+        """The last lines the server wrote to stderr (after ``since``, a :meth:`stderr_size`: what an earlier call
+        wrote is not this call's story); empty for HTTP servers or a silent one."""
         if self._stderr_path is None:
             return ""
         try:  # a handle of its own: the server's writes and this read never share a file offset
             with self._stderr_path.open("rb") as log_file:
                 size = log_file.seek(0, os.SEEK_END)
-                log_file.seek(max(0, size - STDERR_TAIL_CHARS * 4))
+                log_file.seek(max(since, size - STDERR_TAIL_CHARS * 4))
                 text = log_file.read().decode("utf-8", "replace")
         except OSError:
             return ""

@@ -135,6 +135,7 @@ class McpServers:
         connection = await self._connected(server_id)
         client = connection.client
         assert client is not None
+        mark = connection.stderr_size()
         try:
             async with asyncio.timeout(timeout):
                 result = await client.call_tool(tool, arguments or {})
@@ -147,15 +148,16 @@ class McpServers:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise await self._call_failure(connection, f"running the tool “{tool}”", exc) from exc
+            raise await self._call_failure(connection, f"running the tool “{tool}”", exc, since=mark) from exc
         return tool_result(result)
 
-    async def _call_failure(self, connection: ServerConnection, doing: str, exc: Exception) -> UserFacingError:
+    async def _call_failure(self, connection: ServerConnection, doing: str, exc: Exception,
+                            since: int = 0) -> UserFacingError:
         label = connection.config.label
         if not is_connection_lost(exc):
             return UserFacingError(ErrorKind.SERVER, f"The tool server “{label}” refused {doing}: {describe(exc)}")
         connection.lost = True
-        tail = connection.stderr_tail()  # read before stop() closes the server's stderr file
+        tail = connection.stderr_tail(since)  # read before stop() closes the server's stderr file
         if self._connections.get(connection.config.id) is connection:
             await self.stop(connection.config.id)  # the next call starts it again
         message = f"The tool server “{label}” stopped while {doing}. It will be started again for the next call."

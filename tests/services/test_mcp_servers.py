@@ -178,6 +178,16 @@ async def test_server_dying_mid_call_is_reported_then_restarted(servers: McpServ
     assert text_of(await servers.call_tool("local", "echo", {"text": "back"})) == "back"
 
 
+async def test_a_failure_s_output_is_of_its_own_call_not_earlier_ones(servers: McpServers) -> None:
+    with pytest.raises(UserFacingError):
+        await servers.call_tool("local", "hang", timeout=0.5)  # writes "hang started" to stderr
+    await until(lambda: "hang cancelled" in servers.stderr_tail("local"))
+    with pytest.raises(UserFacingError) as caught:
+        await servers.call_tool("local", "die")
+    assert "about to exit mid-call" in caught.value.message
+    assert "hang" not in caught.value.message  # an earlier call's lines are not this failure's (nor the model's)
+
+
 async def test_server_that_exited_while_idle_is_restarted_by_the_next_call(servers: McpServers) -> None:
     first_pid = text_of(await servers.call_tool("local", "pid"))
     assert text_of(await servers.call_tool("local", "exit_soon")) == "bye"
