@@ -118,6 +118,7 @@ class PendingApproval:
     server_label: str
     tool: str
     arguments: str  # pretty JSON
+    later: int = 0  # calls of the same reply still to be asked about after this one
 
 
 @dataclass
@@ -327,8 +328,8 @@ class ToolLoop(QObject):
         outcomes: dict[str, _Outcome] = {}
         runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         try:
-            for call in calls:
-                ready = await self._approved(call, outcomes)
+            for number, call in enumerate(calls, 1):
+                ready = await self._approved(call, outcomes, later=len(calls) - number)
                 if ready is not None:
                     runs.append((call, ready))
             if runs:
@@ -356,7 +357,8 @@ class ToolLoop(QObject):
                 else f"“{call.get('name')}”"
         return f"{len(calls)} tools"
 
-    async def _approved(self, call: dict[str, Any], outcomes: dict[str, _Outcome]) -> dict[str, Any] | None:
+    async def _approved(self, call: dict[str, Any], outcomes: dict[str, _Outcome],
+                        later: int = 0) -> dict[str, Any] | None:
         """The arguments of ``call`` once the person allows it; None when it cannot run (outcome recorded)."""
         try:
             if not call.get("server"):
@@ -373,7 +375,7 @@ class ToolLoop(QObject):
             return arguments
         label = next((c.label for c in self.configs if c.id == server), server)
         choice = await self._ask(PendingApproval(call["id"], call["name"], server, label, tool,
-                                                 pretty_arguments(arguments)))
+                                                 pretty_arguments(arguments), later=later))
         if choice == "deny":
             outcomes[call["id"]] = _Outcome(DENIED, denied=True)
             return None

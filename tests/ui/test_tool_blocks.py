@@ -53,3 +53,6 @@ def test_approval_card_queues_and_answers(qtbot: QtBot) -> None:
     assert card.current is not None and card.current.call_id == "c2"
     card.close_request("c2")  # stopped
     assert card.isHidden() and answers == [("c1", "deny")]
+    # the calls of one reply are asked one after another: the first says how many follow
+    card.ask(PendingApproval("c3", "echo", "local", "Tools", "echo", "{}", later=2))
+    assert card.queue_label.text() == "2 more waiting"

@@ -359,6 +359,7 @@ async def test_stop_while_approval_is_asked(tmp_path: Path, fake_openai: FakeOpe
         card = parts.window.findChild(ApprovalCard, "tool_approval")
         assert card is not None
         await until(lambda: card.isVisible(), timeout=20)
+        assert card.queue_label.text() == "1 more waiting"  # the reply's second call, asked next
         qtbot.keyClick(parts.window.composer.edit, Qt.Key.Key_Escape)
         await finished(parts)
         assert not card.isVisible() and not tools_of(parts).pending

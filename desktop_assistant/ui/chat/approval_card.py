@@ -90,6 +90,6 @@ class ApprovalCard(QFrame):
             return
         self.title.setText(f"Run the tool “{current.tool}” of “{current.server_label}”?")
         self.arguments.setPlainText(current.arguments)
-        waiting = len(self._queue) - 1
+        waiting = len(self._queue) - 1 + current.later  # (the reply's later calls are asked one after another)
         self.queue_label.setText(f"{waiting} more waiting" if waiting else "")
         # no focus taken: an Enter meant for the composer must never approve a call
