@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,18 @@ MODELS = ["gpt-4o-mini", "gpt-4o"]
 
 def chat_bodies(server: FakeOpenAI) -> list[dict[str, Any]]:
     return [r.json for r in server.requests if r.path.endswith("/chat/completions")]
+
+
+@asynccontextmanager
+async def started_lab(root: Path, base_url: str, concurrency: int | None = None,
+                      ) -> AsyncIterator[tuple[AppParts, LabWorkspace]]:
+    """The app over ``root`` started, with the Lab shown and its tables read (``concurrency``: requests at once)."""
+    async with built_app(root, base_url) as parts:
+        await start(parts)
+        assert parts.lab is not None
+        if concurrency is not None:
+            parts.lab.concurrency = concurrency
+        yield parts, await open_lab(parts)
 
 
 async def open_lab(parts: AppParts) -> LabWorkspace:
@@ -197,11 +211,7 @@ async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_p
 
 async def test_cancel_mid_run_keeps_the_finished_cells(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply(text="yes"), Reply(text="yes", hold=True))
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        parts.lab.concurrency = 1
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url, concurrency=1) as (parts, ws):
         await save_prompt(ws, "Answer.")
         two_cases(ws)
         ws.run_panel.tick(ws.run_panel.models, ["gpt-4o-mini"])
@@ -231,10 +241,7 @@ async def test_a_run_reopens_after_a_restart_and_a_later_run_shows_regressions(t
         await run_all(parts, ws, ["gpt-4o-mini"])
         assert parts.lab is not None and parts.lab.run_id is not None
         first_id = parts.lab.run_id
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         assert ws.editor.prompts.count() == 1
         # the prompt saved last is open from the start: Run offers its versions (it was a dead end)
         await until(lambda: ws.versions_view.list.count() == 1 and ws.run_panel.versions.count() == 1)
@@ -276,10 +283,7 @@ async def test_imported_cases_join_the_table_and_problems_name_their_line(tmp_pa
                                                                           fake_openai: FakeOpenAI) -> None:
     source = tmp_path / "cases.csv"
     source.write_text("question,check:contains,check:max_tokens\nRefund?,yes,50\nHours?,,lots\n", encoding="utf-8")
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         await parts.lab.import_file(str(source))
         cases, problems = ws.test_set.cases()
         assert [c.values for c in cases] == [{"question": "Refund?"}, {"question": "Hours?"}] and problems == []
@@ -317,10 +321,7 @@ async def test_the_spending_limit_refuses_a_run_before_anything_is_sent(tmp_path
 
 async def test_a_case_without_a_template_value_is_a_cell_error_and_is_not_sent(tmp_path: Path,
                                                                               fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         await save_prompt(ws, "Answer.", template="{{question}} (tone: {{tone}})")
         # (an empty table cell is an empty value; a JSONL line without the key has none)
         cases = [LabCase({"question": "Refund?", "tone": "warm"}), LabCase({"question": "Hours?"})]
@@ -344,10 +345,7 @@ async def test_a_case_without_a_template_value_is_a_cell_error_and_is_not_sent(t
 async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(tmp_path: Path,
                                                                                fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         await save_prompt(ws, "Answer.")
         two_cases(ws)
         ws.run_panel.tick(ws.run_panel.models, ["gpt-4o-mini"])
@@ -410,10 +408,7 @@ async def test_an_empty_test_set_takes_the_prompts_variables_as_columns(tmp_path
 
 async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_path: Path,
                                                                          fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         ed = ws.editor
         assert ed.empty_hint.isVisibleTo(ws) and "1. Write a prompt" in ed.empty_hint.text()  # where to begin
         ws.run_panel.run_button.click()  # nothing saved yet: Run says where to begin too
@@ -457,10 +452,7 @@ async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_pa
 
 async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_path: Path,
                                                                         fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         ts = ws.test_set
         ts.set_cases([LabCase({"question": "Refund?"}, (make_check(CheckKind.REGEX, "yes"),))], "Questions")
         headers = [ts.table.horizontalHeaderItem(c).text() for c in range(ts.table.columnCount())]
@@ -490,10 +482,7 @@ async def test_a_check_that_cannot_be_read_stays_in_the_table_to_correct(tmp_pat
 
 
 async def test_what_a_run_would_cost_shows_before_run_is_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (_parts, ws):
         await save_prompt(ws, "Answer.")
         two_cases(ws)
         rp = ws.run_panel
@@ -536,10 +525,7 @@ async def test_unsaved_changes_to_a_prompt_come_back_at_the_next_start(tmp_path:
 
 async def test_the_test_table_is_never_replaced_unsaved_and_is_kept_at_close(tmp_path: Path,
                                                                           fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         ts = ws.test_set
         ws.pages.setCurrentWidget(ts)
         for name, question in (("Billing", "Refund?"), ("Hours", "Open on Sunday?")):
@@ -616,10 +602,7 @@ def test_the_runs_list_says_which_test_set_its_runs_are_of(qtbot: Any) -> None:
 
 async def test_use_as_extraction_instructions_never_loses_what_was_written_in_extract(
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         await save_prompt(ws, "Be brief.")
         box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
         box.insertPlainText("Dates as YYYY-MM-DD.")  # typed in Extract
@@ -640,10 +623,7 @@ async def test_use_as_extraction_instructions_never_loses_what_was_written_in_ex
 
 
 async def test_messages_name_the_version_the_form_came_from(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         for system in ("One.", "Two.", "Three."):
             await save_prompt(ws, system)
         box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
@@ -670,11 +650,7 @@ async def test_run_again_says_what_it_sends_and_costs_waits_for_a_run_and_says_w
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     gone = Reply(status=404, error=openai_error("The model `gpt-4o-mini` does not exist.", code="model_not_found"))
     fake_openai.enqueue(gone, Reply(text="yes", hold=True))
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        parts.lab.concurrency = 1
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url, concurrency=1) as (parts, ws):
         await save_prompt(ws, "Answer.")
         contains_yes = make_check(CheckKind.CONTAINS, "yes")
         ws.test_set.set_cases([LabCase({"question": q}, (contains_yes,)) for q in ("Refund?", "Hours?", "Why?")],
@@ -726,11 +702,7 @@ async def test_the_run_page_shows_no_leftovers_of_earlier_runs_as_current(tmp_pa
                                                                          fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     fake_openai.enqueue(Reply(text="yes", hold=True))
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        parts.lab.concurrency = 1
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url, concurrency=1) as (parts, ws):
         await save_prompt(ws, "Answer.")
         two_cases(ws)
         rp, grid = ws.run_panel, ws.run_panel.grid_model
@@ -764,11 +736,7 @@ async def test_a_whole_answer_can_be_read_and_copied_and_rows_show_their_case(tm
                                                                               fake_openai: FakeOpenAI) -> None:
     long = "yes, " + " ".join(f"word{i}" for i in range(80)) + " THE END"
     fake_openai.enqueue(Reply(text=long), Reply(text="yes"))
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        assert parts.lab is not None
-        parts.lab.concurrency = 1
-        ws = await open_lab(parts)
+    async with started_lab(tmp_path, fake_openai.base_url, concurrency=1) as (parts, ws):
         await save_prompt(ws, "Answer.")
         contains_yes = make_check(CheckKind.CONTAINS, "yes")
         ws.test_set.set_cases([LabCase({"question": "Can I get a refund for an order I placed last month?"},
