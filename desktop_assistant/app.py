@@ -465,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     guard.listen()
     guard.raiseRequested.connect(parts.window.bring_to_front)
     parts.lifecycle.closed.connect(guard.release)
+    from desktop_assistant.controllers.lifecycle import close_on_terminate
+
+    close_on_terminate(parts.window.close, parts.window)
     import asyncio
 
     from desktop_assistant.controllers.event_loop import make_event_loop

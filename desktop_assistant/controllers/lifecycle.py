@@ -60,3 +60,41 @@ class Lifecycle(QObject):
             self.done = True
             self._quit()
             self.closed.emit()
+
+
+def close_on_terminate(close: Callable[[], object], parent: QObject) -> None:
+    """Make SIGTERM (a logout, ``kill``, a service manager stopping the session) close the app as its close button
+    does, keeping what is kept at close (the last second of the draft, the window's place); it ended the process at
+    once. POSIX only: Windows sends no SIGTERM to a window.
+
+    Python runs a signal handler only between bytecodes, and an idle Qt loop runs none: the signal's number is
+    written to a socket (``signal.set_wakeup_fd``) that the loop watches.
+    """
+    import signal
+    import socket
+    import sys
+
+    if sys.platform == "win32":
+        return
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    signal.signal(signal.SIGTERM, lambda _number, _frame: None)  # a Python handler, so the number is written
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, parent)
+
+    def woke() -> None:
+        try:
+            numbers = reader.recv(256)
+        except OSError:
+            return
+        if signal.SIGTERM in numbers:
+            log.info("asked to terminate: closing as the window's close button does")
+            close()
+    notifier.activated.connect(woke)
+    _kept.append((reader, writer, notifier))
+
+
+_kept: list[object] = []  # the socket pair and its notifier live as long as the app

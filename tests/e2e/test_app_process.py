@@ -135,3 +135,18 @@ def test_the_key_is_in_no_log_file_or_message(tmp_path: Path, fake_openai: FakeO
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_sigterm_closes_as_the_close_button_does(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    env = app_env(tmp_path, fake_openai.base_url)
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_assistant"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    backups = tmp_path / "data" / "desktop-assistant" / "backups"
+    try:  # started all the way: the first automatic backup comes after the window is bound
+        wait_for(lambda: backups.is_dir() and any(backups.glob("conversations-auto-*.sqlite3")), timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)  # a logout, a `kill`
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""  # closed, not killed
+    settings = json.loads((tmp_path / "config" / "desktop-assistant" / "settings.json").read_text())
+    assert settings["window_geometry"]  # what is kept at close was kept
