@@ -234,19 +234,13 @@ class ToolLoop(QObject):
         """List the tools of the servers ``conv`` has just turned on, so that the count of its next request
         includes their definitions before it is sent (a server that cannot start says so at the request)."""
         servers = self.enabled(conv)
-        key = tuple(sorted(s.id for s in servers))
-        if not servers or key in self._definitions:
+        if not servers or tuple(sorted(s.id for s in servers)) in self._definitions:
             return
-        if self.servers.configs != self.configs:
-            await self.servers.update(self.configs)
-        specs = []
         try:
-            for server in servers:
-                specs.extend(await self.servers.list_tools(server.id))
+            await self._listed(servers)
         except UserFacingError as exc:
             log.info("the tools could not be listed yet: %s", exc.message)
             return
-        self._definitions[key] = build_tool_set(specs).definitions
         self.definitionsKnown.emit()
 
     def known_definitions(self, conv: Conversation | None) -> list[dict[str, Any]] | None:
@@ -262,14 +256,7 @@ class ToolLoop(QObject):
         servers = self.enabled(conv)
         if not servers:
             return ToolStep()
-        if self.servers.configs != self.configs:  # changed in Settings: stop what changed, know what is new
-            await self.servers.update(self.configs)
-        specs = []
-        for server in servers:
-            specs.extend(await self.servers.list_tools(server.id))
-        tool_set = build_tool_set(specs)
-        self._tool_set = tool_set
-        self._definitions[tuple(sorted(s.id for s in servers))] = tool_set.definitions
+        tool_set = self._tool_set = await self._listed(servers)
         has_system = bool(conv.system_prompt.strip())
         extra = estimate_tool_definitions(tool_set.definitions, model, merged_into_system=has_system).tokens
 
@@ -280,6 +267,18 @@ class ToolLoop(QObject):
                 if not self._frame.isActive():
                     self._frame.start()
         return ToolStep(tool_set, extra, on_progress=progress)
+
+    async def _listed(self, servers: list[McpServerConfig]) -> ToolSet:
+        """The tools of ``servers`` (started as needed; a failed start raises its error), their definitions kept
+        for :meth:`known_definitions`."""
+        if self.servers.configs != self.configs:  # changed in Settings: stop what changed, know what is new
+            await self.servers.update(self.configs)
+        specs = []
+        for server in servers:
+            specs.extend(await self.servers.list_tools(server.id))
+        tool_set = build_tool_set(specs)
+        self._definitions[tuple(sorted(s.id for s in servers))] = tool_set.definitions
+        return tool_set
 
     def _emit_progress(self) -> None:
         if self._progress is not None:
