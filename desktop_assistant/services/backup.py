@@ -89,10 +89,16 @@ def auto_backups(folder: Path) -> list[Path]:
 
     def made(path: Path) -> tuple[str, float]:  # two in one second: "-2" sorts before ".sqlite3" by name
         try:
-            return path.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15], path.stat().st_mtime
+            written = path.stat().st_mtime
         except OSError:
-            return path.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15], 0.0
+            written = 0.0
+        return _stamp_of(path), written
     return sorted(found, key=made)
+
+
+def _stamp_of(path: Path) -> str:
+    """The time stamp in an automatic backup's name (``stamp``'s form)."""
+    return path.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15]
 
 
 def auto_backup_due(folder: Path, now: float | None = None, interval: float = DAY) -> bool:
@@ -103,7 +109,7 @@ def auto_backup_due(folder: Path, now: float | None = None, interval: float = DA
     now = time.time() if now is None else now
     newest = existing[-1]
     try:  # the time in its name (the clock of the day it was made), else the file's own time
-        made = time.mktime(time.strptime(newest.name[len(AUTO_PREFIX):len(AUTO_PREFIX) + 15], "%Y%m%d-%H%M%S"))
+        made = time.mktime(time.strptime(_stamp_of(newest), "%Y%m%d-%H%M%S"))
     except ValueError:
         made = newest.stat().st_mtime
     return now - made >= interval
