@@ -83,7 +83,8 @@ def _carry_over_spending(conn: sqlite3.Connection, before: Path) -> int:
     linked = {"conversation_id": "conversations", "message_id": "messages"}
     picked = ", ".join(f"CASE WHEN b.{c} IN (SELECT id FROM main.{linked[c]}) THEN b.{c} END" if c in linked
                        else f"b.{c}" for c in columns)
-    conn.execute("ATTACH DATABASE ? AS before_restore", (f"{before.resolve().as_uri()}?mode=ro",))
+    # a plain path: a URI is read as one only where SQLite was built to (else a new file named "file:…" is made)
+    conn.execute("ATTACH DATABASE ? AS before_restore", (str(before),))
     try:
         known = {row[1] for row in conn.execute("PRAGMA before_restore.table_info(usage_ledger)")}
         if not set(columns) <= known:
