@@ -58,32 +58,47 @@ class _Card(QFrame):
         self.detail.setText(totals_text(totals))
 
 
-def breakdown_table(name: str, first: str) -> QTableWidget:
-    """An empty table of breakdowns (by feature or by model) whose first column is headed ``first``."""
-    table = QTableWidget(0, 5)
+def figures_table(name: str, accessible: str, headings: list[str], most: int = 12) -> QTableWidget:
+    """An empty read-only table of figures: its first column takes the room left, the others their contents'
+    width; as tall as its rows (see :func:`fit_rows`)."""
+    table = QTableWidget(0, len(headings))
     table.setObjectName(name)
-    table.setAccessibleName(first)
-    table.setHorizontalHeaderLabels([first, "Calls", "Input tokens", "Output tokens", "Cost"])
+    table.setAccessibleName(accessible)
+    table.setHorizontalHeaderLabels(headings)
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setWordWrap(False)  # a figure on two lines is cut off by the row's height: the column widens instead
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, 5):
+    for column in range(1, len(headings)):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    fit_rows(table)
+    fit_rows(table, most)
     return table
+
+
+def breakdown_table(name: str, first: str) -> QTableWidget:
+    """An empty table of breakdowns (by feature or by model) whose first column is headed ``first``."""
+    return figures_table(name, first, [first, "Calls", "Input tokens", "Output tokens", "Cost"])
+
+
+def figure(text: str) -> QTableWidgetItem:
+    """A cell holding a figure: right-aligned, as figures are read."""
+    item = QTableWidgetItem(text)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
 
 
 def fit_rows(table: QTableWidget, most: int = 12) -> None:
     """Make ``table`` as tall as its rows (one at least, ``most`` at most, then it scrolls): two rows in a table
     sized for ten left a block of empty grid under them."""
-    rows = min(max(table.rowCount(), 1), most)
+    shown = min(table.rowCount(), most)
     height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
-    height += sum(table.rowHeight(i) for i in range(min(rows, table.rowCount())))
-    height += (rows - table.rowCount()) * table.verticalHeader().defaultSectionSize() if table.rowCount() < rows else 0
+    height += sum(table.rowHeight(i) for i in range(shown)) if shown else table.verticalHeader().defaultSectionSize()
     table.setFixedHeight(height)
 
+
+DAYS_SHOWN = 7
+"""Rows of the by-day table shown at once (it scrolls for more)."""
 
 FEATURE_NAMES = {"chat": "Chat", "tools": "Chat with tools", "titles": "Conversation titles",
                  "extraction": "Extract", "batch": "Extract (Batch API)", "lab": "Lab",
@@ -102,12 +117,10 @@ def fill_table(table: QTableWidget, rows: list[Breakdown], names: dict[str, str]
         name = (names or {}).get(row.name, row.name)
         values = [name, f"{t.calls:,}", f"{t.input_tokens:,}", f"{t.output_tokens:,}", cost]
         for j, value in enumerate(values):
-            item = QTableWidgetItem(value)
+            item = figure(value) if j else QTableWidgetItem(value)
             if j == 4 and t.unpriced_calls:
                 item.setToolTip(f"{t.unpriced_calls:,} of these calls used a model without a price: their cost is "
                                 "not included. Add its price in Settings → Spending and prices.")
-            if j:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(i, j, item)
     fit_rows(table)
 
@@ -168,15 +181,8 @@ class UsagePanel(QScrollArea):
         layout.addWidget(chart_title)
         self.chart = SpendChart()
         layout.addWidget(self.chart)
-        self.by_day = QTableWidget(0, 2)  # the chart's figures, to read (and for a screen reader or a keyboard)
-        self.by_day.setObjectName("usage_by_day")
-        self.by_day.setAccessibleName("Spend by day, last 30 days")
-        self.by_day.setHorizontalHeaderLabels(["Day", "Cost"])
-        self.by_day.verticalHeader().setVisible(False)
-        self.by_day.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.by_day.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.by_day.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        fit_rows(self.by_day, most=7)
+        # the chart's figures, to read (and for a screen reader or a keyboard)
+        self.by_day = figures_table("usage_by_day", "Spend by day, last 30 days", ["Day", "Cost"], DAYS_SHOWN)
         layout.addWidget(self.by_day)
         period_row = QHBoxLayout()
         period_label = QLabel("Breakdowns for")
@@ -217,10 +223,8 @@ class UsagePanel(QScrollArea):
         self.by_day.setRowCount(len(spent_days))
         for row, (day, cost) in enumerate(spent_days):
             self.by_day.setItem(row, 0, QTableWidgetItem(day.strftime("%a %d %b %Y")))
-            amount = QTableWidgetItem(format_usd(cost))
-            amount.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.by_day.setItem(row, 1, amount)
-        fit_rows(self.by_day, most=7)
+            self.by_day.setItem(row, 1, figure(format_usd(cost)))
+        fit_rows(self.by_day, DAYS_SHOWN)
         fill_table(self.by_feature, report.by_feature, FEATURE_NAMES)
         fill_table(self.by_model, report.by_model)
 
