@@ -288,11 +288,9 @@ class ChatController(QObject):
         conv = await self._store.get_conversation(conversation_id)
         if conv is None:
             return
-        shown = self.conversation is not None and self.conversation.id == conversation_id
-        if shown:
+        if self.conversation is not None and self.conversation.id == conversation_id:
             self.stop()
             self.new_conversation()
-        if shown:
             self._deleted_shown = conversation_id
         await self._store.delete_conversation(conversation_id)
         await self.refresh_conversations()

@@ -928,7 +928,7 @@ class MainWindow(QMainWindow):
         deleted, self._deleted = self._deleted, []
 
         async def undo() -> None:
-            for conversation_id in reversed(deleted):  # the one deleted first is shown again, if it was shown
+            for conversation_id in deleted:  # (the one that was shown when deleted is shown again)
                 await self.chat.undo_delete(conversation_id)
         self._run("undo", undo())
 

@@ -73,7 +73,7 @@ class Editing:
         if view is not None:
             self._reveal(view)  # the question edited, in sight (Up from the box left it above the view)
         self._estimates.set_editing(message)
-        self._composer.set_text(typed_text(message.parts))
+        self._composer.set_text(self._original)
         self._composer.send_button.setText("Resend")
         self._composer.attachments.hide()  # the draft's images wait with it: they are not the question's
         kept = _kept_sentence(attached_parts(message.parts))

@@ -86,9 +86,8 @@ class SettingsDialog(QDialog):
         self._base = Settings()
 
     def show_page(self, page: str) -> None:
-        """Show the tab an error's next step is on: "connection" (with the key field in focus), "spending" or
-        "tools"."""
-        pages = {"connection": self.tabs.widget(0), "spending": self.spending, "tools": self.mcp}
+        """Show the tab an error's next step is on: "connection" (with the key field in focus) or "spending"."""
+        pages = {"connection": self.tabs.widget(0), "spending": self.spending}
         widget = pages.get(page)
         if widget is not None:
             self.tabs.setCurrentWidget(widget)
