@@ -267,12 +267,9 @@ async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_
 async def test_a_failed_status_check_does_not_stop_following_the_batch(tmp_path: Path,
                                                                        fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         parts.endpoint.update_settings(max_retries=0)
-        x = extract_parts(parts)
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
         await until(lambda: "validating" in ws.bulk.batch_status.text())
@@ -300,12 +297,9 @@ async def test_a_failed_status_check_does_not_stop_following_the_batch(tmp_path:
 
 async def test_a_refused_submission_and_an_export_are_said_in_extract(tmp_path: Path,
                                                                       fake_openai: FakeOpenAI) -> None:
-    async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         parts.endpoint.update_settings(max_retries=0)
-        x = extract_parts(parts)
         ws = x.workspace
-        x.batches.poll_seconds = 0.01
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         notices = len(parts.notices.history)
         fake_openai.batches.fail_next("upload", 400, "File is too large.")
