@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,6 +53,38 @@ async def next_emission(connect: Callable[[Callable[..., None]], Any], timeout: 
 
     connect(slot)
     return await asyncio.wait_for(future, timeout)
+
+
+def _package_dir(module: Any) -> str:
+    return os.path.dirname(os.path.abspath(module.__file__))
+
+
+async def threads_quiet(timeout: float = 10.0) -> None:
+    """Wait until no other thread runs the app's or tiktoken's code: work a closed app (or an earlier test) left
+    on worker threads has finished, so what happens next is the doing of what the test does next."""
+    import tiktoken
+
+    import desktop_assistant
+
+    dirs = tuple(_package_dir(m) + os.sep for m in (desktop_assistant, tiktoken))
+    me = threading.get_ident()
+
+    def busy() -> bool:
+        for ident, frame in sys._current_frames().items():
+            f = None if ident == me else frame
+            while f is not None:
+                if os.path.abspath(f.f_code.co_filename).startswith(dirs):
+                    return True
+                f = f.f_back
+        return False
+
+    await until(lambda: not busy(), timeout)
+
+
+def ended(runner: Any, key: str) -> bool:
+    """No operation started with ``key`` is left in ``runner``: it has ended and its ``finished`` was emitted
+    (``runner.find`` stops seeing a task as soon as it is done, a turn of the loop before that)."""
+    return all(op.key != key for op in runner.operations)
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop_assistant.core.extraction import BatchJob, RowState
 from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
-from tests.conftest import next_emission, until
+from tests.conftest import ended, next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -111,7 +111,7 @@ async def test_clicks_while_work_is_on_its_way_are_never_paid_twice(tmp_path: Pa
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
         ws.submit_batch()  # a double click
-        await until(lambda: parts.runner.find("batch-submit") is None)
+        await until(lambda: ended(parts.runner, "batch-submit"))
         assert sum(1 for r in fake_openai.requests if r.method == "POST" and r.path == "/v1/batches") == 1
         assert ws.input.batch_button.isEnabled()  # free again once submitted
         # the batch's rows are on their way: Retry asks nothing (it would pay for them twice, at full price)
@@ -119,7 +119,7 @@ async def test_clicks_while_work_is_on_its_way_are_never_paid_twice(tmp_path: Pa
         ws.bulk.table.selectRow(0)
         assert not ws.bulk.retry_button.isEnabled()
         x.extraction.retry_row(0)
-        await until(lambda: parts.runner.find("extraction-bulk:retry:0") is None)
+        await until(lambda: ended(parts.runner, "extraction-bulk:retry:0"))
         assert not any(r.path == "/v1/chat/completions" for r in fake_openai.requests)
 
         # one Extract, however often it is clicked before its answer arrives
@@ -256,11 +256,12 @@ async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.quote_batch()
         await until(lambda: "Batch API" in ws.input.batch_price.text())
+        assert ws.input.batch_price.minimumSizeHint().width() < 200  # the quote wraps too
         ws.submit_batch()
         await until(lambda: "validating" in ws.bulk.batch_status.text() and ws.bulk.batch_status.isVisible())
-        assert len(ws.bulk.batch_status.text()) > 150  # a long sentence: it wraps
+        assert len(ws.bulk.batch_status.text()) > 150  # a long sentence: it wraps, asking only for its longest word
+        assert ws.bulk.batch_status.minimumSizeHint().width() < 200
         assert parts.window.minimumSizeHint().width() <= narrowest
-        assert ws.minimumSizeHint().width() <= narrowest
         assert parts.window.width() == width
 
 
@@ -304,13 +305,13 @@ async def test_a_refused_submission_and_an_export_are_said_in_extract(tmp_path: 
         notices = len(parts.notices.history)
         fake_openai.batches.fail_next("upload", 400, "File is too large.")
         ws.submit_batch()
-        await until(lambda: parts.runner.find("batch-submit") is None and ws.bulk.note.text() != "")
+        await until(lambda: ended(parts.runner, "batch-submit") and ws.bulk.note.text() != "")
         assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
         assert ws.bulk.note.text().endswith("File is too large.")
         assert ws.bulk.note.isVisibleTo(ws) and ws.results.currentWidget() is ws.bulk
         fake_openai.batches.fail_next("create", 500, "The server had an error.", type="server_error")
         ws.submit_batch()
-        await until(lambda: parts.runner.find("batch-submit") is None and "File is too large" not in
+        await until(lambda: ended(parts.runner, "batch-submit") and "File is too large" not in
                     ws.bulk.note.text())
         assert ws.bulk.note.text().startswith("The batch was not submitted (nothing is charged): ")
         assert not fake_openai.batches.batches  # none was created

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.errors import ErrorKind
 from desktop_assistant.core.models import Role, Status
-from tests.conftest import until
+from tests.conftest import ended, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.fake_openai.wire import context_length_error
@@ -79,7 +79,7 @@ async def test_api_faults_are_explained_and_nothing_is_lost(tmp_path: Path, fake
         qtbot.keyClicks(edit, "My carefully written question")
         # What the first words begin is done (the tokenizer, whose build holds the GIL ~0.1-0.2 s once, the
         # dictionary, the SDK): the heartbeat is about the fault, from the send to the message explaining it.
-        await until(lambda: edit.spelling is not None and parts.runner.find("connect") is None)
+        await until(lambda: edit.spelling is not None and ended(parts.runner, "connect"))
         with heartbeat() as beat:
             qtbot.keyClick(edit, Qt.Key.Key_Return)
             await until(lambda: len(parts.chat.path) == 2 and bool(parts.chat.path[-1].error)

@@ -25,7 +25,7 @@ from desktop_assistant.services.lab_store import LabStore
 from desktop_assistant.ui.lab.testset_table import KEY_ROLE
 from desktop_assistant.ui.lab.testset_table import TestSetEditor as SetEditor
 from desktop_assistant.ui.lab.workspace import LabWorkspace
-from tests.conftest import next_emission, until
+from tests.conftest import ended, next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.fake_openai.wire import openai_error
@@ -89,7 +89,7 @@ async def run_all(parts: AppParts, ws: LabWorkspace, models: list[str]) -> None:
     rp.tick(rp.models, models)
     rp.run_button.click()
     await until(lambda: parts.lab is not None and parts.lab.run is not None and not parts.lab.running
-                and parts.runner.find("lab-run") is None)
+                and ended(parts.runner, "lab-run"))
 
 
 async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
@@ -197,7 +197,7 @@ async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_p
         ws.run_panel.retry_button.click()  # a double click: the cell is asked once
         await until(lambda: parts.lab is not None and parts.lab.run is not None
                     and parts.lab.run.status(big, 0) is CellStatus.PASSED and not parts.lab.running
-                    and parts.runner.find("lab-run:retry") is None)
+                    and ended(parts.runner, "lab-run:retry"))
         assert len(chat_bodies(fake_openai)) == 5 and len(await parts.store.ledger()) == 4
         assert grid.data(grid.index(0, 1)).startswith("yes we refund\n✓")
         for kind in ("csv", "jsonl"):
@@ -219,7 +219,7 @@ async def test_cancel_mid_run_keeps_the_finished_cells(tmp_path: Path, fake_open
         await until(lambda: fake_openai.holding == 1)
         assert ws.run_panel.cancel_button.isEnabled()
         ws.run_panel.cancel_button.click()
-        await until(lambda: parts.lab is not None and not parts.lab.running and parts.runner.find("lab-run") is None)
+        await until(lambda: parts.lab is not None and not parts.lab.running and ended(parts.runner, "lab-run"))
         run = parts.lab.run
         assert run is not None and [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED,
                                                                                       CellStatus.NOT_RUN]
@@ -438,7 +438,7 @@ async def test_what_is_typed_in_the_prompt_form_is_never_replaced_unasked(tmp_pa
         ws.run_panel.tick(ws.run_panel.versions, ["1"])
         ws.run_panel.run_button.click()
         assert "not saved as a version" in ws.message.text() and chat_bodies(fake_openai) == []
-        assert parts.runner.find("lab-run") is None
+        assert ended(parts.runner, "lab-run")
         # Discard changes: then the prompt chosen opens
         shown = next_emission(ws.lab.versionsChanged.connect)
         ed.prompts.setCurrentItem(support)
@@ -663,7 +663,7 @@ async def test_run_again_says_what_it_sends_and_costs_waits_for_a_run_and_says_w
         assert parts.lab.run is not None and parts.lab.run.status(parts.lab.run.columns[0], 0) is CellStatus.ERROR
         assert not rp.retry_button.isEnabled()
         rp.cancel_button.click()
-        await until(lambda: not parts.lab.running and parts.runner.find("lab-run") is None)  # type: ignore[union-attr]
+        await until(lambda: not parts.lab.running and ended(parts.runner, "lab-run"))  # type: ignore[union-attr]
         # it names what it sends, failed and never run apart, and the most they cost, before the click
         await until(lambda: "at most $" in rp.retry_button.text())
         assert rp.retry_button.text().startswith("Run the 1 failed and 2 remaining cells (at most $")

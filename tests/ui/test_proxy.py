@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import until
+from tests.conftest import ended, until
 from tests.fake_openai import fixture
 from tests.fake_openai.proxy import LoopbackProxy
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -63,7 +63,7 @@ async def test_an_unusable_proxy_is_explained_and_typing_does_not_repeat_it(
         for text in ("h", "he", "hel"):  # each key press may get the connection ready: no notice for any
             parts.window.composer.set_text(text)
         await until(lambda: not parts.endpoint.wants_connection())
-        await until(lambda: parts.runner.find("connect") is None)
+        await until(lambda: ended(parts.runner, "connect"))
         assert shown == []
         await parts.chat.send("hello")
         await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)

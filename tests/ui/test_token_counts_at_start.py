@@ -13,7 +13,7 @@ from desktop_assistant.app import SPELL_LATER_CHARS, enable_spelling
 from desktop_assistant.core import tokens
 from desktop_assistant.core.models import Role, Status
 from desktop_assistant.core.token_counts import MEMO
-from tests.conftest import until
+from tests.conftest import ended, threads_quiet, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -40,11 +40,13 @@ async def test_second_start_needs_no_tokenizer_until_the_person_acts(
         await until(lambda: parts.estimates.last is not None and parts.estimates.last.draft_tokens == 0
                     and parts.estimates.last.prompt_tokens > 20)
         # the last count has finished (a count still running on its thread at close is not saved)
-        await until(lambda: parts.runner.find("estimate") is None and not parts.estimates._timer.isActive())
+        await until(lambda: ended(parts.runner, "estimate") and not parts.estimates._timer.isActive())
         first = parts.estimates.last
         assert first is not None and "o200k_base" in fresh_process  # the first start counted with the tokenizer
         await parts.lifecycle.shutdown()  # saves what was counted
 
+    # what the closed app (or an earlier test) left on worker threads has finished: it loads nothing from here on
+    await threads_quiet()
     fresh_process.clear()
     MEMO.forget()
     async with built_app(tmp_path, fake_openai.base_url) as again:

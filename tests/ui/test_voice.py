@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.voice import multimedia_problem
 from desktop_assistant.core.audio import wav_bytes
-from tests.conftest import next_emission, until
+from tests.conftest import ended, next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -123,7 +123,7 @@ async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path,
         await until(lambda: "plants" in composer.text)
         assert composer.text == "Note: Remind me to water the plants."
         assert "press Enter to send" in composer.refusal.text()
-        await until(lambda: parts.runner.find("transcribe") is None)
+        await until(lambda: ended(parts.runner, "transcribe"))
         assert chat_requests(fake_openai) == 0 and parts.chat.path == []  # reviewed first, never sent by itself
         assert fake_openai.audio.uploads[-1]["filename"] == "memo.wav"
         assert await audio_rows(parts) == [("whisper-1", 200)]  # 2 s at $0.006 a minute
@@ -160,7 +160,7 @@ async def test_a_recording_is_transcribed_by_tokens_and_silence_is_refused(tmp_p
         assert fake_openai.audio.uploads == []
         voice.transcribe_recording(tone_pcm(3.0))
         await until(lambda: composer.text == "kept Hello.")
-        await until(lambda: parts.runner.find("transcribe") is None)
+        await until(lambda: ended(parts.runner, "transcribe"))
         # 30 audio tokens at $6 and 1 output token at $10 per million
         assert await audio_rows(parts) == [("gpt-4o-transcribe", 190)]
         assert fake_openai.audio.uploads[-1]["model"] == "gpt-4o-transcribe"
@@ -207,7 +207,7 @@ async def test_a_thirty_minute_recording_is_split_under_the_upload_limit(tmp_pat
         assert parts.window.composer.text == "First part. Second part. Third part."
         assert status == ["Transcribing about 1800 s of audio: estimated ~$0.18"]
         assert [u["size"] < 25 * 1024 * 1024 for u in fake_openai.audio.uploads] == [True] * 3
-        await until(lambda: parts.runner.find("transcribe") is None)
+        await until(lambda: ended(parts.runner, "transcribe"))
         rows = await audio_rows(parts)
         # 30 minutes at $0.006 a minute, each part's reported seconds rounded up (786.4 s is billed as 787 s)
         assert rows == [("whisper-1", 78_700), ("whisper-1", 78_700), ("whisper-1", 22_800)]
@@ -247,7 +247,7 @@ async def test_read_aloud_without_sound_output_sends_nothing_and_charges_nothing
             composer.show_refusal("")
             view.read_aloud_button.click()
             await until(lambda: composer.refusal.text() != "")
-            await until(lambda: parts.runner.find("read aloud") is None)
+            await until(lambda: ended(parts.runner, "read aloud"))
             assert composer.refusal.text() == (
                 f"Read aloud needs sound output, and none could be started on this computer ({why}). "
                 "Nothing was sent or charged.")
