@@ -112,11 +112,13 @@ class BatchController(QObject):
         run_id = f"batch-{uuid.uuid4().hex[:10]}"
         data = jsonl(batch_line(custom_id(i), p.body) for i, p in enumerate(prepared))
         gateway = self._endpoint.gateway
+        file_id = None
         try:
             file_id = await gateway.upload_file(f"{run_id}.jsonl", data, "batch")
             info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": run_id})
         except UserFacingError as exc:
             self.submitFailed.emit(f"The batch was not submitted (nothing is charged): {exc.message}")
+            await gateway.discard_files([file_id])  # the texts uploaded for it are not left on the server
             return None
         job = BatchJob(id=info.id, run_id=run_id, model=ex.model, mode=ex.mode, schema_name=ex.schema.name,
                        schema=ex.schema.json_schema(), inputs=inputs, input_file_id=file_id, status=info.status,
@@ -219,6 +221,8 @@ class BatchController(QObject):
                 row.outcome = Outcome(error=f"The batch ended ({job.status}) without an answer for this input{reason}")
         results = [row_to_dict(r) for r in rows]
         await self._store.write(lambda c: extraction_store.collect_with_usage(c, job.id, results, entries))
+        # the answers are kept here now: the texts sent and answered are not left on the server
+        await gateway.discard_files([job.input_file_id, job.output_file_id, job.error_file_id])
         job.results, job.collected_at = results, time.time()
         ex = self._extraction
         if ex.run_id == job.run_id or (not ex.bulk_running and not ex.answers_at_stake()):

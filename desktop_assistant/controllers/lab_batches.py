@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.extraction import batch_answers, custom_id, jsonl
 from desktop_assistant.core.lab_checks import run_checks
 from desktop_assistant.core.lab_report import Cell
@@ -79,7 +80,11 @@ class LabBatches(QObject):
             await lab.keep(run_id, ci, cell)
         gateway = lab.endpoint.gateway
         file_id = await gateway.upload_file(f"lab-{run_id}.jsonl", jsonl(lines), "batch")
-        info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": f"lab-{run_id}"})
+        try:
+            info = await gateway.create_batch(file_id, {"app": "desktop-assistant", "run": f"lab-{run_id}"})
+        except UserFacingError:
+            await gateway.discard_files([file_id])  # the texts uploaded for it are not left on the server
+            raise
         await self._store.insert_batch(info.id, run_id, file_id, info.status)
         self.statusChanged.emit(info.id, info.status)
         await lab.refresh_runs(set_name)
@@ -112,6 +117,8 @@ class LabBatches(QObject):
         if info.status not in FINISHED:
             return False
         await self.collect(batch_id, run_id, info.status, info.output_file_id, info.error_file_id)
+        # the answers are kept here now: the texts sent and answered are not left on the server
+        await self._lab.endpoint.gateway.discard_files([info.input_file_id, info.output_file_id, info.error_file_id])
         return True
 
     async def collect(self, batch_id: str, run_id: int, status: str, output_file_id: str | None,

@@ -9,7 +9,7 @@ not rewritten. Every SDK error leaves this module as a :class:`UserFacingError`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +101,7 @@ class BatchInfo:
     output_file_id: str | None = None
     error_file_id: str | None = None
     errors: tuple[str, ...] = ()
+    input_file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def _batch_info(batch: Any) -> BatchInfo:
         total=int(getattr(counts, "total", 0) or 0), completed=int(getattr(counts, "completed", 0) or 0),
         failed=int(getattr(counts, "failed", 0) or 0),
         output_file_id=getattr(batch, "output_file_id", None), error_file_id=getattr(batch, "error_file_id", None),
-        errors=tuple(str(getattr(e, "message", "") or "") for e in errors))
+        errors=tuple(str(getattr(e, "message", "") or "") for e in errors),
+        input_file_id=getattr(batch, "input_file_id", None))
 
 
 def _usage(raw: Any) -> Usage:
@@ -319,6 +321,25 @@ class Gateway:
         except Exception as exc:
             raise self._mapped(exc) from exc
         return str(created.id)
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded (or a batch's generated) file from the server."""
+        await self.ready()
+        try:
+            await self.client().files.delete(file_id)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+
+    async def discard_files(self, file_ids: Iterable[str | None]) -> None:
+        """Delete these files from the server, as housekeeping: one that cannot be deleted (already gone, the
+        network down) is logged and left."""
+        for file_id in file_ids:
+            if not file_id:
+                continue
+            try:
+                await self.delete_file(file_id)
+            except UserFacingError as exc:
+                log.info("file %s was not deleted from the server: %s", file_id, exc.message)
 
     async def create_batch(self, input_file_id: str, metadata: dict[str, str] | None = None) -> BatchInfo:
         """Start a chat-completions batch over an uploaded file (24 h window)."""

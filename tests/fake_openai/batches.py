@@ -52,7 +52,8 @@ class FakeBatches:
         self._lock = threading.RLock()
 
     def fail_next(self, operation: str, status: int, message: str, **error: Any) -> None:
-        """Answer the next ``operation`` (``upload``, ``create`` or ``retrieve``) with an OpenAI error."""
+        """Answer the next ``operation`` (``upload``, ``create``, ``retrieve`` or ``delete``) with an OpenAI
+        error."""
         with self._lock:
             self._failures.setdefault(operation, []).append((status, openai_error(message, **error)))
 
@@ -110,6 +111,16 @@ class FakeBatches:
         with self._lock:
             stored = self.files.get(file_id)
         return stored.object() if stored else None
+
+    def delete(self, file_id: str) -> tuple[int, dict[str, Any]]:
+        """``DELETE /v1/files/{id}``."""
+        if (failure := self._failure("delete")) is not None:
+            return failure
+        with self._lock:
+            stored = self.files.pop(file_id, None)
+        if stored is None:
+            return 404, openai_error(f"No such File object: {file_id}", param="id")
+        return 200, {"id": file_id, "object": "file", "deleted": True}
 
     # -- batches --------------------------------------------------------------------------------------------
     def create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

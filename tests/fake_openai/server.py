@@ -289,6 +289,8 @@ class FakeOpenAI:
             found = b.file(parts[1])
             return self._json(200, found) if found else self._json(404, openai_error(
                 f"No such File object: {parts[1]}", param="id"))
+        if method == "DELETE" and len(parts) == 2 and parts[0] == "files":
+            return self._json(*b.delete(parts[1]))
         if method == "POST" and api_path == "/batches" and isinstance(body, dict):
             return self._json(*b.create(body))
         if method == "GET" and len(parts) == 2 and parts[0] == "batches":

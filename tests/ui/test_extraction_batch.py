@@ -245,6 +245,35 @@ async def test_a_batch_on_its_way_can_be_cancelled(tmp_path: Path, fake_openai: 
         assert await parts.store.ledger() == []  # nothing was answered, nothing is paid
 
 
+async def test_a_batch_leaves_none_of_the_texts_on_the_server(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """What was uploaded for a batch, and what the batch wrote, is deleted once the answers are kept here; a
+    batch that could not be created leaves no upload behind."""
+    fake_openai.enqueue(Reply(text=json.dumps(TASK)), Reply(status=500))
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
+        parts.endpoint.update_settings(max_retries=0)
+        failures: list[str] = []
+        x.batches.submitFailed.connect(failures.append)
+        fake_openai.batches.fail_next("create", 400, "Too many batches are running.")
+        assert await x.batches.submit(["a", "b"]) is None
+        assert "Too many batches are running." in failures[0]
+        assert fake_openai.batches.files == {}  # the upload was deleted
+        fake_openai.batches.fail_next("create", 400, "Too many batches are running.")
+        fake_openai.batches.fail_next("delete", 500, "The server had an error.")
+        assert await x.batches.submit(["a", "b"]) is None  # a delete that fails is housekeeping: said nowhere
+        assert len(failures) == 2 and len(fake_openai.batches.files) == 1
+        fake_openai.batches.files.clear()
+
+        collected = next_emission(x.batches.collected.connect)
+        job = await x.batches.submit(["a", "b"])
+        assert job is not None
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.FAILED]
+        assert fake_openai.batches.files == {}  # the input, the answers and the errors
+        deleted = {r.path.rsplit("/", 1)[-1] for r in fake_openai.requests if r.method == "DELETE"}
+        assert {job.input_file_id} < deleted and len(deleted) == 2 + 3  # two refused batches, this one
+        assert fake_openai.violations == []
+
+
 async def test_a_batch_status_line_never_widens_the_window(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):

@@ -389,6 +389,9 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
         assert await again.lab.batches.resume() == []  # collected once
         (summary,) = await again.lab.refresh_runs()
         assert summary.status == "finished"
+        # the answers are kept here: the uploaded requests and the answers' file are deleted from the server
+        await until(lambda: fake_openai.batches.files == {})
+        assert sum(1 for r in fake_openai.requests if r.method == "DELETE") >= 2
 
 
 async def test_an_empty_test_set_takes_the_prompts_variables_as_columns(tmp_path: Path,

@@ -118,6 +118,9 @@ class InputPanel(QWidget):
         self.bulk_button = self._button("Run in bulk", "bulk_button", self.bulkRequested.emit)
         self.quote_button = self._button("Batch price", "batch_quote_button", self.batchQuoteRequested.emit)
         self.batch_button = self._button("Submit batch", "batch_button", self.batchRequested.emit)
+        self.batch_button.setToolTip("Send every input through the Batch API: half the price, answers within 24 "
+                                     "hours. The file uploaded for it is deleted from the server once the answers "
+                                     "are collected here.")
         for b in (self.bulk_button, self.quote_button, self.batch_button):
             row.addWidget(b)
         row.addStretch(1)

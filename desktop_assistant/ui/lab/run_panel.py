@@ -121,7 +121,8 @@ class RunPanel(QWidget):
         self.run_button.setObjectName("lab_run")
         self.batch_button = QPushButton("Send as a batch (half price)")
         self.batch_button.setObjectName("lab_batch")
-        self.batch_button.setToolTip("Through the Batch API: half the price, answers within 24 hours.")
+        self.batch_button.setToolTip("Through the Batch API: half the price, answers within 24 hours. The file "
+                                     "uploaded for it is deleted from the server once the answers are collected.")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("lab_cancel")
         self.cancel_button.setEnabled(False)
