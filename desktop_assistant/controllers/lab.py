@@ -466,8 +466,7 @@ class LabController(QObject):
         if run is None or run_id is None or not pairs:
             self.refused.emit("No cell needs running again.")
             return
-        if self._runner.find("lab-batch-submit") is not None or any(
-                pending == run_id for _batch, pending in await self._store.open_batches()):
+        if self._runner.find("lab-batch-submit") is not None or await self.waits_for_batch(run_id):
             self.refused.emit("This run's batch is still on its way: its cells fill in when it is ready (usually "
                               "within minutes, at most 24 hours). Running them now would pay for them twice.")
             return
@@ -480,6 +479,10 @@ class LabController(QObject):
             await self._run_cells(run_id, pairs)
             if self.run_id == run_id and self.run is not None:
                 self.ranAgain.emit(run_again_outcome(self.run, pairs))
+
+    async def waits_for_batch(self, run_id: int) -> bool:
+        """The run's batch has not been collected yet."""
+        return any(pending == run_id for _batch, pending in await self._store.open_batches())
 
     async def refresh_runs(self, set_name: str | None = None) -> list[RunSummary]:
         """Publish (and return) the earlier runs, of one set when named."""

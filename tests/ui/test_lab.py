@@ -363,9 +363,14 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
         assert chat_bodies(fake_openai) == []
         run_id = parts.lab.run_id
         assert run_id is not None and (await parts.lab.refresh_runs())[0].status == "batch"
-        # its cells are on their way: running them again now would pay for them twice, at full price
+        # its cells are on their way: they say so, and running them again (paying twice, at full price) is not
+        # offered, nor done when asked
+        rp = ws.run_panel
+        await until(lambda: rp.retry_button.text() == "Cells fill in when the batch is ready")
+        assert not rp.retry_button.isEnabled()
+        assert rp.grid_model.data(rp.grid_model.index(0, 0)) == "in the batch…"
         refused = next_emission(parts.lab.refused.connect)
-        ws.run_panel.retry_button.click()
+        parts.lab.start_retry()
         (message,) = await refused
         assert "still on its way" in message and chat_bodies(fake_openai) == []
         await parts.lifecycle.shutdown()
@@ -374,6 +379,10 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
     async with built_app(tmp_path, fake_openai.base_url) as again:
         await start(again)  # picks the batch up again
         assert again.lab is not None and again.runner.find(f"lab-batch-poll:{batch_id}") is not None
+        again_rp = (await open_lab(again)).run_panel
+        await again.lab.open_run(run_id)  # shown again after the restart: still in the batch
+        grid = again_rp.grid_model
+        await until(lambda: grid.data(grid.index(1, 0)) == "in the batch…" and not again_rp.retry_button.isEnabled())
         collected: list[int] = []
         again.lab.batches.collected.connect(collected.append)
         fake_openai.batches.complete(batch_id)
@@ -382,6 +391,7 @@ async def test_a_batch_run_survives_a_restart_and_fills_the_grid_at_half_price(t
         run = await again.lab.open_run(run_id)
         assert run is not None
         assert [run.status(run.columns[0], k) for k in (0, 1)] == [CellStatus.PASSED, CellStatus.FAILED]
+        await until(lambda: grid.data(grid.index(1, 0)).startswith("no\n"))  # its answer, in place of the wait
         ledger = await again.store.ledger()
         assert [(e.feature, e.batch, e.job) for e in ledger] == [("lab", True, f"lab-{run_id}")] * 2
         # gpt-4o-mini at half price: (1000 x 0.15 + 100 x 0.60) / 1M / 2 = $0.000105

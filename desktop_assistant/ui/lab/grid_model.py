@@ -101,6 +101,7 @@ class RunGridModel(QAbstractTableModel):
         self.run: Run | None = None
         self._labels: list[str] = []
         self._pending: dict[tuple[int, int], str] = {}  # (column, case) of the run going: "waiting…", "running…"
+        self._absent = ""  # what a cell without a result says besides "not run" ("in the batch…")
 
     def set_run(self, run: Run | None) -> None:
         """Show ``run`` (None: an empty grid)."""
@@ -108,7 +109,13 @@ class RunGridModel(QAbstractTableModel):
         self.run = run
         self._labels = list(column_labels(run.columns).values()) if run else []
         self._pending = {}
+        self._absent = ""
         self.endResetModel()
+
+    def set_in_batch(self, waiting: bool) -> None:
+        """The run shown waits for its batch: its cells without a result say so instead of "not run"."""
+        self._absent = "in the batch…" if waiting else ""
+        self._repaint_all()
 
     def set_queued(self, pairs: list[tuple[int, int]]) -> None:
         """These (column, case) cells wait to be sent ([]: no cell waits or runs any more)."""
@@ -161,7 +168,7 @@ class RunGridModel(QAbstractTableModel):
                 return totals_text(totals(run, column))
             return None
         cell = run.cell(column, row)
-        pending = self._pending.get((col, row), "")
+        pending = self._pending.get((col, row), "") or (self._absent if cell is None else "")
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_text(cell, pending)
         if role == Qt.ItemDataRole.ToolTipRole:

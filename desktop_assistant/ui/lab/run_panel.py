@@ -130,6 +130,7 @@ class RunPanel(QWidget):
         self.retry_button.setObjectName("lab_retry")
         self._running = False
         self._again_quote: tuple[int, int, str] = (0, 0, "")  # failed, not run, the most they would cost
+        self._in_batch = False
         self.csv_button = QPushButton("Export CSV…")
         self.jsonl_button = QPushButton("Export JSONL…")
         self.quote = _label("lab_quote")
@@ -282,8 +283,9 @@ class RunPanel(QWidget):
         self.cell_dialog.show()
 
     def set_run(self, run: Run | None) -> None:
-        """Show a whole run (None: nothing yet)."""
+        """Show a whole run (None: nothing yet); whether it waits for a batch is said by :meth:`set_in_batch`."""
         self.grid_model.set_run(run)
+        self._in_batch = False
         self.regressions.clear()
         if run is None:
             self.progress.reset()
@@ -322,10 +324,19 @@ class RunPanel(QWidget):
         else:
             text = "Run failed cells again"
         cost = self._again_quote[2] if self._again_quote[:2] == (failed, remaining) else ""
-        self.retry_button.setText(f"{text} ({cost})" if cost else text)
+        if self._in_batch:  # its cells are on their way
+            text, cost = "Cells fill in when the batch is ready", ""
         self.retry_button.setToolTip("Checked against your spending limit before anything is sent. A cell that "
                                      "failed for a lasting reason (a model not available, say) fails again.")
-        self.retry_button.setEnabled(bool(failed or remaining) and not self._running)
+        self.retry_button.setText(f"{text} ({cost})" if cost else text)
+        self.retry_button.setEnabled(bool(failed or remaining) and not self._running and not self._in_batch)
+
+    def set_in_batch(self, waiting: bool) -> None:
+        """The run shown waits for its batch: its cells say so, and running them again is not offered (it would
+        pay for them twice)."""
+        self._in_batch = waiting
+        self.grid_model.set_in_batch(waiting)
+        self._update_again()
 
     def set_progress(self, done: int, total: int) -> None:
         """Cells finished of all."""

@@ -309,6 +309,7 @@ class LabWorkspace(QWidget):
                           key="lab-estimate")
 
     def _batch_status(self, batch_id: str, status: str) -> None:
+        self._show_batch_wait()
         if status == "completed":
             self._say(f"Batch {batch_id} completed; its cells are in the grid.")
         else:
@@ -317,6 +318,19 @@ class LabWorkspace(QWidget):
 
     def _run_reset(self, run: Run | None) -> None:
         self.run_panel.set_run(run)
+        self._show_batch_wait()
+
+    def _show_batch_wait(self) -> None:
+        """Whether the run shown waits for its batch (its cells say so; running them again is not offered)."""
+        run_id = self.lab.run_id
+
+        async def ask() -> None:
+            waiting = run_id is not None and await self.lab.waits_for_batch(run_id)
+            if self.lab.run_id == run_id:
+                self.run_panel.set_in_batch(waiting)
+
+        if not self.runner.closing:
+            self.runner.start("lab batch wait", ask())
 
     def _cell(self, cell: Cell) -> None:
         if self.lab.run is not None:
