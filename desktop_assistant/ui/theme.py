@@ -140,4 +140,16 @@ def _stylesheet(c: Colors) -> str:
     QPlainTextEdit#composer:focus {{ border: 1px solid {c.accent}; }}
     QPushButton#send_button:focus {{ border: 2px solid {c.text}; padding: 4px 14px; }}
     QPushButton#stop_button:focus {{ border: 2px solid {c.accent}; padding: 5px 15px; }}
+    {_unchecked_indicators(c)}
     """
+
+
+def _unchecked_indicators(c: Colors) -> str:
+    """Fusion outlines an unchecked box or radio in a shade of the window, too faint to find (1.7:1 on the light
+    window, 1.2:1 on the dark). A clear edge for the unchecked state; the checked state keeps Fusion's own mark."""
+    box = f"border: 1px solid {c.muted}; background: {c.base}; width: 12px; height: 12px;"
+    return (f"QCheckBox::indicator:unchecked, QAbstractItemView::indicator:unchecked {{ {box} border-radius: 3px; }} "
+            f"QRadioButton::indicator:unchecked {{ {box} border-radius: 7px; }} "
+            f"QCheckBox::indicator:unchecked:disabled, QRadioButton::indicator:unchecked:disabled, "
+            f"QAbstractItemView::indicator:unchecked:disabled "
+            f"{{ border-color: {c.border}; }}")
