@@ -125,7 +125,8 @@ class BatchController(QObject):
                        total=info.total or len(inputs), created_at=time.time())
         await self._store.write(lambda c: extraction_store.insert_job(c, job))
         self.jobs[job.id] = job
-        self._extraction.show_rows([Row(i, t) for i, t in enumerate(inputs)], run_id, job.schema)
+        self._extraction.show_rows([Row(i, t) for i, t in enumerate(inputs)], run_id, job.schema,
+                                   job.schema_name)
         self.jobChanged.emit(job)
         self._watch(job.id)
         return job
@@ -226,7 +227,7 @@ class BatchController(QObject):
         job.results, job.collected_at = results, time.time()
         ex = self._extraction
         if ex.run_id == job.run_id or (not ex.bulk_running and not ex.answers_at_stake()):
-            ex.show_rows(rows, job.run_id, job.schema)
+            ex.show_rows(rows, job.run_id, job.schema, job.schema_name)
         else:  # the table holds something else worth keeping: the batch's answers wait (they are saved)
             self.resultsWaiting.emit(job.id)
         self.collected.emit(job.id)
@@ -242,7 +243,7 @@ class BatchController(QObject):
         job = await self._store.read(lambda c: extraction_store.get_job(c, job_id))
         rows = [row_from_dict(r) for r in (job.results or [])] if job else []
         if job is not None:
-            self._extraction.show_rows(rows, job.run_id, job.schema)
+            self._extraction.show_rows(rows, job.run_id, job.schema, job.schema_name)
             self.jobChanged.emit(job)  # the status line is about this batch now
         return rows
 

@@ -98,6 +98,7 @@ class ExtractionController(QObject):
         self.instructions = ""
         self.rows: list[Row] = []
         self.rows_schema: dict[str, Any] = {}  # the JSON schema the rows were asked with ({}: none yet)
+        self.rows_schema_name = ""  # and its name
         self.run_id = ""
         self.saved: dict[str, dict[str, Any]] = {}
         self.exported_run_id = ""  # the run whose table was last exported
@@ -151,12 +152,14 @@ class ExtractionController(QObject):
         schema = self.schema.json_schema()
         return schema, build_model(schema, self.schema.name)
 
-    def prepare(self, text: str, schema: dict[str, Any], image_url: str | None = None) -> Prepared:
-        """The request body for one input and its prompt tokens (counted exactly as sent)."""
+    def prepare(self, text: str, schema: dict[str, Any], image_url: str | None = None,
+                name: str | None = None) -> Prepared:
+        """The request body for one input and its prompt tokens (counted exactly as sent); ``name``: of a schema
+        other than the editor's (then without the editor's description)."""
         messages = extraction_messages(text, image_url, self.instructions)
-        body = extraction_body(self.model, messages, schema, mode=self.mode, name=self.schema.name,
-                               description=self.schema.description, max_output_tokens=self.max_output_tokens,
-                               temperature=self.temperature)
+        body = extraction_body(self.model, messages, schema, mode=self.mode, name=name or self.schema.name,
+                               description="" if name else self.schema.description,
+                               max_output_tokens=self.max_output_tokens, temperature=self.temperature)
         estimate = estimate_prompt_tokens(messages, self.model, tools=body.get("tools"),
                                           response_format=body.get("response_format"))
         return Prepared(body, estimate.tokens)
@@ -247,9 +250,10 @@ class ExtractionController(QObject):
         return any(op.key is not None and op.key.startswith(BULK_KEY) for op in self._runner.operations
                    if not op.done)
 
-    def show_rows(self, rows: list[Row], run_id: str, schema: dict[str, Any]) -> None:
-        """Show rows produced elsewhere (a batch's results, asked with the JSON ``schema``) in the table."""
-        self.rows, self.run_id, self.rows_schema = rows, run_id, schema
+    def show_rows(self, rows: list[Row], run_id: str, schema: dict[str, Any], name: str) -> None:
+        """Show rows produced elsewhere (a batch's results, asked with the JSON ``schema`` called ``name``) in
+        the table."""
+        self.rows, self.run_id, self.rows_schema, self.rows_schema_name = rows, run_id, schema, name
         self.rowsReset.emit(list(rows))
         self._emit_totals()
 
@@ -280,7 +284,7 @@ class ExtractionController(QObject):
             self.refused.emit(verdict.message.replace("this request", f"these {len(inputs)} requests"))
             return
         schema, model_cls = self._checked_schema()
-        self.run_id, self.rows_schema = f"bulk-{uuid.uuid4().hex[:10]}", schema
+        self.run_id, self.rows_schema, self.rows_schema_name = f"bulk-{uuid.uuid4().hex[:10]}", schema, self.schema.name
         names = labels or []
         self.rows = [Row(i, t, names[i] if i < len(names) else "") for i, t in enumerate(inputs)]
         self.rowsReset.emit(list(self.rows))
@@ -337,12 +341,19 @@ class ExtractionController(QObject):
             self._runner.start(f"retry row {index + 1}", self._retry(index), key=key)
 
     async def _retry(self, index: int) -> None:
-        try:
-            schema, model_cls = self._checked_schema()
-        except UserFacingError as exc:
-            self.refused.emit(exc.message)
-            return
-        prepared = await asyncio.to_thread(self.prepare, self.rows[index].text, schema)
+        name: str | None = None
+        if self.rows_schema and self.rows_schema != self.schema.json_schema():
+            # asked with another schema (a batch's, or the editor's before an edit): asked again the same way, so
+            # the row's answer fits the table's columns
+            schema, name = self.rows_schema, self.rows_schema_name
+            model_cls = build_model(schema, name)
+        else:
+            try:
+                schema, model_cls = self._checked_schema()
+            except UserFacingError as exc:
+                self.refused.emit(exc.message)
+                return
+        prepared = await asyncio.to_thread(self.prepare, self.rows[index].text, schema, None, name)
         verdict = await self._usage.check(self.model, prepared.prompt_tokens, self.max_output_tokens)
         if not verdict.allowed:
             self.refused.emit(verdict.message)

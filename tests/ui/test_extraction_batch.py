@@ -401,6 +401,33 @@ async def test_a_batch_is_shown_and_exported_under_its_own_schema(tmp_path: Path
         assert row["name"] == "Ann Lee" and row["company"] == "Acme" and "title" not in row
 
 
+async def test_a_batch_row_is_asked_again_under_the_batch_schema(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """Retrying a row the batch did not answer asks with the schema the batch used, not the one the editor holds
+    now: the answer fits the table's columns."""
+    contact = {"name": "Ann Lee", "email": "ann@example.com", "phone": None, "company": "Acme", "role": None}
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
+        parts.endpoint.update_settings(max_retries=0)
+        ws = x.workspace
+        ws.schema_editor.template.setCurrentText("Contact")
+        fake_openai.enqueue(Reply(text=json.dumps(contact), usage=USAGE), Reply(status=500))
+        collected = next_emission(x.batches.collected.connect)
+        ws.input.edit.setPlainText("Ann Lee, Acme, ann@example.com\nBob, Initech")
+        ws.submit_batch()
+        await collected
+        assert [r.state for r in x.extraction.rows] == [RowState.DONE, RowState.FAILED]
+        ws.schema_editor.template.setCurrentText("Task")  # the editor moves on
+        bob = {**contact, "name": "Bob", "email": None, "company": "Initech"}
+        fake_openai.enqueue(Reply(text=json.dumps(bob), usage=USAGE))
+        ws.bulk.table.selectRow(1)
+        ws.bulk.retry_button.click()
+        await until(lambda: x.extraction.rows[1].state is RowState.DONE)
+        sent = [r.json for r in fake_openai.requests if r.path == "/v1/chat/completions"][-1]
+        assert sent["response_format"]["json_schema"]["name"] == "contact"
+        assert set(sent["response_format"]["json_schema"]["schema"]["properties"]) == set(contact)
+        assert ws.bulk.table.item(1, 3).text() == "Bob"  # under the table's own "name" column
+        assert fake_openai.violations == []
+
+
 async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     reason = "Invalid schema for response_format 'person': 'required' is required to be supplied."
