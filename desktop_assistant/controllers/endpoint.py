@@ -135,9 +135,11 @@ class EndpointController(QObject):
                 self.keyringProblem.emit(self._secrets.problem)
             held = [e for e in settings.session_key_endpoints if e != settings.endpoint]
             settings = settings.copy(session_key_endpoints=held + [settings.endpoint] * (source is KeySource.SESSION))
-        self.settings = settings.copy(onboarded=True)
-        if settings.base_url != self._env_base_url:  # an address the person typed, not the environment's
+        # an address the person typed is kept, even one that is also the environment's (when they come back to
+        # it from another); the environment's, left as it was, is not
+        if settings.base_url != self._env_base_url or settings.base_url != self.settings.base_url:
             self._saved_base_url = settings.base_url
+        self.settings = settings.copy(onboarded=True)
         self._write()
         self._connected_to, self._failed_at = None, -RETRY_SECONDS
         self.models = self._offered(self._remembered_models())

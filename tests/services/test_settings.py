@@ -65,3 +65,6 @@ async def test_the_environment_s_base_url_is_used_but_never_saved_over_the_perso
     await endpoint.save(endpoint.settings.copy(base_url="http://127.0.0.3:8080/v1"), None)  # an address typed
     assert store.load().base_url == "http://127.0.0.3:8080/v1"
     assert endpoint.settings.endpoint == "http://127.0.0.3:8080/v1"
+    # back to the environment's address, typed: that is the person's choice now, and it is kept
+    await endpoint.save(endpoint.settings.copy(base_url="http://127.0.0.1:45057/v1"), None)
+    assert store.load().base_url == "http://127.0.0.1:45057/v1"
