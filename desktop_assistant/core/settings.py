@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 SCHEMA_VERSION = 1
@@ -20,6 +22,26 @@ def normalize_base_url(url: str) -> str:
     scheme, rest = url.split("://", 1)
     host, sep, path = rest.partition("/")
     return f"{scheme.lower()}://{host.lower()}{sep}{path}"
+
+
+_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|[0-9a-f:.]*:[0-9a-f:.]*")  # a name, or an IPv6 address
+
+
+def base_url_problem(url: str) -> str:
+    """Why ``url`` cannot be a base URL, in plain words ("" when it can, or is empty: then OpenAI's is used)."""
+    text = url.strip()
+    if not text:
+        return ""
+    parts = urlsplit(normalize_base_url(text))
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or past 65535
+        port_ok = False
+    if (parts.scheme in ("http", "https") and _HOST.fullmatch(parts.hostname or "") and port_ok
+            and not any(c.isspace() for c in text)):
+        return ""
+    return (f"“{text}” is not a web address. A base URL looks like {OPENAI_BASE_URL}, or "
+            "http://localhost:11434/v1 for Ollama.")
 
 
 @dataclass

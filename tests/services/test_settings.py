@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from desktop_assistant.core.settings import OPENAI_BASE_URL, Settings, normalize_base_url
+from desktop_assistant.core.settings import OPENAI_BASE_URL, Settings, base_url_problem, normalize_base_url
 from desktop_assistant.services.settings import SettingsStore
 
 
@@ -46,6 +46,15 @@ def test_normalize_base_url() -> None:
     assert normalize_base_url("HTTPS://API.OpenAI.com/v1/") == OPENAI_BASE_URL
     assert normalize_base_url("localhost:11434/v1") == "http://localhost:11434/v1"
     assert normalize_base_url("example.com/v1") == "https://example.com/v1"
+
+
+def test_an_address_that_cannot_be_one_is_named() -> None:
+    fine = ["", "localhost:11434/v1", OPENAI_BASE_URL, "http://127.0.0.1:1234/v1", "http://[::1]:8080/v1",
+            "example.com", "https://proxy.corp/openai/v1", "http://ollama_service:11434/v1"]
+    assert [u for u in fine if base_url_problem(u)] == []
+    wrong = ["not a url", "ftp://files.example.com/v1", "http://host:abc/v1", "http://host:99999", "http:///v1",
+             "http://local host/v1", "https://exa mple.com"]
+    assert [u for u in wrong if not base_url_problem(u).startswith(f"“{u}” is not a web address")] == []
 
 
 async def test_the_environment_s_base_url_is_used_but_never_saved_over_the_person_s(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
@@ -392,6 +392,47 @@ async def test_settings_say_that_another_address_needs_its_own_key(tmp_path: Pat
         assert not ok and "type it in the API key field above" in message and "in Settings" not in message
         form.base_url.setText(fake_openai.base_url)
         assert form.key_hint.text() == saved_hint
+
+
+async def test_settings_refuse_an_address_that_is_not_one_and_warn_before_saving_a_failed_key(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.api_key = "sk-test"
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.open_settings("spending")
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        form = dialog.form
+        form.base_url.setText("not a url")
+        asked = len(fake_openai.requests)
+        form.test_button.click()  # says what is wrong with the address, asks nothing
+        assert form.test_result.text().startswith("✗ “not a url” is not a web address")
+        form.test_result.clear()
+        dialog.findChild(QDialogButtonBox, "settings_buttons").button(QDialogButtonBox.StandardButton.Save).click()
+        assert dialog.isVisible() and dialog.tabs.currentIndex() == 0  # not saved: the page that says why
+        assert "is not a web address" in form.test_result.text()
+        assert parts.endpoint.settings.base_url == fake_openai.base_url and len(fake_openai.requests) == asked
+        # a key that Test connection just refused is saved only when Save is clicked again
+        form.base_url.setText(fake_openai.base_url)
+        form.api_key.setText("sk-wrong")
+        form.test_button.click()
+        ok, _message = await next_emission(parts.endpoint.connectionTested.connect)
+        assert not ok
+        save = dialog.findChild(QDialogButtonBox, "settings_buttons").button(QDialogButtonBox.StandardButton.Save)
+        save.click()
+        assert dialog.isVisible() and "click Save again to save them anyway" in form.test_result.text()
+        saved = next_emission(parts.endpoint.settingsChanged.connect)
+        save.click()
+        await saved
+        assert not dialog.isVisible()
+    async with built_app(tmp_path / "first", "https://api.openai.com/v1", key=None) as first:
+        await start(first)
+        onboarding = first.window.onboarding
+        onboarding.form.base_url.setText("http://local host:1234/v1")
+        onboarding.form.api_key.setText("sk-anything")
+        onboarding.start_button.click()
+        assert onboarding.problem.text().startswith("“http://local host:1234/v1” is not a web address")
+        assert first.window.stack.currentWidget() is onboarding
 
 
 async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocked_unseen(

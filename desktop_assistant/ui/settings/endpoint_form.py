@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.controllers.endpoint import EndpointController
-from desktop_assistant.core.settings import Settings
+from desktop_assistant.core.settings import Settings, base_url_problem
 
 
 class EndpointForm(QWidget):
@@ -154,7 +154,21 @@ class EndpointForm(QWidget):
         key = self.api_key.text().strip()
         return settings, key or None
 
+    def problem(self) -> str:
+        """Why the address typed cannot be used ("" when it can)."""
+        return base_url_problem(self.base_url.text())
+
+    def say_problem(self, text: str) -> None:
+        """Show why the form cannot be saved as it is, beside Test connection, and put the cursor where the
+        person fixes it."""
+        self.test_result.setText("✗ " + text)
+        if self.problem():
+            self.base_url.setFocus()
+
     def _test(self) -> None:
+        if self.problem():
+            self.say_problem(self.problem())
+            return
         self.test_result.setText("Testing…")
         self._tested = self.typed()
         self.testRequested.emit(self.base_url.text(), self.api_key.text(), self.organization.text())

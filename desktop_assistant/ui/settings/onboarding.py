@@ -74,6 +74,10 @@ class Onboarding(QWidget):
         self.problem.setVisible(bool(text))
 
     def _save(self) -> None:
+        if self.form.problem():
+            self.show_problem(self.form.problem())
+            self.form.base_url.setFocus()
+            return
         typed = self.form.typed()
         if self.form.failed_as_typed() and self._warned_for != typed:
             self._warned_for = typed
