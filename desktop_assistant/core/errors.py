@@ -42,7 +42,7 @@ class ErrorAction(Enum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: a ``with`` block's exit sets ``__traceback__`` on the error passing through
 class UserFacingError(Exception):
     """An error with a message fit to show a person, and the action that helps."""
 
