@@ -679,8 +679,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
-        if page:
-            self.settings_dialog.show_page(page)
+        self.settings_dialog.show_page(page)
 
     async def _reload_after_data(self) -> None:
         await self.chat.refresh_conversations()

@@ -620,3 +620,21 @@ async def test_the_banner_s_retry_is_only_offered_for_the_chat_s_own_failures(
                             {"conversation_id": conversation.id})
         assert banner.action.isVisibleTo(parts.window) and banner.action.text() == "Retry"  # the chat's own
         assert len([r for r in fake_openai.requests if r.path.endswith("/chat/completions")]) == asked
+
+
+async def test_settings_open_with_the_cursor_in_the_page_s_first_field(tmp_path: Path,
+                                                                     fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    """Never on Cancel: a space typed there closed the dialog. Reopened on the tab shown last, at its first field."""
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        assert dialog.focusWidget() is dialog.form.api_key  # the Connection page's first field
+        dialog.tabs.setCurrentWidget(dialog.spending)
+        dialog.reject()
+        parts.window.open_settings()
+        assert dialog.tabs.currentWidget() is dialog.spending
+        focused = dialog.focusWidget()
+        assert focused is not None and dialog.spending.isAncestorOf(focused)
+        assert not isinstance(focused, QPushButton)

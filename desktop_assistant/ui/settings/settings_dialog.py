@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -86,14 +86,31 @@ class SettingsDialog(QDialog):
         self._base = Settings()
         self._warned_for: tuple[str, str] | None = None  # the address and key Save warned about once
 
-    def show_page(self, page: str) -> None:
-        """Show the tab an error's next step is on: "connection" (with the key field in focus) or "spending"."""
+    def show_page(self, page: str = "") -> None:
+        """Show the tab an error's next step is on: "connection" (with the key field in focus) or "spending";
+        else the tab shown last. The cursor goes to the page's first field (never to Cancel, where a space typed
+        would close the dialog)."""
         pages = {"connection": self.tabs.widget(0), "spending": self.spending}
         widget = pages.get(page)
         if widget is not None:
             self.tabs.setCurrentWidget(widget)
         if page == "connection":
             self.form.api_key.setFocus()
+            return
+        first = self._first_field(self.tabs.currentWidget())
+        if first is not None:
+            first.setFocus()
+
+    @staticmethod
+    def _first_field(page: QWidget) -> QWidget | None:
+        """The first widget of ``page`` the Tab key would stop at."""
+        widget = page.nextInFocusChain()
+        while widget is not None and widget is not page:
+            if (page.isAncestorOf(widget) and widget.isVisibleTo(page) and widget.isEnabled()
+                    and widget.focusPolicy().value & Qt.FocusPolicy.TabFocus.value):
+                return widget
+            widget = widget.nextInFocusChain()
+        return None
 
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Show ``settings`` (``keyring_problem``: why no system keyring can keep a key, if so)."""
