@@ -638,3 +638,32 @@ async def test_settings_open_with_the_cursor_in_the_page_s_first_field(tmp_path:
         focused = dialog.focusWidget()
         assert focused is not None and dialog.spending.isAncestorOf(focused)
         assert not isinstance(focused, QPushButton)
+
+
+async def test_a_saved_key_can_be_removed_from_settings(tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    async with built_app(tmp_path, fake_openai.base_url, key=None) as parts:
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        form = dialog.form
+        assert not form.forget_key.isVisibleTo(dialog)  # no key saved: nothing to remove
+        form.api_key.setText("sk-to-be-removed-0123")
+        saved = next_emission(parts.endpoint.settingsChanged.connect)
+        dialog._save()
+        await saved
+        assert parts.endpoint.key_source.value in ("keyring", "session")
+        parts.window.open_settings()
+        assert form.forget_key.isVisibleTo(dialog)
+        form.forget_key.click()
+        assert not form.api_key.isEnabled() and "will be removed from this computer" in form.key_hint.text()
+        dialog.reject()  # Cancel keeps it
+        assert parts.endpoint.key_source.value in ("keyring", "session")
+        parts.window.open_settings()
+        assert not form.forget_key.isChecked() and form.api_key.isEnabled()
+        form.forget_key.click()
+        saved = next_emission(parts.endpoint.settingsChanged.connect)
+        dialog._save()
+        await saved
+        assert parts.endpoint.key_source.value == "none" and not parts.endpoint.has_key
+        assert (await parts.endpoint._secrets.get_key(fake_openai.base_url)).key is None

@@ -49,6 +49,15 @@ class EndpointForm(QWidget):
         self.show_key.toggled.connect(lambda on: self.api_key.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
         key_row.addWidget(self.show_key)
+        self.forget_key = QToolButton()
+        self.forget_key.setObjectName("forget_key")
+        self.forget_key.setText("Remove")
+        self.forget_key.setCheckable(True)
+        self.forget_key.setAccessibleName("Remove the saved key")
+        self.forget_key.setToolTip("Remove the key saved for this address from this computer (when you click Save)")
+        self.forget_key.toggled.connect(self._forget_toggled)
+        self.forget_key.hide()
+        key_row.addWidget(self.forget_key)
         form.addRow("API key", key_row)
         self.key_hint = QLabel()
         self.key_hint.setObjectName("key_hint")
@@ -58,6 +67,7 @@ class EndpointForm(QWidget):
         self._hint_before = ""  # the hint for the saved address, while another address is typed
         self._tested: tuple[str, str] | None = None  # the address and key Test connection was last asked with
         self._failed: tuple[str, str] | None = None  # ... when it failed with them
+        self._can_forget = False  # a key is saved for the address shown (in the keyring, or for the session)
         self.base_url = QLineEdit()
         self.base_url.setObjectName("base_url")
         self.base_url.setAccessibleName("Base URL")
@@ -118,18 +128,36 @@ class EndpointForm(QWidget):
         self.proxy_mode.setCurrentIndex(max(0, self.proxy_mode.findData(settings.proxy_mode)))
         self.proxy_url.setText(settings.proxy_url)
         self.proxy_url.setEnabled(settings.proxy_mode == "manual")
+        self.forget_key.setChecked(False)
+        self._can_forget = key_source in ("keyring", "session")  # not the environment's: it is not ours to remove
+        self.forget_key.setVisible(self._can_forget)
         self.set_key_hint(key_source, keyring_problem)
+
+    def _forget_toggled(self, forget: bool) -> None:
+        self.api_key.clear()
+        self.api_key.setEnabled(not forget)
+        if forget:
+            self._hint_before = self._hint_before or self.key_hint.text()
+            self.key_hint.setText("The saved key will be removed from this computer when you click Save (Cancel "
+                                  "keeps it). The app then asks for a key again.")
+        elif self._hint_before:
+            self.key_hint.setText(self._hint_before)
+            self._hint_before = ""
 
     def note_other_address(self, other: bool) -> None:
         """The base URL typed is not the one whose key is saved: say that it needs its own (keys are kept for
         one server address each), instead of "a key is saved"."""
         if other:
+            self.forget_key.setChecked(False)  # it removes the key of the address saved, not of this one
+            self.forget_key.hide()
             self._hint_before = self._hint_before or self.key_hint.text()
             self.key_hint.setText("No key is saved for this address: type its key above if it needs one (a key is "
                                   "kept for one server address; local servers such as Ollama need none).")
-        elif self._hint_before:
-            self.key_hint.setText(self._hint_before)
-            self._hint_before = ""
+        else:
+            self.forget_key.setVisible(self._can_forget)
+            if self._hint_before:
+                self.key_hint.setText(self._hint_before)
+                self._hint_before = ""
 
     def set_key_hint(self, key_source: str, keyring_problem: str = "") -> None:
         """Say where the key in use comes from, and where a key typed here would be kept."""
@@ -145,12 +173,15 @@ class EndpointForm(QWidget):
         }.get(key_source, f"{kept} Local servers such as Ollama or LM Studio need no key."))
 
     def values(self, base: Settings) -> tuple[Settings, str | None]:
-        """The settings typed and the key (None when the field was left empty: keep the stored one)."""
+        """The settings typed and the key (None when the field was left empty: keep the stored one; "" when the
+        saved key is to be removed)."""
         settings = base.copy(base_url=self.base_url.text().strip() or base.base_url,
                              organization=self.organization.text().strip(),
                              default_model=self.default_model.text().strip() or base.default_model,
                              timeout_seconds=float(self.timeout.value()),
                              proxy_mode=str(self.proxy_mode.currentData()), proxy_url=self.proxy_url.text().strip())
+        if self.forget_key.isChecked():
+            return settings, ""
         key = self.api_key.text().strip()
         return settings, key or None
 
