@@ -1,4 +1,4 @@
-"""The keyboard shortcuts, shown with F1 or Ctrl+/ (non-modal)."""
+"""The keyboard shortcuts and what the app is, shown with F1, Ctrl+/ or the ? button (non-modal)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+B", "Show or hide the sidebar"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+Q", "Quit (your draft and what you were writing are kept)"),
-    ("F1 or Ctrl+/", "This list"),
+    ("F1 or Ctrl+/ (or the ? button)", "This list"),
 )
 
 
 class HelpOverlay(QDialog):
-    """Lists the keyboard shortcuts."""
+    """Lists the keyboard shortcuts; says the app's version and where what the person gives it is kept."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +44,16 @@ class HelpOverlay(QDialog):
             key_label.setFont(font)
             form.addRow(key_label, QLabel(self.tr(what)))
         layout.addLayout(form)
+        from desktop_assistant import __version__
+
+        self.about = QLabel(self.tr(
+            "Desktop Assistant {version} · open source (MIT). Your API key is never written to a file, and your "
+            "conversations are kept in a database on this computer.").format(version=__version__))
+        self.about.setObjectName("about")
+        self.about.setWordWrap(True)
+        self.about.setTextFormat(Qt.TextFormat.PlainText)
+        self.about.setProperty("muted", True)
+        layout.addWidget(self.about)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)

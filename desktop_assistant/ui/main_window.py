@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -183,6 +184,13 @@ class MainWindow(QMainWindow):
         self.endpoint_label.setObjectName("endpoint_status")
         self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.endpoint_label)
+        self.help_button = QToolButton()
+        self.help_button.setObjectName("help_button")
+        self.help_button.setText("?")
+        self.help_button.setAccessibleName("Keyboard shortcuts and about")
+        self.help_button.setToolTip("Keyboard shortcuts, and about this app (F1)")
+        self.help_button.clicked.connect(self.show_help)
+        self.statusBar().addPermanentWidget(self.help_button)
         self.settings_dialog: SettingsDialog | None = None
         self.help_overlay: HelpOverlay | None = None
         self._close_started = False

@@ -277,6 +277,11 @@ async def test_shortcuts_help_and_new_chat(tmp_path: Path, fake_openai: FakeOpen
         qtbot.keyClick(window.composer.edit, Qt.Key.Key_F1)
         assert window.help_overlay is not None and window.help_overlay.isVisible()
         window.help_overlay.close()
+        window.help_button.click()  # the same list, found without knowing F1
+        assert window.help_overlay.isVisible() and "F1" in window.help_button.toolTip()
+        from desktop_assistant import __version__
+        assert window.help_overlay.about.text().startswith(f"Desktop Assistant {__version__} · open source")
+        window.help_overlay.close()
         await parts.chat.send("hello")
         await until(lambda: not parts.chat.streaming and len(parts.chat.path) == 2)
         window.activateWindow()
