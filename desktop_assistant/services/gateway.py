@@ -148,8 +148,8 @@ def _build_client(ep: Endpoint) -> Any:
     import openai
 
     if not ep.api_key and not ep.is_local:
-        raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings to start chatting.",
-                              ErrorAction.OPEN_SETTINGS)
+        raise UserFacingError(ErrorKind.NO_KEY, "Add your API key in Settings (Ctrl+,) first: nothing can be sent "
+                              "without it.", ErrorAction.OPEN_SETTINGS)
     http_client = _http_client(ep)
     try:
         client = openai.AsyncOpenAI(

@@ -363,7 +363,8 @@ async def test_no_key_for_a_remote_endpoint() -> None:
         error = await failure(gateway)
     for caught in (direct.value, listing.value, error):
         assert (caught.kind, caught.action) == (ErrorKind.NO_KEY, ErrorAction.OPEN_SETTINGS)
-    assert str(direct.value) == direct.value.message and "Settings" in direct.value.message
+    assert str(direct.value) == direct.value.message and "Settings (Ctrl+,)" in direct.value.message
+    assert "chatting" not in direct.value.message  # Extract and the Lab say it too
 
 
 async def test_keyless_local_server_works(fake_openai: FakeOpenAI) -> None:
