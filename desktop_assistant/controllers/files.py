@@ -76,7 +76,9 @@ def read_file(path: Path) -> tuple[FileAttachment | None, list[tuple[bytes, str]
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # legacy encodings: every byte maps, nothing is lost
-    return _attachment(path.name, text, "text"), [], ""
+    note = (f"“{path.name}” is sent as its text, the drawing's code: the model reads it but does not see the "
+            "picture. To show the picture, attach a PNG of it." if path.suffix.lower() == ".svg" else "")
+    return _attachment(path.name, text, "text"), [], note
 
 
 def _attachment(name: str, text: str, kind: str, pages: int = 0) -> FileAttachment:

@@ -90,6 +90,21 @@ async def test_code_csv_and_pdf_are_sent_as_delimited_text(tmp_path: Path, fake_
         assert parts.attachments.files == [] and not bar.file_chips
 
 
+async def test_a_drawing_attached_as_its_code_is_said_to_be_text(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """An SVG goes as text: the person is told the model reads its code and does not see the picture."""
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle r="4"/></svg>')
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        notes = []
+        parts.attachments.noted.connect(notes.append)
+        await parts.attachments.add_files([svg])
+        assert [f.name for f in parts.attachments.files] == ["logo.svg"] and parts.attachments.items == []
+        assert notes == ["“logo.svg” is sent as its text, the drawing's code: the model reads it but does not see "
+                         "the picture. To show the picture, attach a PNG of it."]
+        await until(lambda: "does not see the picture" in parts.window.composer.refusal.text())
+
+
 async def test_large_file_offers_to_send_a_part(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     big = tmp_path / "log.txt"
     big.write_text("".join(f"line {i}: something happened in the system\n" for i in range(60_000)))

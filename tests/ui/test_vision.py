@@ -159,6 +159,11 @@ async def test_bad_images_are_explained_and_nothing_is_lost(tmp_path: Path, fake
             assert composer.text == "my words stay" and parts.attachments.items == []
         await parts.attachments.add_files([files / "animated.gif"])
         assert len(parts.attachments.items) == 1 and "first frame" in parts.attachments.items[0].note
+        await until(lambda: "first frame" in composer.refusal.text())
+        composer.show_refusal("")  # read
+        await parts.attachments.add_files([png_file(files, "next.png", 64, 64)])
+        assert len(parts.attachments.items) == 2
+        assert "first frame" not in composer.refusal.text()  # said once, not again at each image added
         many = [png_file(files, f"shot{i}.png", 64, 64, f"#{i:02x}{i:02x}80") for i in range(40)]
         await parts.attachments.add_files(many)
         assert len(parts.attachments.items) == 20

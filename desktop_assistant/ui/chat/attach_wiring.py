@@ -51,6 +51,7 @@ class AttachWiring(QObject):
         self.last_estimate: Any = None
         self._said: list[str] = []  # what attaching said lately: a drop of several files is told about together
         self._said_at = 0.0
+        self._noted: set[str] = set()  # the images whose note was said (said once, not at each change)
 
     def attach(self, found: Dropped) -> None:
         """Attach what a drop or paste carried."""
@@ -111,7 +112,8 @@ class AttachWiring(QObject):
 
     def _on_changed(self, items: list[Attachment]) -> None:
         self._composer.attachments.set_items(items, self._attachments.thumbnails)
-        notes = [f"{a.name}: {a.note}" for a in items if a.note]
+        notes = [f"{a.name}: {a.note}" for a in items if a.note and a.sha256 not in self._noted]
+        self._noted = {a.sha256 for a in items if a.note}
         for note in notes:
             self._say(note)
         if not notes and time.monotonic() - self._said_at > SAY_TOGETHER_S:
