@@ -113,6 +113,8 @@ async def test_no_key_shows_onboarding_not_an_error(tmp_path: Path, fake_openai:
         await start(parts)
         onboarding = parts.window.onboarding
         assert parts.window.stack.currentWidget() is onboarding
+        assert "https://platform.openai.com/api-keys" in onboarding.get_key.text()  # where a key comes from
+        assert onboarding.get_key.openExternalLinks()
         onboarding.show_problem("No system keyring was found (such as GNOME Keyring, KWallet, macOS Keychain or "
                                 "Windows Credential Manager), so your API key is kept only until you close the app.")
         parts.window.resize(1000, 700)

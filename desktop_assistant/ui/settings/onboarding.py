@@ -39,6 +39,15 @@ class Onboarding(QWidget):
             "URL (for example http://localhost:11434/v1) and leave the key empty.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        self.get_key = QLabel(
+            'No key yet? Create one at <a href="https://platform.openai.com/api-keys">platform.openai.com/api-keys'
+            "</a> (your OpenAI account needs billing set up; what you use is charged to it).")
+        self.get_key.setObjectName("onboarding_get_key")
+        self.get_key.setWordWrap(True)
+        self.get_key.setTextFormat(Qt.TextFormat.RichText)
+        self.get_key.setOpenExternalLinks(True)
+        self.get_key.setToolTip("https://platform.openai.com/api-keys")
+        layout.addWidget(self.get_key)
         self.form = EndpointForm(column)
         layout.addWidget(self.form)
         self.start_button = QPushButton("Save and start chatting")
