@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QPoint, QSize
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication
 
@@ -118,6 +118,36 @@ def test_show_earlier_is_incremental(qtbot: Any) -> None:
     _wait_built(transcript)
     shown = [m.id for m in messages[-2 * PAGE:]]
     assert _layout_ids(transcript) == shown
+
+
+def test_earlier_messages_come_in_above_without_moving_what_is_read(qtbot: Any) -> None:
+    """The message read when "Show earlier messages" is clicked stays where it was (the page goes above it),
+    and scrolling up to the top brings the next page by itself."""
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(3 * PAGE)
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    bar = transcript.verticalScrollBar()
+    bar.setValue(40)  # the person scrolled up, near the button, reading the oldest message shown
+    QApplication.processEvents()
+    read = transcript._top_visible()
+    assert read is not None
+    view, offset = read
+    transcript._earlier.click()
+    _wait_built(transcript)
+    assert len(transcript.views) == 2 * PAGE
+    body = transcript.widget()
+    qtbot.waitUntil(lambda: bar.maximum() > 10 * 600 and view.mapTo(body, QPoint(0, 0)).y() - bar.value() == offset)
+    for _ in range(5):  # and it stays there once the last views are laid out
+        QApplication.processEvents()
+    assert view.mapTo(body, QPoint(0, 0)).y() - bar.value() == offset
+    bar.setValue(0)  # up to the top: the next page comes by itself
+    QApplication.processEvents()
+    _wait_built(transcript)
+    assert len(transcript.views) == 3 * PAGE and not transcript._earlier.isVisible()
 
 
 def test_new_conversation_replaces_views(qtbot: Any) -> None:

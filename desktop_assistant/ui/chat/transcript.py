@@ -3,9 +3,9 @@
 Only the newest messages are shown (``PAGE``); older ones come on request ("Show earlier messages"). Views
 are built lazily: :meth:`Transcript.set_messages` builds, newest first, just the views that fill the first
 screen (so the first paint waits for those only) and the rest in small batches from a zero-interval timer,
-each batch stopping after :data:`BATCH_MS`. "Show earlier messages" queues its page the same way (oldest
-first, so the page fills in below the button). While batches insert views above what is on screen, the
-topmost visible view keeps its place. The view follows a streaming reply only while the person is at the
+each batch stopping after :data:`BATCH_MS`. "Show earlier messages" (or scrolling up to the top) queues its
+page the same way. While batches insert views above what is on screen, the topmost visible view keeps its
+place, so the message being read does not move. The view follows a streaming reply only while the person is at the
 bottom.
 """
 
@@ -255,8 +255,8 @@ class Transcript(QScrollArea):
         old = self._shown_from
         self._shown_from = max(0, self._shown_from - PAGE)
         self._follow = False
-        self._anchoring = False  # the page fills in below the button, where the person is looking
-        self._anchor = None
+        self._anchoring = True  # the page goes in above: the message being read stays where it is
+        self._anchor = self._top_visible()
         self._queue = [m.id for m in self._messages[self._shown_from:old]] + self._queue
         self._earlier.setVisible(self._shown_from > 0)
         self._schedule()
@@ -303,6 +303,8 @@ class Transcript(QScrollArea):
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 24
         self._anchor = None
+        if value == bar.minimum() and self._earlier.isVisible() and not self._queue:
+            self._show_earlier()  # scrolled up to the top: the next page, as if the button were clicked
 
     def _on_range(self, _minimum: int, _maximum: int) -> None:
         if self._pin is not None and self._keep_in_place(self._pin):
