@@ -96,10 +96,14 @@ class EndpointController(QObject):
                         proxy_mode=s.proxy_mode, proxy_url=s.proxy_url)
 
     @property
+    def keyless(self) -> bool:
+        """The endpoint in use needs no key (a local server, or one the person said needs none)."""
+        return self.settings.endpoint in self.settings.keyless_endpoints or self._endpoint().is_local
+
+    @property
     def needs_onboarding(self) -> bool:
         """No key for an endpoint that needs one, and the person has not set things up yet."""
-        keyless = self.settings.endpoint in self.settings.keyless_endpoints or self._endpoint().is_local
-        if keyless or self._api_key:
+        if self.keyless or self._api_key:
             return False
         if not self.key_loaded:  # until the keyring answers, trust that a set-up app has its key
             return not (self.settings.onboarded or self._secrets.env_endpoint == self.settings.endpoint)

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._report: UsageReport | None = None
         self._month: tuple[int, int | None] | None = None
         self._keyring_problem = ""
+        self._keyring_said = ""  # the keyring problem the banner said
         self._shown_id: int | None = None  # the conversation shown (None: a new chat)
         self._stored_id: int | None = None  # the new chat stored last (it stays the chat shown)
         self._deleted: list[int] = []  # the conversations the banner's Undo brings back
@@ -838,14 +839,17 @@ class MainWindow(QMainWindow):
         return "OpenAI" if "api.openai.com" in endpoint else redact(endpoint)
 
     def _on_keyring_problem(self, text: str) -> None:
-        said, self._keyring_problem = self._keyring_problem, text
+        self._keyring_problem = text
         if self._onboarding is not None:
             self._onboarding.show_problem(text)
             self._onboarding.form.set_key_hint(self.endpoint.key_source.value, text)
-        if text == said:
+        if text == self._keyring_said:
             return  # said once is enough (it was said again at every save of Settings)
-        # a banner (the status bar cut it off at its width), unless the welcome page says it already
-        if self.endpoint.key_source.value != "environment" and not self.endpoint.needs_onboarding:
+        # a banner (the status bar cut it off at its width), unless the welcome page says it already, or there is
+        # no key to keep (a local server that needs none: Settings still says it, where a key would be typed)
+        ep = self.endpoint
+        if ep.key_source.value != "environment" and not ep.needs_onboarding and (ep.has_key or not ep.keyless):
+            self._keyring_said = text
             self.banner.show_notice(Notice(Level.WARNING, text, ErrorAction.OPEN_SETTINGS
                                            if not self.endpoint.has_key else ErrorAction.NONE))
 

@@ -130,8 +130,11 @@ async def test_a_key_kept_for_the_session_only_is_said_in_full(tmp_path: Path,
             "Manager), so your API key is kept only until you close the app.")
     async with built_app(tmp_path, fake_openai.base_url, key=None) as parts:
         await start(parts)
-        parts.endpoint.keyringProblem.emit(text)
         banner = parts.window.banner
+        parts.endpoint.keyringProblem.emit(text)
+        assert not banner.isVisibleTo(parts.window)  # a local server without a key: no key to lose
+        await parts.endpoint.save(parts.endpoint.settings, "sk-typed-in-settings")
+        parts.endpoint.keyringProblem.emit(text)
         assert banner.isVisibleTo(parts.window) and banner.label.text() == text
         assert banner.label.wordWrap()  # wrapped, not cut off at the window's width
         banner.hide()  # dismissed: read, and not said again at each save of Settings (which reads the key again)
