@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.core.models import Role
-from desktop_assistant.services import backup
+from desktop_assistant.services import backup, image_cleanup
 from desktop_assistant.services.drafts import DraftStore, KeptDraft
 from desktop_assistant.services.image_cleanup import (
     clean_up_images,
@@ -271,3 +272,29 @@ def test_a_backup_rotated_away_meanwhile_is_not_made_again_and_stops_nothing(
     result = remove_unreferenced(images, [vanished])
 
     assert result.removed == 1 and not on_disk(images, digest) and not vanished.exists()
+
+
+def test_an_image_attached_again_while_the_databases_are_read_is_kept(
+        data: Path, images: ImageStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    digest = picture(images, "in nothing kept, until attached again")
+    database = data / "conversations.sqlite3"
+    sqlite3.connect(database).close()
+
+    def read_while_attached_again(path: Path, candidates: set[str], stop: object = None) -> set[str]:
+        images.put(b"not really a png: in nothing kept, until attached again", "image/png")  # (the person, meanwhile)
+        return set()
+    monkeypatch.setattr(image_cleanup, "hashes_in_database", read_while_attached_again)
+
+    assert remove_unreferenced(images, [database]).removed == 0 and on_disk(images, digest)
+
+
+def test_a_clean_up_told_to_stop_deletes_nothing_more(data: Path, images: ImageStore) -> None:
+    digest = picture(images, "in nothing kept")
+    database = data / "conversations.sqlite3"
+    sqlite3.connect(database).close()
+    stop = threading.Event()
+    stop.set()  # (the app is closing)
+
+    with pytest.raises(image_cleanup.Stopped):
+        remove_unreferenced(images, [database], stop=stop)
+    assert on_disk(images, digest)
