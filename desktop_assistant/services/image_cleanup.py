@@ -95,9 +95,9 @@ def hashes_in_database(path: Path, candidates: AbstractSet[str], stop: threading
                 if stop is not None and count % 1000 == 0 and stop.is_set():
                     raise Stopped
                 for value in row:
-                    if isinstance(value, str):
+                    if isinstance(value, str) and len(value) >= 64:
                         found |= hashes_in(value, candidates)
-                    elif isinstance(value, bytes):
+                    elif isinstance(value, bytes) and len(value) >= 64:
                         found |= hashes_in(value.decode("latin-1"), candidates)
     except sqlite3.Error as exc:
         raise Unreadable(f"{path.name}: {exc}") from exc
@@ -118,9 +118,11 @@ def remove_unreferenced(images: ImageStore, databases: list[Path], now: float | 
         return CleanupResult(folders=images.remove_empty_folders())
     candidates = {h for f in old if (h := image_hash(f.name)) is not None}
     referenced: set[str] = set()
-    for database in databases:
+    for database in databases:  # the database first: the copies are read only for what it does not refer to
         if stop is not None and stop.is_set():
             raise Stopped
+        if not candidates - referenced:
+            break
         try:
             referenced |= hashes_in_database(database, candidates, stop)
         except Unreadable as exc:
@@ -155,3 +157,6 @@ async def clean_up_images(store: Store, images: ImageStore, now: float | None = 
         raise
     except Stopped:
         return CleanupResult(stopped_by="stopped")
+    except OSError as exc:  # (a folder not ours to list, a file not ours to delete): housekeeping, not news
+        log.warning("image clean-up stopped: %s", exc)
+        return CleanupResult(stopped_by=str(exc))

@@ -18,6 +18,7 @@ from desktop_assistant.core.models import Role
 from desktop_assistant.services import backup, image_cleanup
 from desktop_assistant.services.drafts import DraftStore, KeptDraft
 from desktop_assistant.services.image_cleanup import (
+    CleanupResult,
     clean_up_images,
     hashes_in_database,
     kept_databases,
@@ -298,3 +299,27 @@ def test_a_clean_up_told_to_stop_deletes_nothing_more(data: Path, images: ImageS
     with pytest.raises(image_cleanup.Stopped):
         remove_unreferenced(images, [database], stop=stop)
     assert on_disk(images, digest)
+
+
+async def test_the_copies_are_not_read_when_the_database_refers_to_every_old_image(
+        store: Store, images: ImageStore, data: Path) -> None:
+    in_message = picture(images, "in a message")
+    await conversation_with(store, in_message)
+    broken = backup.backup_dir(data) / f"{backup.AUTO_PREFIX}20250101-120000.sqlite3"
+    broken.parent.mkdir()
+    broken.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
+
+    assert await clean_up_images(store, images) == CleanupResult()  # (nothing to delete, so nothing to stop)
+    assert on_disk(images, in_message)
+
+
+async def test_a_store_that_cannot_be_listed_is_logged_not_shown(store: Store, images: ImageStore,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    def refuse() -> list[object]:
+        raise PermissionError(13, "Permission denied", str(images.root))
+    monkeypatch.setattr(images, "files", refuse)
+
+    result = await clean_up_images(store, images)
+
+    assert result.removed == 0 and result.stopped_by is not None and "Permission denied" in caplog.text
