@@ -263,6 +263,7 @@ async def after_first_paint(parts: AppParts) -> None:
         await parts.chat.count_interrupted(parts.store.interrupted)
         parts.store.interrupted = []
     await DraftStore(parts.store).prune()
+    start_image_cleanup(parts)
     if parts.token_counts is not None:
         await parts.token_counts.prune()
     await parts.chat.refresh_conversations()
@@ -285,6 +286,18 @@ async def after_first_paint(parts: AppParts) -> None:
         await parts.lab.batches.resume()
         parts.search.top_up()  # messages written since the last run, if search by meaning is on
     keep_out_of_full_collections()  # what start-up built stays: full collections need not walk it again
+
+
+IMAGE_CLEANUP = "image clean-up"
+
+
+def start_image_cleanup(parts: AppParts) -> None:
+    """Delete, on a worker thread, the stored images nothing refers to any more (those of conversations just
+    purged and of drafts just pruned among them); the rest of the start does not wait for it."""
+    from desktop_assistant.services.image_cleanup import clean_up_images  # not needed for the first paint
+
+    if not parts.runner.closing:
+        parts.runner.start(IMAGE_CLEANUP, clean_up_images(parts.store, parts.attachments.images), key=IMAGE_CLEANUP)
 
 
 def offer_recovery(parts: AppParts, moved: Path, backup: BackupInfo) -> None:

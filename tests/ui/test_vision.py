@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import socket
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -11,13 +13,14 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QPainter,
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.app import IMAGE_CLEANUP
 from desktop_assistant.controllers.images import encoded
 from desktop_assistant.core.errors import ErrorAction, ErrorKind
 from desktop_assistant.core.images import upload_size
 from desktop_assistant.core.models import Status
 from desktop_assistant.ui.chat.capture_overlay import HINT
 from desktop_assistant.ui.status_line import image_cost_texts
-from tests.conftest import until
+from tests.conftest import ended, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -238,3 +241,36 @@ async def test_a_click_on_an_image_in_the_transcript_shows_it_large(tmp_path: Pa
         pixmap = viewer.picture.pixmap()
         assert (pixmap.width(), pixmap.height()) == (1200, 800) or pixmap.width() > 640  # larger than in the chat
         viewer.close()
+
+
+async def test_a_deleted_conversation_s_screenshot_is_gone_at_a_later_start(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="A blue box."), Reply(text="A red box."))
+    images = tmp_path / "home" / "data" / "images"
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.set_model("gpt-4o")
+        sent = []
+        for color in ("#3366cc", "#cc3333"):
+            parts.chat.new_conversation()
+            attached = await parts.attachments.add_bytes(encoded(screenshot(320, 200, color)), "shot.png")
+            assert attached is not None
+            await parts.chat.send("What is this?")
+            await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+            sent.append((parts.chat.path[0].conversation_id, images / attached.sha256[:2] / f"{attached.sha256}.png"))
+        (deleted, deleted_file), (_kept, kept_file) = sent
+        await parts.chat.delete(deleted)
+    assert deleted_file.exists() and kept_file.exists()
+    async with built_app(tmp_path / "home", fake_openai.base_url) as again:  # within a day: kept a while yet
+        await start(again)
+        await until(lambda: ended(again.runner, IMAGE_CLEANUP))
+        assert deleted_file.exists()
+    two_days_ago = time.time() - 2 * 24 * 60 * 60
+    for path in (deleted_file, kept_file):
+        os.utime(path, (two_days_ago, two_days_ago))
+    async with built_app(tmp_path / "home", fake_openai.base_url) as last:
+        await start(last)
+        await until(lambda: not deleted_file.exists())
+        await until(lambda: ended(last.runner, IMAGE_CLEANUP))
+        assert kept_file.exists() and sorted(p.name for p in images.rglob("*")) == [kept_file.parent.name,
+                                                                                  kept_file.name]
