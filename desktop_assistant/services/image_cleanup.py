@@ -11,7 +11,9 @@ too (an image attached in this session may not be in a draft yet). What to delet
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 _DATABASE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 _COMPANIONS = ("-wal", "-shm", "-journal")  # part of the database beside them, read through it
+STAMP = ".last-clean-up"
+"""In the images folder: its time is when the databases were last read for the clean-up."""
 
 
 class Unreadable(Exception):
@@ -107,15 +111,25 @@ def hashes_in_database(path: Path, candidates: AbstractSet[str], stop: threading
 
 
 def remove_unreferenced(images: ImageStore, databases: list[Path], now: float | None = None,
-                        stop: threading.Event | None = None) -> CleanupResult:
+                        stop: threading.Event | None = None, *, once_a_day: bool = False) -> CleanupResult:
     """Delete the image files no database in ``databases`` refers to and untouched for a day, then the folders
     left empty (blocking: run on a worker thread). A database that cannot be read stops it before anything is
-    deleted; one gone meanwhile (a backup rotated away) refers to nothing any more."""
+    deleted; one gone meanwhile (a backup rotated away) refers to nothing any more. With ``once_a_day``, the
+    databases are read at most once a day (:data:`STAMP`)."""
     now = time.time() if now is None else now
     files = images.files()
     old = to_delete(files, frozenset(), now)  # what would go if nothing referred to it: the rest need no reading
     if not old:
         return CleanupResult(folders=images.remove_empty_folders())
+    if once_a_day:  # reading the databases holds the GIL (~0.1 s per 10 MB): once a day is enough
+        stamp = images.root / STAMP
+        try:
+            if now - stamp.stat().st_mtime < MIN_AGE:
+                return CleanupResult(stopped_by="the databases were read for this less than a day ago")
+        except FileNotFoundError:
+            pass
+        stamp.touch()
+        os.utime(stamp, (now, now))
     candidates = {h for f in old if (h := image_hash(f.name)) is not None}
     referenced: set[str] = set()
     for database in databases:  # the database first: the copies are read only for what it does not refer to
@@ -151,7 +165,8 @@ async def clean_up_images(store: Store, images: ImageStore, now: float | None = 
     databases = [store.path, *kept_databases(store.path)]
     stop = threading.Event()
     try:
-        return await asyncio.to_thread(remove_unreferenced, images, databases, now, stop)
+        return await asyncio.to_thread(functools.partial(remove_unreferenced, images, databases, now, stop,
+                                                         once_a_day=True))
     except asyncio.CancelledError:
         stop.set()  # the thread stops at its next step
         raise

@@ -68,6 +68,12 @@ def on_disk(images: ImageStore, digest: str) -> bool:
     return images.path_for(digest, "image/png").exists()
 
 
+async def cleaned(store: Store, images: ImageStore) -> CleanupResult:
+    """The clean-up as the app runs it, as if the last one were a day ago (it reads the databases once a day)."""
+    (images.root / image_cleanup.STAMP).unlink(missing_ok=True)
+    return await clean_up_images(store, images)
+
+
 def image_part(digest: str) -> dict[str, object]:
     return {"type": "image_url", "image_url": {"url": f"attachment:{digest}.png", "detail": "auto"}, "size": [4, 3]}
 
@@ -102,7 +108,7 @@ async def test_an_image_only_in_a_purged_conversation_goes_and_every_one_still_n
     assert await drafts.save(None, KeptDraft("look", (draft_image(in_draft),)))
     assert await drafts.save(kept, KeptDraft("", (draft_image(in_edit),), edit=(message_id, "look again")))
 
-    result = await clean_up_images(store, images)
+    result = await cleaned(store, images)
 
     assert not on_disk(images, purged)
     assert all(on_disk(images, d) for d in (in_message, in_draft, in_edit, recent))
@@ -123,13 +129,13 @@ async def test_an_image_in_a_backup_or_a_damaged_database_stays(store: Store, im
     await delete_and_purge(store, conversation)
     assert len(kept_databases(store.path)) == 3
 
-    result = await clean_up_images(store, images)
+    result = await cleaned(store, images)
 
     assert all(on_disk(images, d) for d in (in_backup, in_damaged, before_upgrade))
     assert result.removed == 0 and result.stopped_by is None
     for path in kept_databases(store.path):
         path.unlink()
-    assert (await clean_up_images(store, images)).removed == 3  # once no copy refers to them
+    assert (await cleaned(store, images)).removed == 3  # once no copy refers to them
 
 
 async def test_a_backup_that_cannot_be_read_stops_the_clean_up(store: Store, images: ImageStore, data: Path) -> None:
@@ -139,12 +145,12 @@ async def test_a_backup_that_cannot_be_read_stops_the_clean_up(store: Store, ima
     broken.parent.mkdir()
     broken.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))  # the start of one, and then noise
 
-    result = await clean_up_images(store, images)
+    result = await cleaned(store, images)
 
     assert on_disk(images, purged) and result.removed == 0
     assert result.stopped_by is not None and broken.name in result.stopped_by
     broken.unlink()
-    assert (await clean_up_images(store, images)).removed == 1
+    assert (await cleaned(store, images)).removed == 1
 
 
 async def test_a_file_in_the_backups_folder_that_is_a_database_by_its_first_bytes_is_read(
@@ -155,7 +161,7 @@ async def test_a_file_in_the_backups_folder_that_is_a_database_by_its_first_byte
     (backup.backup_dir(data) / "notes.txt").write_text("not a database, and not read as one")
     await delete_and_purge(store, conversation)
 
-    assert (await clean_up_images(store, images)).stopped_by is None
+    assert (await cleaned(store, images)).stopped_by is None
     assert on_disk(images, kept)
 
 
@@ -170,7 +176,7 @@ async def test_a_database_open_read_only_is_left_as_it_is(data: Path, images: Im
         store.open()
     store.open_read_only()
     try:
-        result = await clean_up_images(store, images)
+        result = await cleaned(store, images)
     finally:
         store.close_sync()
     assert on_disk(images, purged) and result.removed == 0
@@ -185,7 +191,7 @@ async def test_a_hash_is_found_in_any_table_in_either_case_and_inside_longer_hex
     await store.write(lambda conn: conn.executemany("INSERT INTO someday VALUES (?, ?)", [
         (f"see {upper.upper()}", None), (f"0a{inside}ff", None), (None, f"[{blob}]".encode())]))
 
-    assert (await clean_up_images(store, images)).removed == 0
+    assert (await cleaned(store, images)).removed == 0
     assert all(on_disk(images, d) for d in (upper, inside, blob))
 
 
@@ -207,7 +213,7 @@ async def test_empty_folders_and_unfinished_writes_are_removed_other_files_kept(
     for path in [unfinished, *strangers]:
         os.utime(path, (then, then))
 
-    result = await clean_up_images(store, images)
+    result = await cleaned(store, images)
 
     assert not on_disk(images, purged) and not unfinished.exists() and fresh_unfinished.exists()
     assert all(path.exists() for path in strangers)
@@ -215,7 +221,7 @@ async def test_empty_folders_and_unfinished_writes_are_removed_other_files_kept(
     assert result.removed == 2 and result.folders == 1
     fresh_unfinished.unlink()
     (folder / "holiday.png").unlink()
-    assert (await clean_up_images(store, images)).folders == 1 and not folder.exists()
+    assert (await cleaned(store, images)).folders == 1 and not folder.exists()
 
 
 def test_attaching_a_stored_image_again_dates_it_now(images: ImageStore) -> None:
@@ -227,7 +233,7 @@ def test_attaching_a_stored_image_again_dates_it_now(images: ImageStore) -> None
 async def test_an_old_image_attached_again_is_kept(store: Store, images: ImageStore) -> None:
     digest = picture(images, "attached last month, in nothing kept", age=30 * DAY)
     images.put(b"not really a png: attached last month, in nothing kept", "image/png")
-    assert (await clean_up_images(store, images)).removed == 0 and on_disk(images, digest)
+    assert (await cleaned(store, images)).removed == 0 and on_disk(images, digest)
 
 
 def test_an_image_whose_date_cannot_be_changed_is_written_again(images: ImageStore, tmp_path: Path,
@@ -309,7 +315,7 @@ async def test_the_copies_are_not_read_when_the_database_refers_to_every_old_ima
     broken.parent.mkdir()
     broken.write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
 
-    assert await clean_up_images(store, images) == CleanupResult()  # (nothing to delete, so nothing to stop)
+    assert await cleaned(store, images) == CleanupResult()  # (nothing to delete, so nothing to stop)
     assert on_disk(images, in_message)
 
 
@@ -320,6 +326,16 @@ async def test_a_store_that_cannot_be_listed_is_logged_not_shown(store: Store, i
         raise PermissionError(13, "Permission denied", str(images.root))
     monkeypatch.setattr(images, "files", refuse)
 
-    result = await clean_up_images(store, images)
+    result = await cleaned(store, images)
 
     assert result.removed == 0 and result.stopped_by is not None and "Permission denied" in caplog.text
+
+
+def test_the_databases_are_read_for_it_once_a_day_at_most(data: Path, store: Store, images: ImageStore) -> None:
+    gone = picture(images, "deleted a while ago")
+    assert remove_unreferenced(images, [store.path], once_a_day=True).removed == 1 and not on_disk(images, gone)
+    later = picture(images, "deleted since")
+    skipped = remove_unreferenced(images, [store.path], once_a_day=True)  # the same day: nothing is read
+    assert skipped.removed == 0 and "less than a day ago" in (skipped.stopped_by or "") and on_disk(images, later)
+    assert remove_unreferenced(images, [store.path], time.time() + DAY, once_a_day=True).removed == 1
+    assert not on_disk(images, later)

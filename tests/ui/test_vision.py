@@ -272,5 +272,6 @@ async def test_a_deleted_conversation_s_screenshot_is_gone_at_a_later_start(tmp_
         await start(last)
         await until(lambda: not deleted_file.exists())
         await until(lambda: ended(last.runner, IMAGE_CLEANUP))
-        assert kept_file.exists() and sorted(p.name for p in images.rglob("*")) == [kept_file.parent.name,
-                                                                                  kept_file.name]
+        assert kept_file.exists() and sorted(p.name for p in images.rglob("[!.]*")) == [kept_file.parent.name,
+                                                                                      kept_file.name]
+
