@@ -102,6 +102,19 @@ if [ "$target" = linux ]; then
   else
     echo "note: no patchelf here; libraries keep the build machine's absolute RUNPATH (harmless, but untidy)"
   fi
+  # libpython alone is stripped (a source build's carries ~17 MB of symbols): strip corrupts libraries a wheel
+  # patched with patchelf (numpy's OpenBLAS, Qt's FFmpeg), so the spec strips nothing
+  if command -v strip >/dev/null 2>&1; then
+    find "$bundle/_internal" -maxdepth 1 -name 'libpython3*.so*' -type f -exec strip --strip-unneeded {} +
+  fi
+  # every library must still load: ldd says "not a dynamic executable" of one the loader refuses
+  broken="$(find "$bundle" -type f -name '*.so*' -exec sh -c \
+    'for f; do ldd "$f" 2>&1 | grep -q "not a dynamic executable" && echo "$f"; done' sh {} +)" || true
+  if [ -n "$broken" ]; then
+    echo "these libraries of the bundle cannot be loaded:" >&2
+    echo "$broken" >&2
+    exit 1
+  fi
 fi
 exe="$bundle/desktop-assistant"
 [ "$target" = macos ] && exe="$root/dist/Desktop Assistant.app/Contents/MacOS/desktop-assistant"

@@ -113,6 +113,9 @@ def test_frozen_app_answers_a_chat(bundle: Path, tmp_path: Path, fake_openai: Fa
     assert "print('frozen')" in shown and "```" not in shown  # the code block went through pygments
     assert result["spelling"] is True  # pyspellchecker's word lists were bundled and found
     assert result["garbage_collector"] is True  # the frozen entry point turns it off for the start only
+    # what loads only when used loads too (stripping once corrupted numpy's OpenBLAS and Qt's FFmpeg, and the
+    # FFmpeg plugin's QtQuick/QtQml were left out): search by meaning and read aloud work in the bundle
+    assert (result["search_by_meaning"], result["read_aloud"]) == ("ok", "ok")
     # what the app stored: the question, the reply, and the usage the server reported, in the ledger
     messages = rows(tmp_path, "SELECT role, status FROM messages ORDER BY id")
     assert messages == [("user", "complete"), ("assistant", "complete")]
@@ -183,8 +186,8 @@ def test_bundle_carries_what_the_app_needs_and_no_more(bundle: Path) -> None:
                    "imageformats/libqsvg.so", "iconengines/libqsvgicon.so"):
         assert (plugins / plugin).is_file(), plugin
     names = [p.name for p in bundle.rglob("*")]
-    for unused in ("WebEngine", "Quick", "Qml", "Qt6Pdf", "MultimediaWidgets", "Qt63D", "VirtualKeyboard", "libgtk-3",
-                   "libstdc++", "libX11", "libxcb.so", "libfontconfig"):
+    for unused in ("WebEngine", "QtQuick", "QtQml", "Qt6Pdf", "MultimediaWidgets", "Qt63D", "VirtualKeyboard",
+                   "libgtk-3", "libstdc++", "libX11", "libxcb.so", "libfontconfig"):  # (libQt6Quick/Qml: FFmpeg's)
         assert not [n for n in names if unused in n], f"the bundle should not carry {unused}"
     assert not list(bundle.rglob("*.qm")), "Qt translations are not used"
     version = subprocess.run([str(bundle / EXE), "--version"], capture_output=True, text=True, timeout=60,
@@ -193,5 +196,5 @@ def test_bundle_carries_what_the_app_needs_and_no_more(bundle: Path) -> None:
 
     assert version.stdout.strip() == f"Desktop Assistant {__version__}"
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
-    assert size < 220 * 2**20, f"bundle grew to {size / 2**20:.0f} MiB"
+    assert size < 260 * 2**20, f"bundle grew to {size / 2**20:.0f} MiB"
     print(f"\nbundle: {size / 2**20:.0f} MiB in {len(names)} files")
