@@ -6,6 +6,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "The app needs Python 3.11 or newer; $python is $("$python" --version 2>/dev/null || echo "not installed")." >&2
+  echo "Install it and run again with PYTHON=python3.11 (or newer)." >&2
+  exit 1
+fi
 
 # Qt's offscreen and xcb platforms, a Secret Service for the keyring, fonts for text layout.
 sys_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
@@ -22,7 +28,6 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-python="${PYTHON:-python3}"
 venv="${DA_VENV:-$root/.venv}"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip build
