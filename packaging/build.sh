@@ -138,7 +138,13 @@ fi
 # 4. The tarball: the bundle folder as it is.
 arch="$(uname -m)"
 tarball="$root/dist/desktop-assistant-$version-linux-$arch.tar.gz"
+# with how to add it to the menu and how to remove it (the .deb does both its own way, so they leave again)
+extras=(README.txt install-menu-entry.sh desktop-assistant.desktop)
+install -m 644 "$root/packaging/linux/README-tarball.txt" "$bundle/README.txt"
+install -m 755 "$root/packaging/linux/install-menu-entry.sh" "$bundle/install-menu-entry.sh"
+install -m 644 "$root/packaging/linux/desktop-assistant.desktop" "$bundle/desktop-assistant.desktop"
 tar -C "$root/dist" --owner=0 --group=0 -czf "$tarball" desktop-assistant
+for extra in "${extras[@]}"; do rm -f "$bundle/$extra"; done
 echo "tarball: $tarball ($(size_of "$tarball"))"
 
 # 5. The .deb (needs dpkg-deb: Debian and Ubuntu).
