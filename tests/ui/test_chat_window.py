@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.message_view import MessageView
 from tests.conftest import next_emission, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -620,3 +630,78 @@ async def test_the_banner_s_retry_is_only_offered_for_the_chat_s_own_failures(
                             {"conversation_id": conversation.id})
         assert banner.action.isVisibleTo(parts.window) and banner.action.text() == "Retry"  # the chat's own
         assert len([r for r in fake_openai.requests if r.path.endswith("/chat/completions")]) == asked
+
+
+def _hover(widget: QWidget, at: QPoint) -> None:
+    """Move the pointer over ``widget`` to ``at`` (qtbot's mouseMove processes events inside the test's task,
+    which leaves the qasync loop unable to stop at the end of the test)."""
+    point = QPointF(at)
+    QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, point, widget.mapToGlobal(point),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def _link_point(browser: QTextBrowser, href: str) -> QPoint:
+    """Where the link to ``href`` is drawn in ``browser``'s viewport."""
+    block = browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                cursor = QTextCursor(browser.document())
+                cursor.setPosition(fragment.position() + 1)
+                return browser.cursorRect(cursor).center()
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no link to {href}")
+
+
+class _Opened(QObject):
+    """Receives the links the desktop is asked to open (a URL handler in place of the browser)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def take(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+async def test_a_link_shows_where_it_leads_and_says_when_no_browser_opens_it(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="Read [the official guide](https://evil.example/steal?x=1) first."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        await parts.chat.send("Where is the guide?")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        view: MessageView = window.transcript.views[parts.chat.path[-1].id]
+        await until(lambda: "official guide" in view.body.toPlainText())
+        point = _link_point(view.body, "https://evil.example/steal?x=1")
+        viewport = view.body.viewport()
+        # hovering the link shows its address, not only its text
+        _hover(viewport, point)
+        await until(lambda: window.statusBar().currentMessage() == "https://evil.example/steal?x=1")
+        assert "https://evil.example/steal?x=1" in view.body.toolTip()
+        _hover(viewport, QPoint(1, viewport.height() - 1))  # off the link: the address goes away
+        await until(lambda: window.statusBar().currentMessage() == "")
+        assert view.body.toolTip() == ""
+        # no browser here (the offscreen platform opens nothing): said in the window, the address copied
+        QGuiApplication.clipboard().clear()
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+        await until(lambda: window.banner.isVisibleTo(window))
+        assert window.banner.label.text() == ("Could not open a browser for https://evil.example/steal?x=1: the "
+                                              "address was copied to the clipboard.")
+        assert QGuiApplication.clipboard().text() == "https://evil.example/steal?x=1"
+        # where the desktop opens it, nothing more is said
+        window.banner.hide()
+        opened = _Opened()
+        QDesktopServices.setUrlHandler("https", opened, "take")  # (PySide refuses the bytes its stub names)
+        try:
+            qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+            await until(lambda: opened.urls == ["https://evil.example/steal?x=1"])
+        finally:
+            QDesktopServices.unsetUrlHandler("https")
+        assert not window.banner.isVisibleTo(window)
