@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,6 +128,33 @@ async def test_stream_faults_keep_what_arrived(tmp_path: Path, fake_openai: Fake
             assert words in shown, shown
             if reply.refusal is None and not reply.raw_events:
                 assert last.text.startswith("one ")  # what arrived is kept
+
+
+def _content_event(text: str) -> str:
+    """One streamed chunk of reply text, as verbatim SSE."""
+    chunk = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}]}
+    return f"data: {json.dumps(chunk)}\n\n"
+
+
+async def test_an_error_the_server_sends_mid_stream_is_said_in_its_words_keeping_what_arrived(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    error = {"error": {"message": "The model is overloaded, please try again later", "type": "server_error",
+                       "param": None, "code": None}}
+    fake_openai.enqueue(Reply(text="never sent", raw_events=[
+        _content_event("Half "), _content_event("an answer"), f"data: {json.dumps(error)}\n\n"]))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
+                    and parts.chat.path[-1].status is not Status.STREAMING)
+        last = parts.chat.path[-1]
+        assert last.error == ("The server reported an error while the reply was arriving: The model is overloaded, "
+                              "please try again later. What arrived is kept; Retry asks for the whole reply again.")
+        assert last.text == "Half an answer" and last.error_action == "retry"
+        view = parts.window.transcript.views[last.id]
+        assert view.action_button.text() == "Retry" and view.action_button.isVisibleTo(view)
 
 
 async def test_connection_refused_and_unresolvable_host(tmp_path: Path) -> None:
