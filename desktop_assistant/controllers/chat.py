@@ -28,7 +28,7 @@ from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, alternative_position, newest_leaf_under, siblings
 from desktop_assistant.core.catalog import lookup, sees_images
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
-from desktop_assistant.core.history import HistoryPlan, plan_history
+from desktop_assistant.core.history import HistoryPlan, has_older_turns, plan_history
 from desktop_assistant.core.models import (
     Conversation,
     LedgerEntry,
@@ -671,7 +671,7 @@ class ChatController(QObject):
             status = Status.STOPPED
             raise
         except UserFacingError as exc:
-            status, error = Status.ERROR, exc
+            status, error = Status.ERROR, self._unless_nothing_to_leave_out(exc, plan, model)
         finally:
             self._frame.stop()
             self._pending_text = None
@@ -679,6 +679,17 @@ class ChatController(QObject):
                                                             prefix + "".join(chunks), "".join(refusal), status,
                                                             finish, usage, error, seq, step, earlier))
         return reply
+
+    @staticmethod
+    def _unless_nothing_to_leave_out(error: UserFacingError, plan: HistoryPlan, model: str) -> UserFacingError:
+        """``error``, unless it offers to leave out older messages where there are none (a first, long question):
+        leaving out nothing would fail the same way, so the question itself is what must change, or the model."""
+        if error.action is not ErrorAction.TRIM_AND_RETRY or has_older_turns(plan.messages):
+            return error
+        return UserFacingError(error.kind, f"This question is too long for {model} by itself: there are no older "
+                               "messages to leave out. Shorten it, send only part of it, or choose a model with a "
+                               "larger context.", ErrorAction.CHOOSE_MODEL, request_id=error.request_id,
+                               detail=error.detail)
 
     async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
                             plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,

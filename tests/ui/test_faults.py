@@ -179,6 +179,30 @@ async def test_stall_mid_stream_times_out_keeping_the_start(tmp_path: Path, fake
         assert last.status is Status.ERROR and last.error
 
 
+async def test_a_first_question_too_long_for_the_server_offers_another_model_not_a_vain_retry(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    # the server's context is smaller than the catalog says (a local model): the first question alone is too long
+    fake_openai.enqueue(Reply(status=400, error=context_length_error(limit=4096, used=6000)))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("log line " * 2000)
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
+                    and parts.chat.path[-1].status is not Status.STREAMING)
+        last = parts.chat.path[-1]
+        assert last.error == ("This question is too long for gpt-4o-mini by itself: there are no older messages to "
+                              "leave out. Shorten it, send only part of it, or choose a model with a larger context.")
+        assert last.error_action == "choose_model"
+        view = parts.window.transcript.views[last.id]
+        assert view.action_button.text() == "Choose another model" and view.action_button.isVisibleTo(view)
+        chosen: list[bool] = []
+        view.chooseModelRequested.connect(lambda: chosen.append(True))
+        asked = len(fake_openai.requests)
+        view.action_button.click()
+        assert chosen == [True] and len(fake_openai.requests) == asked  # nothing sent again
+        parts.window.header.model_picker.hidePopup()
+
+
 async def test_context_too_long_trims_and_retries(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply(text="a1"), Reply(text="a2"), Reply(status=400, error=context_length_error()),
                         Reply(text="fits now"))
