@@ -375,9 +375,11 @@ class ChatController(QObject):
         if not (text or images or files) or self.streaming_here:
             return
         if self.streaming:  # in another conversation: one reply at a time, and the draft stays
+            other = await self._store.get_conversation(self._streaming_in) if self._streaming_in else None
+            named = f", “{other.title or 'Untitled'}”" if other is not None else ""
             self.sendRefused.emit(UserFacingError(
-                ErrorKind.BAD_INPUT, "A reply is still arriving in another conversation: send once it has finished, "
-                "or open that conversation and stop it.", ErrorAction.NONE))
+                ErrorKind.BAD_INPUT, f"A reply is still arriving in another conversation{named}: send once it has "
+                "finished, or open that conversation and stop it.", ErrorAction.NONE))
             return
         try:
             self._check_ready()

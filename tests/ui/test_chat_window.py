@@ -467,6 +467,8 @@ async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocke
         composer.set_text("a follow-up")
         composer.send_button.click()  # refused with the reason, the words kept
         await until(lambda: "still arriving in another conversation" in composer.refusal.text())
+        assert composer.refusal.text() == ("A reply is still arriving in another conversation, “Second chat, slow”: "
+                                           "send once it has finished, or open that conversation and stop it.")
         assert composer.text == "a follow-up"
         await until(lambda: not parts.chat.streaming, timeout=15)
         assert composer.refusal.text() == ""  # it has arrived: the reason to wait is gone with it
