@@ -372,7 +372,12 @@ class ChatController(QObject):
         """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
         text = text.strip()
         images, files = list(self._attachments.items), list(self._attachments.files)
-        if not (text or images or files) or self.streaming_here:
+        if not (text or images or files):
+            return
+        if self.streaming_here:  # one reply at a time: the draft stays for when this one is over
+            self.sendRefused.emit(UserFacingError(
+                ErrorKind.BAD_INPUT, "A reply is still arriving: send this once it has finished, or after Stop (Esc).",
+                ErrorAction.NONE))
             return
         if self.streaming:  # in another conversation: one reply at a time, and the draft stays
             other = await self._store.get_conversation(self._streaming_in) if self._streaming_in else None

@@ -914,8 +914,8 @@ class MainWindow(QMainWindow):
 
     def _on_streaming(self, streaming: bool) -> None:
         self.composer.set_streaming(self.chat.streaming_here)  # Stop only where the reply is arriving
-        if not streaming and "still arriving in another conversation" in self.composer.refusal.text():
-            self.composer.show_refusal("")  # it has arrived: sending is possible again
+        if not streaming and self.composer.refusal.text().startswith("A reply is still arriving"):
+            self.composer.show_refusal("")  # it has arrived (or was stopped): sending is possible again
 
     def _on_send_accepted(self) -> None:
         self.composer.clear()

@@ -89,6 +89,26 @@ async def test_stop_keeps_partial_reply_and_restart_finds_it(tmp_path: Path, fak
         assert again.window.sidebar.list.count() == 2  # the "Today" header and the conversation
 
 
+async def test_enter_while_the_reply_streams_says_when_the_draft_can_be_sent(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(chunks=["A ", "slow ", "answer ", "arriving"], chunk_delay=0.3))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        await parts.chat.send("Tell me slowly")
+        await until(lambda: parts.chat.streaming_here and composer.stop_button.isVisible())
+        asked = len(fake_openai.requests)
+        qtbot.keyClicks(composer.edit, "and then?")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        await until(lambda: composer.refusal.isVisibleTo(parts.window))
+        assert composer.refusal.text() == ("A reply is still arriving: send this once it has finished, or after "
+                                           "Stop (Esc).")
+        assert composer.text == "and then?" and len(fake_openai.requests) == asked  # kept, not sent
+        await until(lambda: not parts.chat.streaming, timeout=15)
+        assert not composer.refusal.isVisibleTo(parts.window)  # over: the draft can go now
+        assert composer.text == "and then?"
+
+
 async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
         tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
     fake_openai.enqueue(Reply(status=401))
