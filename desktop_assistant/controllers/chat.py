@@ -90,6 +90,17 @@ def question_parts(text: str, images: list[Attachment], files: list[FileAttachme
     return head + [f.part() for f in files] + [a.part() for a in images]
 
 
+def _too_long_advice(images: list[Attachment]) -> str:
+    """What makes a message that is too long fit, what helps most first: its images' detail, when it has images."""
+    rest = "send only part of a long file (its “Send part” button), or choose a model with a larger context."
+    if any(a.detail != "low" for a in images):
+        return ("Set its images to low detail (the detail box under each image: low costs a small, fixed amount) "
+                f"or remove some; or shorten it, {rest}")
+    if images:
+        return f"Remove some of its images; or shorten it, {rest}"
+    return f"Shorten it, {rest}"
+
+
 def _estimated_usage(model: str, wire: list[dict[str, Any]], text: str) -> Usage:
     """What a reply of ``text`` to the request ``wire`` cost, estimated (its usage never arrived)."""
     prompt = plan_history(model, wire, max_output_tokens=1).prompt_tokens
@@ -394,8 +405,7 @@ class ChatController(QObject):
             if not plan.fits:
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.limit:,} are available. "
-                                      "Shorten it, send only part of a long file (its “Send part” button), or "
-                                      "choose a model with a larger context.")
+                                      + _too_long_advice(images))
             await self._check_budget(plan)
             question = await self._store_question(text, images, files)
         except UserFacingError as exc:
