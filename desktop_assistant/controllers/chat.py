@@ -28,7 +28,7 @@ from desktop_assistant.core import requests
 from desktop_assistant.core.branches import active_path, alternative_position, newest_leaf_under, siblings
 from desktop_assistant.core.catalog import lookup, sees_images
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
-from desktop_assistant.core.history import HistoryPlan, plan_history
+from desktop_assistant.core.history import HistoryPlan, has_older_turns, plan_history
 from desktop_assistant.core.models import (
     Conversation,
     LedgerEntry,
@@ -88,6 +88,17 @@ def question_parts(text: str, images: list[Attachment], files: list[FileAttachme
     files = files or []
     head = [text_part(text)] if text or not (images or files) else []
     return head + [f.part() for f in files] + [a.part() for a in images]
+
+
+def _too_long_advice(images: list[Attachment]) -> str:
+    """What makes a message that is too long fit, what helps most first: its images' detail, when it has images."""
+    rest = "send only part of a long file (its “Send part” button), or choose a model with a larger context."
+    if any(a.detail != "low" for a in images):
+        return ("Set its images to low detail (the detail box under each image: low costs a small, fixed amount) "
+                f"or remove some; or shorten it, {rest}")
+    if images:
+        return f"Remove some of its images; or shorten it, {rest}"
+    return f"Shorten it, {rest}"
 
 
 def _estimated_usage(model: str, wire: list[dict[str, Any]], text: str) -> Usage:
@@ -372,12 +383,19 @@ class ChatController(QObject):
         """Send ``text`` as the next question. Refusals keep the draft (``sendRefused``)."""
         text = text.strip()
         images, files = list(self._attachments.items), list(self._attachments.files)
-        if not (text or images or files) or self.streaming_here:
+        if not (text or images or files):
+            return
+        if self.streaming_here:  # one reply at a time: the draft stays for when this one is over
+            self.sendRefused.emit(UserFacingError(
+                ErrorKind.BAD_INPUT, "A reply is still arriving: send this once it has finished, or after Stop (Esc).",
+                ErrorAction.NONE))
             return
         if self.streaming:  # in another conversation: one reply at a time, and the draft stays
+            other = await self._store.get_conversation(self._streaming_in) if self._streaming_in else None
+            named = f", “{other.title or 'Untitled'}”" if other is not None else ""
             self.sendRefused.emit(UserFacingError(
-                ErrorKind.BAD_INPUT, "A reply is still arriving in another conversation: send once it has finished, "
-                "or open that conversation and stop it.", ErrorAction.NONE))
+                ErrorKind.BAD_INPUT, f"A reply is still arriving in another conversation{named}: send once it has "
+                "finished, or open that conversation and stop it.", ErrorAction.NONE))
             return
         try:
             self._check_ready()
@@ -387,8 +405,7 @@ class ChatController(QObject):
             if not plan.fits:
                 raise UserFacingError(ErrorKind.CONTEXT_TOO_LONG, f"This message is too long for {self.model}: "
                                       f"it needs {plan.prompt_tokens:,} tokens and {plan.limit:,} are available. "
-                                      "Shorten it, send only part of a long file (its “Send part” button), or "
-                                      "choose a model with a larger context.")
+                                      + _too_long_advice(images))
             await self._check_budget(plan)
             question = await self._store_question(text, images, files)
         except UserFacingError as exc:
@@ -671,7 +688,7 @@ class ChatController(QObject):
             status = Status.STOPPED
             raise
         except UserFacingError as exc:
-            status, error = Status.ERROR, exc
+            status, error = Status.ERROR, self._unless_nothing_to_leave_out(exc, plan, model)
         finally:
             self._frame.stop()
             self._pending_text = None
@@ -679,6 +696,17 @@ class ChatController(QObject):
                                                             prefix + "".join(chunks), "".join(refusal), status,
                                                             finish, usage, error, seq, step, earlier))
         return reply
+
+    @staticmethod
+    def _unless_nothing_to_leave_out(error: UserFacingError, plan: HistoryPlan, model: str) -> UserFacingError:
+        """``error``, unless it offers to leave out older messages where there are none (a first, long question):
+        leaving out nothing would fail the same way, so the question itself is what must change, or the model."""
+        if error.action is not ErrorAction.TRIM_AND_RETRY or has_older_turns(plan.messages):
+            return error
+        return UserFacingError(error.kind, f"This question is too long for {model} by itself: there are no older "
+                               "messages to leave out. Shorten it, send only part of it, or choose a model with a "
+                               "larger context.", ErrorAction.CHOOSE_MODEL, request_id=error.request_id,
+                               detail=error.detail)
 
     async def _finish_reply(self, conv: Conversation, question: Message, reply: Message | None, model: str,
                             plan: HistoryPlan, text: str, refusal: str, status: Status, finish: str | None,

@@ -58,6 +58,14 @@ def _is_question(body: list[WireMessage], index: int) -> bool:
     return index == 0 or body[index - 1].get("role") != "tool" or not is_tool_images(message)
 
 
+def has_older_turns(messages: list[WireMessage]) -> bool:
+    """Whether a request's ``messages`` (system prompt first if any, newest question last) hold anything before
+    the newest question's turn: what a smaller budget could leave out. Without it, only a shorter question, or a
+    model with a larger context, makes the request fit."""
+    body = messages[1:] if messages and messages[0].get("role") == "system" else messages
+    return any(_is_question(body, i) for i in range(1, len(body)))
+
+
 def plan_history(
     model: str,
     messages: list[WireMessage],

@@ -113,6 +113,13 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
             return err(ErrorKind.SERVER, f"The server had a problem ({exc.status_code}). Try again in a moment.",
                        ErrorAction.RETRY)
         return err(ErrorKind.BAD_REQUEST, f"The server refused the request ({exc.status_code}): {server_says(exc)}")
+    if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIResponseValidationError) \
+            and exc.body is not None:
+        # an error event in the stream (``{"error": {...}}`` after some chunks): the server's own words
+        said = server_says(exc)
+        end = "" if said.endswith((".", "!", "?")) else "."
+        return err(ErrorKind.SERVER, f"The server reported an error while the reply was arriving: {said}{end} What "
+                   "arrived is kept; Retry asks for the whole reply again.", ErrorAction.RETRY)
     if isinstance(exc, openai.APIError | OSError) or type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2"}:
         return err(ErrorKind.STREAM_BROKEN, "The connection broke while the reply was arriving. What arrived is "
                    "kept; Retry asks for the whole reply again.", ErrorAction.RETRY)

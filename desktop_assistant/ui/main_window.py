@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self._keyring_said = ""  # the keyring problem the banner said
         self._shown_id: int | None = None  # the conversation shown (None: a new chat)
         self._stored_id: int | None = None  # the new chat stored last (it stays the chat shown)
+        self._link_shown = ""  # the address of a link under the pointer, shown in the status bar
         self._deleted: list[int] = []  # the conversations the banner's Undo brings back
         self._bound = False
         self.workspace_tabs = QTabBar()
@@ -453,6 +454,8 @@ class MainWindow(QMainWindow):
         c = self.chat
         view.copyRequested.connect(self._copy)
         view.imageRequested.connect(self._show_image)
+        view.linkHovered.connect(self._show_link_target)
+        view.linkNotOpened.connect(self._on_link_not_opened)
         # of this reply: Retry is offered on an earlier failed one too (a new branch starts there)
         view.regenerateRequested.connect(lambda: self._ask_again(view.message, c.regenerate(view.message.id)))
         view.retryRequested.connect(lambda: self._ask_again(view.message, c.retry(view.message.id)))
@@ -801,6 +804,20 @@ class MainWindow(QMainWindow):
         copy_to_clipboard(text)
         self.statusBar().showMessage("Copied", 2000)
 
+    def _show_link_target(self, address: str) -> None:
+        """The status bar shows where the link under the pointer leads while it is there, as browsers do."""
+        if address:
+            self._link_shown = address
+            self.statusBar().showMessage(address)
+        elif self._link_shown and self.statusBar().currentMessage() == self._link_shown:
+            self.statusBar().clearMessage()  # (not a message that replaced it meanwhile)
+            self._link_shown = ""
+
+    def _on_link_not_opened(self, address: str) -> None:
+        copy_to_clipboard(address)
+        self.banner.show_notice(Notice(Level.WARNING, f"Could not open a browser for {address}: the address was "
+                                       "copied to the clipboard."))
+
     def _on_action(self, action: ErrorAction) -> None:
         if action is ErrorAction.OPEN_SETTINGS:  # (from the banner: its notice says what it is about)
             self.open_settings("spending" if self.banner.kind is ErrorKind.SPENDING_LIMIT else "connection")
@@ -908,8 +925,8 @@ class MainWindow(QMainWindow):
 
     def _on_streaming(self, streaming: bool) -> None:
         self.composer.set_streaming(self.chat.streaming_here)  # Stop only where the reply is arriving
-        if not streaming and "still arriving in another conversation" in self.composer.refusal.text():
-            self.composer.show_refusal("")  # it has arrived: sending is possible again
+        if not streaming and self.composer.refusal.text().startswith("A reply is still arriving"):
+            self.composer.show_refusal("")  # it has arrived (or was stopped): sending is possible again
 
     def _on_send_accepted(self) -> None:
         self.composer.clear()

@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.message_view import MessageView
 from tests.conftest import next_emission, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -77,6 +87,26 @@ async def test_stop_keeps_partial_reply_and_restart_finds_it(tmp_path: Path, fak
         assert texts == [(Role.USER, Status.COMPLETE), (Role.ASSISTANT, Status.STOPPED)]
         assert again.chat.path[-1].text.startswith("Partial")
         assert again.window.sidebar.list.count() == 2  # the "Today" header and the conversation
+
+
+async def test_enter_while_the_reply_streams_says_when_the_draft_can_be_sent(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(chunks=["A ", "slow ", "answer ", "arriving"], chunk_delay=0.3))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        await parts.chat.send("Tell me slowly")
+        await until(lambda: parts.chat.streaming_here and composer.stop_button.isVisible())
+        asked = len(fake_openai.requests)
+        qtbot.keyClicks(composer.edit, "and then?")
+        qtbot.keyClick(composer.edit, Qt.Key.Key_Return)
+        await until(lambda: composer.refusal.isVisibleTo(parts.window))
+        assert composer.refusal.text() == ("A reply is still arriving: send this once it has finished, or after "
+                                           "Stop (Esc).")
+        assert composer.text == "and then?" and len(fake_openai.requests) == asked  # kept, not sent
+        await until(lambda: not parts.chat.streaming, timeout=15)
+        assert not composer.refusal.isVisibleTo(parts.window)  # over: the draft can go now
+        assert composer.text == "and then?"
 
 
 async def test_bad_key_shows_error_with_settings_action_and_keeps_question(
@@ -462,6 +492,8 @@ async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocke
         composer.set_text("a follow-up")
         composer.send_button.click()  # refused with the reason, the words kept
         await until(lambda: "still arriving in another conversation" in composer.refusal.text())
+        assert composer.refusal.text() == ("A reply is still arriving in another conversation, “Second chat, slow”: "
+                                           "send once it has finished, or open that conversation and stop it.")
         assert composer.text == "a follow-up"
         await until(lambda: not parts.chat.streaming, timeout=15)
         assert composer.refusal.text() == ""  # it has arrived: the reason to wait is gone with it
@@ -672,3 +704,78 @@ async def test_a_saved_key_can_be_removed_from_settings(tmp_path: Path, fake_ope
         await saved
         assert parts.endpoint.key_source.value == "none" and not parts.endpoint.has_key
         assert (await parts.endpoint._secrets.get_key(fake_openai.base_url)).key is None
+
+
+def _hover(widget: QWidget, at: QPoint) -> None:
+    """Move the pointer over ``widget`` to ``at`` (qtbot's mouseMove processes events inside the test's task,
+    which leaves the qasync loop unable to stop at the end of the test)."""
+    point = QPointF(at)
+    QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, point, widget.mapToGlobal(point),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def _link_point(browser: QTextBrowser, href: str) -> QPoint:
+    """Where the link to ``href`` is drawn in ``browser``'s viewport."""
+    block = browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                cursor = QTextCursor(browser.document())
+                cursor.setPosition(fragment.position() + 1)
+                return browser.cursorRect(cursor).center()
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no link to {href}")
+
+
+class _Opened(QObject):
+    """Receives the links the desktop is asked to open (a URL handler in place of the browser)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def take(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+async def test_a_link_shows_where_it_leads_and_says_when_no_browser_opens_it(
+        tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
+    fake_openai.enqueue(Reply(text="Read [the official guide](https://evil.example/steal?x=1) first."))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        window = parts.window
+        await parts.chat.send("Where is the guide?")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        view: MessageView = window.transcript.views[parts.chat.path[-1].id]
+        await until(lambda: "official guide" in view.body.toPlainText())
+        point = _link_point(view.body, "https://evil.example/steal?x=1")
+        viewport = view.body.viewport()
+        # hovering the link shows its address, not only its text
+        _hover(viewport, point)
+        await until(lambda: window.statusBar().currentMessage() == "https://evil.example/steal?x=1")
+        assert "https://evil.example/steal?x=1" in view.body.toolTip()
+        _hover(viewport, QPoint(1, viewport.height() - 1))  # off the link: the address goes away
+        await until(lambda: window.statusBar().currentMessage() == "")
+        assert view.body.toolTip() == ""
+        # no browser here (the offscreen platform opens nothing): said in the window, the address copied
+        QGuiApplication.clipboard().clear()
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+        await until(lambda: window.banner.isVisibleTo(window))
+        assert window.banner.label.text() == ("Could not open a browser for https://evil.example/steal?x=1: the "
+                                              "address was copied to the clipboard.")
+        assert QGuiApplication.clipboard().text() == "https://evil.example/steal?x=1"
+        # where the desktop opens it, nothing more is said
+        window.banner.hide()
+        opened = _Opened()
+        QDesktopServices.setUrlHandler("https", opened, "take")  # (PySide refuses the bytes its stub names)
+        try:
+            qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=point)
+            await until(lambda: opened.urls == ["https://evil.example/steal?x=1"])
+        finally:
+            QDesktopServices.unsetUrlHandler("https")
+        assert not window.banner.isVisibleTo(window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,6 +130,33 @@ async def test_stream_faults_keep_what_arrived(tmp_path: Path, fake_openai: Fake
                 assert last.text.startswith("one ")  # what arrived is kept
 
 
+def _content_event(text: str) -> str:
+    """One streamed chunk of reply text, as verbatim SSE."""
+    chunk = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}]}
+    return f"data: {json.dumps(chunk)}\n\n"
+
+
+async def test_an_error_the_server_sends_mid_stream_is_said_in_its_words_keeping_what_arrived(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    error = {"error": {"message": "The model is overloaded, please try again later", "type": "server_error",
+                       "param": None, "code": None}}
+    fake_openai.enqueue(Reply(text="never sent", raw_events=[
+        _content_event("Half "), _content_event("an answer"), f"data: {json.dumps(error)}\n\n"]))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("question")
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
+                    and parts.chat.path[-1].status is not Status.STREAMING)
+        last = parts.chat.path[-1]
+        assert last.error == ("The server reported an error while the reply was arriving: The model is overloaded, "
+                              "please try again later. What arrived is kept; Retry asks for the whole reply again.")
+        assert last.text == "Half an answer" and last.error_action == "retry"
+        view = parts.window.transcript.views[last.id]
+        assert view.action_button.text() == "Retry" and view.action_button.isVisibleTo(view)
+
+
 async def test_connection_refused_and_unresolvable_host(tmp_path: Path) -> None:
     for base_url in (f"http://127.0.0.1:{closed_port()}/v1", "http://nonexistent.invalid/v1"):
         async with built_app(tmp_path / str(abs(hash(base_url))), base_url) as parts:
@@ -149,6 +177,30 @@ async def test_stall_mid_stream_times_out_keeping_the_start(tmp_path: Path, fake
         fake_openai.release()
         last = parts.chat.path[-1]
         assert last.status is Status.ERROR and last.error
+
+
+async def test_a_first_question_too_long_for_the_server_offers_another_model_not_a_vain_retry(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    # the server's context is smaller than the catalog says (a local model): the first question alone is too long
+    fake_openai.enqueue(Reply(status=400, error=context_length_error(limit=4096, used=6000)))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.send("log line " * 2000)
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
+                    and parts.chat.path[-1].status is not Status.STREAMING)
+        last = parts.chat.path[-1]
+        assert last.error == ("This question is too long for gpt-4o-mini by itself: there are no older messages to "
+                              "leave out. Shorten it, send only part of it, or choose a model with a larger context.")
+        assert last.error_action == "choose_model"
+        view = parts.window.transcript.views[last.id]
+        assert view.action_button.text() == "Choose another model" and view.action_button.isVisibleTo(view)
+        chosen: list[bool] = []
+        view.chooseModelRequested.connect(lambda: chosen.append(True))
+        asked = len(fake_openai.requests)
+        view.action_button.click()
+        assert chosen == [True] and len(fake_openai.requests) == asked  # nothing sent again
+        parts.window.header.model_picker.hidePopup()
 
 
 async def test_context_too_long_trims_and_retries(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

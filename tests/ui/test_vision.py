@@ -275,3 +275,19 @@ async def test_a_deleted_conversation_s_screenshot_is_gone_at_a_later_start(tmp_
         assert kept_file.exists() and sorted(p.name for p in images.rglob("[!.]*")) == [kept_file.parent.name,
                                                                                       kept_file.name]
 
+
+async def test_a_message_too_long_for_its_images_says_first_to_lower_their_detail(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        for i, color in enumerate(("#3366cc", "#cc3366", "#66cc33", "#cccc33")):  # ~37,000 tokens each on high
+            await parts.attachments.add_bytes(encoded(screenshot(1200, 800, color)), f"shot{i}.png")
+        assert len(parts.attachments.items) == 4
+        asked = len(fake_openai.requests)
+        await parts.chat.send("What differs between these?")
+        refusal = parts.window.composer.refusal.text()
+        assert refusal.startswith("This message is too long for gpt-4o-mini: it needs ")
+        assert refusal.endswith(" are available. Set its images to low detail (the detail box under each image: "
+                                "low costs a small, fixed amount) or remove some; or shorten it, send only part of "
+                                "a long file (its “Send part” button), or choose a model with a larger context.")
+        assert len(fake_openai.requests) == asked and len(parts.attachments.items) == 4  # nothing sent, all kept

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from desktop_assistant.core.catalog import FALLBACK_CONTEXT_WINDOW
-from desktop_assistant.core.history import DEFAULT_BUDGET, HistoryPlan, plan_history, prompt_budget
-from desktop_assistant.core.requests import WireMessage
+from desktop_assistant.core.history import (
+    DEFAULT_BUDGET,
+    HistoryPlan,
+    has_older_turns,
+    plan_history,
+    prompt_budget,
+)
+from desktop_assistant.core.requests import TOOL_IMAGES_INTRO, WireMessage
 from desktop_assistant.core.tokens import estimate_prompt_tokens
 
 LOCAL = "llama3:8b"  # unknown to the catalog: fallback context window of 8192
@@ -413,3 +419,20 @@ def test_shapes_cover_all_outcomes() -> None:
             plan = plan_history(LOCAL, build(shape), max_output_tokens=MAX_OUT, budget_fraction=fraction)
             outcomes.add("no fit" if not plan.fits else "dropped" if plan.dropped else "all")
     assert outcomes == {"all", "dropped", "no fit"}
+
+
+def test_older_turns_are_what_comes_before_the_newest_question() -> None:
+    system: WireMessage = {"role": "system", "content": "Be brief."}
+    assert not has_older_turns([wm("user", 50)])
+    assert not has_older_turns([system, wm("user", 50)])  # the system prompt is always sent
+    assert has_older_turns([system, wm("user", 50), wm("assistant", 50), wm("user", 50)])
+    # the images a tool returned belong to the turn of the question that led to the call
+    call: WireMessage = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "shot", "arguments": "{}"}}]}
+    result: WireMessage = {"role": "tool", "tool_call_id": "c1", "content": "done"}
+    images: WireMessage = {"role": "user", "content": [
+        {"type": "text", "text": TOOL_IMAGES_INTRO},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}
+    assert not has_older_turns([system, wm("user", 50), call, result, images])
+    plan = plan_history(LOCAL, long_chat(), max_output_tokens=MAX_OUT)
+    assert has_older_turns(plan.messages)  # one older turn still fits

@@ -149,6 +149,8 @@ class MessageView(QFrame):
         branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
         readAloudRequested(str): speak this reply's text.
         imageRequested(str): show this stored image large (its ``attachment:`` URL).
+        linkHovered(str): the address of the link under the pointer ("" when it leaves the link).
+        linkNotOpened(str): opening this clicked link's address failed (no browser or mail program).
     """
 
     copyRequested = Signal(str)
@@ -161,6 +163,8 @@ class MessageView(QFrame):
     branchRequested = Signal(int, int)
     readAloudRequested = Signal(str)
     imageRequested = Signal(str)
+    linkHovered = Signal(str)
+    linkNotOpened = Signal(str)
 
     def __init__(self, message: Message, parent: QWidget | None = None,
                  image_loader: Callable[[str], QImage | None] | None = None,
@@ -195,6 +199,7 @@ class MessageView(QFrame):
         self.body.setObjectName("message_body")
         self.body.setAccessibleName("Message text")
         self.body.linkClicked.connect(self._on_link)
+        self.body.highlighted.connect(self._on_hover)
         self.body.imageClicked.connect(self.imageRequested)
         layout.addWidget(self.body)
 
@@ -476,8 +481,15 @@ class MessageView(QFrame):
             index = int(url.path() or 0)
             if 0 <= index < len(sources):
                 self.copyRequested.emit(sources[index])
-        elif url.scheme() in SAFE_SCHEMES:
-            QDesktopServices.openUrl(url)
+        elif url.scheme() in SAFE_SCHEMES and not QDesktopServices.openUrl(url):
+            self.linkNotOpened.emit(url.toString())
+
+    def _on_hover(self, url: QUrl) -> None:
+        """Show where the link under the pointer leads (its text may say anything), as browsers do."""
+        address = url.toString() if url.scheme() in SAFE_SCHEMES else ""
+        # an address is untrusted text: escaped, in an explicitly rich tooltip, so that nothing in it is markup
+        self.body.setToolTip(f"<p>{html.escape(address)}</p>" if address else "")
+        self.linkHovered.emit(address)
 
 
 THUMB_SIDE = 320
