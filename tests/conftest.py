@@ -81,6 +81,15 @@ async def threads_quiet(timeout: float = 10.0) -> None:
     await until(lambda: not busy(), timeout)
 
 
+def shown_tip(tip: str) -> str:
+    """The text a tooltip shows (rich text read as a person sees it)."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(tip)
+    return document.toPlainText()
+
+
 def ended(runner: Any, key: str) -> bool:
     """No operation started with ``key`` is left in ``runner``: it has ended and its ``finished`` was emitted
     (``runner.find`` stops seeing a task as soon as it is done, a turn of the loop before that)."""

@@ -19,7 +19,7 @@ from desktop_assistant.ui.chat.header import Header
 from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.extraction.workspace import ExtractWorkspace
 from desktop_assistant.ui.lab.workspace import LabWorkspace
-from tests.conftest import next_emission, until
+from tests.conftest import next_emission, shown_tip, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
 from tests.ui.app_fixture import built_app, start
@@ -215,7 +215,7 @@ def test_a_model_typed_in_part_names_the_one_it_matches(qtbot: QtBot) -> None:
     assert chosen_models == []
     header.set_model("llama3.2:3b-instruct-q4_K_M")  # a long local name: its start shows, and all of it on hover
     assert line.cursorPosition() == 0
-    assert picker.toolTip().startswith("llama3.2:3b-instruct-q4_K_M")
+    assert shown_tip(picker.toolTip()).startswith("llama3.2:3b-instruct-q4_K_M")
 
 
 async def test_a_model_list_that_arrives_after_switching_endpoints_is_not_kept(
@@ -378,7 +378,8 @@ def test_a_conversation_on_a_model_without_a_price_does_not_read_as_free(qtbot: 
     sidebar.set_conversations([Conversation(1, "Priced", "gpt-4o-mini", updated_at=now, cost_micros=4000),
                                Conversation(2, "Not yet", "gpt-4o-mini", updated_at=now),
                                Conversation(3, "Unpriced", "my-custom-finetune", updated_at=now)])
-    tips = {sidebar.list.item(i).text(): sidebar.list.item(i).toolTip() for i in range(sidebar.list.count())}
+    tips = {sidebar.list.item(i).text(): shown_tip(sidebar.list.item(i).toolTip())
+            for i in range(sidebar.list.count())}
     assert tips["Priced"] == "gpt-4o-mini · $0.004"
     assert tips["Not yet"] == "gpt-4o-mini · no cost yet"
     assert tips["Unpriced"] == "my-custom-finetune · cost not counted: no price for this model"
@@ -622,3 +623,17 @@ def test_older_conversations_are_grouped_by_month() -> None:
     names = [group_name(at(today - dt.timedelta(days=days)), today) for days in (0, 1, 5, 20, 40, 200, 400)]
     assert names == ["Today", "Yesterday", "Previous 7 days", "Previous 30 days", "October", "May",
                      "November 2025"]
+
+
+def test_markup_in_a_title_or_a_model_name_is_shown_as_it_is_in_tooltips(qtbot: QtBot) -> None:
+    """A title a model wrote, or a model name a server sent, is never read as HTML (an <img> could load a file)."""
+    header = Header()
+    qtbot.addWidget(header)
+    title = '<img src="file:///etc/passwd"><b>Bold</b> plan'
+    header.set_title(title)
+    assert shown_tip(header.title.toolTip()) == f"{title} (click to rename)"
+    sidebar = Sidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_conversations([Conversation(1, "x", "<i>model</i>", updated_at=time.time())])
+    tip = sidebar.list.item(1).toolTip()
+    assert "&lt;i&gt;model&lt;/i&gt;" in tip and shown_tip(tip).startswith("<i>model</i> · ")

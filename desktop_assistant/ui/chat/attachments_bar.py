@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.core.images import DETAILS
+from desktop_assistant.ui.tips import plain_tip
 from desktop_assistant.ui.viewports import own_viewport
 
 
@@ -69,8 +70,8 @@ class AttachmentChip(QFrame):
         name = QLabel()
         name.setTextFormat(Qt.TextFormat.PlainText)
         name.setText(elided(name, attachment.name, 160))
-        name.setToolTip(f"{attachment.name} · {attachment.width} x {attachment.height}"
-                        + (f" · {attachment.note}" if attachment.note else ""))
+        name.setToolTip(plain_tip(f"{attachment.name} · {attachment.width} x {attachment.height}"
+                                  + (f" · {attachment.note}" if attachment.note else "")))
         column.addWidget(name)
         self.detail = QComboBox()
         self.detail.setObjectName("attachment_detail")
@@ -119,7 +120,7 @@ class FileChip(QFrame):
         name.setText(elided(name, f"📎 {attachment.name}", 220))
         kind = f"PDF, {attachment.pages} pages · " if attachment.kind == "pdf" else ""
         part = f"first {len(attachment.text):,} of " if attachment.cut else ""
-        name.setToolTip(f"{attachment.name} · {kind}{part}{attachment.original_chars:,} characters")
+        name.setToolTip(plain_tip(f"{attachment.name} · {kind}{part}{attachment.original_chars:,} characters"))
         column.addWidget(name)
         self.cost = QLabel()
         self.cost.setObjectName("file_cost")

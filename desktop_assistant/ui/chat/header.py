@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.core.catalog import lookup
 from desktop_assistant.ui import icons
+from desktop_assistant.ui.tips import plain_tip
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QRect
@@ -163,7 +164,7 @@ class Header(QWidget):
         """Show the conversation's title (from its start: a long one is cut at its end, not its beginning)."""
         self.title.setText(title)
         self.title.setCursorPosition(0)
-        self.title.setToolTip(f"{title} (click to rename)" if title else "")
+        self.title.setToolTip(plain_tip(f"{title} (click to rename)") if title else "")
 
     def _on_title_edited(self) -> None:
         if self.title.isModified():
@@ -185,7 +186,7 @@ class Header(QWidget):
             index = self.model_picker.count() - 1
             info = lookup(m)
             if info.vision:
-                self.model_picker.setItemData(index, f"{m} · sees images", Qt.ItemDataRole.ToolTipRole)
+                self.model_picker.setItemData(index, plain_tip(f"{m} · sees images"), Qt.ItemDataRole.ToolTipRole)
         self.model_picker.blockSignals(False)
         self.set_model(current)
         if typing and line is not None:
@@ -210,8 +211,8 @@ class Header(QWidget):
         line = self.model_picker.lineEdit()
         if line is not None and not line.hasFocus():
             line.setCursorPosition(0)  # a long name shows its start ("llama3.2:3b-instr"), not its end
-        self.model_picker.setToolTip(f"{model} · the model for this conversation (type to filter)" if model else
-                                     "The model for this conversation (type to filter)")
+        self.model_picker.setToolTip(plain_tip(f"{model} · the model for this conversation (type to filter)")
+                                     if model else "The model for this conversation (type to filter)")
         self.model_picker.blockSignals(False)
 
     def _on_model_activated(self, index: int) -> None:

@@ -25,6 +25,7 @@ from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.search_results import SearchResults
 from desktop_assistant.ui.item_paint import OwnTextDelegate
+from desktop_assistant.ui.tips import plain_tip
 
 WIDGET_MAX = 16_777_215  # Qt's QWIDGETSIZE_MAX: no maximum
 
@@ -191,7 +192,7 @@ class Sidebar(QWidget):
             cost = format_usd(c.cost_micros) if c.cost_micros else ""
             item.setData(COST_ROLE, cost)
             spent = cost or ("no cost yet" if self.priced(c.model) else "cost not counted: no price for this model")
-            item.setToolTip(f"{c.model} · {spent}")
+            item.setToolTip(plain_tip(f"{c.model} · {spent}"))
             self.list.addItem(item)
             if c.id == self._current:
                 item.setSelected(True)
