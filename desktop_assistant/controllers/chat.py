@@ -686,6 +686,11 @@ class ChatController(QObject):
                 error = UserFacingError(ErrorKind.BAD_REQUEST, "The model declined to answer.", ErrorAction.NONE)
         except asyncio.CancelledError:
             status = Status.STOPPED
+            if self._runner.closing:  # not the person's Stop: the app closed while the reply was arriving
+                status = Status.INTERRUPTED
+                error = UserFacingError(ErrorKind.STREAM_BROKEN, "The app was closed while this reply was "
+                                        "arriving. What arrived is kept; Retry asks for the whole reply again.",
+                                        ErrorAction.RETRY)
             raise
         except UserFacingError as exc:
             status, error = Status.ERROR, self._unless_nothing_to_leave_out(exc, plan, model)

@@ -343,6 +343,26 @@ async def test_a_key_typed_while_the_environment_sets_one_is_explained(tmp_path:
         assert parts.endpoint.key_source.value == "environment"
 
 
+async def test_a_reply_cut_by_closing_the_app_says_so_and_offers_retry(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    """Not "stopped" as if the person had pressed Stop: the app closed; what arrived is kept, Retry is offered."""
+    fake_openai.enqueue(Reply(chunks=["Partial ", "answer ", "that ", "takes ", "ages"], chunk_delay=0.5))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.composer.set_text("Tell me a long story")
+        parts.window.composer.send_button.click()
+        await until(lambda: len(parts.chat.path) == 2 and parts.chat.streaming
+                    and parts.window.transcript.views[parts.chat.path[-1].id].body.toPlainText() != "")
+        await parts.lifecycle.shutdown()
+    async with built_app(tmp_path, fake_openai.base_url) as again:
+        await start(again)
+        reply = again.chat.path[-1]
+        assert reply.status is Status.INTERRUPTED and reply.text.startswith("Partial")
+        assert (reply.error or "").startswith("The app was closed while this reply was arriving.")
+        view = again.window.transcript.views[reply.id]
+        assert view.action_button.text() == "Retry" and view.action_button.isVisibleTo(view)
+
+
 async def test_stop_by_click_gives_the_box_back_and_ctrl_q_closes_keeping_the_draft(
         tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
     fake_openai.enqueue(Reply(chunks=["Partial ", "answer ", "that ", "takes ", "ages"], chunk_delay=0.5))
