@@ -14,7 +14,7 @@ from desktop_assistant.controllers.chat import ChatController
 from desktop_assistant.controllers.files import FileAttachment
 from desktop_assistant.controllers.images import Attachment
 from desktop_assistant.controllers.runner import OperationRunner
-from desktop_assistant.core.catalog import lookup
+from desktop_assistant.core.catalog import lookup, sees_images
 from desktop_assistant.core.models import Message, edited_parts
 from desktop_assistant.core.tokens import count_text, estimate_tool_definitions
 
@@ -38,6 +38,7 @@ class DraftEstimate:
     max_output_tokens: int
     images: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # hash -> (tokens, cost)
     files: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # file key -> (tokens, cost)
+    earlier_images_unseen: int = 0  # images of earlier questions the model cannot see (sent as a short note)
 
 
 REMEMBER_KEY = "remember token counts"
@@ -132,7 +133,9 @@ class EstimateController(QObject):
                              context_window=plan.context_window, budget=plan.budget, dropped=plan.dropped,
                              fits=plan.fits, input_cost_micros=input_cost, worst_case_micros=worst,
                              max_output_tokens=max_out, images=self._image_costs(model, images),
-                             files=self._file_costs(model, files))
+                             files=self._file_costs(model, files),
+                             earlier_images_unseen=0 if sees_images(model) else sum(
+                                 1 for m in path for p in m.parts if p.get("type") == "image_url"))
 
     def _file_costs(self, model: str, files: list[FileAttachment]) -> dict[str, tuple[int, int | None]]:
         prices = self._chat.prices

@@ -22,6 +22,10 @@ def estimate_texts(e: DraftEstimate) -> tuple[str, str, float]:
         tokens += " · too long for this model"
     if e.images and not sees_images(e.model):
         tokens += f" · {e.model} cannot see images"
+    elif e.earlier_images_unseen:  # the conversation's pictures are not sent to it: said, not left to surprise
+        n = e.earlier_images_unseen
+        which = "the earlier image is" if n == 1 else f"the {n:,} earlier images are"
+        tokens += f" · {e.model} cannot see images: {which} not sent"
     if e.input_cost_micros is None:
         cost = "price unknown"
     else:

@@ -200,6 +200,11 @@ async def test_a_model_without_vision_says_so_and_offers_to_switch(tmp_path: Pat
         await parts.chat.send("look")
         await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
         assert len(image_parts(fake_openai)) == 1
+        # back to a model without vision for a follow-up: its line says the earlier picture is not sent
+        await parts.chat.set_model("gpt-3.5-turbo")
+        parts.window.composer.set_text("and now?")
+        await until(lambda: "gpt-3.5-turbo cannot see images: the earlier image is not sent"
+                    in parts.window.composer.token_count.text())
 
 
 async def test_capture_a_region_of_a_synthetic_screen(tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:
