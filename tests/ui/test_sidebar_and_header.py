@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.controllers.endpoint import RETRY_SECONDS
+from desktop_assistant.core.errors import ErrorAction
 from desktop_assistant.core.models import Conversation, Status
 from desktop_assistant.ui.chat.header import Header
 from desktop_assistant.ui.chat.sidebar import Sidebar
@@ -637,3 +638,26 @@ def test_markup_in_a_title_or_a_model_name_is_shown_as_it_is_in_tooltips(qtbot: 
     sidebar.set_conversations([Conversation(1, "x", "<i>model</i>", updated_at=time.time())])
     tip = sidebar.list.item(1).toolTip()
     assert "&lt;i&gt;model&lt;/i&gt;" in tip and shown_tip(tip).startswith("<i>model</i> · ")
+
+
+async def test_a_server_switched_to_that_does_not_offer_the_conversation_s_model_says_so(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    fake_openai.enqueue(Reply(text="Hello"))
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        await parts.chat.send("Hi")  # a conversation on gpt-4o-mini (a new chat would take the server's default)
+        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming)
+        assert parts.chat.model == "gpt-4o-mini"
+        await parts.endpoint.refresh_models()  # the same server's list: nothing to say
+        banner = parts.window.banner
+        assert not banner.isVisibleTo(parts.window)
+        fake_openai.models = ["llama3.2:3b"]
+        other = fake_openai.base_url.replace("127.0.0.1", "localhost")  # another server, as far as the app knows
+        await parts.endpoint.save(parts.endpoint.settings.copy(base_url=other), None)
+        await parts.endpoint.refresh_models()
+        assert banner.isVisibleTo(parts.window)
+        assert "does not offer gpt-4o-mini, the model of this conversation" in banner.label.text()
+        assert banner._action is ErrorAction.CHOOSE_MODEL
+        banner.hide()
+        await parts.endpoint.refresh_models()  # said once, after the switch: not at every list
+        assert not banner.isVisibleTo(parts.window)
