@@ -13,8 +13,9 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from desktop_assistant.app import AppParts
 from desktop_assistant.core.errors import ErrorKind
-from desktop_assistant.core.models import Role, Status
+from desktop_assistant.core.models import Message, Role, Status
 from tests.conftest import ended, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -109,17 +110,22 @@ STREAM_FAULTS = [
 ]
 
 
+async def _reply_to_a_question(parts: AppParts) -> Message:
+    """Start the app, ask once (no retries) and return the reply once it has ended, however it ended."""
+    await start(parts)
+    parts.endpoint.update_settings(max_retries=0)
+    await parts.chat.send("question")
+    await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
+                and parts.chat.path[-1].status is not Status.STREAMING)
+    return parts.chat.path[-1]
+
+
 @pytest.mark.parametrize(("reply", "words"), [f[1:] for f in STREAM_FAULTS], ids=[f[0] for f in STREAM_FAULTS])
 async def test_stream_faults_keep_what_arrived(tmp_path: Path, fake_openai: FakeOpenAI, reply: Reply,
                                                words: str | None) -> None:
     fake_openai.enqueue(reply)
     async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        parts.endpoint.update_settings(max_retries=0)
-        await parts.chat.send("question")
-        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
-                    and parts.chat.path[-1].status is not Status.STREAMING)
-        last = parts.chat.path[-1]
+        last = await _reply_to_a_question(parts)
         assert not [n for n in parts.notices.history if n.kind is ErrorKind.INTERNAL], parts.notices.history
         if words is None:  # tolerated noise: the reply simply arrives
             assert last.status is Status.COMPLETE and last.text == "one two three"
@@ -144,12 +150,7 @@ async def test_an_error_the_server_sends_mid_stream_is_said_in_its_words_keeping
     fake_openai.enqueue(Reply(text="never sent", raw_events=[
         _content_event("Half "), _content_event("an answer"), f"data: {json.dumps(error)}\n\n"]))
     async with built_app(tmp_path, fake_openai.base_url) as parts:
-        await start(parts)
-        parts.endpoint.update_settings(max_retries=0)
-        await parts.chat.send("question")
-        await until(lambda: len(parts.chat.path) == 2 and not parts.chat.streaming
-                    and parts.chat.path[-1].status is not Status.STREAMING)
-        last = parts.chat.path[-1]
+        last = await _reply_to_a_question(parts)
         assert last.error == ("The server reported an error while the reply was arriving: The model is overloaded, "
                               "please try again later. What arrived is kept; Retry asks for the whole reply again.")
         assert last.text == "Half an answer" and last.error_action == "retry"

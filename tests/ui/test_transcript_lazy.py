@@ -101,7 +101,8 @@ def test_views_are_reused_and_new_messages_appended(qtbot: Any) -> None:
     assert _layout_ids(transcript) == [m.id for m in more]
 
 
-def test_show_earlier_is_incremental(qtbot: Any) -> None:
+def _three_pages_shown(qtbot: Any) -> tuple[Transcript, list[Message]]:
+    """A shown transcript of three pages of messages, the newest page built."""
     transcript = Transcript()
     qtbot.addWidget(transcript)
     transcript.resize(900, 600)
@@ -109,6 +110,11 @@ def test_show_earlier_is_incremental(qtbot: Any) -> None:
     messages = _messages(3 * PAGE)
     transcript.set_messages(messages)
     _wait_built(transcript)
+    return transcript, messages
+
+
+def test_show_earlier_is_incremental(qtbot: Any) -> None:
+    transcript, messages = _three_pages_shown(qtbot)
     assert transcript._earlier.isVisible()
     t0 = time.perf_counter()
     transcript._earlier.click()
@@ -123,13 +129,7 @@ def test_show_earlier_is_incremental(qtbot: Any) -> None:
 def test_earlier_messages_come_in_above_without_moving_what_is_read(qtbot: Any) -> None:
     """The message read when "Show earlier messages" is clicked stays where it was (the page goes above it),
     and scrolling up to the top brings the next page by itself."""
-    transcript = Transcript()
-    qtbot.addWidget(transcript)
-    transcript.resize(900, 600)
-    transcript.show()
-    messages = _messages(3 * PAGE)
-    transcript.set_messages(messages)
-    _wait_built(transcript)
+    transcript, _messages_shown = _three_pages_shown(qtbot)
     bar = transcript.verticalScrollBar()
     bar.setValue(40)  # the person scrolled up, near the button, reading the oldest message shown
     QApplication.processEvents()
