@@ -183,7 +183,7 @@ class BatchController(QObject):
         job.errors = [e for e in info.errors if e]
         await self._store.write(lambda c: extraction_store.update_job(
             c, job_id, status=info.status, total=info.total, completed=info.completed, failed=info.failed,
-            output_file_id=info.output_file_id, error_file_id=info.error_file_id))
+            output_file_id=info.output_file_id, error_file_id=info.error_file_id, errors=job.errors))
         self.jobChanged.emit(job)
         if not job.finished:
             return False

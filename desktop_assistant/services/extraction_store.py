@@ -46,11 +46,12 @@ def insert_job(conn: sqlite3.Connection, job: BatchJob) -> None:
 
 
 def update_job(conn: sqlite3.Connection, job_id: str, *, status: str, total: int, completed: int, failed: int,
-               output_file_id: str | None, error_file_id: str | None) -> None:
-    """Store the latest status and counts of a batch."""
+               output_file_id: str | None, error_file_id: str | None, errors: list[str] | None = None) -> None:
+    """Store the latest status and counts of a batch (and why it failed, when it did)."""
     conn.execute("""UPDATE batch_jobs SET status=?, total=?, completed=?, failed=?, output_file_id=?, error_file_id=?,
-                    updated_at=? WHERE id=?""",
-                 (status, total, completed, failed, output_file_id, error_file_id, time.time(), job_id))
+                    errors=?, updated_at=? WHERE id=?""",
+                 (status, total, completed, failed, output_file_id, error_file_id, json.dumps(errors or []),
+                  time.time(), job_id))
 
 
 def collect_job(conn: sqlite3.Connection, job_id: str, results: list[dict[str, Any]]) -> None:
@@ -66,7 +67,7 @@ def _job(row: sqlite3.Row) -> BatchJob:
         status=row["status"], total=row["total"], completed=row["completed"], failed=row["failed"],
         output_file_id=row["output_file_id"], error_file_id=row["error_file_id"],
         results=json.loads(row["results"]) if row["results"] else None, created_at=row["created_at"],
-        collected_at=row["collected_at"])
+        collected_at=row["collected_at"], errors=json.loads(row["errors"]))
 
 
 def open_jobs(conn: sqlite3.Connection) -> list[BatchJob]:

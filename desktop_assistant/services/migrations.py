@@ -302,6 +302,11 @@ MIGRATIONS: list[list[str]] = [
                              ORDER BY updated_at DESC, id DESC LIMIT 1), 0), text, attachments FROM draft""",
         "DROP TABLE draft",
     ],
+    # 15: why a batch failed (the API's words, services/extraction_store.py), so that the status line still says it
+    # after a restart
+    [
+        "ALTER TABLE batch_jobs ADD COLUMN errors TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -431,7 +431,7 @@ async def test_a_batch_row_is_asked_again_under_the_batch_schema(tmp_path: Path,
 async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.batches.auto_advance = False
     reason = "Invalid schema for response_format 'person': 'required' is required to be supplied."
-    async with started_extract(tmp_path, fake_openai.base_url) as (_parts, x):
+    async with started_extract(tmp_path, fake_openai.base_url) as (parts, x):
         ws = x.workspace
         ws.input.edit.setPlainText("call Bob\nemail Ann")
         ws.submit_batch()
@@ -445,6 +445,13 @@ async def test_the_reason_a_batch_failed_is_shown(tmp_path: Path, fake_openai: F
         assert reason in ws.bulk.table.item(0, 2).text()  # each row says why, in its Problems cell
         await x.extraction.export(str(tmp_path / "failed.csv"))
         assert reason in (tmp_path / "failed.csv").read_text()
+        await parts.lifecycle.shutdown()
+    async with started_extract(tmp_path, fake_openai.base_url) as (_again, y):  # after a restart, still said
+        ws = y.workspace
+        await until(lambda: len(ws.bulk.earlier_menu.actions()) == 1)
+        ws.bulk.earlier_menu.actions()[0].trigger()
+        await until(lambda: ws.bulk.batch_status.text().startswith("Batch failed"))
+        assert reason in ws.bulk.batch_status.text()
 
 
 async def test_the_batch_status_line_agrees_with_the_rows_shown(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
