@@ -315,8 +315,8 @@ class ToolLoop(QObject):
             steps += 1
 
     async def _limit_reached(self, reply: Message, limit: int, changed: Callable[[Message], None]) -> None:
-        message = (f"The model used tools {limit} times in a row, the step limit set in Settings, so it was "
-                   "stopped there. The tool results are kept: send a message to let it go on.")
+        message = (f"The model used tools {limit} times in a row, the step limit set in Settings > Tools (MCP), so "
+                   "it was stopped there. The tool results are kept: send a message to let it go on.")
         await self._store.update_message(reply.id, error=message, error_action=ErrorAction.NONE.value)
         reply.error, reply.error_action = message, ErrorAction.NONE.value
         changed(reply)

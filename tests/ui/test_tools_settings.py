@@ -80,3 +80,21 @@ async def test_a_streamable_http_server_with_a_secret_header(tmp_path: Path, fak
             assert [result(m)["text"] for m in parts.chat.path if m.role is Role.TOOL] == ["42"]
             assert parts.chat.path[-1].text == "42."
             assert HEADER_VALUE not in json.dumps(parts.endpoint.settings.mcp_servers)
+
+
+async def test_the_tool_call_time_limit_and_the_step_limit_are_set_in_the_tools_tab(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    configure(tmp_path, mcp_call_timeout_seconds=120.0, tool_step_limit=8)
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.window.open_settings()
+        dialog = parts.window.settings_dialog
+        assert dialog is not None
+        form = dialog.mcp
+        assert (form.call_timeout.value(), form.step_limit.value()) == (120, 8)
+        form.call_timeout.setValue(30)
+        form.step_limit.setValue(3)
+        dialog._save()
+        await until(lambda: parts.endpoint.settings.tool_step_limit == 3)
+        assert parts.endpoint.settings.mcp_call_timeout_seconds == 30.0
+        assert SettingsStore(AppPaths.under(tmp_path).settings_file).load().tool_step_limit == 3  # kept

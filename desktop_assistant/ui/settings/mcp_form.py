@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -176,6 +177,26 @@ class McpForm(QWidget):
         self.revoke_button.clicked.connect(self._revoke)
         allowed.addWidget(self.revoke_button, 0, Qt.AlignmentFlag.AlignTop)
         outer.addLayout(allowed)
+        limits = QHBoxLayout()
+        self.call_timeout = QSpinBox()
+        self.call_timeout.setObjectName("mcp_call_timeout")
+        self.call_timeout.setAccessibleName("Stop a tool call after this many seconds")
+        self.call_timeout.setRange(5, 3600)
+        self.call_timeout.setSuffix(" s")
+        self.call_timeout.setToolTip("A tool call running longer is stopped, and the model is told so")
+        self.step_limit = QSpinBox()
+        self.step_limit.setObjectName("mcp_step_limit")
+        self.step_limit.setAccessibleName("Requests one question may make while the model calls tools")
+        self.step_limit.setRange(1, 50)
+        self.step_limit.setToolTip("Each step is a paid request: past this many, the model is stopped there (the "
+                                   "tool results are kept; send a message to let it go on)")
+        limits.addWidget(QLabel("Stop a tool call after"))
+        limits.addWidget(self.call_timeout)
+        limits.addSpacing(16)
+        limits.addWidget(QLabel("Requests per question while tools are used, at most"))
+        limits.addWidget(self.step_limit)
+        limits.addStretch(1)
+        outer.addLayout(limits)
 
     # -- settings in and out ---------------------------------------------------------------------------------
 
@@ -191,6 +212,8 @@ class McpForm(QWidget):
         self._current = -1
         self._fill_list(0 if self._servers else -1)
         self._fill_allowed()
+        self.call_timeout.setValue(round(settings.mcp_call_timeout_seconds))
+        self.step_limit.setValue(settings.tool_step_limit)
 
     def values(self, settings: Settings) -> Settings | None:
         """``settings`` with the servers and approvals edited here; None (the problem shown) when one is invalid."""
@@ -200,7 +223,9 @@ class McpForm(QWidget):
             self.backend.store_secrets(dict(self._secrets))
         self._secrets = {}
         return settings.copy(mcp_servers=servers_to_json(self._servers),
-                             mcp_always_allow=approvals_to_json(self._approvals))
+                             mcp_always_allow=approvals_to_json(self._approvals),
+                             mcp_call_timeout_seconds=float(self.call_timeout.value()),
+                             tool_step_limit=self.step_limit.value())
 
     @property
     def servers(self) -> list[McpServerConfig]:
