@@ -185,6 +185,11 @@ class ChatController(QObject):
         return self._streaming
 
     @property
+    def streaming_in(self) -> int | None:
+        """The conversation a reply is on its way in (None: none is)."""
+        return self._streaming_in if self._streaming else None
+
+    @property
     def streaming_here(self) -> bool:
         """A reply is on its way in the conversation shown (not in another one, left while it streams)."""
         return self._streaming and self.conversation is not None and self.conversation.id == self._streaming_in

@@ -943,6 +943,7 @@ class MainWindow(QMainWindow):
 
     def _on_streaming(self, streaming: bool) -> None:
         self.composer.set_streaming(self.chat.streaming_here)  # Stop only where the reply is arriving
+        self.sidebar.set_replying(self.chat.streaming_in)
         if not streaming and self.composer.refusal.text().startswith("A reply is still arriving"):
             self.composer.show_refusal("")  # it has arrived (or was stopped): sending is possible again
 

@@ -22,6 +22,8 @@ from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingErro
 from desktop_assistant.core.models import Role, Status, text_part
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.message_view import MessageView
+from desktop_assistant.ui.chat.sidebar import COST_ROLE, ID_ROLE
+from desktop_assistant.ui.main_window import MainWindow
 from tests.conftest import next_emission, shown_tip, until
 from tests.fake_openai.fixture import fake_openai  # noqa: F401
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -490,6 +492,22 @@ async def test_settings_refuse_an_address_that_is_not_one_and_warn_before_saving
         assert first.window.stack.currentWidget() is onboarding
 
 
+class _AnyCost:
+    """Equal to a cost as the sidebar shows one ("<$0.0001", "$0.0004")."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and "$" in other
+
+
+ANY_COST = _AnyCost()
+
+
+def _sidebar_costs(window: MainWindow) -> dict[str, object]:
+    """What the sidebar shows at the right of each conversation, by title."""
+    items = [window.sidebar.list.item(i) for i in range(window.sidebar.list.count())]
+    return {item.text(): item.data(COST_ROLE) for item in items if item.data(ID_ROLE) is not None}
+
+
 async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocked_unseen(
         tmp_path: Path, fake_openai: FakeOpenAI, qtbot: QtBot) -> None:  # noqa: F811
     fake_openai.enqueue(Reply(text="First answer."),
@@ -515,8 +533,11 @@ async def test_a_reply_arriving_in_another_conversation_is_not_stopped_or_blocke
         assert composer.refusal.text() == ("A reply is still arriving in another conversation, “Second chat, slow”: "
                                            "send once it has finished, or open that conversation and stop it.")
         assert composer.text == "a follow-up"
+        # the sidebar shows where the reply is arriving, in place of that conversation's cost
+        await until(lambda: _sidebar_costs(window) == {"Second chat, slow": "replying…", "First chat": ANY_COST})
         await until(lambda: not parts.chat.streaming, timeout=15)
         assert composer.refusal.text() == ""  # it has arrived: the reason to wait is gone with it
+        await until(lambda: "replying…" not in _sidebar_costs(window).values())
         stored = await parts.store.messages(parts.chat.path[0].conversation_id)
         assert stored[-1].text == "First answer."  # nothing was added here meanwhile
         assert [m.text for m in parts.chat.path] == ["First chat", "First answer."]  # nor shown here

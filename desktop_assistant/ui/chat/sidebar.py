@@ -32,6 +32,8 @@ WIDGET_MAX = 16_777_215  # Qt's QWIDGETSIZE_MAX: no maximum
 ID_ROLE = Qt.ItemDataRole.UserRole
 COST_ROLE = Qt.ItemDataRole.UserRole + 1
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 2  # the title as stored, for a rename left empty
+SPENT_ROLE = Qt.ItemDataRole.UserRole + 3  # the cost, shown in COST_ROLE's place unless a reply is arriving there
+REPLYING = "replying…"
 
 
 class CostDelegate(OwnTextDelegate):
@@ -157,6 +159,7 @@ class Sidebar(QWidget):
         self.results.hide()
         layout.addWidget(self.results, 2)
         self._current: int | None = None
+        self._replying: int | None = None  # the conversation a reply is arriving in
         self._filling = False
 
     def set_presets(self, names: list[str]) -> None:
@@ -190,7 +193,8 @@ class Sidebar(QWidget):
             item.setData(TITLE_ROLE, c.title or "Untitled")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             cost = format_usd(c.cost_micros) if c.cost_micros else ""
-            item.setData(COST_ROLE, cost)
+            item.setData(COST_ROLE, REPLYING if c.id == self._replying else cost)
+            item.setData(SPENT_ROLE, cost)
             spent = cost or ("no cost yet" if self.priced(c.model) else "cost not counted: no price for this model")
             item.setToolTip(plain_tip(f"{c.model} · {spent}"))
             self.list.addItem(item)
@@ -199,6 +203,17 @@ class Sidebar(QWidget):
                 self.list.setCurrentItem(item)
         self._filling = False
         self._apply_filter(self.filter.text())
+
+    def set_replying(self, conversation_id: int | None) -> None:
+        """Mark the conversation a reply is arriving in (where its cost is shown), so that it can be found from
+        another one; None: no reply is arriving."""
+        self._replying = conversation_id
+        self._filling = True  # (not an edit of a title)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(ID_ROLE) is not None:
+                item.setData(COST_ROLE, REPLYING if item.data(ID_ROLE) == conversation_id else item.data(SPENT_ROLE))
+        self._filling = False
 
     def set_current(self, conversation_id: int | None) -> None:
         """Highlight the conversation shown."""
