@@ -21,6 +21,20 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+_WAIT_IN_WORDS = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)", re.I)
+_WAIT_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def wait_in_words(text: str) -> float | None:
+    """The wait a rate-limit message asks for in its words ("Please try again in 1.4s", "in 20ms", "in 6m0s"),
+    in seconds; None when it names none (a server sends it so when it sends no Retry-After header)."""
+    found = _WAIT_IN_WORDS.search(text)
+    if found is None:
+        return None
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", found.group(1), re.I)
+    return sum(float(number) * _WAIT_UNITS[unit.lower()] for number, unit in parts)
+
+
 def endpoint_not_found(base_url: str) -> str:
     """What a 404 that is not about a model means: the base URL is not where the API is."""
     where = base_url or "the base URL"
@@ -86,6 +100,8 @@ def map_error(exc: BaseException, *, model: str = "", base_url: str = "", stream
             return err(ErrorKind.QUOTA, "Your OpenAI account has run out of credit. Add credit in your OpenAI "
                        "billing settings, then try again.", ErrorAction.NONE)
         wait = _retry_after(exc)
+        if wait is None:
+            wait = wait_in_words(server_says(exc))
         when = f" Wait about {wait:.0f} s" if wait and wait >= 1 else " Wait a moment"
         return err(ErrorKind.RATE_LIMITED, f"The server is limiting requests right now.{when} and try again.",
                    ErrorAction.RETRY, retry_after=wait)

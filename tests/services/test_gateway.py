@@ -14,6 +14,7 @@ import pytest
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
 from desktop_assistant.core.models import Usage
 from desktop_assistant.core.requests import chat_body
+from desktop_assistant.services.api_errors import wait_in_words
 from desktop_assistant.services.gateway import (
     ChatEvent,
     Endpoint,
@@ -218,6 +219,22 @@ async def test_rate_limit_is_retried_once_then_reported(fake_openai: FakeOpenAI,
     requests = chat_requests(fake_openai)
     assert len(requests) == 2
     assert requests[0].json == requests[1].json == body
+
+
+async def test_a_rate_limit_without_a_header_takes_the_wait_from_the_server_s_words(fake_openai: FakeOpenAI) -> None:
+    said = openai_error("Rate limit reached for gpt-4o-mini on tokens per min (TPM): Limit 30000, Used 29000, "
+                        "Requested 2000. Please try again in 4.2s.", type="tokens", code="rate_limit_exceeded")
+    fake_openai.enqueue(Reply(status=429, error=said))
+    async with open_gateway(fake_openai.base_url, max_retries=0) as gateway:
+        error = await failure(gateway)
+    assert error.kind is ErrorKind.RATE_LIMITED and error.retry_after == 4.2
+    assert "Wait about 4 s and try again." in error.message
+
+
+@pytest.mark.parametrize(("words", "seconds"), [("Please try again in 1.4s.", 1.4), ("try again in 20ms", 0.02),
+                                                ("Please try again in 6m0s.", 360.0), ("try again later", None)])
+def test_the_wait_a_rate_limit_names(words: str, seconds: float | None) -> None:
+    assert wait_in_words(words) == seconds
 
 
 async def test_rate_limit_then_success_streams_normally(fake_openai: FakeOpenAI) -> None:
