@@ -818,7 +818,8 @@ class MainWindow(QMainWindow):
 
     def _on_link_not_opened(self, address: str) -> None:
         copy_to_clipboard(address)
-        self.banner.show_notice(Notice(Level.WARNING, f"Could not open a browser for {address}: the address was "
+        opener = "a mail program" if address.lower().startswith("mailto:") else "a browser"
+        self.banner.show_notice(Notice(Level.WARNING, f"Could not open {opener} for {address}: the address was "
                                        "copied to the clipboard."))
 
     def _on_action(self, action: ErrorAction) -> None:

@@ -820,3 +820,5 @@ async def test_a_link_shows_where_it_leads_and_says_when_no_browser_opens_it(
         finally:
             QDesktopServices.unsetUrlHandler("https")
         assert not window.banner.isVisibleTo(window)
+        window._on_link_not_opened("mailto:help@example.com")  # a mail address is not for a browser
+        assert window.banner.label.text().startswith("Could not open a mail program for mailto:help@example.com")
