@@ -23,10 +23,11 @@ def match_format() -> QTextCharFormat:
 
 @dataclass
 class Match:
-    """One occurrence: the view it is in and its cursor there."""
+    """One occurrence: the view it is in, its cursor there, and which message found holds it."""
 
     view: MessageView
     cursor: QTextCursor
+    hit: int = 0
 
 
 class FindField(QLineEdit):
@@ -61,6 +62,11 @@ class FindField(QLineEdit):
 class FindBar(QWidget):
     """Searches the transcript's messages as shown (rendered text, not the markdown source).
 
+    A long conversation is not rendered whole to search it (building a view for each of 2,000 messages froze the
+    window for minutes and took a gigabyte): the messages holding the words are found in their text, and only
+    the one a step goes to is built; the matches of the views already built are marked. Counts come from the
+    text until a message is shown, then from what it shows.
+
     Signals:
         closedFromKeyboard(): closed while the person was in it (the focus is given back where they write).
     """
@@ -72,8 +78,12 @@ class FindBar(QWidget):
         self.setObjectName("find_bar")
         self._transcript = transcript
         self._messages: list[Message] = []
-        self.matches: list[Match] = []
-        self.current = -1
+        self._folded: list[str] | None = None  # the messages' texts, casefolded once per opening
+        self._needle = ""
+        self._hits: list[Message] = []  # the messages whose text holds the words, in branch order
+        self._counts: list[int] = []  # occurrences in each one's text, or in its view once built
+        self._at = (0, -1)  # the current occurrence: (which hit, which of its occurrences)
+        self.matches: list[Match] = []  # the occurrences in the views built, in order
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 4, 16, 4)
         self.field = FindField()
@@ -105,21 +115,29 @@ class FindBar(QWidget):
 
     def open_bar(self, messages: list[Message]) -> None:
         """Show the bar over ``messages`` (the current branch) and focus it."""
-        self._messages = messages
+        self._messages, self._folded = messages, None
         self.show()
         self.field.setFocus()
         self.field.selectAll()
         self.search(self.field.text())
+
+    @property
+    def current(self) -> int:
+        """The index in :attr:`matches` of the current occurrence (-1: none)."""
+        hit, k = self._at
+        first = next((i for i, m in enumerate(self.matches) if m.hit == hit), None)
+        return -1 if first is None or k < 0 else first + k
 
     def follow_scheme(self) -> None:
         """Mark the matches in the colours of the scheme now in use (the messages were rendered again for it, so
         they are found again), staying on the match that was current."""
         if not self.isVisible() or not self.matches:
             return
-        current = self.current
+        at = self._at
         self.search(self.field.text())
-        if 0 <= current < len(self.matches) and current != self.current:
-            self.current = current
+        if self._hits and at[0] < len(self._hits):
+            self._at = at
+            self._mark_built()
             self._show_current()
 
     def close_bar(self) -> None:
@@ -133,38 +151,74 @@ class FindBar(QWidget):
     def _clear(self) -> None:
         for view in self._transcript.views.values():
             view.body.setExtraSelections([])
-        self.matches, self.current = [], -1
+        self.matches, self._hits, self._counts, self._at = [], [], [], (0, -1)
 
     def search(self, text: str) -> None:
         """Find every occurrence of ``text`` (case-insensitive) and go to the first."""
         self._clear()
-        needle = text.strip()
-        if not needle:
+        self._needle = text.strip()
+        if not self._needle:
             self.count.setText("")
             return
-        folded = needle.casefold()
-        for message in self._messages:
-            if folded not in message.text.casefold():
-                continue
-            view = self._transcript.ensure_view(message.id)
+        folded = self._needle.casefold()
+        if self._folded is None or len(self._folded) != len(self._messages):
+            self._folded = [m.text.casefold() for m in self._messages]
+        found = [(m, t.count(folded)) for m, t in zip(self._messages, self._folded, strict=True) if folded in t]
+        self._hits, self._counts = [m for m, _n in found], [n for _m, n in found]
+        self._mark_built()
+        # from the first occurrence among the messages shown: in a long conversation, not a jump to its start
+        views = self._transcript.views
+        self._at = (next((h for h, m in enumerate(self._hits) if m.id in views), 0), -1)
+        self.step(1)
+
+    def _occurrences(self, view: MessageView) -> list[QTextCursor]:
+        view.unfold()  # a long question shows all of itself where its words are found
+        document: QTextDocument = view.body.document()
+        found, cursor = [], document.find(self._needle)
+        while not cursor.isNull():
+            found.append(QTextCursor(cursor))
+            cursor = document.find(self._needle, cursor)
+        return found
+
+    def _mark_built(self) -> None:
+        """Find the occurrences in the views built (their counts replace the text's)."""
+        self.matches = []
+        for hit, message in enumerate(self._hits):
+            view = self._transcript.views.get(message.id)
             if view is None:
                 continue
-            view.unfold()  # a long question shows all of itself where its words are found
-            document: QTextDocument = view.body.document()
-            cursor = document.find(needle)
-            while not cursor.isNull():
-                self.matches.append(Match(view, QTextCursor(cursor)))
-                cursor = document.find(needle, cursor)
-        self.count.setText(f"{len(self.matches)} found" if self.matches else "No matches")
-        if self.matches:
-            self.current = 0
-            self._show_current()
+            cursors = self._occurrences(view)
+            self._counts[hit] = len(cursors)
+            self.matches.extend(Match(view, c, hit) for c in cursors)
+
+    def _count_in(self, hit: int) -> int:
+        """The occurrences in the ``hit``-th message found, as shown (its view is built for it)."""
+        message = self._hits[hit]
+        if message.id not in self._transcript.views:
+            if self._transcript.ensure_view(message.id) is None:
+                return 0
+            self._mark_built()
+        return self._counts[hit]
 
     def step(self, direction: int) -> None:
         """Go to the next (+1) or previous (-1) match, wrapping around."""
-        if not self.matches:
+        if not self._hits:
+            self.count.setText("No matches")
             return
-        self.current = (self.current + direction) % len(self.matches)
+        hit, k = self._at[0], self._at[1] + direction
+        for _ in range(2 * len(self._hits) + 1):
+            count = self._count_in(hit)
+            if 0 <= k < count:
+                break
+            if k >= count:
+                hit, k = (hit + 1) % len(self._hits), 0
+            else:
+                hit = (hit - 1) % len(self._hits)
+                k = self._count_in(hit) - 1
+        else:  # the words are in the messages' text but in none as shown (a link's address, say)
+            self.count.setText("No matches")
+            return
+        self._at = (hit, k)
         self._show_current()
 
     def _show_current(self) -> None:
@@ -173,14 +227,16 @@ class FindBar(QWidget):
         here = QTextCharFormat()
         here.setBackground(QColor(colors.accent))
         here.setForeground(QColor("#ffffff"))
+        current = self.current
         by_view: dict[int, list[QTextEdit.ExtraSelection]] = {}
         for i, match in enumerate(self.matches):
             selection = QTextEdit.ExtraSelection()
             selection.cursor = match.cursor
-            selection.format = here if i == self.current else everywhere
+            selection.format = here if i == current else everywhere
             by_view.setdefault(id(match.view), []).append(selection)
         for view in {id(m.view): m.view for m in self.matches}.values():
             view.body.setExtraSelections(by_view.get(id(view), []))
-        match = self.matches[self.current]
-        self.count.setText(f"{self.current + 1} of {len(self.matches)}")
+        match = self.matches[current]
+        hit, k = self._at
+        self.count.setText(f"{sum(self._counts[:hit]) + k + 1} of {sum(self._counts)}")
         self._transcript.scroll_to(match.view, match.view.body.cursorRect(match.cursor).top())

@@ -223,6 +223,9 @@ class Transcript(QScrollArea):
         if index is None:
             return None
         if index < self._shown_from:
+            if self._shown_from - index <= PAGE:  # the few between come too, in the background: no gap
+                self._queue = [m.id for m in self._messages[index + 1:self._shown_from]] + self._queue
+                self._schedule()
             self._shown_from = index
             self._earlier.setVisible(self._shown_from > 0)
         message = self._messages[index]
