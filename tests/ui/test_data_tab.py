@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.notices import NoticeBus
@@ -133,4 +133,12 @@ def test_keep_setting_is_saved(tmp_path: Path, qtbot: object) -> None:
     assert store.load().auto_backup_keep == 0
     (tmp_path / "settings.json").write_text('{"auto_backup_keep": 100000}', encoding="utf-8")
     assert store.load().auto_backup_keep == 365
+    dialog.deleteLater()
+
+
+def test_the_tab_says_pictures_are_not_in_a_backup(qtbot: object) -> None:
+    """They stay in the data folder (a backup is the database): said where backups are made."""
+    dialog = SettingsDialog()
+    texts = [label.text() for label in dialog.data.findChildren(QLabel)]
+    assert any("pictures sent in them stay in the data folder's images/" in t for t in texts)
     dialog.deleteLater()

@@ -87,7 +87,9 @@ class DataTab(QWidget):
         self.back_up = self._button("Back up now…", "back_up_now", row)
         self.restore = self._button("Restore from backup…", "restore_backup", row)
         form.addRow(row)
-        form.addRow(_plain_label("Backups hold your conversations and usage history, never your API key."))
+        form.addRow(_plain_label("Backups hold your conversations and usage history, never your API key. The "
+                                 "pictures sent in them stay in the data folder's images/ and are not in a "
+                                 "backup: copy that folder too to keep them."))
         self.backups_where = _plain_label()
         self.backups_where.setObjectName("backups_where")
         self.backups_where.setProperty("muted", True)
