@@ -61,6 +61,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$root/tests" "$root/pyproject.toml" "$work/"
 export DA_SHARED_DIR="${DA_SHARED_DIR:-$(cd "$root/.." && pwd)/shared}"
 export DA_TEST_INSTALLED=1
+export DA_SOURCE_ROOT="$root"  # the checkout, for the tests of what is not in the wheel (packaging/)
 cd "$work"
 echo "== pytest"
 if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
