@@ -772,3 +772,13 @@ async def test_a_whole_answer_can_be_read_and_copied_and_rows_show_their_case(tm
         dialog.copy_button.click()
         assert QGuiApplication.clipboard().text() == dialog.text.toPlainText()
         dialog.close()
+
+
+async def test_a_figure_asked_for_as_the_app_closes_starts_nothing(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """The Lab's estimate (after a pause in typing) and a search (after a pause too) fire from timers: one that
+    fires while the app closes starts nothing (it raised "the app is closing" in the Qt loop)."""
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
+        await parts.lifecycle.shutdown()
+        ws._estimate_now()
+        parts.search.search("anything")
+        assert parts.runner.operations == []

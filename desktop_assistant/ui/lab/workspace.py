@@ -300,8 +300,8 @@ class LabWorkspace(QWidget):
 
     def _estimate_now(self) -> None:
         self.runner.cancel("lab-estimate")  # only the newest choice's figure is shown
-        if self.lab.sending:
-            return  # the run's own figures are shown
+        if self.lab.sending or self.runner.closing:
+            return  # the run's own figures are shown (or the app is closing: nothing new starts)
         numbers = self.run_panel.chosen_versions()
         versions = [v for v in self.versions if v.version in numbers]
         cases, _problems = self.test_set.cases()
