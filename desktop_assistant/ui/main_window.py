@@ -317,6 +317,9 @@ class MainWindow(QMainWindow):
         self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        if self.runner.closing:  # an intent that reaches the window while it closes starts nothing
+            coro.close()
+            return
         self.runner.start(name, coro)
 
     def _connect_widgets(self) -> None:

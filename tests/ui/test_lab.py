@@ -782,3 +782,12 @@ async def test_a_figure_asked_for_as_the_app_closes_starts_nothing(tmp_path: Pat
         ws._estimate_now()
         parts.search.search("anything")
         assert parts.runner.operations == []
+
+
+async def test_an_intent_reaching_the_window_as_it_closes_starts_nothing(tmp_path: Path,
+                                                                         fake_openai: FakeOpenAI) -> None:
+    async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
+        await parts.lifecycle.shutdown()
+        parts.window.sidebar.renameRequested.emit(1, "A late rename")  # (a click during the close)
+        ws._run("lab", parts.lab.load())  # type: ignore[union-attr]
+        assert parts.runner.operations == []

@@ -215,6 +215,9 @@ class ExtractWorkspace(QWidget):
         return combo
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
+        if self.runner.closing:  # an intent that reaches the window while it closes starts nothing
+            coro.close()
+            return
         self.runner.start(name, coro)
 
     def _connect(self) -> None:
