@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from desktop_assistant.core.catalog import lookup
-from desktop_assistant.core.models import Message, Role, tool_calls
+from desktop_assistant.core.models import Message, Role, Status, tool_calls
 
 WireMessage = dict[str, Any]
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")  # "" leaves the model's default
@@ -74,8 +74,10 @@ def _tool_images(results: list[Message]) -> WireMessage | None:
 
 
 def _unanswered(reply: Message) -> bool:
-    """Whether ``reply`` is an assistant message that ended with nothing in it (failed or stopped at once)."""
-    return reply.role is Role.ASSISTANT and not reply.text.strip() and not tool_calls(reply.parts)
+    """Whether ``reply`` is an assistant message that ended with nothing in it (failed or stopped at once); one
+    still arriving has not ended (what the next request would send counts its question while it streams)."""
+    return (reply.role is Role.ASSISTANT and reply.status is not Status.STREAMING and not reply.text.strip()
+            and not tool_calls(reply.parts))
 
 
 def wire_messages(system_prompt: str, path: Iterable[Message], *, tool_images: bool = True) -> list[WireMessage]:

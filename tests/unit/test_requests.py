@@ -106,6 +106,13 @@ def test_wire_messages_leave_out_empty_assistant_replies_and_the_questions_they_
     assert wire_messages("", path[:1]) == [{"role": "user", "content": "Q1"}]  # Retry: the question alone
 
 
+def test_a_question_whose_reply_is_still_arriving_is_counted() -> None:
+    """Not a question left unanswered: what the next request will carry includes it (the figure under the box
+    read 3 tokens while the first reply of a chat streamed)."""
+    path = [msg(1, Role.USER, "Q1"), msg(2, Role.ASSISTANT, "", parent_id=1, status=Status.STREAMING)]
+    assert wire_messages("", path) == [{"role": "user", "content": "Q1"}]
+
+
 def test_wire_messages_keep_empty_user_messages() -> None:
     assert wire_messages("", [msg(1, Role.USER, "")]) == [{"role": "user", "content": ""}]
 
