@@ -219,11 +219,16 @@ class EndpointController(QObject):
             return False
         if remote != s.endpoint_models or s.endpoint_models_for != s.endpoint:
             self.update_settings(endpoint_models=remote, endpoint_models_for=s.endpoint)
+        offered = self._offered(remote)
         if remote and s.default_model not in remote and self._endpoint().is_local:
             # a local server (Ollama, LM Studio) offers only its own models, not OpenAI's default: new chats would
             # fail with "model not found" until the person found the setting
             self.update_settings(default_model=remote[0])
-        self.models = self._offered(remote)
+        elif remote and s.default_model not in offered:
+            # back from a local server, its model as the default would fail every new chat here in the same way
+            usual = Settings().default_model
+            self.update_settings(default_model=usual if usual in offered else offered[0])
+        self.models = offered
         self._connected_to = endpoint  # the client is built and the list is fresh: nothing left to prepare
         self.modelsChanged.emit(self.models)
         return True

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 class LoopbackProxy:
     """An HTTP proxy on 127.0.0.1 (plain HTTP targets only) running on its own thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, hosts: dict[str, str] | None = None) -> None:
         self.requests: list[str] = []  # request lines as received ("POST http://127.0.0.1:…/v1/… HTTP/1.1")
+        self.hosts = hosts or {}  # names it reaches at another address, as a hosts file would (no DNS in tests)
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -48,7 +49,8 @@ class LoopbackProxy:
         self.requests.append(first.decode("latin-1"))
         parts = urlsplit(target)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        host = parts.hostname or ""
+        up_reader, up_writer = await asyncio.open_connection(self.hosts.get(host, host), parts.port or 80)
         up_writer.write(f"{method} {path} {version}\r\n".encode("latin-1") + rest)
         await up_writer.drain()
 

@@ -93,3 +93,29 @@ async def test_system_proxy_and_no_proxy(tmp_path: Path, fake_openai: FakeOpenAI
         await until(lambda: len(parts.chat.path) == 4 and not parts.chat.streaming)
         assert parts.chat.path[-1].text == "straight"
         assert len(proxy.requests) == relayed
+
+
+async def test_back_from_a_local_server_new_chats_do_not_keep_its_model(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    """A local server's list made its first model the default (OpenAI's is not there); back on a remote server
+    that does not offer it, the default goes back to one it offers (new chats failed with "model not found")."""
+    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})  # a remote address, reached on loopback
+    remote.start()
+    try:
+        async with built_app(tmp_path, fake_openai.base_url) as parts:
+            await start(parts)
+            fake_openai.models = ["llama3.2:3b"]
+            assert await parts.endpoint.refresh_models()
+            assert parts.endpoint.settings.default_model == "llama3.2:3b"
+            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
+            settings = parts.endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1",
+                                                    proxy_mode="manual", proxy_url=remote.url)
+            await parts.endpoint.save(settings, "sk-test-remote")
+            assert await parts.endpoint.refresh_models()
+            assert any("api.example.test" in line for line in remote.requests)  # it was asked, as a remote one
+            assert parts.endpoint.settings.default_model == "gpt-4o-mini"
+            parts.chat.new_conversation()
+            assert parts.chat.model == "gpt-4o-mini"
+    finally:
+        remote.stop()
