@@ -822,3 +822,24 @@ async def test_a_link_shows_where_it_leads_and_says_when_no_browser_opens_it(
         assert not window.banner.isVisibleTo(window)
         window._on_link_not_opened("mailto:help@example.com")  # a mail address is not for a browser
         assert window.banner.label.text().startswith("Could not open a mail program for mailto:help@example.com")
+
+
+async def test_the_welcome_page_warns_once_before_saving_a_key_test_connection_refused(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    fake_openai.api_key = "sk-the-right-one"
+    async with built_app(tmp_path, "https://api.openai.com/v1", key=None) as parts:
+        await start(parts)
+        onboarding = parts.window.onboarding
+        form = onboarding.form
+        form.base_url.setText(fake_openai.base_url.replace("127.0.0.1", "localhost"))
+        form.api_key.setText("sk-a-wrong-one")
+        form.test_button.click()
+        ok, _message = await next_emission(parts.endpoint.connectionTested.connect)
+        assert not ok
+        onboarding.start_button.click()
+        assert "click “Save and start chatting” again to save them anyway" in onboarding.problem.text()
+        assert parts.window.stack.currentWidget() is onboarding  # not saved yet
+        saved = next_emission(parts.endpoint.settingsChanged.connect)
+        onboarding.start_button.click()  # the second click saves them as typed
+        await saved
+        assert parts.endpoint.settings.endpoint == fake_openai.base_url.replace("127.0.0.1", "localhost")

@@ -67,6 +67,7 @@ class EndpointForm(QWidget):
         self._hint_before = ""  # the hint for the saved address, while another address is typed
         self._tested: tuple[str, str] | None = None  # the address and key Test connection was last asked with
         self._failed: tuple[str, str] | None = None  # ... when it failed with them
+        self._warned_for: tuple[str, str] | None = None  # ... and Save warned about them once
         self._can_forget = False  # a key is saved for the address shown (in the keyring, or for the session)
         self.base_url = QLineEdit()
         self.base_url.setObjectName("base_url")
@@ -120,6 +121,7 @@ class EndpointForm(QWidget):
 
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Fill the form from ``settings`` (the key itself is never shown back)."""
+        self._warned_for = None
         self.api_key.clear()
         self.base_url.setText(settings.base_url)
         self.organization.setText(settings.organization)
@@ -216,6 +218,16 @@ class EndpointForm(QWidget):
     def failed_as_typed(self) -> bool:
         """Test connection failed with the address and key now in the form (they were not changed since)."""
         return self._failed is not None and self._failed == self.typed()
+
+    def save_problem(self, warning: str) -> str:
+        """Why Save should not go on now ("" when it may): an address that cannot be one, or, once for the values
+        typed, ``warning`` when Test connection just failed with them (a second click saves them anyway)."""
+        if self.problem():
+            return self.problem()
+        if self.failed_as_typed() and self._warned_for != self.typed():
+            self._warned_for = self.typed()
+            return warning
+        return ""
 
 
 def connect_form(form: EndpointForm, endpoint: EndpointController, start: object) -> None:

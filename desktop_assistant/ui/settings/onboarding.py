@@ -70,7 +70,6 @@ class Onboarding(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
         self._base = Settings()
-        self._warned_for: tuple[str, str] | None = None  # the values a save after a failed test was warned of
 
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Fill the form."""
@@ -83,15 +82,13 @@ class Onboarding(QWidget):
         self.problem.setVisible(bool(text))
 
     def _save(self) -> None:
-        if self.form.problem():
-            self.show_problem(self.form.problem())
-            self.form.base_url.setFocus()
-            return
-        typed = self.form.typed()
-        if self.form.failed_as_typed() and self._warned_for != typed:
-            self._warned_for = typed
-            self.show_problem("Test connection did not work with this address and key (see above). Correct them, "
-                              "or click “Save and start chatting” again to save them anyway.")
+        problem = self.form.save_problem("Test connection did not work with this address and key (see above). "
+                                         "Correct them, or click “Save and start chatting” again to save them "
+                                         "anyway.")
+        if problem:
+            self.show_problem(problem)
+            if self.form.problem():
+                self.form.base_url.setFocus()
             return
         settings, key = self.form.values(self._base)
         if key is None:

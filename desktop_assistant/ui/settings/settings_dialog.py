@@ -84,7 +84,6 @@ class SettingsDialog(QDialog):
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
         self._base = Settings()
-        self._warned_for: tuple[str, str] | None = None  # the address and key Save warned about once
 
     def show_page(self, page: str = "") -> None:
         """Show the tab an error's next step is on: "connection" (with the key field in focus) or "spending";
@@ -115,7 +114,6 @@ class SettingsDialog(QDialog):
     def load(self, settings: Settings, key_source: str, keyring_problem: str = "") -> None:
         """Show ``settings`` (``keyring_problem``: why no system keyring can keep a key, if so)."""
         self._base = settings
-        self._warned_for = None
         where = ("No system keyring was found, so a key typed here (and a tool server's secret values) is kept for "
                  "this session only (never in a file): paste it again at the next start, set OPENAI_API_KEY, or "
                  "install a keyring such as GNOME Keyring or KWallet to keep it." if keyring_problem else
@@ -132,12 +130,8 @@ class SettingsDialog(QDialog):
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(settings.appearance)))
 
     def _save(self) -> None:
-        problem = self.form.problem()
-        typed = self.form.typed()
-        if not problem and self.form.failed_as_typed() and self._warned_for != typed:
-            self._warned_for = typed
-            problem = ("Test connection did not work with this address and key. Correct them, or click Save again "
-                       "to save them anyway.")
+        problem = self.form.save_problem("Test connection did not work with this address and key. Correct them, or "
+                                         "click Save again to save them anyway.")
         if problem:
             self.tabs.setCurrentIndex(0)
             self.form.say_problem(problem)
