@@ -61,11 +61,7 @@ class ImageStore:
     def files(self) -> list[ImageFile]:
         """Every file in the store's two-letter folders, with its modification time (blocking: a worker thread)."""
         found: list[ImageFile] = []
-        try:
-            folders = [f for f in self.root.iterdir() if is_image_folder(f.name) and f.is_dir()]
-        except FileNotFoundError:
-            return found
-        for folder in folders:
+        for folder in self._folders():
             try:
                 entries = list(os.scandir(folder))
             except FileNotFoundError:
@@ -78,6 +74,13 @@ class ImageStore:
                 except FileNotFoundError:
                     continue
         return found
+
+    def _folders(self) -> list[Path]:
+        """The store's two-letter folders (none while nothing was ever stored)."""
+        try:
+            return [f for f in self.root.iterdir() if is_image_folder(f.name) and f.is_dir()]
+        except FileNotFoundError:
+            return []
 
     def remove(self, file: ImageFile, still_unused: Callable[[float], bool]) -> bool:
         """Delete ``file`` if ``still_unused(its modification time now)`` holds (checked under the lock put() takes,
@@ -95,11 +98,7 @@ class ImageStore:
     def remove_empty_folders(self) -> int:
         """Remove the two-letter folders left empty; returns how many."""
         removed = 0
-        try:
-            folders = [f for f in self.root.iterdir() if is_image_folder(f.name) and f.is_dir()]
-        except FileNotFoundError:
-            return 0
-        for folder in folders:
+        for folder in self._folders():
             with self._lock:  # (put() makes the folder and writes into it under the lock)
                 try:
                     folder.rmdir()  # only when empty
