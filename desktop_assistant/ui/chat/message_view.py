@@ -27,6 +27,7 @@ from desktop_assistant.core.render_code import document_css
 from desktop_assistant.core.render_text import strip_break_hints
 from desktop_assistant.ui import icons, theme
 from desktop_assistant.ui.chat.footer import footer_text
+from desktop_assistant.ui.tips import plain_tip
 from desktop_assistant.ui.viewports import own_viewport
 
 if TYPE_CHECKING:  # the renderer (markdown-it) loads after the first paint when the replies shown were kept
@@ -487,8 +488,7 @@ class MessageView(QFrame):
     def _on_hover(self, url: QUrl) -> None:
         """Show where the link under the pointer leads (its text may say anything), as browsers do."""
         address = url.toString() if url.scheme() in SAFE_SCHEMES else ""
-        # an address is untrusted text: escaped, in an explicitly rich tooltip, so that nothing in it is markup
-        self.body.setToolTip(f"<p>{html.escape(address)}</p>" if address else "")
+        self.body.setToolTip(plain_tip(address))  # an address is untrusted text: never read as markup
         self.linkHovered.emit(address)
 
 

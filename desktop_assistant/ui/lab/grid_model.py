@@ -16,6 +16,7 @@ from desktop_assistant.core.lab_checks import describe
 from desktop_assistant.core.lab_report import Cell, CellStatus, ColumnTotals, Run, column_labels, totals
 from desktop_assistant.core.lab_testset import LabCase
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.ui.tips import plain_tip
 
 EXCERPT_CHARS = 90
 ROW_CHARS = 32
@@ -196,5 +197,5 @@ class RunGridModel(QAbstractTableModel):
             return row_title(case, section)
         if role == Qt.ItemDataRole.ToolTipRole:
             values = "\n".join(f"{name}: {value}" for name, value in case.values.items())
-            return f"<p style='white-space:pre-wrap'>{html.escape(values[:4000])}</p>"
+            return plain_tip(values[:4000])
         return None
