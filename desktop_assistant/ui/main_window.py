@@ -156,8 +156,7 @@ class MainWindow(QMainWindow):
         self._month: tuple[int, int | None] | None = None
         self._keyring_problem = ""
         self._keyring_said = ""  # the keyring problem the banner said
-        self._endpoint_in_use = ""  # the endpoint Settings last left: a new one's model list is checked
-        self._check_model = False  # the next model list comes from an endpoint just switched to
+        self._models_of = ""  # the endpoint whose model list was last shown: a new one's list is checked
         self._shown_id: int | None = None  # the conversation shown (None: a new chat)
         self._stored_id: int | None = None  # the new chat stored last (it stays the chat shown)
         self._link_shown = ""  # the address of a link under the pointer, shown in the status bar
@@ -359,7 +358,7 @@ class MainWindow(QMainWindow):
         c.historyCut.connect(self.transcript.set_history_cut)
         c.deletedUndoable.connect(self._on_deleted)
         self.endpoint.settingsChanged.connect(self._on_settings)
-        self._endpoint_in_use = self.endpoint.settings.endpoint
+        self._models_of = self.endpoint.settings.endpoint
         self.endpoint.modelsChanged.connect(self._on_models)
         self.endpoint.keyStateChanged.connect(lambda _s: self._update_page())
         self.endpoint.keyringProblem.connect(self._on_keyring_problem)
@@ -844,9 +843,6 @@ class MainWindow(QMainWindow):
 
     def _on_settings(self, settings: Settings) -> None:
         self._forget_refusal()  # why the last send was refused may no longer hold (a limit raised, a key set)
-        if settings.endpoint != self._endpoint_in_use:
-            self._check_model = True
-        self._endpoint_in_use = settings.endpoint
         if self._onboarding is not None:
             self._onboarding.load(settings, self.endpoint.key_source.value, self._keyring_problem)
         self._update_page()
@@ -854,10 +850,10 @@ class MainWindow(QMainWindow):
     def _on_models(self, models: list[str]) -> None:
         """The endpoint's models: the picker offers them; after a switch of server, a conversation on a model the
         new one does not offer is told so before its next request fails ("model not found")."""
-        model = self.chat.model
+        model, endpoint = self.chat.model, self.endpoint.settings.endpoint
         self.header.set_models(models, model)
-        if self._check_model:
-            self._check_model = False
+        if endpoint != self._models_of:
+            self._models_of = endpoint
             if model and model not in models:
                 self.banner.show_notice(Notice(
                     Level.WARNING, f"{self._endpoint_shown()} does not offer {model}, the model of this "
