@@ -296,8 +296,8 @@ def start_image_cleanup(parts: AppParts) -> None:
     purged and of drafts just pruned among them); the rest of the start does not wait for it."""
     from desktop_assistant.services.image_cleanup import clean_up_images  # not needed for the first paint
 
-    if not parts.runner.closing:
-        parts.runner.start(IMAGE_CLEANUP, clean_up_images(parts.store, parts.attachments.images), key=IMAGE_CLEANUP)
+    parts.runner.start_unless_closing(IMAGE_CLEANUP, clean_up_images(parts.store, parts.attachments.images),
+                                      key=IMAGE_CLEANUP)
 
 
 def offer_recovery(parts: AppParts, moved: Path, backup: BackupInfo) -> None:

@@ -125,6 +125,15 @@ class OperationRunner(QObject):
             self.busyChanged.emit(True)
         return op
 
+    def start_unless_closing(self, name: str, coro: Coroutine[Any, Any, Any], *, key: str | None = None,
+                             context: dict[str, Any] | None = None) -> Operation | None:
+        """:meth:`start` ``coro``, unless the app is closing: then it is closed unstarted and None is returned (an
+        intent or a timer that arrives during the close starts nothing, and raises nothing)."""
+        if self._closing:
+            coro.close()
+            return None
+        return self.start(name, coro, key=key, context=context)
+
     def cancel(self, key: str) -> bool:
         """Cancel the operation started with ``key``; True if there was one."""
         op = self.find(key)

@@ -85,8 +85,7 @@ class SearchController(QObject):
     def search(self, text: str, *, meaning: bool = True) -> None:
         """Search for ``text`` (the previous search still running is dropped); results arrive as a signal."""
         self._runner.cancel("search")
-        if not self._runner.closing:  # (a search typed as the app closes is dropped with it)
-            self._runner.start("Search", self.run_search(text, meaning=meaning), key="search")
+        self._runner.start_unless_closing("Search", self.run_search(text, meaning=meaning), key="search")
 
     async def run_search(self, text: str, *, meaning: bool = True) -> list[SearchHit]:
         """Keyword hits, fused with hits by meaning when the index is in use; publishes and returns them."""

@@ -316,10 +316,7 @@ class MainWindow(QMainWindow):
         self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.runner.closing:  # an intent that reaches the window while it closes starts nothing
-            coro.close()
-            return
-        self.runner.start(name, coro)
+        self.runner.start_unless_closing(name, coro)  # an intent that reaches the window while it closes: nothing
 
     def _connect_widgets(self) -> None:
         c = self.chat

@@ -142,3 +142,18 @@ def test_busy_count_reports_only_the_edges() -> None:
     assert busy.active and seen == [True]
     busy.add(-1)
     assert not busy.active and seen == [True, False]
+
+
+async def test_work_asked_for_while_closing_starts_nothing_and_raises_nothing() -> None:
+    runner = OperationRunner(NoticeBus())
+    ran: list[bool] = []
+
+    async def work() -> None:
+        ran.append(True)
+
+    op = runner.start_unless_closing("before", work())
+    assert op is not None
+    await op.task
+    await runner.shutdown()
+    assert runner.start_unless_closing("during the close", work()) is None  # the coroutine is closed, unstarted
+    assert ran == [True] and runner.operations == []

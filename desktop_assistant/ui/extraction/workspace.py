@@ -215,10 +215,7 @@ class ExtractWorkspace(QWidget):
         return combo
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.runner.closing:  # an intent that reaches the window while it closes starts nothing
-            coro.close()
-            return
-        self.runner.start(name, coro)
+        self.runner.start_unless_closing(name, coro)  # an intent that reaches the window while it closes: nothing
 
     def _connect(self) -> None:
         ex, b = self.extraction, self.batches
@@ -425,8 +422,7 @@ class ExtractWorkspace(QWidget):
         async def read() -> None:
             jobs = await self.batches.earlier()
             self.bulk.set_earlier([(j.id, earlier_line(j)) for j in jobs])
-        if not self.runner.closing:
-            self._run("earlier batches", read())
+        self._run("earlier batches", read())
 
     def _show_earlier_batch(self, job_id: str) -> None:
         """Show a batch collected before, unless the table holds answers not yet exported (asked once)."""

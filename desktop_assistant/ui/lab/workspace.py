@@ -88,10 +88,7 @@ class LabWorkspace(QWidget):
         self._say("")
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
-        if self.runner.closing:  # an intent that reaches the window while it closes starts nothing
-            coro.close()
-            return
-        self.runner.start(name, coro)
+        self.runner.start_unless_closing(name, coro)  # an intent that reaches the window while it closes: nothing
 
     def _connect_widgets(self) -> None:
         ed, vv, ts, rp, lab = self.editor, self.versions_view, self.test_set, self.run_panel, self.lab
@@ -303,13 +300,14 @@ class LabWorkspace(QWidget):
 
     def _estimate_now(self) -> None:
         self.runner.cancel("lab-estimate")  # only the newest choice's figure is shown
-        if self.lab.sending or self.runner.closing:
-            return  # the run's own figures are shown (or the app is closing: nothing new starts)
+        if self.lab.sending:
+            return  # the run's own figures are shown
         numbers = self.run_panel.chosen_versions()
         versions = [v for v in self.versions if v.version in numbers]
         cases, _problems = self.test_set.cases()
-        self.runner.start("lab estimate", self.lab.estimate(cases, versions, self.run_panel.chosen_models()),
-                          key="lab-estimate")
+        self.runner.start_unless_closing("lab estimate", self.lab.estimate(cases, versions,
+                                                                           self.run_panel.chosen_models()),
+                                         key="lab-estimate")
 
     def _batch_status(self, batch_id: str, status: str) -> None:
         self._show_batch_wait()
@@ -332,8 +330,7 @@ class LabWorkspace(QWidget):
             if self.lab.run_id == run_id:
                 self.run_panel.set_in_batch(waiting)
 
-        if not self.runner.closing:
-            self.runner.start("lab batch wait", ask())
+        self._run("lab batch wait", ask())
 
     def _cell(self, cell: Cell) -> None:
         if self.lab.run is not None:
