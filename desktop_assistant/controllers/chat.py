@@ -101,6 +101,17 @@ def _too_long_advice(images: list[Attachment]) -> str:
     return f"Shorten it, {rest}"
 
 
+def _if_its_image(error: UserFacingError, question: Message) -> UserFacingError:
+    """``error``, or when the server refused an image of the question, the way to ask without it: editing the
+    question, where each image has a ✕ that leaves it out (the question's words are kept)."""
+    if error.kind is not ErrorKind.BAD_REQUEST or "image" not in error.message.lower() or not any(
+            p.get("type") == "image_url" for p in question.parts):
+        return error
+    return UserFacingError(error.kind, f"{error.message} To ask without it, edit the question: the ✕ on an image "
+                           "leaves it out.", ErrorAction.EDIT_QUESTION, request_id=error.request_id,
+                           detail=error.detail)
+
+
 def _estimated_usage(model: str, wire: list[dict[str, Any]], text: str) -> Usage:
     """What a reply of ``text`` to the request ``wire`` cost, estimated (its usage never arrived)."""
     prompt = plan_history(model, wire, max_output_tokens=1).prompt_tokens
@@ -506,15 +517,16 @@ class ChatController(QObject):
             self._trim = max(self._trim / 2, 0.02)
         await self.regenerate(reply_id)
 
-    async def edit_and_resend(self, message_id: int, text: str) -> None:
+    async def edit_and_resend(self, message_id: int, text: str, attached: list[dict[str, Any]] | None = None
+                              ) -> None:
         """Replace a question's typed text by ``text`` as a new branch and ask again (the old branch is kept; the
-        question's files and images go with the new one)."""
+        question's files and images go with the new one, or only ``attached`` when some were left out)."""
         text = text.strip()
         old = next((m for m in self.path if m.id == message_id and m.role is Role.USER), None)
         if old is None or not text or self.streaming or self.conversation is None:
             return
         question = await self._store.add_message(self.conversation.id, old.parent_id, Role.USER,
-                                                 edited_parts(old.parts, text))
+                                                 edited_parts(old.parts, text, attached))
         self.messages.append(question)
         self.path = [*self.path[: self.path.index(old)], question]
         self.transcriptChanged.emit(self.path)
@@ -698,7 +710,7 @@ class ChatController(QObject):
                                         ErrorAction.RETRY)
             raise
         except UserFacingError as exc:
-            status, error = Status.ERROR, self._unless_nothing_to_leave_out(exc, plan, model)
+            status, error = Status.ERROR, _if_its_image(self._unless_nothing_to_leave_out(exc, plan, model), question)
         finally:
             self._frame.stop()
             self._pending_text = None

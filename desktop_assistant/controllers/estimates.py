@@ -71,8 +71,8 @@ class EstimateController(QObject):
         self._editing: Message | None = None
 
     def set_editing(self, question: Message | None) -> None:
-        """Count the request an edited ``question`` would make (the history before it, its files and images,
-        the draft as its text), or, with None, the next question again."""
+        """Count the request an edited ``question`` would make (the history before it, the files and images in
+        ``question``'s parts, the draft as its text), or, with None, the next question again."""
         self._editing = question
         if self.enabled:
             self._timer.start()
@@ -100,8 +100,9 @@ class EstimateController(QObject):
         model, path, images = chat.model, list(chat.path), list(self._attachments.items)
         files = list(self._attachments.files)
         at = next((i for i, m in enumerate(path) if m.id == editing.id), None) if editing is not None else None
-        if at is not None:  # the attachments wait with the draft put aside
-            path = [*path[:at], replace(path[at], parts=edited_parts(path[at].parts, draft))]
+        if at is not None and editing is not None:  # the attachments wait with the draft put aside
+            # (``editing`` holds the question's images and files still going with it)
+            path = [*path[:at], replace(path[at], parts=edited_parts(editing.parts, draft))]
             images, files = [], []
         estimate = await asyncio.to_thread(self._count, model, draft, path, images, files, at is not None)
         self.last = estimate

@@ -39,6 +39,7 @@ class ErrorAction(Enum):
     TRIM_AND_RETRY = "trim_and_retry"
     CHOOSE_MODEL = "choose_model"
     SWITCH_TO_VISION = "switch_to_vision"
+    EDIT_QUESTION = "edit_question"  # a reply's: the question it answers is edited (an image left out)
     NONE = "none"
 
 

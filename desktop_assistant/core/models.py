@@ -89,9 +89,11 @@ def attached_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [p for p in parts if p.get("file") or p.get("type") == "image_url"]
 
 
-def edited_parts(parts: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """A question's parts with its typed text replaced by ``text``: its files and images stay, in order."""
-    kept = attached_parts(parts)
+def edited_parts(parts: list[dict[str, Any]], text: str,
+                 attached: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """A question's parts with its typed text replaced by ``text``: its files and images stay, in order (or
+    ``attached`` instead, when some were left out)."""
+    kept = attached_parts(parts) if attached is None else attached
     return ([text_part(text)] if text or not kept else []) + kept
 
 

@@ -467,6 +467,8 @@ class MainWindow(QMainWindow):
         view.branchRequested.connect(lambda mid, step: self._run("branch", c.switch_branch(mid, step)))
         if view.message.role is Role.USER:
             view.editRequested.connect(self._edit.start)
+        elif view.message.parent_id is not None:
+            view.editQuestionRequested.connect(lambda: self._edit.start(view.message.parent_id or 0))
         view.set_branch(*c.alternatives(view.message))
 
     def _shortcuts(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QLabel, QToolButton
 from pytestqt.qtbot import QtBot
 
 from desktop_assistant.core.models import Role, Status
@@ -62,7 +63,8 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert next_request is not None
         window.transcript.views[question.id].edit_button.click()
         assert composer.text == "What is in this image?" and composer.send_button.text() == "Resend"
-        assert "Its 1 image goes with it, as it was." in composer.refusal.text()
+        assert "Its 1 image goes with it, as it was" in composer.refusal.text()
+        assert composer.edit_attachments.isVisibleTo(window) and len(composer.edit_attachments.chips) == 1
         await until(lambda: parts.estimates.last is not next_request)
         edited = parts.estimates.last
         assert edited is not None
@@ -98,6 +100,60 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert banner.isVisibleTo(window) and "Your edit of an earlier question was not sent" in banner.label.text()
         banner.action.click()  # Copy the edit
         assert QGuiApplication.clipboard().text() == "What shape is it?"
+
+
+async def test_an_image_the_server_refused_can_be_left_out_when_the_question_is_edited(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    pictures = []
+    for name, colour in (("first.png", "#3070c0"), ("broken.png", "#c03030")):
+        image = QImage(64, 48, QImage.Format.Format_RGB32)
+        image.fill(QColor(colour))
+        assert image.save(str(tmp_path / name))
+        pictures.append(tmp_path / name)
+    refused = {"error": {"message": "You uploaded an unsupported image.", "type": "invalid_request_error",
+                         "code": "invalid_image_format"}}
+    fake_openai.enqueue(Reply(status=400, error=refused), Reply(text="Blue."))
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        await parts.chat.set_model("gpt-4o")
+        window, composer = parts.window, parts.window.composer
+        await parts.attachments.add_files(pictures)
+        await until(lambda: len(parts.attachments.items) == 2)
+        composer.set_text("What colours are these?")
+        composer.send_button.click()
+        await settled(parts, 2)
+        failed = parts.chat.path[-1]
+        assert failed.status is Status.ERROR and failed.error is not None
+        assert failed.error.startswith("The server refused the request: You uploaded an unsupported image.")
+        assert "edit the question: the ✕ on an image leaves it out" in failed.error
+        question = parts.chat.path[0]
+
+        action = window.transcript.views[failed.id].action_button
+        assert action.text() == "Edit the question"
+        action.click()
+        assert composer.send_button.text() == "Resend" and composer.text == "What colours are these?"
+        chips = composer.edit_attachments
+        assert [c.findChild(QLabel).text() for c in chips.chips] == ["🖼 first.png", "🖼 broken.png"]
+        await until(lambda: parts.estimates.last is not None and parts.estimates.last.prompt_tokens > 0)
+        both = parts.estimates.last
+        assert both is not None
+        chips.chips[1].findChild(QToolButton).click()  # the ✕ of broken.png
+        assert [c.findChild(QLabel).text() for c in chips.chips] == ["🖼 first.png"]
+        assert "Its other 1 image goes with it; 1 left out." in composer.refusal.text()
+        await until(lambda: parts.estimates.last is not both)
+        one = parts.estimates.last
+        assert one is not None and one.prompt_tokens < both.prompt_tokens  # the count is of what will be sent
+
+        composer.send_button.click()
+        await until(lambda: parts.chat.path[-1].text == "Blue." and not parts.chat.streaming)
+        (asked,) = [m for m in sent_messages(fake_openai) if m["role"] == "user"]
+        assert [p["type"] for p in asked["content"]] == ["text", "image_url"]
+        assert not chips.isVisibleTo(window)
+        names = [p.get("name") for p in parts.chat.path[0].parts if p["type"] == "image_url"]
+        assert names == ["first.png"]
+        assert parts.chat.alternatives(parts.chat.path[0]) == (2, 2)  # the refused question is kept as it was
+        assert len([p for p in question.parts if p["type"] == "image_url"]) == 2
 
 
 async def test_regenerate_and_retry_act_on_the_earlier_reply_clicked(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

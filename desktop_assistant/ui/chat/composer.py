@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.attachments_bar import AttachmentsBar
+from desktop_assistant.ui.chat.edit_attachments import EditAttachments
 from desktop_assistant.ui.chat.mime import images_in
 
 if TYPE_CHECKING:  # spell checking is turned on at the person's first input
@@ -186,6 +187,8 @@ class Composer(QWidget):
         layout.setSpacing(6)
         self.attachments = AttachmentsBar()
         layout.addWidget(self.attachments)
+        self.edit_attachments = EditAttachments()  # an earlier question's, while it is edited
+        layout.addWidget(self.edit_attachments)
         row = QHBoxLayout()
         row.setSpacing(8)
         self.edit = ComposerEdit()

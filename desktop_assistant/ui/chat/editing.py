@@ -1,12 +1,14 @@
 """Editing an earlier question: its words go in the box to change and resend, while the draft being written
-waits (Esc or Resend brings it back), and so do the images and files attached to the draft."""
+waits (Esc or Resend brings it back), and so do the images and files attached to the draft. The question's own
+images and files are shown above the box, each of which can be left out of the resend."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.core.models import Role, attached_parts, typed_text
+from desktop_assistant.core.models import Message, Role, attached_parts, edited_parts, typed_text
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.message_view import MessageView
 
@@ -17,15 +19,19 @@ if TYPE_CHECKING:
 Runner = Callable[[str, Coroutine[Any, Any, Any]], None]
 
 
-def _kept_sentence(attached: list[dict[str, Any]]) -> str:
-    """What goes with the edited question as it was: its images and files (counted)."""
+def _kept_sentence(attached: list[dict[str, Any]], left_out: int = 0) -> str:
+    """What goes with the edited question: its images and files (counted), and how many were left out."""
     images = sum(1 for p in attached if p.get("type") == "image_url")
     files = len(attached) - images
     named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((images, "image"), (files, "file")) if n]
+    out = f" {left_out} left out." if left_out else ""
     if not named:
-        return ""
+        return f" Nothing attached goes with it ({left_out} left out)." if left_out else ""
     one = len(attached) == 1
-    return f" Its {' and '.join(named)} go{'es' if one else ''} with it, as {'it was' if one else 'they were'}."
+    if left_out:
+        return f" Its other {' and '.join(named)} go{'es' if one else ''} with it;{out}"
+    return (f" Its {' and '.join(named)} go{'es' if one else ''} with it, as {'it was' if one else 'they were'}"
+            f" (✕ leaves {'it' if one else 'one'} out).")
 
 
 class Editing:
@@ -42,6 +48,9 @@ class Editing:
         self.message_id: int | None = None
         self._waiting = ""  # the draft put aside while an earlier question is edited
         self._original = ""  # the words of the question being edited, as they were
+        self._question: Message | None = None
+        self.attached: list[dict[str, Any]] = []  # the question's images and files still going with it
+        composer.edit_attachments.removed.connect(self._leave_out)
 
     @property
     def active(self) -> bool:
@@ -68,6 +77,8 @@ class Editing:
         self._outline(False)
         self.message_id = message_id
         self._original = typed_text(message.parts)
+        self._question = message
+        self.attached = attached_parts(message.parts)
         self._outline(True)
         view = self._views().get(message_id)
         if view is not None:
@@ -76,10 +87,30 @@ class Editing:
         self._composer.set_text(self._original)
         self._composer.send_button.setText("Resend")
         self._composer.attachments.hide()  # the draft's images wait with it: they are not the question's
-        kept = _kept_sentence(attached_parts(message.parts))
+        self._show_attached()
+        self._composer.edit.setFocus()
+
+    def _show_attached(self) -> None:
+        """The question's images and files above the box, and the hint saying what goes with the resend."""
+        question = self._question
+        if question is None:
+            return
+        self._composer.edit_attachments.set_parts(self.attached)
+        left_out = len(attached_parts(question.parts)) - len(self.attached)
+        kept = _kept_sentence(self.attached, left_out)
         waiting = " Your draft waits and comes back after." if self._waiting.strip() else ""
         self._composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
                                     f"{kept} Esc cancels.{waiting}")
+
+    def _leave_out(self, index: int) -> None:
+        """The person took one of the question's images or files out of the resend."""
+        if self._question is None or not 0 <= index < len(self.attached):
+            return
+        self.attached = [p for i, p in enumerate(self.attached) if i != index]
+        question = self._question
+        self._estimates.set_editing(replace(question, parts=edited_parts(question.parts, self._original,
+                                                                           self.attached)))
+        self._show_attached()
         self._composer.edit.setFocus()
 
     def _outline(self, on: bool) -> None:
@@ -95,6 +126,9 @@ class Editing:
         """Leave editing: the box gets back the draft that waited, without the editing hint."""
         self._outline(False)
         self.message_id = None
+        self._question = None
+        self.attached = []
+        self._composer.edit_attachments.set_parts([])
         self._estimates.set_editing(None)
         self._composer.send_button.setText("Send")
         draft, self._waiting = self._waiting, ""
@@ -143,6 +177,6 @@ class Editing:
             self._composer.show_refusal("A reply is still arriving: Resend once it has finished, or stop it first "
                                         "with the Stop button.")
             return
-        message_id = self.message_id
+        message_id, attached = self.message_id, self.attached
         self.end()
-        self._run("edit", self._chat.edit_and_resend(message_id, text))
+        self._run("edit", self._chat.edit_and_resend(message_id, text, attached))

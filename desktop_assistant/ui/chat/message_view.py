@@ -147,6 +147,7 @@ class MessageView(QFrame):
         retryRequested(): try a failed reply again.
         settingsRequested(): the error's next step is in Settings.
         chooseModelRequested(): the model is not available; pick another.
+        editQuestionRequested(): a reply's error is mended by editing the question it answers.
         branchRequested(int, int): show the previous (-1) or next (+1) alternative of message id.
         readAloudRequested(str): speak this reply's text.
         imageRequested(str): show this stored image large (its ``attachment:`` URL).
@@ -161,6 +162,7 @@ class MessageView(QFrame):
     retryRequested = Signal()
     settingsRequested = Signal()
     chooseModelRequested = Signal()
+    editQuestionRequested = Signal()  # a reply's error: edit the question it answers
     branchRequested = Signal(int, int)
     readAloudRequested = Signal(str)
     imageRequested = Signal(str)
@@ -456,6 +458,8 @@ class MessageView(QFrame):
                 action, label = "open_settings", "Open settings"
             elif message.error_action == "choose_model":
                 action, label = "choose_model", "Choose another model"
+            elif message.error_action == "edit_question":
+                action, label = "edit_question", "Edit the question"
             elif message.error_action == "trim_and_retry":
                 action, label = "retry", "Leave out older messages and retry"
             elif message.error_action in ("retry", None):
@@ -467,7 +471,7 @@ class MessageView(QFrame):
 
     def _on_action(self) -> None:
         {"continue": self.continueRequested, "retry": self.retryRequested, "open_settings": self.settingsRequested,
-         "choose_model": self.chooseModelRequested}[self._action].emit()
+         "choose_model": self.chooseModelRequested, "edit_question": self.editQuestionRequested}[self._action].emit()
 
     def _on_link(self, url: QUrl) -> None:
         from desktop_assistant.core.render import code_blocks, math_sources
