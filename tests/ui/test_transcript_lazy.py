@@ -306,3 +306,114 @@ def test_a_message_scrolled_to_stays_in_sight_while_the_range_settles_until_the_
     bar.setRange(0, 50)  # the transcript follows the end again
     bar.setRange(0, full)
     assert bar.value() == full
+
+
+def _layout_items(transcript: Transcript) -> list[int | str]:
+    """The layout's message views (ids) and, where it is shown, the gap's button ("gap")."""
+    layout = transcript._layout
+    out: list[int | str] = []
+    for i in range(layout.count()):
+        widget = layout.itemAt(i).widget()
+        if isinstance(widget, MessageView):
+            out.append(widget.message.id)
+        elif widget is transcript._gap_button and widget.isVisibleTo(transcript):
+            out.append("gap")
+    return out
+
+
+def test_a_jump_far_above_shows_the_page_after_it_and_the_newest_below_a_gap_that_fills(qtbot: Any) -> None:
+    """Find or a search hit far above the page shown: the message comes with the messages after it, and the
+    newest stay below a "Show later messages" button, never as if they followed on (no silent gap)."""
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(5 * PAGE)
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    ids = [m.id for m in messages]
+    newest = ids[-PAGE:]
+
+    def go(index: int) -> None:  # as Find and a search hit do
+        view = transcript.ensure_view(ids[index])
+        assert view is not None and view.message.id == ids[index]
+        transcript.scroll_to(view)
+        _wait_built(transcript)
+
+    target = 10
+    go(target)
+    page = ids[target:target + 1 + PAGE]
+    assert _layout_items(transcript) == [*page, "gap", *newest]
+    hidden = len(messages) - PAGE - len(page) - target
+    assert transcript._gap_button.text() == f"Show later messages ({hidden:,} not shown here)"
+    assert transcript._earlier.isVisibleTo(transcript)  # the ten above it are a click away
+    assert len(transcript.views) == len(page) + PAGE  # not the hundreds between
+
+    transcript.scroll_to(transcript.views[ids[target]])
+    transcript._gap_button.click()  # a page of the gap comes under those above it
+    _wait_built(transcript)
+    assert _layout_items(transcript) == [*ids[target:target + 1 + 2 * PAGE], "gap", *newest]
+
+    between = target + 1 + 2 * PAGE + 5  # a hit just inside the gap: those before it come too
+    go(between)
+    assert _layout_items(transcript) == [*ids[target:between + 1], "gap", *newest]
+
+    go(2)  # back up, close to the messages shown: the few between come, no new gap
+    assert _layout_items(transcript) == [*ids[2:between + 1], "gap", *newest]
+
+    bar = transcript.verticalScrollBar()
+    body = transcript.widget()
+    for _ in range(40):  # scrolling down to the gap fills it a page at a time, until it is gone
+        bar.setValue(transcript._gap_button.mapTo(body, QPoint(0, 0)).y() - 300)
+        QApplication.processEvents()
+        _wait_built(transcript)
+        if transcript._gap is None:
+            break
+    assert transcript._gap is None and _layout_items(transcript) == ids[2:]
+
+    reply = Message(id=len(ids) + 1, conversation_id=1, parent_id=ids[-1], role=Role.ASSISTANT,
+                    parts=[text_part("A new reply")])
+    transcript.ensure_view(ids[20 + PAGE])  # (shown: nothing changes)
+    transcript.set_messages([*messages, reply])  # a new reply goes at the end, under everything
+    _wait_built(transcript)
+    assert _layout_items(transcript) == [*ids[2:], reply.id]
+
+
+def test_a_new_reply_after_a_jump_goes_below_the_newest_and_another_branch_drops_the_gap(qtbot: Any) -> None:
+    transcript = Transcript()
+    qtbot.addWidget(transcript)
+    transcript.resize(900, 600)
+    transcript.show()
+    messages = _messages(4 * PAGE)
+    ids = [m.id for m in messages]
+    transcript.set_messages(messages)
+    _wait_built(transcript)
+    first = transcript.ensure_view(ids[0])
+    assert first is not None
+    transcript.scroll_to(first)
+    _wait_built(transcript)
+    reply = Message(id=len(ids) + 1, conversation_id=1, parent_id=ids[-1], role=Role.ASSISTANT,
+                    parts=[text_part("A new reply")])
+    transcript.set_messages([*messages, reply])
+    _wait_built(transcript)
+    assert _layout_items(transcript) == [*ids[:1 + PAGE], "gap", *ids[-PAGE:], reply.id]
+
+    other = _messages(PAGE + 10)[:-3]  # another branch: its own messages from the newest page, no gap
+    transcript.set_messages(other)
+    _wait_built(transcript)
+    assert transcript._gap is None
+    assert _layout_items(transcript) == [m.id for m in other[-PAGE:]]
+
+
+def test_another_conversation_opens_at_its_newest_page_whatever_was_shown_of_the_last(qtbot: Any) -> None:
+    """Earlier pages shown in one conversation are not a reason to build hundreds of views of the next one."""
+    transcript, _shown = _three_pages_shown(qtbot)
+    transcript._earlier.click()
+    _wait_built(transcript)
+    assert len(transcript.views) == 2 * PAGE
+    other = [Message(id=10_000 + m.id, conversation_id=2, parent_id=None, role=m.role, parts=m.parts)
+             for m in _messages(10 * PAGE)]
+    transcript.set_messages(other)
+    _wait_built(transcript)
+    assert _layout_ids(transcript) == [m.id for m in other[-PAGE:]]
+    assert transcript._earlier.isVisibleTo(transcript)

@@ -7,6 +7,10 @@ each batch stopping after :data:`BATCH_MS`. "Show earlier messages" (or scrollin
 page the same way. While batches insert views above what is on screen, the topmost visible view keeps its
 place, so the message being read does not move. The view follows a streaming reply only while the person is at the
 bottom.
+
+A jump to a message far above those shown (Find, a search hit) shows it with the page of messages after it, and
+the newest messages stay below a gap: a "Show later messages" button (or scrolling down to it) fills the gap a page
+at a time, so nothing between seems to follow on from what is above it.
 """
 
 from __future__ import annotations
@@ -81,6 +85,11 @@ class Transcript(QScrollArea):
         self.cut_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cut_label.setWordWrap(True)
         self._layout.addWidget(self.cut_label)
+        self._gap_button = QPushButton()  # after the views above the gap (hidden, after all views, when none)
+        self._gap_button.setObjectName("show_later_button")
+        self._gap_button.clicked.connect(self._fill_gap)
+        self._gap_button.hide()
+        self._layout.addWidget(self._gap_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self.empty = QLabel(
             "Ask anything. Enter sends, Shift+Enter starts a new line.\n"
             "Try: “Explain this error message”, “Draft a polite reply to…”, or paste some code to review."
@@ -95,6 +104,7 @@ class Transcript(QScrollArea):
         self._messages: list[Message] = []
         self._views: dict[int, MessageView] = {}
         self._shown_from = 0
+        self._gap: tuple[int, int] | None = None  # messages [a, b) between those shown, not shown
         self._follow = True
         self._queue: list[int] = []  # message ids still to build, in build order
         self._last_reply: int | None = None
@@ -124,11 +134,16 @@ class Transcript(QScrollArea):
         The newest views (enough to fill the first screen) exist when this returns; older ones are built in
         batches from the event loop (``views`` grows as they come).
         """
-        self._messages = list(messages)
+        old, self._messages = self._messages, list(messages)
+        # the same conversation, on the same path down to the oldest message shown (or the gap's end): what was
+        # shown stays shown; else (another conversation, another branch above) the newest page only
+        upto = self._gap[1] if self._gap is not None else self._shown_from + 1
+        same = bool(old) and len(messages) >= upto and all(
+            a.id == b.id for a, b in zip(old[:upto], messages[:upto], strict=True))
+        if not same:
+            self._gap = None
         start = max(0, len(messages) - PAGE)
-        if self._shown_from and self._shown_from < start:
-            start = self._shown_from
-        self._shown_from = start
+        self._shown_from = min(start, self._shown_from) if same else start
         self._anchor = None
         self._anchoring = True
         self._pin = None
@@ -136,8 +151,69 @@ class Transcript(QScrollArea):
         self._follow = True
         self._scroll_to_bottom()
 
+    def _in_gap(self, index: int) -> bool:
+        return self._gap is not None and self._gap[0] <= index < self._gap[1]
+
+    def _slot(self, index: int) -> int:
+        """The layout position of the view of message ``index``: after the "earlier" button, the cut label and the
+        views built of the messages before it, and after the gap's button when it is below the gap."""
+        before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views)
+        return 2 + before + (1 if self._gap is not None and index >= self._gap[1] else 0)
+
+    def _place_gap(self) -> None:
+        """The gap's button under the views above the gap, saying how many messages it holds."""
+        button = self._gap_button
+        if self._gap is None:
+            button.hide()
+            if self._layout.indexOf(button) != 2 + len(self._views):  # after every view
+                self._layout.removeWidget(button)
+                self._layout.insertWidget(2 + len(self._views), button, 0, Qt.AlignmentFlag.AlignHCenter)
+            return
+        a, b = self._gap
+        slot = 2 + sum(1 for m in self._messages[self._shown_from:a] if m.id in self._views)
+        if self._layout.indexOf(button) != slot:
+            self._layout.removeWidget(button)
+            self._layout.insertWidget(slot, button, 0, Qt.AlignmentFlag.AlignHCenter)
+        n = b - a
+        button.setText(f"Show later messages ({n:,} not shown here)" if n != 1 else
+                       "Show the later message not shown here")
+        button.show()
+
+    def _fill_gap(self) -> None:
+        """The next page of the gap's messages, under those above it (the message being read stays in place)."""
+        if self._gap is None:
+            return
+        a, b = self._gap
+        end = min(a + PAGE, b)
+        self._gap = (end, b) if end < b else None
+        self._follow = False
+        self._anchoring = True
+        self._anchor = self._top_visible()
+        self._queue = [m.id for m in self._messages[a:end]] + self._queue
+        self._place_gap()
+        self._schedule()
+
+    def _jump(self, index: int) -> None:
+        """Show message ``index`` (far above those shown, or in the gap) with the page after it; the newest messages
+        stay, below a gap. Views of messages no longer shown are let go."""
+        tail = self._gap[1] if self._gap is not None else self._shown_from
+        end = min(index + 1 + PAGE, tail)
+        keep = {m.id for m in self._messages[index:end]} | {m.id for m in self._messages[tail:]}
+        for mid in [i for i in self._views if i not in keep]:
+            gone = self._views.pop(mid)
+            self._layout.removeWidget(gone)
+            gone.hide()
+            gone.deleteLater()
+        self._shown_from = index
+        self._gap = (end, tail) if end < tail else None
+        self._queue = [m.id for m in self._messages[index + 1:end]] + [q for q in self._queue if q in keep]
+        self._earlier.setVisible(index > 0)
+        self._place_gap()
+        self._schedule()
+
     def _rebuild(self) -> None:
-        wanted = self._messages[self._shown_from:]
+        wanted = [m for i, m in enumerate(self._messages[self._shown_from:], self._shown_from)
+                  if not self._in_gap(i)]
         keep = {m.id for m in wanted}
         for mid in [i for i in self._views if i not in keep]:
             gone = self._views.pop(mid)
@@ -164,9 +240,10 @@ class Transcript(QScrollArea):
             view.set_latest_reply(message.id == self._last_reply)
             covered += _estimated_height(message, width)
         self._queue = queue
-        # lay the built views out in message order, after the "earlier" button and the cut label
-        base = 2
-        index = base
+        # lay the built views out in message order, after the "earlier" button and the cut label (and the gap's
+        # button between those above and below the gap)
+        self._layout.removeWidget(self._gap_button)  # put back in its place once the views are in order
+        index = 2
         for message in wanted:
             placed = self._views.get(message.id)
             if placed is None:
@@ -174,6 +251,7 @@ class Transcript(QScrollArea):
             if self._layout.indexOf(placed) != index:
                 self._layout.insertWidget(index, placed)
             index += 1
+        self._place_gap()
         self._earlier.setVisible(self._shown_from > 0)
         self.empty.setVisible(not self._messages)
         self._schedule()
@@ -202,13 +280,13 @@ class Transcript(QScrollArea):
         while self._queue:
             mid = self._queue.pop(0)
             index = positions.get(mid)
-            if index is None or index < self._shown_from or mid in self._views:
+            if index is None or index < self._shown_from or self._in_gap(index) or mid in self._views:
                 continue
             message = self._messages[index]
+            slot = self._slot(index)
             view = self._new_view(message)
             view.set_latest_reply(message.id == self._last_reply)
-            before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views)
-            self._layout.insertWidget(2 + before, view)
+            self._layout.insertWidget(slot, view)
             if time.perf_counter() >= deadline:
                 break
         self._schedule()
@@ -222,18 +300,27 @@ class Transcript(QScrollArea):
         index = positions.get(message_id)
         if index is None:
             return None
-        if index < self._shown_from:
-            if self._shown_from - index <= PAGE:  # the few between come too, in the background: no gap
-                self._queue = [m.id for m in self._messages[index + 1:self._shown_from]] + self._queue
-                self._schedule()
+        gap = self._gap
+        if index < self._shown_from and self._shown_from - index <= PAGE:
+            # the few between come too, in the background: no gap
+            self._queue = [m.id for m in self._messages[index + 1:self._shown_from]] + self._queue
             self._shown_from = index
             self._earlier.setVisible(self._shown_from > 0)
+            self._schedule()
+        elif gap is not None and gap[0] <= index < gap[1] and index - gap[0] <= PAGE:
+            # just under the messages above the gap: those between come too
+            self._queue = [m.id for m in self._messages[gap[0]:index]] + self._queue
+            self._gap = (index + 1, gap[1]) if index + 1 < gap[1] else None
+            self._schedule()
+        elif index < self._shown_from or self._in_gap(index):
+            self._jump(index)
         message = self._messages[index]
+        slot = self._slot(index)
         view = self._new_view(message)
         view.set_latest_reply(message.id == self._last_reply)
-        before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views and m.id != message_id)
-        self._layout.insertWidget(2 + before, view)
+        self._layout.insertWidget(slot, view)
         self._queue = [q for q in self._queue if q != message_id]
+        self._place_gap()
         return view
 
     def scroll_to(self, view: MessageView, y_in_body: int = 0) -> None:
@@ -308,6 +395,12 @@ class Transcript(QScrollArea):
         self._anchor = None
         if value == bar.minimum() and self._earlier.isVisible() and not self._queue:
             self._show_earlier()  # scrolled up to the top: the next page, as if the button were clicked
+        elif self._gap is not None and not self._queue and self._gap_button.isVisible():
+            body = self.widget()
+            top = self._gap_button.mapTo(body, QPoint(0, 0)).y() if body is not None else value + 10**9
+            if value < top + self._gap_button.height() and top < value + self._viewport.height():
+                # scrolled to the gap (its button in sight): its next page
+                self._fill_gap()
 
     def _on_range(self, _minimum: int, _maximum: int) -> None:
         if self._pin is not None and self._keep_in_place(self._pin):
