@@ -27,6 +27,7 @@ class RestoreResult:
     kept_current_at: Path  # the database as it was before the restore
     started_at_version: int  # the backup's schema version (migrated to the latest if older)
     spending_kept: int = 0  # calls recorded after the backup was made, carried over (the limits count them)
+    drafts_kept: int = 0  # unsent drafts carried over (of a new chat, and of the conversations the backup has)
 
 
 class StoreBackups:
@@ -72,28 +73,47 @@ class StoreBackups:
             raise UserFacingError(ErrorKind.STORAGE, f"The backup could not be brought up to date ({exc}); your "
                                   "database was put back as it was.", detail=str(exc)) from exc
         conn.execute("UPDATE messages SET status=? WHERE status=?", (Status.INTERRUPTED.value, Status.STREAMING.value))
-        return RestoreResult(info, kept, started, _carry_over_spending(conn, kept))
+        conn.execute("ATTACH DATABASE ? AS before_restore", (str(kept),))
+        # a plain path: a URI is read as one only where SQLite was built to (else a new file named "file:…" is made)
+        try:
+            return RestoreResult(info, kept, started, _carry_over_spending(conn), _carry_over_drafts(conn))
+        finally:
+            conn.execute("DETACH DATABASE before_restore")
 
 
-def _carry_over_spending(conn: sqlite3.Connection, before: Path) -> int:
-    """Copy into the restored database the calls the database replaced recorded after the backup's last one: what
-    was spent since is still spent (a restore wiped it, and with it what the spending limits count). A call keeps
-    its conversation only when the restored database has it. Returns how many calls were carried over."""
+def _carry_over_drafts(conn: sqlite3.Connection) -> int:
+    """Copy into the restored database the words being written and not sent yet (attached ``before_restore``):
+    the new chat's draft, the drafts of the conversations the backup has too (the words now replace the backup's
+    older ones), and Extract's inputs. A restore replaced them with the backup's without a word. The drafts of
+    conversations the backup does not have stay with them in the copy kept of the database. Returns how many
+    drafts were carried over."""
+    # what was written since wins, an emptied box too; a conversation back from the backup keeps its draft
+    conn.execute("""DELETE FROM main.drafts WHERE conversation_id = 0
+                    OR conversation_id IN (SELECT id FROM before_restore.conversations)""")
+    cursor = conn.execute(
+        """INSERT INTO main.drafts (conversation_id, text, attachments)
+            SELECT conversation_id, text, attachments FROM before_restore.drafts
+            WHERE conversation_id = 0 OR conversation_id IN (SELECT id FROM main.conversations)""")
+    conn.execute("DELETE FROM main.kept_text")
+    conn.execute("INSERT INTO main.kept_text (name, text) SELECT name, text FROM before_restore.kept_text")
+    return max(cursor.rowcount, 0)
+
+
+def _carry_over_spending(conn: sqlite3.Connection) -> int:
+    """Copy into the restored database the calls the database replaced (attached ``before_restore``) recorded after
+    the backup's last one: what was spent since is still spent (a restore wiped it, and with it what the spending
+    limits count). A call keeps its conversation only when the restored database has it. Returns how many calls
+    were carried over."""
     columns = [row[1] for row in conn.execute("PRAGMA table_info(usage_ledger)") if row[1] != "id"]
     linked = {"conversation_id": "conversations", "message_id": "messages"}
     picked = ", ".join(f"CASE WHEN b.{c} IN (SELECT id FROM main.{linked[c]}) THEN b.{c} END" if c in linked
                        else f"b.{c}" for c in columns)
-    # a plain path: a URI is read as one only where SQLite was built to (else a new file named "file:…" is made)
-    conn.execute("ATTACH DATABASE ? AS before_restore", (str(before),))
-    try:
-        known = {row[1] for row in conn.execute("PRAGMA before_restore.table_info(usage_ledger)")}
-        if not set(columns) <= known:
-            return 0  # (the copy is of this app's schema: it always has them)
-        cursor = conn.execute(
-            f"""INSERT INTO main.usage_ledger ({", ".join(columns)})
-                SELECT {picked} FROM before_restore.usage_ledger AS b
-                WHERE b.created_at > (SELECT COALESCE(MAX(created_at), 0) FROM main.usage_ledger)
-                ORDER BY b.id""")
-        return max(cursor.rowcount, 0)
-    finally:
-        conn.execute("DETACH DATABASE before_restore")
+    known = {row[1] for row in conn.execute("PRAGMA before_restore.table_info(usage_ledger)")}
+    if not set(columns) <= known:
+        return 0  # (the copy is of this app's schema: it always has them)
+    cursor = conn.execute(
+        f"""INSERT INTO main.usage_ledger ({", ".join(columns)})
+            SELECT {picked} FROM before_restore.usage_ledger AS b
+            WHERE b.created_at > (SELECT COALESCE(MAX(created_at), 0) FROM main.usage_ledger)
+            ORDER BY b.id""")
+    return max(cursor.rowcount, 0)

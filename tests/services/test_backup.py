@@ -251,3 +251,38 @@ async def test_the_newest_backup_with_conversations_is_kept_aside_after_damage(t
             folder)
     finally:
         store.close_sync()
+
+
+async def test_restore_keeps_the_words_being_written(tmp_path: Path) -> None:
+    """Unsent drafts are not in what a restore is about: the words written since the backup stay (of a new chat,
+    of the conversations the backup has, Extract's input), and a conversation back from the backup keeps its own."""
+    from desktop_assistant.services.drafts import DraftStore, KeptDraft
+
+    store = Store(tmp_path / "conversations.sqlite3")
+    store.open()
+    try:
+        drafts = DraftStore(store)
+        both = await store.create_conversation("gpt-4o", title="in the backup")
+        gone_since = await store.create_conversation("gpt-4o", title="deleted after the backup")
+        await drafts.save(gone_since.id, KeptDraft("its own old draft"))
+        await drafts.save(both.id, KeptDraft("old words"))
+        await drafts.keep_text("extract_input", "old input")
+        backups = StoreBackups(store)
+        saved = await backups.back_up_to(tmp_path / "saved.sqlite3")
+        await store.delete_conversation(gone_since.id)
+        await drafts.prune()
+        after = await store.create_conversation("gpt-4o", title="after the backup")
+        await drafts.save(both.id, KeptDraft("How do I merge two dicts?"))
+        await drafts.save(None, KeptDraft("A brand new chat draft"))
+        await drafts.save(after.id, KeptDraft("words of a conversation the backup does not have"))
+        await drafts.keep_text("extract_input", "")  # emptied since: stays empty
+        await drafts.keep_text("extract_instructions", "only dates")
+
+        result = await backups.restore(saved)
+        assert result.drafts_kept == 3  # the new chat, and two conversations the backup has
+        assert (await drafts.load(both.id)).text == "How do I merge two dicts?"
+        assert (await drafts.load(None)).text == "A brand new chat draft"
+        assert (await drafts.load(gone_since.id)).text == "its own old draft"  # back with its conversation
+        assert await drafts.texts() == {"extract_instructions": "only dates"}
+    finally:
+        store.close_sync()
