@@ -43,6 +43,7 @@ from desktop_assistant.ui.chat.sidebar import Sidebar
 from desktop_assistant.ui.chat.tool_views import ToolViews
 from desktop_assistant.ui.chat.transcript import Transcript
 from desktop_assistant.ui.notice_banner import NoticeBanner
+from desktop_assistant.ui.screens import fitted
 
 if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and the lab later, dialogs when opened
     import asyncio
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
         self.attachments, self.endpoint = attachments, endpoint
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main_window")
-        self.resize(1180, 780)
+        self.resize(fitted(1180, 780, self.screen()))
 
         self.sidebar = Sidebar()
         right = QWidget()
@@ -772,7 +773,11 @@ class MainWindow(QMainWindow):
             self.header.options_button.setChecked(False)  # what was changed is applied already
             self.header.options_button.setFocus()
         elif self._edit.active:
-            self._edit.end()
+            edit = self._edit.cancel()
+            if edit is not None:
+                message_id, words = edit
+                self.banner.show_undo("Edit cancelled: the question is unchanged.",
+                                      lambda: self._edit.resume(message_id, words))
         elif self.chat.streaming_here:  # not a reply arriving unseen in another conversation
             self.chat.stop()
 

@@ -184,7 +184,7 @@ async def test_an_edit_of_an_earlier_question_comes_back_with_its_conversation_a
         assert "was not sent" not in window.banner.label.text()
         await parts.chat.open_conversation(question.conversation_id)
         await until(lambda: composer.text == "A better question" and composer.send_button.text() == "Resend")
-        assert "Editing an earlier message" in composer.refusal.text()
+        assert "Editing an earlier message" in composer.edit_hint.text()
         assert window.transcript.views[question.id].property("editing")  # outlined again
         qtbot.keyClick(window, Qt.Key.Key_Escape)
         assert composer.text == "Half a thought"  # the draft waited

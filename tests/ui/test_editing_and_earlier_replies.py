@@ -63,7 +63,7 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         assert next_request is not None
         window.transcript.views[question.id].edit_button.click()
         assert composer.text == "What is in this image?" and composer.send_button.text() == "Resend"
-        assert "Its 1 image goes with it, as it was" in composer.refusal.text()
+        assert "Its 1 image goes with it, as it was" in composer.edit_hint.text()
         assert composer.edit_attachments.isVisibleTo(window) and len(composer.edit_attachments.chips) == 1
         await until(lambda: parts.estimates.last is not next_request)
         edited = parts.estimates.last
@@ -71,9 +71,18 @@ async def test_editing_a_question_keeps_its_image_and_the_draft_waiting(tmp_path
         # the request the edit makes: the question alone (with its image), not the whole conversation and a draft
         assert 85 < edited.prompt_tokens < next_request.prompt_tokens
 
-        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)  # unchanged: nothing to offer back
         assert composer.text == DRAFT and composer.send_button.text() == "Send"
+        assert not composer.edit_hint.isVisibleTo(window) and not window.banner.isVisibleTo(window)
         window.transcript.views[question.id].edit_button.click()
+        qtbot.keyClicks(composer.edit, " And its size?")
+        assert composer.edit_hint.isVisibleTo(window)  # what Resend and Esc do stays said while typing
+        qtbot.keyClick(window, Qt.Key.Key_Escape)  # by reflex: the words typed are one click away
+        assert composer.text == DRAFT and composer.send_button.text() == "Send"
+        banner = window.banner
+        assert banner.isVisibleTo(window) and banner.action.text() == "Undo"
+        banner.action.click()
+        assert composer.text == "What is in this image? And its size?" and composer.send_button.text() == "Resend"
         composer.set_text("What is in this picture, exactly?")
         window.new_chat()  # leaving the conversation leaves the edit too; it stays with the conversation's draft
         await until(lambda: composer.text == "" and composer.send_button.text() == "Send")
@@ -140,7 +149,7 @@ async def test_an_image_the_server_refused_can_be_left_out_when_the_question_is_
         assert both is not None
         chips.chips[1].findChild(QToolButton).click()  # the ✕ of broken.png
         assert [c.findChild(QLabel).text() for c in chips.chips] == ["🖼 first.png"]
-        assert "Its other 1 image goes with it; 1 left out." in composer.refusal.text()
+        assert "Its other 1 image goes with it; 1 left out." in composer.edit_hint.text()
         await until(lambda: parts.estimates.last is not both)
         one = parts.estimates.last
         assert one is not None and one.prompt_tokens < both.prompt_tokens  # the count is of what will be sent

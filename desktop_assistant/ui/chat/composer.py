@@ -189,6 +189,13 @@ class Composer(QWidget):
         layout.addWidget(self.attachments)
         self.edit_attachments = EditAttachments()  # an earlier question's, while it is edited
         layout.addWidget(self.edit_attachments)
+        self.edit_hint = QLabel()  # while an earlier question is edited: what Resend and Esc do (stays while typing)
+        self.edit_hint.setObjectName("edit_hint")
+        self.edit_hint.setProperty("muted", True)
+        self.edit_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.edit_hint.setWordWrap(True)
+        self.edit_hint.hide()
+        layout.addWidget(self.edit_hint)
         row = QHBoxLayout()
         row.setSpacing(8)
         self.edit = ComposerEdit()
@@ -322,6 +329,11 @@ class Composer(QWidget):
         """The box grows up to ``height`` pixels (a third of the window)."""
         self._max_height = max(60, height)
         self._fit()
+
+    def show_edit_hint(self, text: str) -> None:
+        """Say, for as long as an earlier question is edited, what Resend and Esc do ("" when the edit ends)."""
+        self.edit_hint.setText(text)
+        self.edit_hint.setVisible(bool(text))
 
     def show_refusal(self, text: str) -> None:
         """Say why the draft was not sent (it stays in the box)."""

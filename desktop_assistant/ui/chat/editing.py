@@ -99,8 +99,8 @@ class Editing:
         left_out = len(attached_parts(question.parts)) - len(self.attached)
         kept = _kept_sentence(self.attached, left_out)
         waiting = " Your draft waits and comes back after." if self._waiting.strip() else ""
-        self._composer.show_refusal(f"Editing an earlier message: Resend keeps the old version as an alternative."
-                                    f"{kept} Esc cancels.{waiting}")
+        self._composer.show_edit_hint(f"Editing an earlier message: Resend keeps the old version as an alternative."
+                                      f"{kept} Esc cancels.{waiting}")
 
     def _leave_out(self, index: int) -> None:
         """The person took one of the question's images or files out of the resend."""
@@ -135,7 +135,15 @@ class Editing:
         self._composer.set_text(draft)
         bar = self._composer.attachments
         bar.setVisible(bool(bar.chips or bar.file_chips))
+        self._composer.show_edit_hint("")
         self._composer.show_refusal("")
+
+    def cancel(self) -> tuple[int, str] | None:
+        """Esc: leave the edit, the draft that waited comes back. Returns the question's id and the words of the
+        edit when they were changed (to be offered back: an Esc pressed by reflex loses no words), else None."""
+        edit = self.kept()
+        self.end()
+        return edit if edit is not None and edit[1].strip() else None
 
     def kept(self) -> tuple[int, str] | None:
         """The edit in progress, to keep with the conversation's draft: the question's id and the words in the box

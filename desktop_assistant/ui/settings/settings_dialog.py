@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui.screens import fitted
 from desktop_assistant.ui.settings.data_tab import DataTab
 from desktop_assistant.ui.settings.endpoint_form import EndpointForm
 from desktop_assistant.ui.settings.mcp_form import McpForm
@@ -23,6 +27,35 @@ from desktop_assistant.ui.settings.spending_form import SpendingForm
 from desktop_assistant.ui.settings.voice_form import VoiceForm
 
 APPEARANCE_LABELS = {"system": "As the system", "light": "Light", "dark": "Dark"}
+
+
+class PageTabs(QTabWidget):
+    """Tabs whose pages scroll when the dialog is shorter than they are (a small screen, large fonts): the dialog
+    never needs more height than the screen has. ``widget``, ``currentWidget`` and ``setCurrentWidget`` speak of
+    the pages, not of the scroll areas around them."""
+
+    def add_page(self, page: QWidget, label: str) -> None:
+        """Add ``page`` in a scroll area of its own."""
+        area = QScrollArea()
+        area.setObjectName("settings_page")
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(page)
+        self.addTab(area, label)
+
+    def widget(self, index: int) -> QWidget | None:
+        area = super().widget(index)
+        return area.widget() if isinstance(area, QScrollArea) else area
+
+    def currentWidget(self) -> QWidget:
+        page = self.widget(self.currentIndex())
+        assert page is not None  # (the dialog always has its pages)
+        return page
+
+    def setCurrentWidget(self, page: QWidget) -> None:
+        index = next((i for i in range(self.count()) if self.widget(i) is page), -1)
+        if index >= 0:
+            self.setCurrentIndex(index)
 
 
 class SettingsDialog(QDialog):
@@ -39,31 +72,31 @@ class SettingsDialog(QDialog):
         self.setObjectName("settings_dialog")
         self.setWindowTitle("Settings")
         self.setModal(False)
-        self.resize(620, 520)
+        self.resize(680, 560)  # (made to fit the screen when shown)
         layout = QVBoxLayout(self)
         self.intro = QLabel()
         self.intro.setObjectName("settings_intro")
         self.intro.setWordWrap(True)
         self.intro.setProperty("muted", True)
         layout.addWidget(self.intro)
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.tabs.setObjectName("settings_tabs")
         connection = QWidget()
         connection_layout = QVBoxLayout(connection)
         self.form = EndpointForm(connection)
         connection_layout.addWidget(self.form)
         connection_layout.addStretch(1)
-        self.tabs.addTab(connection, "Connection")
+        self.tabs.add_page(connection, "Connection")
         self.spending = SpendingForm(pricing_source, self)
-        self.tabs.addTab(self.spending, "Spending and prices")
+        self.tabs.add_page(self.spending, "Spending and prices")
         self.data = DataTab(self)
-        self.tabs.addTab(self.data, "Your data")
+        self.tabs.add_page(self.data, "Your data")
         self.voice = VoiceForm(self)
-        self.tabs.addTab(self.voice, "Voice")
+        self.tabs.add_page(self.voice, "Voice")
         self.search = SearchForm(self)
-        self.tabs.addTab(self.search, "Search")
+        self.tabs.add_page(self.search, "Search")
         self.mcp = McpForm(self)
-        self.tabs.addTab(self.mcp, "Tools (MCP)")
+        self.tabs.add_page(self.mcp, "Tools (MCP)")
         layout.addWidget(self.tabs, 1)
         bottom = QHBoxLayout()
         appearance_label = QLabel("Appearance")
@@ -84,6 +117,13 @@ class SettingsDialog(QDialog):
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
         self._base = Settings()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Never taller or wider than the screen's free area (the pages scroll instead)."""
+        super().showEvent(event)
+        size = fitted(self.width(), self.height(), self.screen())
+        if size != self.size():
+            self.resize(size)
 
     def show_page(self, page: str = "") -> None:
         """Show the tab an error's next step is on: "connection" (with the key field in focus) or "spending";
