@@ -27,8 +27,8 @@ class Colors:
     accent: str = ACCENT
 
 
-LIGHT = Colors(False, "#f7f7f8", "#ffffff", "#1f2328", "#5c6370", "#eef2f8", "#dde1e6", "#b42318", "#a0a5ad")
-DARK = Colors(True, "#1e1f22", "#26272b", "#e6e6e6", "#a4a9b3", "#2e3340", "#3a3d44", "#ff8a80", "#6b7079")
+LIGHT = Colors(False, "#f7f7f8", "#ffffff", "#1f2328", "#5c6370", "#eef2f8", "#dde1e6", "#b42318", "#80868f")
+DARK = Colors(True, "#1e1f22", "#26272b", "#e6e6e6", "#a4a9b3", "#2e3340", "#3a3d44", "#ff8a80", "#7a7f88")
 
 APPEARANCES = ("system", "light", "dark")
 """What the person may choose in Settings: follow the system's scheme, or always light, or always dark."""
@@ -134,6 +134,9 @@ def _stylesheet(c: Colors) -> str:
     QListWidget#search_hits::item:selected, QListWidget#search_hits::item:hover {{ background: {c.user_bubble}; }}
     QFrame#notice_banner {{ border: 1px solid {c.border}; border-radius: 8px; background: {c.window}; }}
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
+    QToolButton#presets_button::menu-indicator, QToolButton#batch_earlier::menu-indicator,
+    QPushButton#lab_add_check::menu-indicator {{ image: none; width: 0; }}
+    QDialogButtonBox {{ dialogbuttonbox-buttons-have-icons: 0; }}
     QToolButton:hover {{ background: {c.user_bubble}; }}
     QToolButton:checked {{ background: {c.user_bubble}; border: 1px solid {c.border}; }}
     QToolButton:focus {{ border: 2px solid {c.accent}; padding: 2px; }}

@@ -187,6 +187,7 @@ async def test_a_two_model_run_with_a_failing_cell_retry_ledger_and_export(tmp_p
         assert ws.run_panel.verdict.text().startswith("gpt-4o-mini passes 1 of 2 checks")
         assert "1 request failed with an error." in ws.run_panel.verdict.text()
         assert ws.run_panel.progress.value() == 4 and ws.run_panel.progress.maximum() == 4
+        assert ws.run_panel.progress.isVisibleTo(ws.run_panel)
         assert ws.run_panel.quote.text().startswith("4 requests; this run costs at most $")
         ledger = await parts.store.ledger()
         assert [e.feature for e in ledger] == ["lab"] * 3 and {e.job for e in ledger} == {f"lab-{parts.lab.run_id}"}
@@ -742,6 +743,7 @@ async def test_the_run_page_shows_no_leftovers_of_earlier_runs_as_current(tmp_pa
         ws.test_set.open_button.click()
         await opened
         assert grid.rowCount() == 0 and rp.progress.text() == "" and rp.runs.count() == 0
+        assert not rp.progress.isVisibleTo(rp)  # no run to count: no empty bar that looks like a text field
         assert rp.runs_heading.text() == "Earlier runs" and rp.verdict.text() == "Pick versions and models, then Run."
 
 

@@ -250,3 +250,13 @@ def _option(button: QAbstractButton) -> QStyleOptionButton:
     option = QStyleOptionButton()
     button.initStyleOption(option)  # type: ignore[attr-defined]
     return option
+
+
+def test_greyed_out_text_can_still_be_read() -> None:
+    """A control that cannot be used now is lighter than the rest, and still readable (3:1 or more on the window
+    and on the page: Settings greys out whole forms whose labels explain what to do)."""
+    for colors in (theme.LIGHT, theme.DARK):
+        for ground in (colors.window, colors.base):
+            assert _contrast(QColor(colors.disabled), QColor(ground)) >= 3, (colors.dark, ground)
+        assert _contrast(QColor(colors.muted), QColor(colors.window)) > _contrast(QColor(colors.disabled),
+                                                                                  QColor(colors.window))

@@ -139,6 +139,7 @@ class RunPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("lab_progress")
         self.progress.setAccessibleName("Run progress")
+        self.progress.hide()  # until there is a run to count (empty, it looked like a text field)
         self.verdict = _label("lab_verdict")
         self.grid_model = RunGridModel()
         self.grid = QTableView()
@@ -287,6 +288,7 @@ class RunPanel(QWidget):
         self.grid_model.set_run(run)
         self._in_batch = False
         self.regressions.clear()
+        self.progress.setVisible(run is not None)
         if run is None:
             self.progress.reset()
             self.progress.setFormat("")
@@ -340,6 +342,7 @@ class RunPanel(QWidget):
 
     def set_progress(self, done: int, total: int) -> None:
         """Cells finished of all."""
+        self.progress.show()
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(f"{done} of {total} cells")
