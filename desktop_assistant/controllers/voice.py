@@ -25,6 +25,7 @@ from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.runner import OperationRunner
 from desktop_assistant.controllers.usage import UsageController
 from desktop_assistant.core import audio
+from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
 from desktop_assistant.services.atomic import write_atomically
@@ -104,6 +105,7 @@ class VoiceController(QObject):
     microphoneChanged = Signal(object)
     playingChanged = Signal(bool)
     estimated = Signal(str)
+    recordingKept = Signal(str)  # a recording not transcribed (why, or "" when said already): it can be again
 
     def __init__(self, store: Store, endpoint: EndpointController, runner: OperationRunner, usage: UsageController,
                  cache_dir: Path, conversation: Callable[[], int | None] = lambda: None,
@@ -119,6 +121,8 @@ class VoiceController(QObject):
         self._store, self._endpoint, self._runner, self._usage = store, endpoint, runner, usage
         self.cache_dir = cache_dir
         self._conversation = conversation  # the open conversation's id, for the ledger
+        self.kept_recording: tuple[bytes, int, int] | None = None  # the last recording, until it is transcribed
+        self.origin: int | None = None  # the conversation open when the last transcription was asked for
         # None until the devices are looked at: the first press of the microphone button does that (asking the
         # audio system at start costs ~15 MB and a fraction of a second for something most sessions never use)
         self.mic_problem: str | None = None
@@ -252,13 +256,36 @@ class VoiceController(QObject):
             self.problem.emit("Nothing was heard: the recording is silent. Check that the microphone is not "
                               "muted and try again.")
             return
-        self._runner.start("transcribe", self.transcribe("recording.wav", audio.wav_bytes(pcm, rate, channels)),
-                           key="transcribe")
+        self.kept_recording = (pcm, rate, channels)  # until it is transcribed: a failure does not lose the words
+        self.origin = self._conversation()  # where the words were spoken (the person may go elsewhere meanwhile)
+
+        async def work() -> None:
+            try:
+                text = await self.transcribe("recording.wav", audio.wav_bytes(pcm, rate, channels))
+            except UserFacingError as exc:
+                self.recordingKept.emit(exc.message)
+                return
+            if text is None:
+                self.recordingKept.emit("")
+            elif self.kept_recording is not None and self.kept_recording[0] is pcm:
+                self.kept_recording = None
+        self._runner.start("transcribe", work(), key="transcribe")
+
+    def transcribe_again(self) -> None:
+        """Transcribe again the last recording that was not (a server error, a limit since raised)."""
+        kept = self.kept_recording
+        if kept is not None and self._runner.find("transcribe") is None:
+            self.transcribe_recording(*kept)
+
+    def conversation_now(self) -> int | None:
+        """The conversation open now (a transcription is for the one open when it started)."""
+        return self._conversation()
 
     # -- transcription ---------------------------------------------------------------------------------------
 
     def transcribe_file(self, path: Path) -> None:
         """Transcribe an audio file (dropped or chosen) into the draft."""
+        self.origin = self._conversation()
         async def work() -> None:
             try:
                 data = await asyncio.to_thread(path.read_bytes)

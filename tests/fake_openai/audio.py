@@ -51,14 +51,25 @@ class FakeAudio:
         self._texts: collections.deque[str] = collections.deque()
         self.uploads: list[dict[str, Any]] = []  # {"model", "filename", "size", "fields"} per transcription
         self.spoken: list[dict[str, Any]] = []  # request bodies of /audio/speech
+        self._failures: collections.deque[int] = collections.deque()  # statuses the next transcriptions fail with
 
     def enqueue_transcript(self, *texts: str) -> None:
         """Texts the next transcriptions return, in order (afterwards: a text naming the upload's size)."""
         with self._lock:
             self._texts.extend(texts)
 
+    def enqueue_failure(self, *statuses: int) -> None:
+        """The next transcriptions fail with these statuses (a server error's body), in order."""
+        with self._lock:
+            self._failures.extend(statuses)
+
     def transcribe(self, form: dict[str, tuple[str | None, bytes]] | None) -> tuple[int, dict[str, Any]]:
         """The answer to ``POST /audio/transcriptions`` (status, JSON body)."""
+        with self._lock:
+            failure = self._failures.popleft() if self._failures else None
+        if failure is not None:
+            return failure, openai_error("The server had an error while processing your request.",
+                                         type="server_error")
         if form is None or "file" not in form or "model" not in form:
             missing = "file" if form is None or "file" not in form else "model"
             return 400, openai_error(f"you must provide a {missing} parameter", param=missing)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop_assistant.app import AppParts
@@ -325,3 +325,38 @@ async def test_a_spending_limit_stops_an_upload_and_says_why(tmp_path: Path, fak
         await until(lambda: composer.refusal.text().startswith("Not sent"))
         assert "$0.005" in composer.refusal.text() and composer.text == "draft"
         assert fake_openai.audio.uploads == []
+
+
+async def test_a_recording_that_failed_to_transcribe_is_kept_and_its_words_go_where_they_were_spoken(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """A server error does not make the person say it all again; dictation finished after they went to another
+    conversation is not put in that one's draft (one click copies it)."""
+    fake_openai.audio.enqueue_failure(500)
+    fake_openai.audio.enqueue_transcript("Book the train for Friday.", "And the hotel.")
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        parts.endpoint.update_settings(max_retries=0)
+        voice, window, composer = parts.voice.voice, parts.window, parts.window.composer
+        composer.set_text("Keep these words.")
+        voice.transcribe_recording(tone_pcm(2.0))
+        banner = window.banner
+        await until(lambda: banner.isVisible() and banner.action.text() == "Transcribe again")
+        assert "(500)" in banner.label.text() and "Your recording is kept" in banner.label.text()
+        assert composer.text == "Keep these words." and voice.kept_recording is not None
+        await until(lambda: ended(parts.runner, "transcribe"))
+
+        banner.action.click()  # the same recording, not a new one
+        await until(lambda: composer.text == "Keep these words. Book the train for Friday.")
+        assert voice.kept_recording is None
+        (upload,) = fake_openai.audio.uploads  # (the failed one is not counted by the fake server)
+        assert upload["size"] == 44 + 2 * 16_000 * 2  # the two seconds recorded
+        await until(lambda: ended(parts.runner, "transcribe"))
+
+        await parts.chat.send("A question to make a conversation")
+        await until(lambda: parts.chat.conversation is not None and not parts.chat.streaming)
+        voice.transcribe_recording(tone_pcm(1.0))  # spoken here...
+        window.new_chat()  # ...and the person went on before it came back
+        await until(lambda: banner.isVisible() and banner.action.text() == "Copy it")
+        assert composer.text == ""  # not put in the new chat's draft
+        banner.action.click()
+        assert QGuiApplication.clipboard().text() == "And the hotel."

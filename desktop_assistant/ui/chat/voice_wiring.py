@@ -15,9 +15,11 @@ from desktop_assistant.controllers.voice import VoiceController
 from desktop_assistant.core.audio import UPLOAD_EXTENSIONS
 from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.composer import Composer
+from desktop_assistant.ui.chat.message_view import copy_to_clipboard
 
 MIC_TIP = "Speak your message (or drop an audio file, or choose one with +)"
 STOP_TIP = "Stop recording and transcribe"
+RECORDING_HINT = "Recording… press the stop button when you are done."
 
 
 def audio_files(mime: QMimeData) -> list[Path]:
@@ -38,12 +40,13 @@ class VoiceWiring(QObject):
     def __init__(self, window: QWidget, composer: Composer, transcript: Any, voice: VoiceController,
                  status: Callable[[str], None]) -> None:
         super().__init__(window)
-        self._composer, self.voice, self._status = composer, voice, status
+        self._window, self._composer, self.voice, self._status = window, composer, voice, status
         composer.voiceRequested.connect(self.toggle_recording)
         transcript.viewCreated.connect(self._connect_view)
         for view in list(transcript.views.values()):  # shown before the voice was wired (the first paint)
             self._connect_view(view)
         voice.transcribed.connect(self._on_transcribed)
+        voice.recordingKept.connect(self._on_recording_kept)
         voice.problem.connect(composer.show_refusal)
         voice.recordingChanged.connect(self._on_recording)
         voice.level.connect(lambda value: composer.level_meter.setValue(int(value * 100)))
@@ -101,11 +104,29 @@ class VoiceWiring(QObject):
         icons.set_icon(button, "stop" if playing else "speaker")
 
     def _on_transcribed(self, text: str) -> None:
+        if self.voice.origin != self.voice.conversation_now():
+            # spoken in another conversation, left meanwhile: not put in this one's draft, and not lost either
+            self._offer("Your dictation arrived after you left the conversation it was spoken in: it was not "
+                        "put in this one.", "Copy it", lambda: copy_to_clipboard(text))
+            return
         draft = self._composer.text
         joined = f"{draft.rstrip()} {text}" if draft.strip() else text
         self._composer.set_text(joined)
         self._composer.show_refusal("Transcribed: check the text, then press Enter to send.")
         self._composer.edit.setFocus()
+
+    def _on_recording_kept(self, why: str) -> None:
+        """A recording was not transcribed: it is kept, and one click transcribes it again."""
+        said = f"{why} " if why else ""
+        self._offer(f"{said}Your recording is kept: transcribe it again when that is sorted out.",
+                    "Transcribe again", self.voice.transcribe_again)
+
+    def _offer(self, text: str, label: str, act: Callable[[], None]) -> None:
+        banner = getattr(self._window, "banner", None)
+        if banner is not None:
+            banner.show_offer(text, label, act)
+        else:
+            self._composer.show_refusal(text)
 
     def _on_recording(self, recording: bool) -> None:
         button = self._composer.mic_button
@@ -115,7 +136,9 @@ class VoiceWiring(QObject):
         icons.set_icon(button, "stop" if recording else "mic")
         self._composer.level_meter.setVisible(recording)
         if recording:
-            self._composer.show_refusal("Recording… press the stop button when you are done.")
+            self._composer.show_refusal(RECORDING_HINT)
+        elif self._composer.refusal.text() == RECORDING_HINT:
+            self._composer.show_refusal("")  # (it stayed beside "Transcribing…" and the errors after)
 
     def _on_microphone(self, problem: object) -> None:
         button = self._composer.mic_button
