@@ -201,8 +201,8 @@ class ImportReport:
         """A few lines for the person."""
         names = {"app": "Desktop Assistant export", "chatgpt": "ChatGPT export", "jsonl": "JSONL messages"}
         verb = "Imported" if self.done else "Will import"
-        text = (f"{names.get(self.fmt, self.fmt)}: {verb} {self.conversations} conversations "
-                f"({self.messages} messages).")
+        text = (f"{names.get(self.fmt, self.fmt)}: {verb} {_count(self.conversations, 'conversation')} "
+                f"({_count(self.messages, 'message')}).")
         if self.duplicates:
             text += f" {self.duplicates} already here, skipped."
         if self.cancelled:
@@ -389,3 +389,8 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
 def parse_only(path: Path) -> list[Any]:
     """Every item of ``path`` (tests and tools; reads the whole file)."""
     return [item for item, _ in iter_items(path, sniff(path))]
+
+
+def _count(n: int, thing: str) -> str:
+    """``n`` things, in words that read right for one too."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"

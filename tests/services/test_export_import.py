@@ -55,6 +55,7 @@ async def test_json_round_trip_equals_the_original(store: Store, other: Store, t
     assert [r.tools for r in records(other)] == [[], []]
     again = await import_file(other, dest)  # a second import skips what is already there
     assert (again.conversations, again.duplicates) == (0, 2)
+    assert "Imported 0 conversations (0 messages). 2 already here" in again.summary()
     assert len(records(other)) == 2
     into_itself = await import_file(store, dest)  # and so does importing into the store it came from
     assert (into_itself.conversations, into_itself.duplicates) == (0, 2)
@@ -163,6 +164,7 @@ async def test_chatgpt_export_imports_the_branch_shown_last(other: Store, tmp_pa
     assert [(m.role, m.text) for m in got.active_path()] == [
         ("user", "Edited question\n[image]"), ("assistant", "```\nprint(1)\n```"), ("assistant", "New answer")]
     assert "Conversations could not" not in report.summary() and "Could not read 1" in report.summary()
+    assert report.summary().startswith("ChatGPT export: Imported 2 conversations (6 messages).")
     again = await import_file(other, path)
     assert (again.conversations, again.duplicates) == (0, 2)
 
@@ -325,3 +327,10 @@ async def test_attached_images_travel_inline_and_come_back_as_attachments(store:
     await import_file(other, tmp_path / "pic.json", images=other_images)
     assert [normalized(r) for r in records(other)] == [normalized(r) for r in records(store)]
     assert other_images.get(digest, "image/png") == b"\x89PNG fake bytes"
+
+
+def test_the_import_summary_reads_right_for_one(tmp_path: Path) -> None:
+    one = ImportReport(tmp_path / "c.json", "chatgpt", conversations=1, messages=1)
+    assert one.summary() == "ChatGPT export: Will import 1 conversation (1 message)."
+    many = ImportReport(tmp_path / "c.json", "chatgpt", conversations=1200, messages=2, done=True)
+    assert many.summary() == "ChatGPT export: Imported 1,200 conversations (2 messages)."

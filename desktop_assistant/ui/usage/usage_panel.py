@@ -58,6 +58,10 @@ class _Card(QFrame):
         self.detail.setText(totals_text(totals))
 
 
+WIDEST = 900
+"""The widest a table of figures grows: its labels stay near their figures."""
+
+
 def figures_table(name: str, accessible: str, headings: list[str], most: int = 12) -> QTableWidget:
     """An empty read-only table of figures: its first column takes the room left, the others their contents'
     width; as tall as its rows (see :func:`fit_rows`)."""
@@ -68,6 +72,7 @@ def figures_table(name: str, accessible: str, headings: list[str], most: int = 1
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setWordWrap(False)  # a figure on two lines is cut off by the row's height: the column widens instead
+    table.setMaximumWidth(WIDEST)  # on a wide screen the first column took the width, the figures far from it
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, len(headings)):
