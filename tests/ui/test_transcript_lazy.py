@@ -101,13 +101,13 @@ def test_views_are_reused_and_new_messages_appended(qtbot: Any) -> None:
     assert _layout_ids(transcript) == [m.id for m in more]
 
 
-def _three_pages_shown(qtbot: Any) -> tuple[Transcript, list[Message]]:
-    """A shown transcript of three pages of messages, the newest page built."""
+def _three_pages_shown(qtbot: Any, pages: int = 3) -> tuple[Transcript, list[Message]]:
+    """A shown transcript of three (or ``pages``) pages of messages, the newest page built."""
     transcript = Transcript()
     qtbot.addWidget(transcript)
     transcript.resize(900, 600)
     transcript.show()
-    messages = _messages(3 * PAGE)
+    messages = _messages(pages * PAGE)
     transcript.set_messages(messages)
     _wait_built(transcript)
     return transcript, messages
@@ -324,13 +324,7 @@ def _layout_items(transcript: Transcript) -> list[int | str]:
 def test_a_jump_far_above_shows_the_page_after_it_and_the_newest_below_a_gap_that_fills(qtbot: Any) -> None:
     """Find or a search hit far above the page shown: the message comes with the messages after it, and the
     newest stay below a "Show later messages" button, never as if they followed on (no silent gap)."""
-    transcript = Transcript()
-    qtbot.addWidget(transcript)
-    transcript.resize(900, 600)
-    transcript.show()
-    messages = _messages(5 * PAGE)
-    transcript.set_messages(messages)
-    _wait_built(transcript)
+    transcript, messages = _three_pages_shown(qtbot, 5)
     ids = [m.id for m in messages]
     newest = ids[-PAGE:]
 
@@ -380,14 +374,8 @@ def test_a_jump_far_above_shows_the_page_after_it_and_the_newest_below_a_gap_tha
 
 
 def test_a_new_reply_after_a_jump_goes_below_the_newest_and_another_branch_drops_the_gap(qtbot: Any) -> None:
-    transcript = Transcript()
-    qtbot.addWidget(transcript)
-    transcript.resize(900, 600)
-    transcript.show()
-    messages = _messages(4 * PAGE)
+    transcript, messages = _three_pages_shown(qtbot, 4)
     ids = [m.id for m in messages]
-    transcript.set_messages(messages)
-    _wait_built(transcript)
     first = transcript.ensure_view(ids[0])
     assert first is not None
     transcript.scroll_to(first)

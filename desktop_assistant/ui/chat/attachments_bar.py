@@ -33,6 +33,14 @@ def remove_button(name: str, tip: str) -> QToolButton:
     return button
 
 
+def drop_chips(layout: QHBoxLayout, chips: list[QWidget]) -> None:
+    """Take ``chips`` out of ``layout`` and delete them (the caller starts a new list)."""
+    for chip in chips:
+        layout.removeWidget(chip)
+        chip.hide()
+        chip.deleteLater()
+
+
 def elided(label: QLabel, text: str, width: int) -> str:
     """``text`` shortened in the middle (keeping the extension) to fit ``width`` pixels of ``label``."""
     return label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width)
@@ -230,10 +238,7 @@ class AttachmentsBar(QScrollArea):
 
     def set_items(self, items: list[Attachment], thumbnails: dict[str, QImage]) -> None:
         """Show ``items``."""
-        for chip in self.chips:
-            self._layout.removeWidget(chip)
-            chip.hide()
-            chip.deleteLater()
+        drop_chips(self._layout, list(self.chips))
         self.chips = []
         for i, attachment in enumerate(items):
             chip = AttachmentChip(attachment, thumbnails.get(attachment.sha256), self._row)
@@ -245,10 +250,7 @@ class AttachmentsBar(QScrollArea):
 
     def set_files(self, files: list[FileAttachment]) -> None:
         """Show the text files waiting (after the images)."""
-        for chip in self.file_chips:
-            self._layout.removeWidget(chip)
-            chip.hide()
-            chip.deleteLater()
+        drop_chips(self._layout, list(self.file_chips))
         self.file_chips = []
         for attachment in files:
             chip = FileChip(attachment, self._row)

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from desktop_assistant.ui.chat.attachments_bar import elided, remove_button
+from desktop_assistant.ui.chat.attachments_bar import drop_chips, elided, remove_button
 from desktop_assistant.ui.tips import plain_tip
 
 
@@ -41,10 +41,7 @@ class EditAttachments(QWidget):
 
     def set_parts(self, parts: list[dict[str, Any]]) -> None:
         """Show ``parts`` (the question's images and files still going with it)."""
-        for chip in self.chips:
-            self._layout.removeWidget(chip)
-            chip.hide()
-            chip.deleteLater()
+        drop_chips(self._layout, list(self.chips))
         self.chips = []
         for i, part in enumerate(parts):
             chip = self._chip(i, part)
