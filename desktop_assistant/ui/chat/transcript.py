@@ -154,27 +154,27 @@ class Transcript(QScrollArea):
     def _in_gap(self, index: int) -> bool:
         return self._gap is not None and self._gap[0] <= index < self._gap[1]
 
+    def _built_before(self, index: int) -> int:
+        """How many views are built of the messages shown before message ``index``."""
+        return sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views)
+
     def _slot(self, index: int) -> int:
         """The layout position of the view of message ``index``: after the "earlier" button, the cut label and the
         views built of the messages before it, and after the gap's button when it is below the gap."""
-        before = sum(1 for m in self._messages[self._shown_from:index] if m.id in self._views)
-        return 2 + before + (1 if self._gap is not None and index >= self._gap[1] else 0)
+        return 2 + self._built_before(index) + (1 if self._gap is not None and index >= self._gap[1] else 0)
 
     def _place_gap(self) -> None:
-        """The gap's button under the views above the gap, saying how many messages it holds."""
+        """The gap's button under the views above the gap, saying how many messages it holds (hidden, after every
+        view, when there is no gap)."""
         button = self._gap_button
-        if self._gap is None:
-            button.hide()
-            if self._layout.indexOf(button) != 2 + len(self._views):  # after every view
-                self._layout.removeWidget(button)
-                self._layout.insertWidget(2 + len(self._views), button, 0, Qt.AlignmentFlag.AlignHCenter)
-            return
-        a, b = self._gap
-        slot = 2 + sum(1 for m in self._messages[self._shown_from:a] if m.id in self._views)
+        slot = 2 + self._built_before(self._gap[0] if self._gap is not None else len(self._messages))
         if self._layout.indexOf(button) != slot:
             self._layout.removeWidget(button)
             self._layout.insertWidget(slot, button, 0, Qt.AlignmentFlag.AlignHCenter)
-        n = b - a
+        if self._gap is None:
+            button.hide()
+            return
+        n = self._gap[1] - self._gap[0]
         button.setText(f"Show later messages ({n:,} not shown here)" if n != 1 else
                        "Show the later message not shown here")
         button.show()
@@ -193,17 +193,21 @@ class Transcript(QScrollArea):
         self._place_gap()
         self._schedule()
 
+    def _drop_views(self, keep: set[int]) -> None:
+        """Let go of the views of messages not in ``keep`` (ids)."""
+        for mid in [i for i in self._views if i not in keep]:
+            gone = self._views.pop(mid)
+            self._layout.removeWidget(gone)
+            gone.hide()
+            gone.deleteLater()
+
     def _jump(self, index: int) -> None:
         """Show message ``index`` (far above those shown, or in the gap) with the page after it; the newest messages
         stay, below a gap. Views of messages no longer shown are let go."""
         tail = self._gap[1] if self._gap is not None else self._shown_from
         end = min(index + 1 + PAGE, tail)
         keep = {m.id for m in self._messages[index:end]} | {m.id for m in self._messages[tail:]}
-        for mid in [i for i in self._views if i not in keep]:
-            gone = self._views.pop(mid)
-            self._layout.removeWidget(gone)
-            gone.hide()
-            gone.deleteLater()
+        self._drop_views(keep)
         self._shown_from = index
         self._gap = (end, tail) if end < tail else None
         self._queue = [m.id for m in self._messages[index + 1:end]] + [q for q in self._queue if q in keep]
@@ -215,11 +219,7 @@ class Transcript(QScrollArea):
         wanted = [m for i, m in enumerate(self._messages[self._shown_from:], self._shown_from)
                   if not self._in_gap(i)]
         keep = {m.id for m in wanted}
-        for mid in [i for i in self._views if i not in keep]:
-            gone = self._views.pop(mid)
-            self._layout.removeWidget(gone)
-            gone.hide()
-            gone.deleteLater()
+        self._drop_views(keep)
         self._last_reply = next((m.id for m in reversed(wanted) if m.role is Role.ASSISTANT), None)
         # newest first: reuse every existing view, build new ones until the first screen is covered
         width = min(COLUMN_WIDTH, max(280, self._viewport.width() - 32)) - 32
