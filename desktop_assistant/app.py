@@ -161,7 +161,7 @@ class FirstScreen:
         voice = VoiceController(store, endpoint, runner, usage, self.paths.data / "speech",
                                 lambda: chat.conversation.id if chat.conversation else None)
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
-                                   lambda text: window.statusBar().showMessage(text, 8000))
+                                   lambda text: window.statusBar().showMessage(text, 8000), window.banner.show_offer)
         window.attach_wiring.take_audio = voice_wiring.take_files  # an audio file picked is transcribed too
         search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)

@@ -35,12 +35,13 @@ class VoiceWiring(QObject):
 
     Args:
         status: shows a passing line (the estimated cost of an upload).
+        offer: says a text with a button that does something (the window's banner: text, label, action).
     """
 
     def __init__(self, window: QWidget, composer: Composer, transcript: Any, voice: VoiceController,
-                 status: Callable[[str], None]) -> None:
+                 status: Callable[[str], None], offer: Callable[[str, str, Callable[[], None]], None]) -> None:
         super().__init__(window)
-        self._window, self._composer, self.voice, self._status = window, composer, voice, status
+        self._composer, self.voice, self._status, self._offer = composer, voice, status, offer
         composer.voiceRequested.connect(self.toggle_recording)
         transcript.viewCreated.connect(self._connect_view)
         for view in list(transcript.views.values()):  # shown before the voice was wired (the first paint)
@@ -120,13 +121,6 @@ class VoiceWiring(QObject):
         said = f"{why} " if why else ""
         self._offer(f"{said}Your recording is kept: transcribe it again when that is sorted out.",
                     "Transcribe again", self.voice.transcribe_again)
-
-    def _offer(self, text: str, label: str, act: Callable[[], None]) -> None:
-        banner = getattr(self._window, "banner", None)
-        if banner is not None:
-            banner.show_offer(text, label, act)
-        else:
-            self._composer.show_refusal(text)
 
     def _on_recording(self, recording: bool) -> None:
         button = self._composer.mic_button
