@@ -24,14 +24,13 @@ def _kept_sentence(attached: list[dict[str, Any]], left_out: int = 0) -> str:
     images = sum(1 for p in attached if p.get("type") == "image_url")
     files = len(attached) - images
     named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((images, "image"), (files, "file")) if n]
-    out = f" {left_out} left out." if left_out else ""
     if not named:
         return f" Nothing attached goes with it ({left_out} left out)." if left_out else ""
     one = len(attached) == 1
+    goes = f"{' and '.join(named)} go{'es' if one else ''} with it"
     if left_out:
-        return f" Its other {' and '.join(named)} go{'es' if one else ''} with it;{out}"
-    return (f" Its {' and '.join(named)} go{'es' if one else ''} with it, as {'it was' if one else 'they were'}"
-            f" (✕ leaves {'it' if one else 'one'} out).")
+        return f" Its other {goes}; {left_out} left out."
+    return f" Its {goes}, as {'it was' if one else 'they were'} (✕ leaves {'it' if one else 'one'} out)."
 
 
 class Editing:
