@@ -35,7 +35,8 @@ class DataController(QObject):
     Signals:
         progress(str, float): what is running and how far (0..1; -1: unknown).
         busyChanged(bool): a data operation started or ended.
-        backupPreview(object): a ``BackupInfo`` for a chosen backup, before restoring it.
+        backupPreview(object, object): a ``BackupInfo`` for a chosen backup, before restoring it, and the
+            ``RestoreLoss`` restoring it would be.
         importPreview(object): an ``ImportReport`` (dry run) for a chosen file, before importing it.
         finished(str): a sentence saying what was done (also posted as a notice).
         restored(): the database was replaced: reload conversations.
@@ -44,7 +45,7 @@ class DataController(QObject):
 
     progress = Signal(str, float)
     busyChanged = Signal(bool)
-    backupPreview = Signal(object)
+    backupPreview = Signal(object, object)
     importPreview = Signal(object)
     finished = Signal(str)
     restored = Signal()
@@ -129,9 +130,10 @@ class DataController(QObject):
         return self._start("Backing up", run())
 
     def preview_backup(self, path: Path) -> bool:
-        """Publish what the backup at ``path`` holds (:attr:`backupPreview`); nothing is changed."""
+        """Publish what the backup at ``path`` holds and what restoring it would take away (:attr:`backupPreview`);
+        nothing is changed."""
         async def run() -> None:
-            self.backupPreview.emit(await self.backups.inspect(path))
+            self.backupPreview.emit(*await self.backups.preview(path))
         return self._start("Reading the backup", run())
 
     def restore(self, path: Path) -> bool:

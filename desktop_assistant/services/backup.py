@@ -14,7 +14,7 @@ import os
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_assistant.core.errors import ErrorAction, ErrorKind, UserFacingError
@@ -163,6 +163,8 @@ class BackupInfo:
     messages: int
     newest_activity: float | None  # the latest conversation update in it
     written_at: float  # the file's modification time
+    updated: dict[tuple[int, float], float] = field(default_factory=dict, compare=False)
+    """When each conversation in it (by id and creation time) was last changed: what a restore would take away."""
 
     @property
     def newer_than_app(self) -> bool:
@@ -200,17 +202,20 @@ def inspect(path: Path) -> BackupInfo:
         if version > LATEST:
             conversations = messages = 0
             newest = None
+            updated: dict[tuple[int, float], float] = {}
         elif not {"conversations", "messages"} <= tables:
             raise _bad_backup(path, "it holds no conversations")
         else:
             conversations = conn.execute("SELECT COUNT(*) FROM conversations WHERE deleted_at IS NULL").fetchone()[0]
             messages = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
             newest = conn.execute("SELECT MAX(updated_at) FROM conversations").fetchone()[0]
+            updated = {(int(i), float(c)): float(u) for i, c, u in conn.execute(
+                "SELECT id, created_at, updated_at FROM conversations WHERE deleted_at IS NULL")}
     except sqlite3.DatabaseError as exc:
         raise _bad_backup(path, str(exc)) from exc
     finally:
         conn.close()
-    return BackupInfo(path, version, int(conversations), int(messages), newest, path.stat().st_mtime)
+    return BackupInfo(path, version, int(conversations), int(messages), newest, path.stat().st_mtime, updated)
 
 
 def restore_into(conn: sqlite3.Connection, source: Path, keep_current_in: Path) -> Path:

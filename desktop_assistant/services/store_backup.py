@@ -13,6 +13,7 @@ from pathlib import Path
 
 from desktop_assistant.core.errors import ErrorKind, UserFacingError
 from desktop_assistant.core.models import Status
+from desktop_assistant.core.restore_loss import RestoreLoss, restore_loss
 from desktop_assistant.services import backup
 from desktop_assistant.services.backup import BackupInfo
 from desktop_assistant.services.migrations import migrate
@@ -50,6 +51,12 @@ class StoreBackups:
     async def inspect(self, path: Path) -> BackupInfo:
         """What ``path`` holds (conversations, messages, date), read without changing it."""
         return await asyncio.to_thread(backup.inspect, path)
+
+    async def preview(self, path: Path) -> tuple[BackupInfo, RestoreLoss]:
+        """What ``path`` holds, and what restoring it would take away from the conversations there are now."""
+        info = await self.inspect(path)
+        current = await self.store.list_conversations()
+        return info, restore_loss((((c.id, c.created_at), c.title, c.updated_at) for c in current), info.updated)
 
     async def restore(self, path: Path) -> RestoreResult:
         """Replace the database with the backup at ``path``; the current database is kept as a backup first."""

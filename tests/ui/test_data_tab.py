@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel
 from desktop_assistant.controllers.data import DataController
 from desktop_assistant.controllers.notices import NoticeBus
 from desktop_assistant.controllers.runner import OperationRunner
+from desktop_assistant.core.models import Role, text_part
 from desktop_assistant.core.settings import Settings
 from desktop_assistant.services.settings import SettingsStore
 from desktop_assistant.services.store import Store
@@ -55,6 +56,8 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     (text,) = await next_emission(data.finished.connect)
     assert "Backed up" in text and (tmp_path / "mine.sqlite3").exists()
     await store.create_conversation("gpt-4o", title="later")
+    lisbon = next(c for c in await store.list_conversations() if c.title == "Trip to Lisbon")
+    await store.add_message(lisbon.id, None, Role.USER, [text_part("And for dessert?")])
     data.backup_folder.mkdir(parents=True, exist_ok=True)
     tab.restore.click()
     # Restore opens where the backup just made went; the automatic backups (a hidden folder nobody would find by
@@ -67,6 +70,10 @@ async def test_back_up_restore_with_preview(parts: tuple[Store, DataController, 
     _pick(tab.file_dialog, tmp_path / "mine.sqlite3")
     await until(lambda: tab.confirm.isVisibleTo(tab))
     assert "2 conversations, 6 messages" in tab.preview.text()
+    # what the restore would take away is said before it is done: a conversation begun since, and a question asked
+    # since in one the backup has
+    assert ("Restoring takes away 1 conversation this backup does not have (“later”) and what was written since "
+            "in 1 conversation (“Trip to Lisbon”).") in tab.preview.text()
     assert "Reading" not in tab.status.text()  # done reading: the preview says what it holds
     assert len(await store.list_conversations()) == 3  # the preview replaced nothing
     tab.confirm.click()

@@ -249,11 +249,12 @@ class DataTab(QWidget):
 
     # -- results from the controller ------------------------------------------------------------------------
 
-    def show_backup_preview(self, info: Any) -> None:
-        """What a backup holds, with Restore to confirm (never offered for a backup from a newer app)."""
-        self.preview.setText(info.summary() + ("" if info.newer_than_app else " Restoring replaces your current "
-                                               "conversations; they are kept as a backup first. What was spent "
-                                               "since the backup still counts."))
+    def show_backup_preview(self, info: Any, loss: Any) -> None:
+        """What a backup holds and what restoring it would take away, with Restore to confirm (never offered for
+        a backup from a newer app)."""
+        self.preview.setText(info.summary() if info.newer_than_app else
+                             f"{info.summary()} {loss.sentence()} Your current conversations are kept as a backup "
+                             "first, so nothing is deleted. What was spent since the backup still counts.")
         self._offer(None if info.newer_than_app else ("restore", str(info.path)), "Restore")
 
     def show_import_preview(self, report: Any) -> None:
