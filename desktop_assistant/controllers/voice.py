@@ -28,6 +28,7 @@ from desktop_assistant.core import audio
 from desktop_assistant.core.errors import UserFacingError
 from desktop_assistant.core.models import LedgerEntry, Usage
 from desktop_assistant.core.pricing import format_usd
+from desktop_assistant.core.speakable import speakable
 from desktop_assistant.services.atomic import write_atomically
 from desktop_assistant.services.store import Store
 
@@ -384,12 +385,28 @@ class VoiceController(QObject):
 
         return bool(self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
 
+    def read_aloud_price(self, text: str) -> str:
+        """What reading ``text`` (a reply) aloud costs, as said beside the button: nothing when its audio was
+        fetched before, the price with ``~`` when it is an estimate."""
+        words = speakable(text)
+        if not words:
+            return "nothing to read"
+        if self.cache_path(words).is_file():
+            return "fetched before: free"
+        model = self._endpoint.settings.speech_model
+        cost, estimated = audio.speech_cost_micros(self._usage.prices.audio.get(model), words)
+        if cost is None:
+            return f"no price known for {model}"
+        return format_usd(cost, estimate=estimated)
+
     def read_aloud(self, text: str, message_id: int | None = None) -> None:
-        """Speak ``text`` (a reply): fetch or reuse its audio, then play it; while one plays, stop it instead."""
+        """Speak ``text`` (a reply, in markdown: its words are read, code blocks and URLs are not): fetch or reuse
+        its audio, then play it; while one plays, stop it instead."""
         if self.playing:
             self.stop_playback()
             return
-        if not text.strip():
+        text = speakable(text)
+        if not text:
             self.problem.emit("This reply has no text to read aloud.")
             return
         problem = self.sound_output_problem()

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.voice import multimedia_problem
 from desktop_assistant.core.audio import wav_bytes
+from desktop_assistant.core.pricing import format_usd
 from tests.conftest import ended, next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -293,6 +294,36 @@ async def test_read_aloud_fetches_once_and_a_second_play_costs_nothing(tmp_path:
         view.read_aloud_button.click()  # the same button stops it
         assert voice.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState
         assert len(fake_openai.audio.spoken) == 1
+
+
+async def test_read_aloud_reads_the_words_not_the_markdown_and_its_tip_says_the_price(
+        tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    reply = ("## Steps\n\nRun **this** with `pip`, see [the guide](https://example.com/guide/long/path).\n\n"
+             "```py\nprint('x' * 4000)\n```\n")
+    spoken = ("Steps.\n\nRun this with pip, see the guide.\n\nHere the reply shows some Python code.")
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        view = await a_reply(parts, fake_openai, reply)
+        AudioSystem(None, ["speakers"]).install(parts)
+        button = view.read_aloud_button
+
+        def hover_tip() -> str:
+            point = QPoint(2, 2)
+            QApplication.sendEvent(button, QHelpEvent(QEvent.Type.ToolTip, point, button.mapToGlobal(point)))
+            QToolTip.hideText()
+            return button.toolTip()
+
+        # tts-1 at $15 per million characters: the price of what will be read, before anything is bought
+        assert hover_tip() == f"Read aloud ({format_usd(len(spoken) * 15)})"
+        finished = next_emission(parts.runner.finished.connect)
+        button.click()
+        assert (await finished) == ("read aloud",)
+        assert [b["input"] for b in fake_openai.audio.spoken] == [spoken]
+        assert await audio_rows(parts) == [("tts-1", len(spoken) * 15)]
+        parts.voice.voice.stop_playback()
+        assert hover_tip() == "Read aloud (fetched before: free)"
+        parts.endpoint.update_settings(speech_model="gpt-4o-mini-tts")
+        assert hover_tip().startswith("Read aloud (~$")  # priced by the minute: an estimate
 
 
 def test_settings_pick_the_models_and_the_voice(qtbot: Any) -> None:

@@ -397,6 +397,11 @@ class MessageView(QFrame):
             self._stream.feed(shown)
 
     @property
+    def text(self) -> str:
+        """The message's whole text as written (markdown), what Copy copies and Read aloud reads."""
+        return self._text
+
+    @property
     def rendering(self) -> bool:
         """Rendering on the worker is not done yet: a streamed frame, or the end of a long reply."""
         return any(d is not None and d.busy for d in (self._stream, self._finishing))

@@ -86,9 +86,16 @@ class VoiceWiring(QObject):
         return super().eventFilter(watched, event)
 
     def _connect_view(self, view: Any) -> None:
-        signal = getattr(view, "readAloudRequested", None)
-        if signal is not None:
-            signal.connect(lambda text: self._read_aloud(view, text))
+        button = getattr(view, "read_aloud_button", None)  # (a reply's view: a question has none)
+        if button is not None:
+            view.readAloudRequested.connect(lambda text: self._read_aloud(view, text))
+            _PriceTip(button, lambda: self._read_aloud_tip(view))
+
+    def _read_aloud_tip(self, view: Any) -> str | None:
+        """The tip of a reply's "Read aloud" with what reading it costs (None while it is being read: "Stop")."""
+        if view is self._speaking and self.voice.playing:
+            return None
+        return f"Read aloud ({self.voice.read_aloud_price(view.text)})"
 
     def _read_aloud(self, view: Any, text: str) -> None:
         self._speaking = view
@@ -147,3 +154,18 @@ class VoiceWiring(QObject):
         self._composer.mic_button.setEnabled(not busy and self.voice.mic_problem is None)
         self._composer.thinking.setText("Transcribing…")
         self._composer.thinking.setVisible(busy)
+
+
+class _PriceTip(QObject):
+    """Sets a button's tooltip when it is about to show (the price of what it does, worked out then)."""
+
+    def __init__(self, button: QWidget, tip: Callable[[], str | None]) -> None:
+        super().__init__(button)
+        self._tip = tip
+        button.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Before the tooltip shows, put the price in it; the tooltip is then shown as usual."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(watched, QWidget) and (tip := self._tip()) is not None:
+            watched.setToolTip(tip)
+        return False
