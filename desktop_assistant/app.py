@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from PySide6.QtCore import QEventLoop, QLocale, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
-from desktop_assistant import APP_ID, APP_NAME, __version__, _qt_start  # noqa: F401  (_qt_start first)
+from desktop_assistant import APP_ID, APP_NAME, __version__, _enum_start, _qt_start  # noqa: F401  (_qt_start first)
 from desktop_assistant.controllers.attachments import AttachmentsController
 from desktop_assistant.controllers.endpoint import EndpointController
 from desktop_assistant.controllers.instance import InstanceGuard
@@ -379,8 +379,9 @@ async def enable_spelling(parts: AppParts) -> None:
 
 
 def collect_from_now() -> None:
-    """Turn the garbage collector back on if :mod:`desktop_assistant.launch` turned it off for the start, after
-    moving what the start built (it lives as long as the app) out of its reach."""
+    """End what :mod:`desktop_assistant.launch` set up for the start: turn the garbage collector back on, after
+    moving what the start built (it lives as long as the app) out of its reach, and make enums the stock way."""
+    _enum_start.uninstall()
     if not gc.isenabled():
         keep_out_of_full_collections()
         gc.enable()
