@@ -392,6 +392,23 @@ async def test_stop_by_click_gives_the_box_back_and_ctrl_q_closes_keeping_the_dr
         assert again.window.composer.text == "next question"
 
 
+def test_a_draft_put_in_the_box_before_it_is_shown_is_all_visible_once_its_lines_wrap(qtbot: QtBot) -> None:
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.set_max_height(400)
+    long_line = "A sentence long enough to wrap more than once in a box of this narrow width, and then some more. "
+    composer.set_text(f"{long_line * 2}\n\n{long_line}\n\nLast line.")  # a draft kept at close, put back at start
+    composer.resize(420, 300)
+    composer.show()
+    bar = composer.edit.verticalScrollBar()
+    qtbot.waitUntil(lambda: composer.edit.document().size().height() > 5)  # the lines have wrapped at this width
+    qtbot.waitUntil(lambda: bar.maximum() == 0)  # the box grew to show them all, the last line too
+    lines = composer.edit.document().size().height()
+    composer.resize(340, 300)  # narrower: more lines
+    qtbot.waitUntil(lambda: composer.edit.document().size().height() > lines)
+    qtbot.waitUntil(lambda: bar.maximum() == 0)
+
+
 def test_the_figures_under_the_box_wrap_in_a_narrow_window_and_keep_to_one_line_in_a_wide_one(qtbot: QtBot) -> None:
     composer = Composer()
     qtbot.addWidget(composer)

@@ -281,6 +281,9 @@ class Composer(QWidget):
         layout.addWidget(self.refusal)
         self._max_height = 240
         self._fit()
+        # the lines wrap again when the box gets its width (a draft restored at start) or changes it, and what
+        # then overflows moves the scroll range: fit again
+        self.edit.verticalScrollBar().rangeChanged.connect(lambda _low, _high: self._fit())
 
     def _tool(self, name: str, tip: str, icon_name: str, signal: object) -> QToolButton:
         button = QToolButton()
