@@ -399,12 +399,14 @@ class VoiceController(QObject):
             return f"no price known for {model}"
         return format_usd(cost, estimate=estimated)
 
-    def read_aloud(self, text: str, message_id: int | None = None) -> None:
+    def read_aloud(self, text: str, message_id: int | None = None, *, instead: bool = False) -> None:
         """Speak ``text`` (a reply, in markdown: its words are read, code blocks and URLs are not): fetch or reuse
-        its audio, then play it; while one plays, stop it instead."""
+        its audio, then play it. While one is fetched or plays, stop it instead; with ``instead`` (another reply's
+        button), stop it and speak this one."""
         if self.playing:
             self.stop_playback()
-            return
+            if not instead:
+                return
         text = speakable(text)
         if not text:
             self.problem.emit("This reply has no text to read aloud.")

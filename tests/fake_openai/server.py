@@ -69,6 +69,7 @@ class FakeOpenAI:
         self.api_key = api_key
         self.models: list[str] = list(DEFAULT_MODELS)
         self.models_delay = 0.0  # seconds GET /models waits before answering (a slow endpoint)
+        self.speech_delay = 0.0  # seconds POST /audio/speech waits before answering
         # replies chosen by the request, not by arrival order (parallel requests arrive in any order): the first
         # entry whose text occurs in the last user message answers it, once
         self.answers: dict[str, Reply] = {}
@@ -248,6 +249,8 @@ class FakeOpenAI:
             if request.method == "POST" and api_path == "/audio/transcriptions":
                 return self._json(*self.audio.transcribe(form))
             if request.method == "POST" and api_path == "/audio/speech":
+                if self.speech_delay:
+                    await asyncio.sleep(self.speech_delay)
                 status, audio = self.audio.speech(body)
                 if isinstance(audio, dict):
                     return self._json(status, audio)

@@ -124,6 +124,10 @@ async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path,
         await until(lambda: "plants" in composer.text)
         assert composer.text == "Note: Remind me to water the plants."
         assert "press Enter to send" in composer.refusal.text()
+        composer.edit.undo()  # one undo takes the dictation out; what was typed before stays, and can be undone
+        assert composer.text == "Note:"
+        composer.edit.redo()
+        assert composer.text == "Note: Remind me to water the plants."
         await until(lambda: ended(parts.runner, "transcribe"))
         assert chat_requests(fake_openai) == 0 and parts.chat.path == []  # reviewed first, never sent by itself
         assert fake_openai.audio.uploads[-1]["filename"] == "memo.wav"
@@ -324,6 +328,26 @@ async def test_read_aloud_reads_the_words_not_the_markdown_and_its_tip_says_the_
         assert hover_tip() == "Read aloud (fetched before: free)"
         parts.endpoint.update_settings(speech_model="gpt-4o-mini-tts")
         assert hover_tip().startswith("Read aloud (~$")  # priced by the minute: an estimate
+
+
+async def test_another_reply_s_read_aloud_reads_it_at_once(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        first = await a_reply(parts, fake_openai, "The first reply.")
+        fake_openai.enqueue(Reply(text="The second reply."))
+        await parts.chat.send("Again")
+        await until(lambda: len(parts.chat.path) == 4 and not parts.runner.operations)
+        second = parts.window.transcript.views[parts.chat.path[3].id]
+        AudioSystem(None, ["speakers"]).install(parts)
+        voice = parts.voice.voice
+        fake_openai.speech_delay = 0.5
+        first.read_aloud_button.click()
+        await until(lambda: voice.playing)  # the first reply's audio is being fetched
+        second.read_aloud_button.click()  # one click: the first stops, the second is read
+        await until(lambda: voice.cache_path("The second reply.").exists())
+        await until(lambda: ended(parts.runner, "read aloud"))
+        assert not voice.cache_path("The first reply.").exists()  # stopped before it came: not kept, not played
+        assert await audio_rows(parts) == [("tts-1", len("The second reply.") * 15)]
 
 
 def test_settings_pick_the_models_and_the_voice(qtbot: Any) -> None:

@@ -309,6 +309,20 @@ class Composer(QWidget):
         self.edit.setPlainText(text)
         self.edit.moveCursor(self.edit.textCursor().MoveOperation.End)
 
+    def append_text(self, text: str) -> None:
+        """Add ``text`` at the end of the draft, after a space, as one step the person can undo; the cursor goes
+        to its end."""
+        cursor = self.edit.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        draft = self.text
+        trailing = len(draft) - len(draft.rstrip())
+        cursor.beginEditBlock()
+        if trailing:  # "draft  \n" + text: the space left at the end goes, one space joins them
+            cursor.movePosition(cursor.MoveOperation.Left, cursor.MoveMode.KeepAnchor, trailing)
+        cursor.insertText(f" {text}" if draft.strip() else text)
+        cursor.endEditBlock()
+        self.edit.setTextCursor(cursor)
+
     def clear(self) -> None:
         """Empty the draft (after it was accepted)."""
         self.edit.clear()

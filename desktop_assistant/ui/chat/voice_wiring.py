@@ -98,8 +98,12 @@ class VoiceWiring(QObject):
         return f"Read aloud ({self.voice.read_aloud_price(view.text)})"
 
     def _read_aloud(self, view: Any, text: str) -> None:
+        """A reply's "Read aloud": the reply being read stops; another one is read instead of it at once."""
+        another = view is not self._speaking
+        if another and self.voice.playing:
+            self.voice.stop_playback()  # (while this view is still the one speaking: its button turns back)
         self._speaking = view
-        self.voice.read_aloud(text, view.message.id)
+        self.voice.read_aloud(text, view.message.id, instead=another)
 
     def _on_playing(self, playing: bool) -> None:
         """The reply being read shows a stop button on its "Read aloud" while it plays."""
@@ -117,9 +121,7 @@ class VoiceWiring(QObject):
             self._offer("Your dictation arrived after you left the conversation it was spoken in: it was not "
                         "put in this one.", "Copy it", lambda: copy_to_clipboard(text))
             return
-        draft = self._composer.text
-        joined = f"{draft.rstrip()} {text}" if draft.strip() else text
-        self._composer.set_text(joined)
+        self._composer.append_text(text)  # (one Ctrl+Z takes it out again)
         self._composer.show_refusal("Transcribed: check the text, then press Enter to send.")
         self._composer.edit.setFocus()
 
