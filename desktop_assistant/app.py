@@ -163,6 +163,7 @@ class FirstScreen:
         voice_wiring = VoiceWiring(window, window.composer, window.transcript, voice,
                                    lambda text: window.statusBar().showMessage(text, 8000), window.banner.show_offer)
         window.attach_wiring.take_audio = voice_wiring.take_files  # an audio file picked is transcribed too
+        window.escape_first.append(voice_wiring.throw_away_recording)
         search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))

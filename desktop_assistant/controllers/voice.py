@@ -238,17 +238,26 @@ class VoiceController(QObject):
 
     def stop_recording(self) -> None:
         """Stop recording and transcribe what was heard."""
+        if self._end_recording():
+            rate, channels, _ = self._format
+            pcm, self._pcm = bytes(self._pcm), bytearray()
+            self.transcribe_recording(pcm, rate, channels)
+
+    def cancel_recording(self) -> None:
+        """Stop recording and forget what was heard (nothing is transcribed)."""
+        if self._end_recording():
+            self._pcm = bytearray()
+
+    def _end_recording(self) -> bool:
         source = self._source
         if source is None:
-            return
+            return False
         self._read()
         source.stop()
         self._source = self._device = None
         self.recordingChanged.emit(False)
         self.level.emit(0.0)
-        rate, channels, _ = self._format
-        pcm, self._pcm = bytes(self._pcm), bytearray()
-        self.transcribe_recording(pcm, rate, channels)
+        return True
 
     def transcribe_recording(self, pcm: bytes, rate: int = audio.RECORD_RATE,
                              channels: int = audio.RECORD_CHANNELS) -> None:

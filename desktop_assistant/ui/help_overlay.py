@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QV
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Enter", "Send"),
     ("Shift+Enter", "New line"),
-    ("Esc", "Stop the reply, or cancel editing a message"),
+    ("Esc", "Stop the reply, cancel editing a message, or throw a recording away"),
     ("Up (empty box)", "Edit your last message"),
     ("Ctrl+N", "New chat"),
     ("Ctrl+K", "Search conversations (Down moves into the messages found)"),

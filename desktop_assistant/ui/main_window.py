@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self._close_started = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self.editing: Editing | None = None  # made in bind()
+        self.escape_first: list[Callable[[], bool]] = []  # Esc goes to these first; True: taken
 
         self.sidebar.set_presets(sorted(endpoint.settings.presets))
         notices.subscribe(self._on_notice)
@@ -765,8 +766,10 @@ class MainWindow(QMainWindow):
         return self.editing.draft_to_keep() if self.editing is not None else self.composer.text
 
     def _escape(self) -> None:
-        """Esc: close the options panel being worked in, else cancel editing an earlier message, else stop the reply
-        streaming."""
+        """Esc: what :attr:`escape_first` takes (a recording thrown away), else close the options panel being worked
+        in, else cancel editing an earlier message, else stop the reply streaming."""
+        if any(take() for take in self.escape_first):
+            return
         focused = QApplication.focusWidget()
         if self._options is not None and self._options.isVisible() and focused is not None \
                 and self._options.isAncestorOf(focused):

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHelpEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from desktop_assistant.app import AppParts
@@ -348,6 +349,43 @@ async def test_another_reply_s_read_aloud_reads_it_at_once(tmp_path: Path, fake_
         await until(lambda: ended(parts.runner, "read aloud"))
         assert not voice.cache_path("The first reply.").exists()  # stopped before it came: not kept, not played
         assert await audio_rows(parts) == [("tts-1", len("The second reply.") * 15)]
+
+
+class Microphone(QObject):
+    """What the audio system hands over once a recording starts (no microphone here): the samples as they come."""
+
+    def __init__(self, pcm: bytes) -> None:
+        super().__init__()
+        self.samples = QBuffer()
+        self.samples.setData(QByteArray(pcm))
+        self.samples.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def begin(self, voice: Any) -> None:
+        voice._source, voice._device = self, self.samples
+        voice.recordingChanged.emit(True)
+
+
+async def test_esc_throws_a_recording_away_without_sending_it(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        voice, composer = parts.voice.voice, parts.window.composer
+        composer.set_text("my draft")
+        parts.window.activateWindow()
+        await until(parts.window.isActiveWindow)
+        microphone = Microphone(tone_pcm(2.0))
+        microphone.begin(voice)
+        assert "Esc to throw it away" in composer.refusal.text()
+        QTest.keyClick(composer.edit, Qt.Key.Key_Escape)
+        assert microphone.stopped and not voice.recording
+        assert composer.refusal.text() == "The recording was thrown away: nothing was sent."
+        assert composer.text == "my draft" and voice.kept_recording is None
+        await until(lambda: not parts.runner.operations)
+        assert fake_openai.audio.uploads == []
+        assert not parts.voice.throw_away_recording()  # not recording: Esc does what it does otherwise
 
 
 def test_settings_pick_the_models_and_the_voice(qtbot: Any) -> None:

@@ -19,7 +19,8 @@ from desktop_assistant.ui.chat.message_view import copy_to_clipboard
 
 MIC_TIP = "Speak your message (or drop an audio file, or choose one with +)"
 STOP_TIP = "Stop recording and transcribe"
-RECORDING_HINT = "Recording… press the stop button when you are done."
+RECORDING_HINT = "Recording… press the stop button when you are done, or Esc to throw it away."
+THROWN_AWAY = "The recording was thrown away: nothing was sent."
 
 
 def audio_files(mime: QMimeData) -> list[Path]:
@@ -66,6 +67,15 @@ class VoiceWiring(QObject):
             self.voice.stop_recording()
         else:
             self.voice.start_recording()
+
+    def throw_away_recording(self) -> bool:
+        """Esc while recording: stop without transcribing (nothing is sent or paid). False when not recording (Esc
+        then does what it does otherwise)."""
+        if not self.voice.recording:
+            return False
+        self.voice.cancel_recording()
+        self._composer.show_refusal(THROWN_AWAY)
+        return True
 
     def take_files(self, paths: list[Path]) -> bool:
         """Transcribe dropped audio files into the draft; False when none of ``paths`` is named like audio."""
