@@ -166,6 +166,7 @@ class FirstScreen:
         window.escape_first.append(voice_wiring.throw_away_recording)
         search = SearchController(store, endpoint, runner, usage, remember=token_counts.save)
         window.attach_search(search)
+        data.imported.connect(lambda _count: search.top_up())  # (searched by meaning at once, not next start)
         window.attach_tools(ToolWiring(window, chat, chat.tools, runner.start))
         chat.tools.definitionsKnown.connect(lambda: estimates.draft_changed(window.composer.text))
         chat.show_initial(self.last, self.messages)  # the same conversation: its views are kept

@@ -181,6 +181,6 @@ class DataController(QObject):
         return self._start("Importing", run())
 
     def _after_import(self, report: ImportReport) -> None:
-        if report.conversations:
-            self.imported.emit(report.conversations)
+        if report.conversations or report.updated:
+            self.imported.emit(report.conversations + report.updated)
         self._say(report.summary())

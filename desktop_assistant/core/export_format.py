@@ -92,6 +92,7 @@ class ConversationRecord:
     current_leaf: int | None = None
     tools: list[str] = field(default_factory=list)  # ids of the MCP servers whose tools the chat may use
     source_key: str = ""  # identity from the source when it has no creation time (JSONL); not exported
+    origin: str = ""  # where the source says it comes from ("chatgpt:<its id>"): the same one next time; not exported
 
     def active_path(self) -> list[MessageRecord]:
         """The branch shown last, root first (the newest message's branch if ``current_leaf`` is unknown)."""
@@ -138,7 +139,7 @@ FOOTER = "\n]}\n"
 
 def conversation_json(record: ConversationRecord) -> str:
     """One conversation as one line of JSON."""
-    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key")}
+    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key", "origin")}
     data["messages"] = [m.__dict__ for m in record.messages]
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

@@ -254,6 +254,9 @@ def chatgpt_conversation(data: Any) -> ConversationRecord:
     chain.reverse()
     record = ConversationRecord(title=str(data.get("title") or ""), model=str(data.get("default_model_slug") or ""),
                                 created_at=created, updated_at=_ts(data.get("update_time"), created))
+    origin = data.get("conversation_id") or data.get("id")
+    if isinstance(origin, str) and origin.strip():
+        record.origin = f"chatgpt:{origin.strip()}"
     for node in chain:
         message = node.get("message")
         if not isinstance(message, dict):

@@ -4,7 +4,8 @@ Export writes to a temporary file next to the destination and renames it when co
 cancel leaves nothing under the chosen name. Import reads the file in a worker thread one conversation at a
 time (a zip, such as ChatGPT's export, is read from its ``conversations.json`` member without unpacking it),
 skips what was imported before (a fingerprint per conversation: title, creation time and first message, kept
-in the ``imports`` table) and reports what it could not read by item or line without stopping.
+in the ``imports`` table, and ChatGPT's own id), adds to those what was written there since
+(:mod:`desktop_assistant.services.import_merge`), and reports what it could not read by item or line without stopping.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import io
 import json
 import os
@@ -28,15 +30,16 @@ from desktop_assistant.core.errors import ErrorKind, UserFacingError
 from desktop_assistant.core.export_format import (
     ConversationRecord,
     MessageRecord,
-    fingerprint_of,
     to_html,
     to_markdown,
     write_json,
 )
+from desktop_assistant.core.import_merge import Continuation
 from desktop_assistant.core.importers import Item, JsonStream, Problem, detect, read_app, read_chatgpt, read_jsonl
-from desktop_assistant.core.models import parts_text
+from desktop_assistant.services import import_merge
 from desktop_assistant.services.backup import storage_error
 from desktop_assistant.services.image_store import ImageStore
+from desktop_assistant.services.import_merge import insert_message, remember_keys
 from desktop_assistant.services.rows import server_ids
 from desktop_assistant.services.store import Store
 
@@ -193,6 +196,8 @@ class ImportReport:
     conversations: int = 0  # new ones (imported, or that would be)
     messages: int = 0
     duplicates: int = 0
+    updated: int = 0  # imported before and continued (or renamed) since: what is new is added
+    added_messages: int = 0  # the messages added to those
     problems: list[Problem] = field(default_factory=list)
     cancelled: bool = False
     done: bool = False  # False: a preview, nothing written
@@ -203,6 +208,10 @@ class ImportReport:
         verb = "Imported" if self.done else "Will import"
         text = (f"{names.get(self.fmt, self.fmt)}: {verb} {_count(self.conversations, 'conversation')} "
                 f"({_count(self.messages, 'message')}).")
+        if self.updated:
+            added = "Added" if self.done else "Will add"
+            text += (f" {added} {_count(self.added_messages, 'new message')} to {_count(self.updated, 'conversation')}"
+                     " imported before (continued or renamed since).")
         if self.duplicates:
             text += f" {self.duplicates} already here, skipped."
         if self.cancelled:
@@ -277,19 +286,9 @@ def iter_items(path: Path, fmt: str) -> Generator[tuple[Item, float], None, None
             yield item, min(1.0, stream.position / total)
 
 
-def known_fingerprints(conn: sqlite3.Connection) -> set[str]:
-    """Fingerprints of what is here: every import, and every conversation (store thread)."""
-    known = {str(r[0]) for r in conn.execute("SELECT fingerprint FROM imports")}
-    rows = conn.execute("""SELECT c.title, c.created_at, (SELECT content FROM messages m WHERE m.conversation_id = c.id
-                           AND m.parent_id IS NULL ORDER BY m.id LIMIT 1) FROM conversations c
-                           WHERE deleted_at IS NULL""")
-    for title, created, content in rows:
-        known.add(fingerprint_of(title, created, parts_text(json.loads(content)) if content else ""))
-    return known
-
-
-def insert_record(conn: sqlite3.Connection, rec: ConversationRecord, fingerprint: str, source: str) -> int:
-    """Store one imported conversation (inside the caller's transaction); returns its id."""
+def insert_record(conn: sqlite3.Connection, rec: ConversationRecord, keys: list[str], source: str) -> int:
+    """Store one imported conversation (inside the caller's transaction), known from now on by ``keys`` (its
+    fingerprint, and where it came from when the file says); returns its id."""
     now = time.time()
     created = rec.created_at or now
     cur = conn.execute(
@@ -302,25 +301,22 @@ def insert_record(conn: sqlite3.Connection, rec: ConversationRecord, fingerprint
     conversation_id = int(cur.lastrowid or 0)
     new_ids: dict[int, int] = {}
     for m in rec.messages:
-        u = m.usage or {}
-        has_usage = bool(m.usage)
-        cur = conn.execute(
-            """INSERT INTO messages(conversation_id, parent_id, role, content, status, model, input_tokens,
-               cached_input_tokens, output_tokens, reasoning_tokens, usage_estimated, cost_micros, finish_reason,
-               created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (conversation_id, new_ids.get(m.parent) if m.parent is not None else None, m.role,
-             json.dumps(m.parts), m.status, m.model, u.get("input_tokens") if has_usage else None,
-             u.get("cached_input_tokens") if has_usage else None, u.get("output_tokens") if has_usage else None,
-             u.get("reasoning_tokens") if has_usage else None, int(bool(u.get("estimated"))), m.cost_micros,
-             m.finish_reason, m.created_at or created, m.updated_at or m.created_at or created))
-        new_ids[m.id] = int(cur.lastrowid or 0)
+        parent = new_ids.get(m.parent) if m.parent is not None else None
+        new_ids[m.id] = insert_message(conn, conversation_id, m, parent, created)
     leaf = new_ids.get(rec.current_leaf) if rec.current_leaf is not None else None
     if leaf is None and new_ids:
         leaf = max(new_ids.values())
     conn.execute("UPDATE conversations SET current_leaf_id=? WHERE id=?", (leaf, conversation_id))
-    conn.execute("INSERT OR IGNORE INTO imports(fingerprint, conversation_id, source, imported_at) VALUES (?,?,?,?)",
-                 (fingerprint, conversation_id, source, now))
+    remember_keys(conn, conversation_id, keys, source, now)
     return conversation_id
+
+
+def _merge(again: list[tuple[ConversationRecord, int, list[str]]], source: str, dry_run: bool,
+           conn: sqlite3.Connection) -> list[Continuation | None]:
+    """What the records met before add to their conversations here: worked out (``dry_run``), or added."""
+    if dry_run:
+        return [import_merge.plan(conn, cid, record) for record, cid, _keys in again]
+    return [import_merge.continue_conversation(conn, cid, record, keys, source) for record, cid, keys in again]
 
 
 def _take(it: Iterator[T], n: int) -> list[T]:
@@ -353,25 +349,36 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
     if report is None:
         report = ImportReport(path, fmt)
     report.path, report.fmt, report.done = path, fmt, not dry_run
-    known = await store.read(known_fingerprints)
+    known = await store.read(import_merge.known_conversations)
     items = iter_items(path, fmt)
     try:
         while batch := await _next_batch(items, _BATCH):
-            fresh: list[tuple[ConversationRecord, str]] = []
+            fresh: list[tuple[ConversationRecord, list[str]]] = []
+            again: list[tuple[ConversationRecord, int, list[str]]] = []  # imported before: continued since?
             for item, _fraction in batch:
                 if isinstance(item, Problem):
                     report.problems.append(item)
                     continue
-                fingerprint = item.fingerprint()
-                if fingerprint in known:
+                match = import_merge.match(item, known)
+                if match is None:
+                    fresh.append((item, import_merge.remember(item, known)))
+                elif match.conversation_id is None:
                     report.duplicates += 1
-                    continue
-                known.add(fingerprint)
-                fresh.append((item, fingerprint))
-            if fresh and not dry_run and images is not None:
-                await asyncio.to_thread(_store_all_images, [r for r, _ in fresh], images)
+                else:
+                    again.append((item, match.conversation_id, match.keys))
+            if (fresh or again) and not dry_run and images is not None:
+                records = [r for r, _ in fresh] + [r for r, _, _ in again]
+                await asyncio.to_thread(_store_all_images, records, images)
             if fresh and not dry_run:
-                await store.write(lambda c, f=fresh: [insert_record(c, r, p, fmt) for r, p in f])  # type: ignore[misc]
+                await store.write(lambda c, f=fresh: [insert_record(c, r, k, fmt) for r, k in f])  # type: ignore[misc]
+            if again:
+                merge = functools.partial(_merge, again, fmt, dry_run)
+                for plan in await (store.read(merge) if dry_run else store.write(merge)):
+                    if plan is None:
+                        report.duplicates += 1
+                    else:
+                        report.updated += 1
+                        report.added_messages += len(plan.added)
             report.conversations += len(fresh)
             report.messages += sum(len(r.messages) for r, _ in fresh)
             if progress:

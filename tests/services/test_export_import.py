@@ -169,6 +169,85 @@ async def test_chatgpt_export_imports_the_branch_shown_last(other: Store, tmp_pa
     assert (again.conversations, again.duplicates) == (0, 2)
 
 
+def continued(conversation: dict[str, Any], *turns: tuple[str, str], title: str | None = None,
+              after: str | None = None) -> dict[str, Any]:
+    """``conversation`` as a later export has it: questions and answers added after ``after`` (else the node shown
+    last), shown last now, and renamed when ``title`` is given."""
+    later = json.loads(json.dumps(conversation))
+    mapping = later["mapping"]
+    parent = after or later["current_node"]
+    t = later["update_time"]
+    for question, answer in turns:
+        for role, text in (("user", question), ("assistant", answer)):
+            t += 1
+            node = f"{parent}+{len(mapping)}"
+            mapping[node] = chatgpt_node(node, role, text, parent, [], t)
+            mapping[parent]["children"].append(node)
+            parent = node
+    later.update(current_node=parent, update_time=t, title=title or later["title"])
+    return later
+
+
+def _write(path: Path, *conversations: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(list(conversations)), encoding="utf-8")
+    return path
+
+
+async def test_a_later_chatgpt_export_adds_what_was_written_there_since(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    later = continued(first, ("And Porto?", "Take the train."), title="Trip to Portugal")
+    v2 = _write(tmp_path / "v2.json", later, chatgpt_conversation("New there", 1_700_200_000.0, 2))
+    preview = await import_file(other, v2, dry_run=True)
+    assert (preview.conversations, preview.updated, preview.added_messages, preview.duplicates) == (1, 1, 2, 0)
+    assert "Will add 2 new messages to 1 conversation imported before" in preview.summary()
+    assert len(records(other)) == 1  # a preview writes nothing
+    report = await import_file(other, v2)
+    assert (report.conversations, report.updated, report.added_messages) == (1, 1, 2)
+    trip = records(other)[0]
+    assert trip.title == "Trip to Portugal"  # renamed there, not here: the new name
+    assert [m.text for m in trip.active_path()][-3:] == ["New answer", "And Porto?", "Take the train."]
+    assert len(trip.messages) == 5  # what was there is kept once: nothing doubled
+    again = await import_file(other, v2)
+    assert (again.conversations, again.updated, again.duplicates) == (0, 0, 2)
+
+
+async def test_what_was_written_in_both_places_is_kept_as_two_versions(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    here = records(other)[0]
+    trip = (await other.list_conversations())[0]
+    last = here.active_path()[-1]
+    mine = await other.add_message(trip.id, last.id, Role.USER, [text_part("Asked here")])
+    await other.update_conversation(trip.id, title="My trip", title_by_user=True)  # renamed here: kept
+    report = await import_file(other, _write(tmp_path / "v2.json", continued(first, ("Asked there", "Answered"))))
+    assert (report.updated, report.added_messages) == (1, 2)
+    after = records(other)[0]
+    assert after.title == "My trip"
+    assert after.active_path()[-1].text == "Asked here" and after.current_leaf == mine.id  # still on its version
+    there = [m for m in after.messages if m.text == "Asked there"]
+    assert len(there) == 1 and there[0].parent == last.id  # the other version, one ‹ › away
+
+
+async def test_a_conversation_imported_before_ids_were_kept_is_still_known_when_renamed(
+        other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    other.call_sync(lambda: other.conn.execute("DELETE FROM imports WHERE fingerprint LIKE 'chatgpt:%'"))
+    report = await import_file(other, _write(tmp_path / "v2.json", continued(first, ("Q", "A"), title="Renamed")))
+    assert (report.conversations, report.updated, report.added_messages) == (0, 1, 2)
+    assert [r.title for r in records(other)] == ["Renamed"]
+
+
+async def test_a_conversation_deleted_here_is_not_brought_back_by_a_later_export(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    await other.delete_conversation((await other.list_conversations())[0].id)
+    report = await import_file(other, _write(tmp_path / "v2.json", continued(first, ("Q", "A"))))
+    assert (report.conversations, report.updated, report.duplicates) == (0, 0, 1)
+    assert await other.list_conversations() == []
+
+
 async def test_chatgpt_zip_is_read_without_unpacking(other: Store, tmp_path: Path) -> None:
     archive = tmp_path / "chatgpt-export.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -126,6 +127,14 @@ async def test_search_by_meaning_shows_its_cost_then_finds_other_words(tmp_path:
         await _chat(parts, "a truck question")
         parts.search.top_up()
         await until(lambda: parts.search.state.indexed == 6 and not parts.search.state.running)
+        # imported conversations can be found by meaning at once, not from the next start
+        imported = tmp_path / "more.jsonl"
+        imported.write_text(json.dumps({"messages": [{"role": "user", "content": "A bicycle question"},
+                                                     {"role": "assistant", "content": "Pedal."}]}) + "\n",
+                            encoding="utf-8")
+        parts.window.sidebar.filter.clear()  # not searching: nothing else asks for it
+        parts.data.import_(imported)  # (before the pause after a reply that tops the index up: 5 s)
+        await until(lambda: parts.search.state.indexed == 8 and not parts.search.state.running, timeout=2.0)
 
 
 async def test_an_endpoint_without_embeddings_keeps_keyword_search_and_says_so(tmp_path: Path,

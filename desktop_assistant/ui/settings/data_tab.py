@@ -260,7 +260,7 @@ class DataTab(QWidget):
     def show_import_preview(self, report: Any) -> None:
         """What a file would import, with Import to confirm."""
         self.preview.setText(report.summary())
-        self._offer(("import", str(report.path)) if report.conversations else None, "Import")
+        self._offer(("import", str(report.path)) if report.conversations or report.updated else None, "Import")
 
     def _offer(self, pending: tuple[str, str] | None, label: str) -> None:
         self._pending = pending
