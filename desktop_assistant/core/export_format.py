@@ -93,6 +93,7 @@ class ConversationRecord:
     tools: list[str] = field(default_factory=list)  # ids of the MCP servers whose tools the chat may use
     source_key: str = ""  # identity from the source when it has no creation time (JSONL); not exported
     origin: str = ""  # where the source says it comes from ("chatgpt:<its id>"): the same one next time; not exported
+    left_out: int = 0  # messages of the source's other versions (ChatGPT: not the branch shown last); not exported
 
     def active_path(self) -> list[MessageRecord]:
         """The branch shown last, root first (the newest message's branch if ``current_leaf`` is unknown)."""
@@ -139,7 +140,7 @@ FOOTER = "\n]}\n"
 
 def conversation_json(record: ConversationRecord) -> str:
     """One conversation as one line of JSON."""
-    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key", "origin")}
+    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key", "origin", "left_out")}
     data["messages"] = [m.__dict__ for m in record.messages]
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

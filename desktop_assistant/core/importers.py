@@ -280,9 +280,19 @@ def chatgpt_conversation(data: Any) -> ConversationRecord:
     if not record.messages:
         raise FormatError("no messages that can be shown")
     record.current_leaf = record.messages[-1].id
+    on_path = {id(node) for node in chain}
+    record.left_out = sum(1 for node in mapping.values() if isinstance(node, dict) and id(node) not in on_path
+                          and _spoken(node.get("message")))
     if not record.created_at:
         record.created_at = record.messages[0].created_at
     return record
+
+
+def _spoken(message: Any) -> bool:
+    """A question or an answer with something to show (not a system, tool or empty node)."""
+    if not isinstance(message, dict) or not isinstance(message.get("author"), dict):
+        return False
+    return message["author"].get("role") in ("user", "assistant") and bool(_chatgpt_text(message.get("content")))
 
 
 def _openai_messages(raw: Any, where: str) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -198,6 +198,7 @@ class ImportReport:
     duplicates: int = 0
     updated: int = 0  # imported before and continued (or renamed) since: what is new is added
     added_messages: int = 0  # the messages added to those
+    left_out: int = 0  # messages of other versions (edited questions, regenerated answers) not imported
     problems: list[Problem] = field(default_factory=list)
     cancelled: bool = False
     done: bool = False  # False: a preview, nothing written
@@ -214,6 +215,10 @@ class ImportReport:
                      " imported before (continued or renamed since).")
         if self.duplicates:
             text += f" {self.duplicates} already here, skipped."
+        if self.left_out:
+            text += (f" Of questions edited and answers regenerated there, the version shown last is imported "
+                     f"({_count(self.left_out, 'message')} of earlier versions {'is' if self.left_out == 1 else 'are'}"
+                     " not).")
         if self.cancelled:
             text += " Stopped before the end; what was imported is kept."
         if self.problems:
@@ -381,6 +386,7 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
                         report.added_messages += len(plan.added)
             report.conversations += len(fresh)
             report.messages += sum(len(r.messages) for r, _ in fresh)
+            report.left_out += sum(r.left_out for r, _ in fresh)
             if progress:
                 progress(batch[-1][1])
     except asyncio.CancelledError:

@@ -48,7 +48,7 @@ def records(store: Store) -> list[ConversationRecord]:
 def normalized(record: ConversationRecord) -> dict[str, Any]:
     """A record with message ids replaced by their position, so two stores can be compared."""
     order = {m.id: i for i, m in enumerate(record.messages)}
-    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key", "origin")}
+    data = {k: v for k, v in record.__dict__.items() if k not in ("messages", "source_key", "origin", "left_out")}
     data["current_leaf"] = order.get(record.current_leaf) if record.current_leaf is not None else None
     data["messages"] = [{**m.__dict__, "id": order[m.id], "parent": order.get(m.parent) if m.parent else None}
                         for m in record.messages]

@@ -165,6 +165,7 @@ async def test_chatgpt_export_imports_the_branch_shown_last(other: Store, tmp_pa
         ("user", "Edited question\n[image]"), ("assistant", "```\nprint(1)\n```"), ("assistant", "New answer")]
     assert "Conversations could not" not in report.summary() and "Could not read 1" in report.summary()
     assert report.summary().startswith("ChatGPT export: Imported 2 conversations (6 messages).")
+    assert ("the version shown last is imported (4 messages of earlier versions are not)" in report.summary())
     again = await import_file(other, path)
     assert (again.conversations, again.duplicates) == (0, 2)
 
