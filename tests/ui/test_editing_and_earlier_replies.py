@@ -143,12 +143,12 @@ async def test_an_image_the_server_refused_can_be_left_out_when_the_question_is_
         action.click()
         assert composer.send_button.text() == "Resend" and composer.text == "What colours are these?"
         chips = composer.edit_attachments
-        assert [c.findChild(QLabel).text() for c in chips.chips] == ["🖼 first.png", "🖼 broken.png"]
+        assert [c.findChild(QLabel).text() for c in chips.chips] == ["Image: first.png", "Image: broken.png"]
         await until(lambda: parts.estimates.last is not None and parts.estimates.last.prompt_tokens > 0)
         both = parts.estimates.last
         assert both is not None
         chips.chips[1].findChild(QToolButton).click()  # the ✕ of broken.png
-        assert [c.findChild(QLabel).text() for c in chips.chips] == ["🖼 first.png"]
+        assert [c.findChild(QLabel).text() for c in chips.chips] == ["Image: first.png"]
         assert "Its other 1 image goes with it; 1 left out." in composer.edit_hint.text()
         await until(lambda: parts.estimates.last is not both)
         one = parts.estimates.last

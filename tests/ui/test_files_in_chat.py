@@ -86,7 +86,7 @@ async def test_code_csv_and_pdf_are_sent_as_delimited_text(tmp_path: Path, fake_
         assert '<file name="script.py">\ndef add(a, b):' in sent and '<file name="table.csv">' in sent
         assert "Invoice 42: total 99 EUR" in sent and "[page 1]" in sent
         shown = parts.window.transcript.views[parts.chat.path[0].id].body.toPlainText()
-        assert "📎 script.py" in shown and "def add" not in shown  # shown by name, sent in full
+        assert "File: script.py (" in shown and "def add" not in shown  # shown by name, sent in full
         assert parts.attachments.files == [] and not bar.file_chips
 
 

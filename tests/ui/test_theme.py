@@ -260,3 +260,14 @@ def test_greyed_out_text_can_still_be_read() -> None:
             assert _contrast(QColor(colors.disabled), QColor(ground)) >= 3, (colors.dark, ground)
         assert _contrast(QColor(colors.muted), QColor(colors.window)) > _contrast(QColor(colors.disabled),
                                                                                   QColor(colors.window))
+
+
+def test_nothing_shown_needs_an_emoji_font() -> None:
+    """Emoji show as empty boxes where no emoji font is installed (many Linux desktops, the frozen app's own)."""
+    import desktop_assistant
+
+    root = Path(desktop_assistant.__file__).parent
+    found = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if any(ord(char) >= 0x1F000 for char in line)]
+    assert found == []

@@ -125,7 +125,7 @@ class FileChip(QFrame):
         column.setSpacing(2)
         name = QLabel()
         name.setTextFormat(Qt.TextFormat.PlainText)
-        name.setText(elided(name, f"📎 {attachment.name}", 220))
+        name.setText(elided(name, attachment.name, 220))
         kind = f"PDF, {attachment.pages} pages · " if attachment.kind == "pdf" else ""
         part = f"first {len(attachment.text):,} of " if attachment.cut else ""
         name.setToolTip(plain_tip(f"{attachment.name} · {kind}{part}{attachment.original_chars:,} characters"))

@@ -60,7 +60,7 @@ class EditAttachments(QWidget):
         row.setContentsMargins(6, 2, 2, 2)
         label = QLabel()
         label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setText(elided(label, f"{'🖼' if image else '📎'} {name}", 200))
+        label.setText(elided(label, f"{'Image' if image else 'File'}: {name}", 200))  # (no emoji: fonts lack them)
         size = part.get("size")
         detail = part.get("image_url", {}).get("detail", "") if image else ""
         about = f" · {size[0]} x {size[1]}" if isinstance(size, list) and len(size) == 2 else ""

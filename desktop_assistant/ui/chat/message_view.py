@@ -510,7 +510,7 @@ def user_html(text: str, images: list[dict[str, Any]], files: list[dict[str, Any
     for part in files or []:
         chars = len(str(part.get("text", "")))
         name = html.escape(str(part.get("file")))
-        body += f'<br><span style="color:#5c6370;">📎 {name} ({chars:,} characters)</span>'
+        body += f'<br><span style="color:#5c6370;">File: {name} ({chars:,} characters)</span>'
     pictures = []
     for part in images:
         url = str(part.get("image_url", {}).get("url", ""))
