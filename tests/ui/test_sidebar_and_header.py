@@ -661,3 +661,23 @@ async def test_a_server_switched_to_that_does_not_offer_the_conversation_s_model
         banner.hide()
         await parts.endpoint.refresh_models()  # said once, after the switch: not at every list
         assert not banner.isVisibleTo(parts.window)
+
+
+def test_a_narrow_header_keeps_room_for_the_title(qtbot: QtBot) -> None:
+    header = Header()
+    qtbot.addWidget(header)
+    header.set_title("Trip to Portugal in May")
+    header.resize(900, 50)
+    header.show()
+    qtbot.waitUntil(lambda: header.title.width() > 300)
+    assert not header.compact and header.model_label.isVisible()
+    assert header.options_button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    header.resize(480, 50)  # the narrowest window: the buttons keep their icons, the title its words
+    qtbot.waitUntil(lambda: header.compact)
+    assert not header.model_label.isVisible()
+    assert header.settings_button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+    assert header.options_button.accessibleName() == "Conversation options"  # still said to a screen reader
+    qtbot.waitUntil(lambda: header.title.width() >= 150)
+    header.resize(900, 50)
+    qtbot.waitUntil(lambda: not header.compact)
+    assert header.model_label.isVisible()

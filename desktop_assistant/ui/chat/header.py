@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -69,6 +69,10 @@ class TitleEdit(QLineEdit):
         return self.contentsRect().marginsRemoved(self.textMargins()).adjusted(2, 1, -2, -1)
 
 
+TITLE_ROOM = 200
+"""Pixels the title keeps before the header turns compact (about 15 characters of it)."""
+
+
 class Header(QWidget):
     """Title (click to rename), model picker, options button.
 
@@ -88,7 +92,7 @@ class Header(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 12, 8)
         layout.setSpacing(8)
         self.title = TitleEdit()
@@ -123,6 +127,7 @@ class Header(QWidget):
         line.textEdited.connect(self.modelsWanted)
         line.installEventFilter(self)
         label.setBuddy(self.model_picker)
+        self.model_label = label
         layout.addWidget(label)
         layout.addWidget(self.model_picker)
         self.options_button = QToolButton()
@@ -145,6 +150,34 @@ class Header(QWidget):
         self.settings_button.clicked.connect(self.settingsRequested)
         layout.addWidget(self.settings_button)
         self._model = ""
+        self._roomy_width: int | None = None  # the width everything needs with its words shown (then measured)
+        self.compact = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """In a narrow window the buttons show their icons only and the model box its start, so that the title
+        keeps room to be read (it was cut to its first letter)."""
+        super().resizeEvent(event)
+        if self._roomy_width is None and not self.compact:
+            others = self._layout.sizeHint().width() - self.title.sizeHint().width()
+            self._roomy_width = others + TITLE_ROOM
+        self._set_compact(self._roomy_width is not None and event.size().width() < self._roomy_width)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new font (the text size setting) changes what the words need: measured again."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._set_compact(False)
+            self._roomy_width = None
+
+    def _set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.model_label.setVisible(not compact)
+        self.model_picker.setMinimumContentsLength(12 if compact else 20)
+        style = Qt.ToolButtonStyle.ToolButtonIconOnly if compact else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for button in (self.options_button, self.settings_button):
+            button.setToolButtonStyle(style)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Esc in the model box puts back the model in use (what was typed is dropped, not chosen)."""
