@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel
@@ -98,3 +99,26 @@ async def test_the_tool_call_time_limit_and_the_step_limit_are_set_in_the_tools_
         await until(lambda: parts.endpoint.settings.tool_step_limit == 3)
         assert parts.endpoint.settings.mcp_call_timeout_seconds == 30.0
         assert SettingsStore(AppPaths.under(tmp_path).settings_file).load().tool_step_limit == 3  # kept
+
+
+def test_secret_values_are_drawn_as_bars_until_shown(qtbot: QtBot) -> None:
+    from desktop_assistant.ui.settings.mcp_form import McpForm
+
+    form = McpForm()
+    qtbot.addWidget(form)
+    form.secret_env.setPlainText("API_TOKEN=sk-very-secret\nPLAIN")
+    form.secret_headers.setPlainText("Authorization: Bearer abc")
+
+    def hidden(box: Any, line: int = 0) -> list[tuple[int, int]]:
+        block = box.document().findBlockByNumber(line)
+        return [(r.start, r.length) for r in block.layout().formats()
+                if r.format.foreground().color() == r.format.background().color()]
+
+    assert hidden(form.secret_env) == [(10, 14)]  # the value only: the name stays readable
+    assert hidden(form.secret_env, 1) == []  # no value yet
+    assert hidden(form.secret_headers) == [(15, 10)]
+    assert form.secret_env.toPlainText() == "API_TOKEN=sk-very-secret\nPLAIN"  # the text itself is unchanged
+    form.show_secrets.setChecked(True)
+    assert hidden(form.secret_env) == [] and hidden(form.secret_headers) == []
+    form.show_secrets.setChecked(False)
+    assert hidden(form.secret_env) == [(10, 14)]

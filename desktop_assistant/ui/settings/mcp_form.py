@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +41,8 @@ from desktop_assistant.core.mcp_config import (
     validate_server,
 )
 from desktop_assistant.core.settings import Settings
+from desktop_assistant.ui import theme
+from desktop_assistant.ui.settings.secret_mask import SecretMask
 
 
 class McpBackend(Protocol):
@@ -148,6 +151,14 @@ class McpForm(QWidget):
             caption = QLabel(label)
             form.addRow(caption, widget)
             self._rows[kind] += [caption, widget]
+        bar = QColor(theme.colors().muted)
+        self._masks = [SecretMask(self.secret_env.document(), "=", bar),
+                       SecretMask(self.secret_headers.document(), ":", bar)]
+        self.show_secrets = QCheckBox("Show the secret values")
+        self.show_secrets.setObjectName("mcp_show_secrets")
+        self.show_secrets.setToolTip("Secret values are drawn as bars while you type them (for a shared screen)")
+        self.show_secrets.toggled.connect(self._show_secret_values)
+        form.addRow("", self.show_secrets)
         self.problems = QLabel()
         self.problems.setObjectName("mcp_problems")
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
@@ -263,6 +274,7 @@ class McpForm(QWidget):
         self.remove_button.setEnabled(row >= 0)
         self.tools_text.clear()
         self.problems.clear()
+        self.show_secrets.setChecked(False)
         config = self._servers[row] if 0 <= row < len(self._servers) else McpServerConfig(id="", name="")
         self.name.setText(config.name)
         self.transport.setCurrentIndex(0 if config.transport == "stdio" else 1)
@@ -276,6 +288,10 @@ class McpForm(QWidget):
         self.headers.setPlainText(_lines(dict(config.headers), ": "))
         self.secret_headers.setPlainText("\n".join(f"{k}: " for k in config.secret_headers))
         self._show_transport()
+
+    def _show_secret_values(self, shown: bool) -> None:
+        for mask in self._masks:
+            mask.show_values(shown)
 
     def _show_transport(self) -> None:
         kind = str(self.transport.currentData())
