@@ -48,3 +48,29 @@ async def test_onboarding_key_goes_to_keyring_only(tmp_path: Path, fake_openai: 
     assert any(p.name == "settings.json" for p in written)
     for path in written:
         assert SECRET.encode() not in path.read_bytes(), f"the key leaked into {path}"
+
+
+def test_the_welcome_puts_the_local_server_address_on_a_line_of_its_own(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtWidgets import QLabel
+
+    from desktop_assistant.ui.settings.onboarding import Onboarding
+
+    page = Onboarding()
+    qtbot.addWidget(page)
+    intro = next(label for label in page.findChildren(QLabel) if "localhost:11434" in label.text())
+    document = QTextDocument()
+    document.setDefaultFont(intro.font())
+    document.setHtml(intro.text()) if intro.textFormat() == Qt.TextFormat.RichText else document.setPlainText(
+        intro.text())
+    plain = document.toPlainText()
+    start, end = plain.index("http://localhost"), plain.index("/v1") + 2
+    for width in range(240, 640, 8):  # however wide the window, the address is never cut at its slashes
+        document.setTextWidth(width)
+        document.size()  # (laid out now, not when painted)
+        block = document.findBlock(start)
+        layout = block.layout()
+        assert layout is not None
+        line = layout.lineForTextPosition(start - block.position())
+        assert line.isValid() and line.textStart() == start - block.position(), width
+        assert layout.lineForTextPosition(end - block.position()).lineNumber() == line.lineNumber(), width

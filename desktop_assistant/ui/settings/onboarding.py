@@ -34,9 +34,11 @@ class Onboarding(QWidget):
         title.setFont(font)
         layout.addWidget(title)
         intro = QLabel(
-            "Paste your OpenAI API key to start. It is never written to a file, and only sent to the server it "
-            "belongs to.\nUsing a local server such as Ollama or LM Studio? Set its base "
-            "URL (for example http://localhost:11434/v1) and leave the key empty.")
+            "<p>Paste your OpenAI API key to start. It is never written to a file, and is only sent to the server "
+            "it belongs to.</p><p>Using a local server such as Ollama or LM Studio? Leave the key empty and set "
+            "its base URL, such as:<br>http://localhost:11434/v1</p>")
+        intro.setObjectName("onboarding_intro")
+        intro.setTextFormat(Qt.TextFormat.RichText)  # (the address on a line of its own: never cut in two)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.get_key = QLabel(
