@@ -84,6 +84,11 @@ def audio_outputs() -> Sequence[Any]:
     return list(QMediaDevices.audioOutputs())
 
 
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 class VoiceController(QObject):
     """Records, transcribes and speaks.
 
@@ -357,26 +362,39 @@ class VoiceController(QObject):
 
     async def speech_file(self, text: str, message_id: int | None = None) -> Path | None:
         """The spoken audio of ``text``: from the cache, or fetched (in pieces of 4,096 characters), recorded in
-        the ledger and cached. None when a spending limit refuses it (the reason is published)."""
+        the ledger and cached. Each piece is kept as it arrives, so a reading stopped or failed half-way pays for
+        no piece twice. None when a spending limit refuses it (the reason is published)."""
         path = self.cache_path(text)
         if await asyncio.to_thread(path.is_file):
             return path
         settings = self._endpoint.settings
         model, voice = settings.speech_model, settings.speech_voice
-        chunks = audio.speech_chunks(text)
+        pieces = [(chunk, self.cache_path(chunk)) for chunk in audio.speech_chunks(text)]
+        kept = await asyncio.to_thread(lambda: {piece for _chunk, piece in pieces if piece.is_file()})
         price = self._usage.prices.audio.get(model)
-        verdict = await self._usage.check_total(audio.speech_cost_micros(price, text)[0])
+        costs = [audio.speech_cost_micros(price, chunk)[0] for chunk, piece in pieces if piece not in kept]
+        verdict = await self._usage.check_total(None if None in costs else sum(c for c in costs if c is not None))
         if not verdict.allowed:
             self.problem.emit(verdict.message)
             return None
         data = b""
-        for chunk in chunks:
-            data += await self._endpoint.gateway.speak(model, voice, chunk)
-            cost, estimated = audio.speech_cost_micros(price, chunk)
-            await self._store.record_usage(LedgerEntry(FEATURE, model, Usage(estimated=estimated), cost,
-                                                       self._conversation(), message_id))
-        await asyncio.to_thread(self._write_cache, path, data)
-        await self._usage.refresh()
+        try:
+            for chunk, piece in pieces:
+                if piece in kept:
+                    data += await asyncio.to_thread(piece.read_bytes)
+                    continue
+                spoken = await self._endpoint.gateway.speak(model, voice, chunk)
+                cost, estimated = audio.speech_cost_micros(price, chunk)
+                await self._store.record_usage(LedgerEntry(FEATURE, model, Usage(estimated=estimated), cost,
+                                                           self._conversation(), message_id))
+                if len(pieces) > 1:  # paid for: kept until the whole is
+                    await asyncio.to_thread(self._write_cache, piece, spoken)
+                data += spoken
+            await asyncio.to_thread(self._write_cache, path, data)
+            if len(pieces) > 1:
+                await asyncio.to_thread(_remove, [piece for _chunk, piece in pieces])
+        finally:
+            await self._usage.refresh()
         return path
 
     def _write_cache(self, path: Path, data: bytes) -> None:

@@ -52,6 +52,8 @@ class FakeAudio:
         self.uploads: list[dict[str, Any]] = []  # {"model", "filename", "size", "fields"} per transcription
         self.spoken: list[dict[str, Any]] = []  # request bodies of /audio/speech
         self._failures: collections.deque[int] = collections.deque()  # statuses the next transcriptions fail with
+        self.speech_failures: dict[int, int] = {}  # the n-th speech request (from 1) -> the status it fails with
+        self._speech_requests = 0
 
     def enqueue_transcript(self, *texts: str) -> None:
         """Texts the next transcriptions return, in order (afterwards: a text naming the upload's size)."""
@@ -105,6 +107,11 @@ class FakeAudio:
         if not isinstance(body, dict) or not body.get("input") or not body.get("voice") or not body.get("model"):
             return 400, openai_error("input, model and voice are required")
         with self._lock:
-            self.spoken.append(body)
+            self._speech_requests += 1
+            failure = self.speech_failures.get(self._speech_requests)
+            if failure is None:
+                self.spoken.append(body)
+        if failure is not None:
+            return failure, openai_error("The server had an error while processing your request.", "server_error")
         header = b"ID3\x04\x00\x00\x00\x00\x00\x00"
         return 200, header + f"{body['model']}|{body['voice']}|{body['input']}".encode()

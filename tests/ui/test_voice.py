@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from desktop_assistant.app import AppParts
 from desktop_assistant.controllers.voice import multimedia_problem
-from desktop_assistant.core.audio import wav_bytes
+from desktop_assistant.core.audio import speech_chunks, wav_bytes
 from desktop_assistant.core.pricing import format_usd
 from tests.conftest import ended, next_emission, until
 from tests.fake_openai import fixture
@@ -349,6 +349,32 @@ async def test_another_reply_s_read_aloud_reads_it_at_once(tmp_path: Path, fake_
         await until(lambda: ended(parts.runner, "read aloud"))
         assert not voice.cache_path("The first reply.").exists()  # stopped before it came: not kept, not played
         assert await audio_rows(parts) == [("tts-1", len("The second reply.") * 15)]
+
+
+async def test_a_long_reading_that_fails_half_way_pays_for_no_piece_twice(tmp_path: Path,
+                                                                          fake_openai: FakeOpenAI) -> None:
+    paragraph = "A sentence to read aloud, long enough to fill the pieces of a speech request quickly. " * 30
+    reply = f"{paragraph.strip()}\n\n{paragraph.strip()}"  # two pieces of at most 4,096 characters
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        view = await a_reply(parts, fake_openai, reply)
+        AudioSystem(None, ["speakers"]).install(parts)
+        voice = parts.voice.voice
+        fake_openai.audio.speech_failures = {2: 400}  # the second piece fails (not retried)
+        finished = next_emission(parts.runner.finished.connect)
+        view.read_aloud_button.click()
+        await finished
+        assert len(fake_openai.audio.spoken) == 1 and not voice.cache_path(reply).exists()
+        assert len(await audio_rows(parts)) == 1  # the first piece was paid for
+        voice.stop_playback()
+        finished = next_emission(parts.runner.finished.connect)
+        view.read_aloud_button.click()  # again: only the piece that failed is asked for
+        await finished
+        first, second = speech_chunks(reply)
+        assert [b["input"] for b in fake_openai.audio.spoken] == [first, second]
+        assert len(await audio_rows(parts)) == 2  # one row a piece: none twice
+        assert voice.cache_path(reply).exists()
+        assert sorted(p.name for p in voice.cache_dir.iterdir()) == [voice.cache_path(reply).name]  # pieces gone
 
 
 class Microphone(QObject):
