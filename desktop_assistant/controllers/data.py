@@ -38,6 +38,7 @@ class DataController(QObject):
         backupPreview(object, object): a ``BackupInfo`` for a chosen backup, before restoring it, and the
             ``RestoreLoss`` restoring it would be.
         importPreview(object): an ``ImportReport`` (dry run) for a chosen file, before importing it.
+        updated(list): the ids of conversations here an import added messages to (or renamed).
         finished(str): a sentence saying what was done (also posted as a notice).
         restored(): the database was replaced: reload conversations.
         imported(int): this many conversations were imported: reload the list.
@@ -47,6 +48,7 @@ class DataController(QObject):
     busyChanged = Signal(bool)
     backupPreview = Signal(object, object)
     importPreview = Signal(object)
+    updated = Signal(list)
     finished = Signal(str)
     restored = Signal()
     imported = Signal(int)
@@ -183,4 +185,6 @@ class DataController(QObject):
     def _after_import(self, report: ImportReport) -> None:
         if report.conversations or report.updated:
             self.imported.emit(report.conversations + report.updated)
+        if report.updated_ids:
+            self.updated.emit(list(report.updated_ids))
         self._say(report.summary())

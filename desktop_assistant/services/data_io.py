@@ -199,6 +199,7 @@ class ImportReport:
     updated: int = 0  # imported before and continued (or renamed) since: what is new is added
     added_messages: int = 0  # the messages added to those
     left_out: int = 0  # messages of other versions (edited questions, regenerated answers) not imported
+    updated_ids: list[int] = field(default_factory=list)  # the conversations ``updated`` counts
     problems: list[Problem] = field(default_factory=list)
     cancelled: bool = False
     done: bool = False  # False: a preview, nothing written
@@ -371,6 +372,7 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
                     report.duplicates += 1
                 else:
                     again.append((item, match.conversation_id, match.keys))
+                    import_merge.remember(item, known)  # a second copy in the same file is a duplicate
             if (fresh or again) and not dry_run and images is not None:
                 records = [r for r, _ in fresh] + [r for r, _, _ in again]
                 await asyncio.to_thread(_store_all_images, records, images)
@@ -378,12 +380,14 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
                 await store.write(lambda c, f=fresh: [insert_record(c, r, k, fmt) for r, k in f])  # type: ignore[misc]
             if again:
                 merge = functools.partial(_merge, again, fmt, dry_run)
-                for plan in await (store.read(merge) if dry_run else store.write(merge)):
+                plans = await (store.read(merge) if dry_run else store.write(merge))
+                for (_record, conversation_id, _keys), plan in zip(again, plans, strict=True):
                     if plan is None:
                         report.duplicates += 1
                     else:
                         report.updated += 1
                         report.added_messages += len(plan.added)
+                        report.updated_ids.append(conversation_id)
             report.conversations += len(fresh)
             report.messages += sum(len(r.messages) for r, _ in fresh)
             report.left_out += sum(r.left_out for r, _ in fresh)

@@ -64,54 +64,70 @@ def remember(record: ConversationRecord, known: dict[str, int | None]) -> list[s
     return keys
 
 
-def _stored(conn: sqlite3.Connection, conversation_id: int) -> tuple[list[StoredMessage], str, bool, int | None] | None:
+@dataclass(frozen=True)
+class _Here:
+    """A conversation here, as the merge needs it."""
+
+    messages: list[StoredMessage]  # every message, of every version
+    title: str
+    title_by_user: bool
+    leaf: int | None  # the message shown last
+    written_since: bool  # the message shown last was written here after the conversation was last imported
+
+
+def _stored(conn: sqlite3.Connection, conversation_id: int) -> _Here | None:
     row = conn.execute("SELECT title, title_by_user, current_leaf_id, deleted_at FROM conversations WHERE id=?",
                        (conversation_id,)).fetchone()
     if row is None or row[3] is not None:  # deleted here: not brought back by an import
         return None
-    messages = {int(r[0]): (r[1], str(r[2]), str(r[3])) for r in conn.execute(
-        "SELECT id, parent_id, role, content FROM messages WHERE conversation_id=?", (conversation_id,))}
-    leaf: int | None = row[2] if row[2] in messages else max(messages, default=None)
-    path: list[StoredMessage] = []
-    while leaf is not None and leaf in messages and len(path) <= len(messages):
-        parent, role, content = messages[leaf]
-        path.append((leaf, role, parts_text(json.loads(content))))
-        leaf = parent
-    path.reverse()
-    return path, str(row[0]), bool(row[1]), row[2]
+    messages: list[StoredMessage] = []
+    created: dict[int, float] = {}
+    for message_id, parent, role, content, when in conn.execute(
+            "SELECT id, parent_id, role, content, created_at FROM messages WHERE conversation_id=? ORDER BY id",
+            (conversation_id,)):
+        messages.append((int(message_id), parent, str(role), parts_text(json.loads(content))))
+        created[int(message_id)] = float(when)
+    imported = conn.execute("SELECT MAX(imported_at) FROM imports WHERE conversation_id=?",
+                            (conversation_id,)).fetchone()[0]
+    leaf = row[2]
+    since = leaf in created and (imported is None or created[leaf] > float(imported))
+    return _Here(messages, str(row[0]), bool(row[1]), leaf, since)
 
 
 def plan(conn: sqlite3.Connection, conversation_id: int, record: ConversationRecord) -> Continuation | None:
     """What ``record`` would add to the conversation here (None: nothing; it is skipped)."""
-    stored = _stored(conn, conversation_id)
-    return None if stored is None else continuation(stored[0], stored[1], stored[2], record)
+    here = _stored(conn, conversation_id)
+    return None if here is None else continuation(here.messages, here.title, here.title_by_user, record)
 
 
 def continue_conversation(conn: sqlite3.Connection, conversation_id: int, record: ConversationRecord,
                           keys: list[str], source: str) -> Continuation | None:
     """Add what ``record`` adds to the conversation here (inside the caller's transaction) and know it by ``keys``
-    from now on; returns what was added (None: nothing)."""
-    stored = _stored(conn, conversation_id)
-    if stored is None:
+    from now on; returns what was added (None: nothing).
+
+    The version added is the one shown, unless the one shown here was written here since the last import (then
+    the added one is a ‹ › away)."""
+    here = _stored(conn, conversation_id)
+    if here is None:
         return None
-    path, title, by_user, leaf = stored
-    added = continuation(path, title, by_user, record)
+    added = continuation(here.messages, here.title, here.title_by_user, record)
     now = time.time()
-    remember_keys(conn, conversation_id, keys, source, now)
     if added is None:
+        remember_keys(conn, conversation_id, keys, source, now)
         return None
     parent = added.after
     for message in added.added:
         parent = insert_message(conn, conversation_id, message, parent, now)
     sets: list[str] = ["updated_at=MAX(updated_at, ?)"]
     values: list[object] = [record.updated_at or now]
-    if added.added and leaf in (added.after, None):  # not continued here too: the conversation goes on there
+    if added.added and (here.leaf is None or here.leaf in added.found or not here.written_since):
         sets.append("current_leaf_id=?")
         values.append(parent)
     if added.title is not None:
         sets.append("title=?")
         values.append(added.title)
     conn.execute(f"UPDATE conversations SET {', '.join(sets)} WHERE id=?", (*values, conversation_id))
+    remember_keys(conn, conversation_id, keys, source, now)  # (after: "written since" is read from the last one)
     return added
 
 

@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.attachments.filesChanged.connect(lambda _files: self.estimates.draft_changed(self.composer.text))
         data.restored.connect(lambda: self._run("reload after restore", self._reload_after_data()))
         data.imported.connect(lambda _n: self._run("reload after import", self.chat.refresh_conversations()))
+        data.updated.connect(self._on_updated_by_import)
         self.setAcceptDrops(True)
         self._shortcuts()
 
@@ -698,6 +699,12 @@ class MainWindow(QMainWindow):
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
         self.settings_dialog.show_page(page)
+
+    def _on_updated_by_import(self, ids: list[int]) -> None:
+        """An import added to the conversation shown: show it as it is now (not while a reply arrives in it)."""
+        shown = self.chat.conversation
+        if shown is not None and shown.id in ids and not self.chat.streaming_here:
+            self._run("show the imported messages", self.chat.open_conversation(shown.id))
 
     async def _reload_after_data(self) -> None:
         await self.chat.refresh_conversations()

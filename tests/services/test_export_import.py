@@ -230,6 +230,54 @@ async def test_what_was_written_in_both_places_is_kept_as_two_versions(other: St
     assert len(there) == 1 and there[0].parent == last.id  # the other version, one ‹ › away
 
 
+def regenerated(conversation: dict[str, Any], answer: str) -> dict[str, Any]:
+    """``conversation`` as a later export has it after its last answer was regenerated there."""
+    later = json.loads(json.dumps(conversation))
+    mapping = later["mapping"]
+    last = mapping[later["current_node"]]
+    question = last["parent"]
+    node = f"{question}+again"
+    mapping[node] = chatgpt_node(node, "assistant", answer, question, [], later["update_time"] + 1)
+    mapping[question]["children"].append(node)
+    later.update(current_node=node, update_time=later["update_time"] + 1)
+    return later
+
+
+async def test_a_version_made_there_is_added_once_and_shown(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    v2 = _write(tmp_path / "v2.json", regenerated(first, "A better answer"))
+    for round_ in range(3):  # importing the same file again adds nothing more
+        report = await import_file(other, v2)
+        assert (report.updated, report.added_messages) == ((1, 1) if round_ == 0 else (0, 0))
+        trip = records(other)[0]
+        assert len(trip.messages) == 4
+        assert trip.active_path()[-1].text == "A better answer"  # the version shown there is shown here
+
+
+async def test_another_version_chosen_here_is_not_imported_again(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    v2 = _write(tmp_path / "v2.json", regenerated(first, "A better answer"))
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    await import_file(other, v2)
+    trip = (await other.list_conversations())[0]
+    older = next(m for m in records(other)[0].messages if m.text == "New answer")
+    await other.update_conversation(trip.id, current_leaf_id=older.id)  # ‹ back to the first version here
+    again = await import_file(other, v2)
+    assert (again.updated, again.duplicates) == (0, 1) and len(records(other)[0].messages) == 4
+    assert records(other)[0].current_leaf == older.id  # the version chosen here stays shown
+
+
+async def test_the_same_conversation_twice_in_a_file_is_counted_once(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    later = continued(first, ("Q", "A"))
+    twice = _write(tmp_path / "twice.json", later, later)
+    preview = await import_file(other, twice, dry_run=True)
+    report = await import_file(other, twice)
+    assert (preview.updated, preview.duplicates) == (report.updated, report.duplicates) == (1, 1)
+
+
 async def test_a_conversation_imported_before_ids_were_kept_is_still_known_when_renamed(
         other: Store, tmp_path: Path) -> None:
     first = chatgpt_conversation("Trip", 1_700_000_000.0)

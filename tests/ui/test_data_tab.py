@@ -20,7 +20,10 @@ from desktop_assistant.services.store import Store
 from desktop_assistant.ui.settings.data_tab import connect_data_tab
 from desktop_assistant.ui.settings.settings_dialog import SettingsDialog
 from tests.conftest import next_emission, until
+from tests.fake_openai.fixture import fake_openai  # noqa: F401
+from tests.fake_openai.server import FakeOpenAI
 from tests.services.data_helpers import seed
+from tests.ui.app_fixture import built_app, start
 
 
 @pytest.fixture
@@ -149,3 +152,21 @@ def test_the_tab_says_pictures_are_not_in_a_backup(qtbot: object) -> None:
     texts = [label.text() for label in dialog.data.findChildren(QLabel)]
     assert any("pictures sent in them stay in the data folder's images/" in t for t in texts)
     dialog.deleteLater()
+
+
+async def test_an_import_that_adds_to_the_conversation_shown_shows_it(tmp_path: Path,
+                                                                      fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    from tests.services.test_export_import import _write, chatgpt_conversation, continued
+
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        parts.data.import_(_write(tmp_path / "v1.json", first))
+        await until(lambda: bool(parts.window.sidebar.list.count()) and not parts.runner.operations)
+        trip = (await parts.store.list_conversations())[0]
+        await parts.chat.open_conversation(trip.id)
+        assert parts.chat.path[-1].text == "New answer"
+        parts.data.import_(_write(tmp_path / "v2.json", continued(first, ("And Porto?", "Take the train."))))
+        await until(lambda: parts.chat.path[-1].text == "Take the train.")
+        views = parts.window.transcript.views
+        assert parts.chat.path[-1].id in views and "Take the train." in views[parts.chat.path[-1].id].text
