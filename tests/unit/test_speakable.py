@@ -81,3 +81,18 @@ def test_code_and_links_are_named_not_read(reply: str, spoken: str) -> None:
 def test_what_is_paid_for_is_shorter_than_the_markdown() -> None:
     code = "```python\n" + "x = 1\n" * 500 + "```"
     assert len(speakable(f"Here it is.\n\n{code}")) < 60
+
+
+@pytest.mark.parametrize(("reply", "spoken"), [
+    ("Install it:\n\n    ```bash\n    pip install foo\n    ```\n\nDone.",  # a fence indented in a list
+     "Install it:\n\nHere the reply shows some shell code.\n\nDone."),
+    ("x**2 + y**2, 2**3**4 and snake__case__name", "x**2 + y**2, 2**3**4 and snake__case__name"),  # in words
+    ("if x<y and y>z, a List<String>", "if x<y and y>z, a List<String>"),  # not HTML
+    ("Use `<div>` and `a**b` and `c**d`.", "Use <div> and a**b and c**d."),  # code is read as written
+    ("## Learn C#", "Learn C#."),
+    ("### Title ###", "Title."),
+    ("**bold** and __also__", "bold and also"),
+])
+def test_what_looks_like_markdown_but_is_not_is_read_as_written(reply: str, spoken: str) -> None:
+    assert speakable(reply) == spoken
+
