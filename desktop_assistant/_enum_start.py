@@ -40,15 +40,14 @@ def _plain(names: Any) -> bool:
 
 def _create_(cls: Any, class_name: str, names: Any = None, *, module: str | None = None,
              qualname: str | None = None, type: Any = None, start: int = 1, boundary: Any = None) -> Any:
-    if cls not in _BASES or type is not None or not _plain(names):
-        return _STOCK(cls, class_name, names, module=module, qualname=qualname, type=type, start=start,
-                      boundary=boundary)
-    if module is None:  # what the stock path would find (its caller's caller)
+    if module is None:  # what the stock path would find (its caller's caller), found here: it is called deeper
         try:
             module = sys._getframe(2).f_globals["__name__"]
         except (AttributeError, ValueError, KeyError):
-            return _STOCK(cls, class_name, names, module=module, qualname=qualname, type=type, start=start,
-                          boundary=boundary)
+            module = None
+    if module is None or cls not in _BASES or type is not None or not _plain(names):
+        return _STOCK(cls, class_name, names, module=module, qualname=qualname, type=type, start=start,
+                      boundary=boundary)
     made = _STOCK(cls, class_name, (), module=module, qualname=qualname, boundary=boundary)
     _add_members(made, names)
     return made

@@ -678,6 +678,8 @@ def test_a_narrow_header_keeps_room_for_the_title(qtbot: QtBot) -> None:
     assert header.settings_button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
     assert header.options_button.accessibleName() == "Conversation options"  # still said to a screen reader
     qtbot.waitUntil(lambda: header.title.width() >= 150)
+    header.setStyleSheet("QToolButton { padding: 3px; }")  # a theme change measures the words again...
+    qtbot.waitUntil(lambda: header.compact)  # ...and the narrow header stays compact
     header.resize(900, 50)
     qtbot.waitUntil(lambda: not header.compact)
     assert header.model_label.isVisible()

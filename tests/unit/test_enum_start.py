@@ -43,6 +43,7 @@ def test_other_enums_go_the_stock_way_and_the_stock_way_comes_back() -> None:
             enum.Enum("Twice", [("A", 1), ("A", 2)])
         named = enum.Enum("Named", "RED GREEN")  # names without values: the stock way
         assert [m.value for m in named] == [1, 2]
+        assert named.__module__ == __name__  # (the stock way called one frame deeper still finds the caller)
         flags = enum.Flag("Bits", [("ONE", 1), ("TWO", 2), ("BOTH", 3)])
         assert list(flags) == [flags.ONE, flags.TWO] and flags.BOTH is flags.ONE | flags.TWO
         assert flags.__module__ == __name__  # the caller's module, as the stock way finds it

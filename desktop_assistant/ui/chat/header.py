@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -157,17 +157,22 @@ class Header(QWidget):
         """In a narrow window the buttons show their icons only and the model box its start, so that the title
         keeps room to be read (it was cut to its first letter)."""
         super().resizeEvent(event)
-        if self._roomy_width is None and not self.compact:
-            others = self._layout.sizeHint().width() - self.title.sizeHint().width()
-            self._roomy_width = others + TITLE_ROOM
-        self._set_compact(self._roomy_width is not None and event.size().width() < self._roomy_width)
+        self._fit_words(event.size().width())
 
     def changeEvent(self, event: QEvent) -> None:
-        """A new font (the text size setting) changes what the words need: measured again."""
+        """A new font (the text size setting) or style changes what the words need: measured again."""
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._set_compact(False)
             self._roomy_width = None
+            QTimer.singleShot(0, self, lambda: self._fit_words(self.width()))  # (not for a header since deleted)
+
+    def _fit_words(self, width: int) -> None:
+        if self._roomy_width is None and not self.compact:
+            self._layout.invalidate()
+            others = self._layout.sizeHint().width() - self.title.sizeHint().width()
+            self._roomy_width = others + TITLE_ROOM
+        self._set_compact(self._roomy_width is not None and width < self._roomy_width)
 
     def _set_compact(self, compact: bool) -> None:
         if compact == self.compact:
