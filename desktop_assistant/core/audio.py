@@ -126,6 +126,19 @@ def level(pcm: bytes, sample_width: int = 2) -> float:
     return min(1.0, math.sqrt(total / len(samples)) / 32768.0)
 
 
+METER_FLOOR_DB = -60.0
+"""The quietest level the meter shows above empty (a room's hush); full scale fills it."""
+
+
+def meter_position(rms: float) -> float:
+    """Where a level (:func:`level`) puts the recording meter, 0.0 to 1.0, in decibels as ears hear loudness: a
+    voice speaking at an ordinary distance (RMS ~0.03-0.1) fills half to two thirds of it, where a linear scale
+    moved it by a few pixels."""
+    if rms <= 0:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - 20 * math.log10(rms) / METER_FLOOR_DB))
+
+
 def is_silent(pcm: bytes, sample_width: int = 2) -> bool:
     """Whether a recording holds no sound worth transcribing (empty, or quieter than :data:`SILENCE_RMS`)."""
     return level(pcm, sample_width) < SILENCE_RMS

@@ -127,3 +127,11 @@ def test_float_samples_become_16_bit_pcm() -> None:
 def test_a_compressed_file_is_bounded_by_its_size() -> None:
     found = audio.check_audio("memo.mp3", b"ID3" + bytes(300_000 - 3))
     assert found.seconds is None and found.longest_seconds == 100.0  # 300 kB at 24 kbit/s
+
+
+def test_the_meter_moves_as_loudness_is_heard() -> None:
+    assert audio.meter_position(0.0) == 0.0 and audio.meter_position(1.0) == 1.0
+    assert audio.meter_position(0.0005) == 0.0  # below -60 dB: empty
+    assert audio.meter_position(0.01) == pytest.approx(1 / 3)  # -40 dB
+    assert audio.meter_position(0.1) == pytest.approx(2 / 3)  # -20 dB: a voice fills two thirds
+    assert 0.7 < audio.meter_position(audio.level(tone_pcm(0.1))) < 0.8  # a tone at a quarter of full scale

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QWidget
 
 from desktop_assistant.controllers.voice import VoiceController
-from desktop_assistant.core.audio import UPLOAD_EXTENSIONS
+from desktop_assistant.core.audio import UPLOAD_EXTENSIONS, meter_position
 from desktop_assistant.ui import icons
 from desktop_assistant.ui.chat.composer import Composer
 from desktop_assistant.ui.chat.message_view import copy_to_clipboard
@@ -51,7 +51,7 @@ class VoiceWiring(QObject):
         voice.recordingKept.connect(self._on_recording_kept)
         voice.problem.connect(composer.show_refusal)
         voice.recordingChanged.connect(self._on_recording)
-        voice.level.connect(lambda value: composer.level_meter.setValue(int(value * 100)))
+        voice.level.connect(lambda value: composer.level_meter.setValue(round(meter_position(value) * 100)))
         voice.microphoneChanged.connect(self._on_microphone)
         voice.busyChanged.connect(self._on_busy)
         voice.estimated.connect(status)
