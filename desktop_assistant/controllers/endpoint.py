@@ -42,6 +42,14 @@ def _in_settings(error: UserFacingError, base_url: str, key_sent: bool) -> str:
     return message.replace(" in Settings", " above")
 
 
+def _remembering_default(settings: Settings) -> Settings:
+    """``settings`` with its default model remembered for its endpoint (to come back to with the endpoint)."""
+    if settings.endpoint_default_models.get(settings.endpoint) == settings.default_model:
+        return settings
+    return settings.copy(endpoint_default_models={**settings.endpoint_default_models,
+                                                  settings.endpoint: settings.default_model})
+
+
 class EndpointController(QObject):
     """Owns the settings, the key and the gateway for the endpoint in use.
 
@@ -133,6 +141,12 @@ class EndpointController(QObject):
     async def save(self, settings: Settings, api_key: str | None) -> None:
         """Save ``settings`` and, if given, the key for its endpoint (an empty key deletes it)."""
         settings = settings.copy(base_url=normalize_base_url(settings.base_url))
+        before = self.settings
+        if settings.endpoint != before.endpoint and settings.default_model == before.default_model:
+            # another server, the default model left as it was: the one chosen there last time, if any
+            settings = settings.copy(default_model=before.endpoint_default_models.get(settings.endpoint,
+                                                                                     settings.default_model))
+        settings = _remembering_default(settings)
         if api_key is not None:
             source = await self._secrets.set_key(settings.endpoint, api_key)
             if source is KeySource.SESSION and self._secrets.problem:
@@ -153,6 +167,8 @@ class EndpointController(QObject):
     def update_settings(self, **changes: object) -> None:
         """Change and save settings that need no key handling (window state, last conversation, ...)."""
         self.settings = self.settings.copy(**changes)
+        if "default_model" in changes:
+            self.settings = _remembering_default(self.settings)
         self._write()
         self.gateway.configure(self._endpoint())  # timeouts, retries and the like apply from the next request
 

@@ -69,6 +69,7 @@ class Settings:
     session_key_endpoints: list[str] = field(default_factory=list)
     endpoint_models: list[str] = field(default_factory=list)  # the chat models last listed by ...
     endpoint_models_for: str = ""  # ... this endpoint: offered at start, before the list is asked for again
+    endpoint_default_models: dict[str, str] = field(default_factory=dict)  # endpoint -> the default model there
     images_in_history: bool = True  # False: images of older turns are not sent again
     auto_titles: bool = True  # name new conversations from their first exchange (a cheap model)
     title_model: str = "gpt-4o-mini"

@@ -75,6 +75,10 @@ class SettingsStore:
             if name in raw:
                 entries = raw[name] if isinstance(raw[name], list) else []
                 values[name] = [dict(v) for v in entries if isinstance(v, dict)]
+        if "endpoint_default_models" in raw:  # {endpoint: model}: strings, not objects
+            chosen = raw["endpoint_default_models"]
+            values["endpoint_default_models"] = ({str(k): v for k, v in chosen.items() if isinstance(v, str)}
+                                                 if isinstance(chosen, dict) else {})
         if "auto_backup_keep" in values:
             values["auto_backup_keep"] = max(0, min(365, values["auto_backup_keep"]))
         return dataclasses.replace(defaults, **values)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_assistant.services.settings import SettingsStore
 from tests.conftest import ended, until
 from tests.fake_openai import fixture
 from tests.fake_openai.proxy import LoopbackProxy
@@ -117,5 +118,39 @@ async def test_back_from_a_local_server_new_chats_do_not_keep_its_model(tmp_path
             assert parts.endpoint.settings.default_model == "gpt-4o-mini"
             parts.chat.new_conversation()
             assert parts.chat.model == "gpt-4o-mini"
+    finally:
+        remote.stop()
+
+
+async def test_each_server_keeps_the_default_model_chosen_there(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """Going from a local server to OpenAI and back, the default model is the one chosen on each (it was reset
+    to the first model of the list, or to OpenAI's usual one, at every switch)."""
+    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})
+    remote.start()
+    try:
+        async with built_app(tmp_path, fake_openai.base_url) as parts:
+            await start(parts)
+            endpoint = parts.endpoint
+            local = endpoint.settings.copy()
+            fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
+            assert await endpoint.refresh_models()
+            await endpoint.save(endpoint.settings.copy(default_model="qwen2.5:7b"), None)  # chosen here
+            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
+            away = endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1", proxy_mode="manual",
+                                          proxy_url=remote.url)
+            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+            await endpoint.save(away, "sk-test-remote")
+            assert await endpoint.refresh_models()
+            await endpoint.save(endpoint.settings.copy(default_model="gpt-4o"), None)  # chosen there
+            fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
+            await endpoint.save(endpoint.settings.copy(base_url=local.base_url, proxy_mode=local.proxy_mode), None)
+            assert endpoint.settings.default_model == "qwen2.5:7b"  # back: the one chosen here
+            assert await endpoint.refresh_models() and endpoint.settings.default_model == "qwen2.5:7b"
+            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+            await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
+            assert endpoint.settings.default_model == "gpt-4o"
+            saved = SettingsStore(parts.paths.settings_file).load()  # kept for the next start too
+            assert saved.endpoint_default_models[away.endpoint] == "gpt-4o"
+            assert saved.endpoint_default_models[local.endpoint] == "qwen2.5:7b"
     finally:
         remote.stop()
