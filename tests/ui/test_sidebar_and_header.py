@@ -683,3 +683,19 @@ def test_a_narrow_header_keeps_room_for_the_title(qtbot: QtBot) -> None:
     header.resize(900, 50)
     qtbot.waitUntil(lambda: not header.compact)
     assert header.model_label.isVisible()
+
+
+def test_a_search_with_more_hits_than_shown_says_how_to_narrow_it(qtbot: QtBot) -> None:
+    from desktop_assistant.controllers.search import RESULTS
+    from desktop_assistant.core.search import SearchHit
+    from desktop_assistant.ui.chat.search_results import SHOWN, SearchResults
+
+    assert SHOWN == RESULTS
+    results = SearchResults()
+    qtbot.addWidget(results)
+    hit = SearchHit(message_id=1, conversation_id=1, title="Trip", role="user", created_at=0.0, snippet="a train")
+    results.show_hits("train", [hit] * RESULTS)
+    assert results.summary.text() == ("More than 50 messages found: the 50 that match best are shown (more words "
+                                      "narrow it down).")
+    results.show_hits("train", [hit] * 3)
+    assert results.summary.text() == "3 messages found"

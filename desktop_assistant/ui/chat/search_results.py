@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the search module is loaded with the first search, not for 
     from desktop_assistant.core.search import SearchHit
 
 HIT_ROLE = Qt.ItemDataRole.UserRole
+SHOWN = 50
+"""The most hits a search returns (the search controller's ``RESULTS``): this many means there were more."""
 MAX_PASSAGE_LINES = 4
 
 
@@ -173,7 +175,8 @@ class SearchResults(QWidget):
             item.setToolTip("")
             self.list.addItem(item)
         count = (f"{len(hits)} message found" if len(hits) == 1 else
-                 f"{len(hits)}+ messages found" if len(hits) >= 50 else f"{len(hits)} messages found")
+                 f"More than {len(hits)} messages found: the {len(hits)} that match best are shown (more words "
+                 "narrow it down)." if len(hits) >= SHOWN else f"{len(hits)} messages found")
         summary = count if hits else "No messages match."
         self.summary.setText(f"{note}\n{summary}" if note else summary)
         if same_hits and 0 <= row < len(hits):
