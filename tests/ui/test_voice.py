@@ -135,6 +135,22 @@ async def test_a_dropped_recording_lands_in_the_draft_for_review(tmp_path: Path,
         assert await audio_rows(parts) == [("whisper-1", 200)]  # 2 s at $0.006 a minute
 
 
+async def test_two_audio_files_at_once_say_which_one_was_left_out(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    first, second = tmp_path / "monday.wav", tmp_path / "tuesday.wav"
+    for clip in (first, second):
+        clip.write_bytes(wav_bytes(tone_pcm(1.0)))
+    fake_openai.audio.enqueue_transcript("Monday's notes.")
+    async with built_app(tmp_path / "home", fake_openai.base_url) as parts:
+        await start(parts)
+        composer = parts.window.composer
+        parts.voice.take_files([first, second])
+        assert composer.refusal.text() == "One audio file at a time: “monday.wav” is being transcribed."
+        await until(lambda: composer.text == "Monday's notes.")
+        assert composer.refusal.text() == ("Transcribed: check the text, then press Enter to send. One audio file "
+                                           "at a time: “tuesday.wav” was not.")
+        assert [u["filename"] for u in fake_openai.audio.uploads] == ["monday.wav"]
+
+
 async def test_an_audio_file_picked_with_the_attach_button_is_transcribed(tmp_path: Path,
                                                                           fake_openai: FakeOpenAI) -> None:
     clip = tmp_path / "memo.wav"

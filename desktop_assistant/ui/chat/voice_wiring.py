@@ -57,6 +57,7 @@ class VoiceWiring(QObject):
         voice.estimated.connect(status)
         voice.playingChanged.connect(self._on_playing)
         self._speaking: Any = None  # the message view whose reply is read aloud
+        self._left_out = ""  # the audio files dropped with the one transcribed, said with its transcription
         self._on_microphone(voice.mic_problem)
         for target in (window, composer.edit.viewport()):
             target.installEventFilter(self)
@@ -80,10 +81,13 @@ class VoiceWiring(QObject):
     def take_files(self, paths: list[Path]) -> bool:
         """Transcribe dropped audio files into the draft; False when none of ``paths`` is named like audio."""
         audio = [p for p in paths if p.suffix.lower().lstrip(".") in UPLOAD_EXTENSIONS]
+        self._left_out = ""
+        if len(audio) > 1:  # said now, and again with the transcription (which would cover it)
+            left = ", ".join(f"“{p.name}”" for p in audio[1:])
+            self._left_out = f" One audio file at a time: {left} {'was' if len(audio) == 2 else 'were'} not."
+            self._composer.show_refusal(f"One audio file at a time: “{audio[0].name}” is being transcribed.")
         for path in audio[:1]:
             self.voice.transcribe_file(path)
-        if len(audio) > 1:
-            self._composer.show_refusal("One audio file at a time: the first one is being transcribed.")
         return bool(audio)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -132,7 +136,8 @@ class VoiceWiring(QObject):
                         "put in this one.", "Copy it", lambda: copy_to_clipboard(text))
             return
         self._composer.append_text(text)  # (one Ctrl+Z takes it out again)
-        self._composer.show_refusal("Transcribed: check the text, then press Enter to send.")
+        self._composer.show_refusal(f"Transcribed: check the text, then press Enter to send.{self._left_out}")
+        self._left_out = ""
         self._composer.edit.setFocus()
 
     def _on_recording_kept(self, why: str) -> None:
