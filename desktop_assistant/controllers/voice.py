@@ -421,10 +421,13 @@ class VoiceController(QObject):
         if self.cache_path(words).is_file():
             return "fetched before: free"
         model = self._endpoint.settings.speech_model
-        cost, estimated = audio.speech_cost_micros(self._usage.prices.audio.get(model), words)
-        if cost is None:
+        price = self._usage.prices.audio.get(model)
+        chunks = audio.speech_chunks(words)
+        left = [c for c in chunks if len(chunks) == 1 or not self.cache_path(c).is_file()]  # (pieces kept: free)
+        costs = [audio.speech_cost_micros(price, c) for c in left]
+        if any(cost is None for cost, _estimated in costs):
             return f"no price known for {model}"
-        return format_usd(cost, estimate=estimated)
+        return format_usd(sum(cost or 0 for cost, _estimated in costs), estimate=any(e for _c, e in costs))
 
     def read_aloud(self, text: str, message_id: int | None = None, *, instead: bool = False) -> None:
         """Speak ``text`` (a reply, in markdown: its words are read, code blocks and URLs are not): fetch or reuse

@@ -382,11 +382,12 @@ async def test_a_long_reading_that_fails_half_way_pays_for_no_piece_twice(tmp_pa
         await finished
         assert len(fake_openai.audio.spoken) == 1 and not voice.cache_path(reply).exists()
         assert len(await audio_rows(parts)) == 1  # the first piece was paid for
+        first, second = speech_chunks(reply)
+        assert voice.read_aloud_price(reply) == format_usd(len(second) * 15)  # only what is left to fetch
         voice.stop_playback()
         finished = next_emission(parts.runner.finished.connect)
         view.read_aloud_button.click()  # again: only the piece that failed is asked for
         await finished
-        first, second = speech_chunks(reply)
         assert [b["input"] for b in fake_openai.audio.spoken] == [first, second]
         assert len(await audio_rows(parts)) == 2  # one row a piece: none twice
         assert voice.cache_path(reply).exists()
