@@ -208,8 +208,9 @@ class ImportReport:
         """A few lines for the person."""
         names = {"app": "Desktop Assistant export", "chatgpt": "ChatGPT export", "jsonl": "JSONL messages"}
         verb = "Imported" if self.done else "Will import"
-        text = (f"{names.get(self.fmt, self.fmt)}: {verb} {_count(self.conversations, 'conversation')} "
-                f"({_count(self.messages, 'message')}).")
+        text = f"{names.get(self.fmt, self.fmt)}:"
+        if self.conversations or not self.updated:  # ("Imported 0 conversations" only when nothing else was done)
+            text += f" {verb} {_count(self.conversations, 'conversation')} ({_count(self.messages, 'message')})."
         if self.updated:
             added = "Added" if self.done else "Will add"
             text += (f" {added} {_count(self.added_messages, 'new message')} to {_count(self.updated, 'conversation')}"

@@ -278,6 +278,14 @@ async def test_the_same_conversation_twice_in_a_file_is_counted_once(other: Stor
     assert (preview.updated, preview.duplicates) == (report.updated, report.duplicates) == (1, 1)
 
 
+async def test_an_import_that_only_adds_to_earlier_ones_says_just_that(other: Store, tmp_path: Path) -> None:
+    first = chatgpt_conversation("Trip", 1_700_000_000.0)
+    await import_file(other, _write(tmp_path / "v1.json", first))
+    preview = await import_file(other, _write(tmp_path / "v2.json", continued(first, ("Q", "A"))), dry_run=True)
+    assert preview.summary() == ("ChatGPT export: Will add 2 new messages to 1 conversation imported before "
+                                 "(continued or renamed since).")
+
+
 async def test_a_conversation_imported_before_ids_were_kept_is_still_known_when_renamed(
         other: Store, tmp_path: Path) -> None:
     first = chatgpt_conversation("Trip", 1_700_000_000.0)
