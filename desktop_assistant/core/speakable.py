@@ -45,7 +45,8 @@ _ENDS_SENTENCE = (".", "!", "?", ":", ";", "…")
 def speakable(text: str) -> str:
     """``text`` (a reply in markdown) as words to read aloud (the last few answers are remembered: the button's
     tip asks for the price of the same reply at each hover)."""
-    text = _FENCE.sub(_code_block, text.replace(_CODE_MARK, ""))
+    text = text.replace(_CODE_MARK, "").replace("\r\n", "\n").replace("\r", "\n")
+    text = _FENCE.sub(_code_block, text)
     spans: list[str] = []  # inline code, kept as written: nothing in it is markdown
 
     def keep(match: re.Match[str]) -> str:

@@ -71,6 +71,7 @@ def test_a_reply_in_markdown_is_read_as_words() -> None:
     ("```elixir\nIO.puts 1\n```", "Here the reply shows some elixir code."),
     ("```py\nunclosed = True\n", "Here the reply shows some Python code."),  # a reply cut off inside its code
     ("Use <https://example.org/x>.", "Use a link to example.org."),
+    ("Run:\r\n```sh\r\nls\r\n```\r\nThen **done**.", "Run:\n\nHere the reply shows some shell code.\n\nThen done."),
     ("Plain words.", "Plain words."),
     ("", ""),
 ])
