@@ -14,8 +14,10 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabBar,
@@ -79,6 +81,17 @@ if TYPE_CHECKING:  # controllers are bound after the first paint, extraction and
 STATUS_CHARS = 90
 """An information longer than this goes to the banner, which wraps it: the status bar cut it off at its width
 (beside the month's spending and the endpoint)."""
+
+
+def scrolling(workspace: QWidget) -> QScrollArea:
+    """``workspace`` in a scroll area: a window smaller than it needs (snapped to half a small screen, or at 150 %
+    on a small one) scrolls it, and the Chat tab is not held to its minimum size."""
+    area = QScrollArea()
+    area.setObjectName(f"{workspace.objectName()}_scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(workspace)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -283,11 +296,16 @@ class MainWindow(QMainWindow):
         showing = self.workspaces.currentIndex() == index
         self.workspaces.removeWidget(self.extract_page)
         self.extract_page.deleteLater()
-        self.workspaces.insertWidget(index, page)
-        self.extract_page = self._extract = page
+        self.extract_page, self._extract = scrolling(page), page
+        self.workspaces.insertWidget(index, self.extract_page)
         if showing:
             self.workspaces.setCurrentIndex(index)
         return page
+
+    @property
+    def extract_workspace(self) -> ExtractWorkspace | None:
+        """The Extract workspace, once built after the first paint."""
+        return self._extract
 
     def attach_tools(self, backend: McpBackend) -> None:
         """What the Settings tab for MCP servers lists tools and stores secrets through."""
@@ -314,8 +332,8 @@ class MainWindow(QMainWindow):
         index = self.workspaces.indexOf(self.lab_page)
         self.workspaces.removeWidget(self.lab_page)
         self.lab_page.deleteLater()
-        self.workspaces.insertWidget(index, page)
-        self.lab_page = self._lab_workspace = page
+        self.lab_page, self._lab_workspace = scrolling(page), page
+        self.workspaces.insertWidget(index, self.lab_page)
         self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
@@ -518,7 +536,7 @@ class MainWindow(QMainWindow):
     def _save_shown(self) -> None:
         """Ctrl+S: Extract saves its schema, the Lab the page shown; conversations need no saving."""
         page = self.workspaces.currentWidget()
-        if page is self._extract and self._extract is not None:
+        if page is self.extract_page and self._extract is not None:
             self._extract.save_shown()
         elif page is self.lab_page and self._lab_workspace is not None:
             self._lab_workspace.save_shown()

@@ -27,6 +27,7 @@ from desktop_assistant.ui.extraction.schema_editor import (
     SchemaEditor,
 )
 from desktop_assistant.ui.extraction.workspace import price_text
+from desktop_assistant.ui.lab.workspace import LabWorkspace
 from tests.conftest import next_emission, until
 from tests.fake_openai import fixture
 from tests.fake_openai.server import FakeOpenAI, Reply
@@ -511,9 +512,17 @@ async def test_extract_fits_a_small_window_without_squeezing_its_buttons(tmp_pat
         extract_parts(parts)
         window.show_workspace(1)
         # an 800 px wide window holds Extract at its minimum: the buttons were squeezed to "tun in bul" in one row
-        width = window.minimumSizeHint().width()
-        assert width <= 800, width
         workspace = extract_parts(parts).workspace
+        width = workspace.minimumSizeHint().width()
+        assert width <= 800, width
+        # and it does not hold the window to it: snapped to half a 1366 px screen, it scrolls (Chat needs less)
+        window.show_workspace(2)  # the Lab too
+        await until(lambda: parts.window.findChild(LabWorkspace, "lab") is not None)
+        minimum = window.minimumSizeHint()
+        assert minimum.width() <= 683 and minimum.height() <= 500, minimum
+        window.show_workspace(1)
+        window.resize(683, 500)
+        await until(lambda: workspace.width() >= workspace.minimumSizeHint().width())  # not squeezed: it scrolls
         editor = workspace.findChild(QPlainTextEdit, "schema_json")
         assert editor is not None and editor.tabChangesFocus()  # Tab moves on (it typed tabs into the schema)
 

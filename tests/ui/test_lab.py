@@ -59,7 +59,8 @@ async def open_lab(parts: AppParts) -> LabWorkspace:
     parts.window.workspace_tabs.setCurrentIndex(2)
     await loaded
     ws = parts.window.findChild(LabWorkspace, "lab")
-    assert ws is not None and parts.window.workspaces.currentWidget() is ws
+    assert ws is not None and parts.window.workspaces.currentWidget() is parts.window.lab_page
+    assert ws.isVisible()
     return ws
 
 
@@ -138,9 +139,9 @@ async def test_versions_diff_restore_and_use_in_chat(tmp_path: Path, fake_openai
         ws.editor.extraction_button.click()
         assert parts.extraction.instructions == "Be brief."
         # the Extract workspace shows them, and they can be edited or cleared there
-        extract = parts.window.extract_page
-        assert extract.instructions.toPlainText() == "Be brief."  # type: ignore[attr-defined]
-        extract.instructions.clear()  # type: ignore[attr-defined]
+        extract = parts.window.extract_workspace
+        assert extract is not None and extract.instructions.toPlainText() == "Be brief."
+        extract.instructions.clear()
         assert parts.extraction.instructions == ""
 
 
@@ -618,7 +619,7 @@ async def test_use_as_extraction_instructions_never_loses_what_was_written_in_ex
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         await save_prompt(ws, "Be brief.")
-        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        box = parts.window.extract_workspace.instructions  # type: ignore[union-attr]
         box.insertPlainText("Dates as YYYY-MM-DD.")  # typed in Extract
         assert parts.extraction.instructions == "Dates as YYYY-MM-DD."
         # the first click replaces nothing: it says what would be replaced and how to go on
@@ -640,7 +641,7 @@ async def test_messages_name_the_version_the_form_came_from(tmp_path: Path, fake
     async with started_lab(tmp_path, fake_openai.base_url) as (parts, ws):
         for system in ("One.", "Two.", "Three."):
             await save_prompt(ws, system)
-        box = parts.window.extract_page.instructions  # type: ignore[attr-defined]
+        box = parts.window.extract_workspace.instructions  # type: ignore[union-attr]
         ws.editor.extraction_button.click()
         assert ws.message.text() == "Extraction now follows Support v3's system prompt as its instructions."
         ws.versions_view.openRequested.emit(ws.versions[0])  # version 1 opened from the Versions page
