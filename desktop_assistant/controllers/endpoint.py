@@ -142,11 +142,13 @@ class EndpointController(QObject):
         """Save ``settings`` and, if given, the key for its endpoint (an empty key deletes it)."""
         settings = settings.copy(base_url=normalize_base_url(settings.base_url))
         before = self.settings
+        # what each server's default is, from the settings in force (a dialog opened earlier may hold an older map),
+        # the one of the server left included
+        chosen = {**before.endpoint_default_models, before.endpoint: before.default_model}
         if settings.endpoint != before.endpoint and settings.default_model == before.default_model:
             # another server, the default model left as it was: the one chosen there last time, if any
-            settings = settings.copy(default_model=before.endpoint_default_models.get(settings.endpoint,
-                                                                                     settings.default_model))
-        settings = _remembering_default(settings)
+            settings = settings.copy(default_model=chosen.get(settings.endpoint, settings.default_model))
+        settings = _remembering_default(settings.copy(endpoint_default_models=chosen))
         if api_key is not None:
             source = await self._secrets.set_key(settings.endpoint, api_key)
             if source is KeySource.SESSION and self._secrets.problem:

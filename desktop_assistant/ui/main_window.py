@@ -330,10 +330,13 @@ class MainWindow(QMainWindow):
         if self._lab_texts is not None:
             self._run("lab form", page.keep_with(self._lab_texts))
         index = self.workspaces.indexOf(self.lab_page)
+        showing = self.workspaces.currentIndex() == index
         self.workspaces.removeWidget(self.lab_page)
         self.lab_page.deleteLater()
         self.lab_page, self._lab_workspace = scrolling(page), page
         self.workspaces.insertWidget(index, self.lab_page)
+        if showing:  # (built when the lab came, its tab already open: it stays the one shown)
+            self.workspaces.setCurrentIndex(index)
         self._run("lab", self._lab.load())
 
     def _run(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:

@@ -794,3 +794,13 @@ async def test_an_intent_reaching_the_window_as_it_closes_starts_nothing(tmp_pat
         parts.window.sidebar.renameRequested.emit(1, "A late rename")  # (a click during the close)
         ws._run("lab", parts.lab.load())  # type: ignore[union-attr]
         assert parts.runner.operations == []
+
+
+async def test_the_lab_tab_opened_before_the_lab_is_ready_stays_open(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        window = parts.window
+        window.show_workspace(2)  # clicked during the start, before the lab's controller exists
+        await start(parts)
+        workspace = window.findChild(LabWorkspace, "lab")
+        assert workspace is not None and window.workspaces.currentWidget() is window.lab_page
+        assert window.workspace_tabs.currentIndex() == 2

@@ -154,3 +154,29 @@ async def test_each_server_keeps_the_default_model_chosen_there(tmp_path: Path, 
             assert saved.endpoint_default_models[local.endpoint] == "qwen2.5:7b"
     finally:
         remote.stop()
+
+
+async def test_the_default_in_force_is_remembered_when_leaving_a_server(tmp_path: Path,
+                                                                        fake_openai: FakeOpenAI) -> None:
+    """A default chosen before servers had their own (or never saved with the map) comes back too."""
+    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})
+    remote.start()
+    try:
+        async with built_app(tmp_path, fake_openai.base_url) as parts:
+            await start(parts)
+            endpoint = parts.endpoint
+            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
+            away = endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1", proxy_mode="manual",
+                                          proxy_url=remote.url)
+            fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
+            await endpoint.save(away, "sk-test-remote")
+            endpoint.settings = endpoint.settings.copy(default_model="gpt-4.1", endpoint_default_models={})
+            home = endpoint.settings.copy(base_url=fake_openai.base_url, proxy_mode="system")
+            fake_openai.models = ["llama3.2:3b"]
+            await endpoint.save(home, None)  # to the local server, the default field left as it was
+            assert await endpoint.refresh_models() and endpoint.settings.default_model == "llama3.2:3b"
+            fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
+            await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
+            assert endpoint.settings.default_model == "gpt-4.1"
+    finally:
+        remote.stop()

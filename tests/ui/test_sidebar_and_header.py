@@ -695,7 +695,7 @@ def test_a_search_with_more_hits_than_shown_says_how_to_narrow_it(qtbot: QtBot) 
     qtbot.addWidget(results)
     hit = SearchHit(message_id=1, conversation_id=1, title="Trip", role="user", created_at=0.0, snippet="a train")
     results.show_hits("train", [hit] * RESULTS)
-    assert results.summary.text() == ("More than 50 messages found: the 50 that match best are shown (more words "
+    assert results.summary.text() == ("At least 50 messages found: the 50 that match best are shown (more words "
                                       "narrow it down).")
     results.show_hits("train", [hit] * 3)
     assert results.summary.text() == "3 messages found"

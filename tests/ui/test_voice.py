@@ -149,6 +149,15 @@ async def test_two_audio_files_at_once_say_which_one_was_left_out(tmp_path: Path
         assert composer.refusal.text() == ("Transcribed: check the text, then press Enter to send. One audio file "
                                            "at a time: “tuesday.wav” was not.")
         assert [u["filename"] for u in fake_openai.audio.uploads] == ["monday.wav"]
+        broken = tmp_path / "broken.wav"
+        broken.write_bytes(b"not audio at all")
+        parts.voice.take_files([broken, second])  # the first cannot be transcribed: nothing more is said of it
+        await until(lambda: "broken.wav" in composer.refusal.text() and "being transcribed" not in
+                    composer.refusal.text())
+        fake_openai.audio.enqueue_transcript("Dictated.")
+        parts.voice.voice.transcribe_recording(tone_pcm(1.0))
+        await until(lambda: composer.text.endswith("Dictated."))
+        assert composer.refusal.text() == "Transcribed: check the text, then press Enter to send."
 
 
 async def test_an_audio_file_picked_with_the_attach_button_is_transcribed(tmp_path: Path,

@@ -175,7 +175,7 @@ class SearchResults(QWidget):
             item.setToolTip("")
             self.list.addItem(item)
         count = (f"{len(hits)} message found" if len(hits) == 1 else
-                 f"More than {len(hits)} messages found: the {len(hits)} that match best are shown (more words "
+                 f"At least {len(hits)} messages found: the {len(hits)} that match best are shown (more words "
                  "narrow it down)." if len(hits) >= SHOWN else f"{len(hits)} messages found")
         summary = count if hits else "No messages match."
         self.summary.setText(f"{note}\n{summary}" if note else summary)

@@ -50,6 +50,7 @@ class VoiceWiring(QObject):
         voice.transcribed.connect(self._on_transcribed)
         voice.recordingKept.connect(self._on_recording_kept)
         voice.problem.connect(composer.show_refusal)
+        voice.problem.connect(self._forget_left_out)
         voice.recordingChanged.connect(self._on_recording)
         voice.level.connect(lambda value: composer.level_meter.setValue(round(meter_position(value) * 100)))
         voice.microphoneChanged.connect(self._on_microphone)
@@ -129,11 +130,16 @@ class VoiceWiring(QObject):
         button.setAccessibleName(tip)
         icons.set_icon(button, "stop" if playing else "speaker")
 
+    def _forget_left_out(self, *_why: object) -> None:
+        """The transcription that would have said which dropped files were left out will not come."""
+        self._left_out = ""
+
     def _on_transcribed(self, text: str) -> None:
         if self.voice.origin != self.voice.conversation_now():
             # spoken in another conversation, left meanwhile: not put in this one's draft, and not lost either
             self._offer("Your dictation arrived after you left the conversation it was spoken in: it was not "
                         "put in this one.", "Copy it", lambda: copy_to_clipboard(text))
+            self._left_out = ""
             return
         self._composer.append_text(text)  # (one Ctrl+Z takes it out again)
         self._composer.show_refusal(f"Transcribed: check the text, then press Enter to send.{self._left_out}")
@@ -142,6 +148,7 @@ class VoiceWiring(QObject):
 
     def _on_recording_kept(self, why: str) -> None:
         """A recording was not transcribed: it is kept, and one click transcribes it again."""
+        self._left_out = ""
         said = f"{why} " if why else ""
         self._offer(f"{said}Your recording is kept: transcribe it again when that is sorted out.",
                     "Transcribe again", self.voice.transcribe_again)
@@ -154,6 +161,7 @@ class VoiceWiring(QObject):
         icons.set_icon(button, "stop" if recording else "mic")
         self._composer.level_meter.setVisible(recording)
         if recording:
+            self._left_out = ""  # (a dictation says nothing of files dropped before)
             self._composer.show_refusal(RECORDING_HINT)
         elif self._composer.refusal.text() == RECORDING_HINT:
             self._composer.show_refusal("")  # (it stayed beside "Transcribing…" and the errors after)
