@@ -360,6 +360,21 @@ class VoiceController(QObject):
         key = hashlib.sha256("\x00".join((settings.speech_model, settings.speech_voice, text)).encode()).hexdigest()
         return self.cache_dir / f"{key}.mp3"
 
+    def _pieces(self, text: str) -> list[tuple[str, Path, bool]]:
+        """``text`` in the pieces a speech request takes: each piece, where its audio is kept, and whether it is
+        there (a reading stopped half-way kept what it had paid for) (file system: off the UI thread to fetch)."""
+        chunks = audio.speech_chunks(text)
+        return [(chunk, path, len(chunks) > 1 and path.is_file())
+                for chunk, path in ((chunk, self.cache_path(chunk)) for chunk in chunks)]
+
+    def _price_left(self, pieces: list[tuple[str, Path, bool]]) -> tuple[int | None, bool]:
+        """What the pieces not kept cost to fetch (None: no price known) and whether that is an estimate."""
+        price = self._usage.prices.audio.get(self._endpoint.settings.speech_model)
+        costs = [audio.speech_cost_micros(price, chunk) for chunk, _path, kept in pieces if not kept]
+        if any(cost is None for cost, _estimated in costs):
+            return None, True
+        return sum(cost or 0 for cost, _estimated in costs), any(estimated for _cost, estimated in costs)
+
     async def speech_file(self, text: str, message_id: int | None = None) -> Path | None:
         """The spoken audio of ``text``: from the cache, or fetched (in pieces of 4,096 characters), recorded in
         the ledger and cached. Each piece is kept as it arrives, so a reading stopped or failed half-way pays for
@@ -369,18 +384,16 @@ class VoiceController(QObject):
             return path
         settings = self._endpoint.settings
         model, voice = settings.speech_model, settings.speech_voice
-        pieces = [(chunk, self.cache_path(chunk)) for chunk in audio.speech_chunks(text)]
-        kept = await asyncio.to_thread(lambda: {piece for _chunk, piece in pieces if piece.is_file()})
+        pieces = await asyncio.to_thread(self._pieces, text)
         price = self._usage.prices.audio.get(model)
-        costs = [audio.speech_cost_micros(price, chunk)[0] for chunk, piece in pieces if piece not in kept]
-        verdict = await self._usage.check_total(None if None in costs else sum(c for c in costs if c is not None))
+        verdict = await self._usage.check_total(self._price_left(pieces)[0])
         if not verdict.allowed:
             self.problem.emit(verdict.message)
             return None
         data = b""
         try:
-            for chunk, piece in pieces:
-                if piece in kept:
+            for chunk, piece, kept in pieces:
+                if kept:
                     data += await asyncio.to_thread(piece.read_bytes)
                     continue
                 spoken = await self._endpoint.gateway.speak(model, voice, chunk)
@@ -392,7 +405,7 @@ class VoiceController(QObject):
                 data += spoken
             await asyncio.to_thread(self._write_cache, path, data)
             if len(pieces) > 1:
-                await asyncio.to_thread(_remove, [piece for _chunk, piece in pieces])
+                await asyncio.to_thread(_remove, [piece for _chunk, piece, _kept in pieces])
         finally:
             await self._usage.refresh()
         return path
@@ -420,14 +433,10 @@ class VoiceController(QObject):
             return "nothing to read"
         if self.cache_path(words).is_file():
             return "fetched before: free"
-        model = self._endpoint.settings.speech_model
-        price = self._usage.prices.audio.get(model)
-        chunks = audio.speech_chunks(words)
-        left = [c for c in chunks if len(chunks) == 1 or not self.cache_path(c).is_file()]  # (pieces kept: free)
-        costs = [audio.speech_cost_micros(price, c) for c in left]
-        if any(cost is None for cost, _estimated in costs):
-            return f"no price known for {model}"
-        return format_usd(sum(cost or 0 for cost, _estimated in costs), estimate=any(e for _c, e in costs))
+        cost, estimated = self._price_left(self._pieces(words))  # (the pieces kept are free)
+        if cost is None:
+            return f"no price known for {self._endpoint.settings.speech_model}"
+        return format_usd(cost, estimate=estimated)
 
     def read_aloud(self, text: str, message_id: int | None = None, *, instead: bool = False) -> None:
         """Speak ``text`` (a reply, in markdown: its words are read, code blocks and URLs are not): fetch or reuse
