@@ -366,14 +366,14 @@ async def import_file(store: Store, path: Path, *, dry_run: bool = False, progre
                 if isinstance(item, Problem):
                     report.problems.append(item)
                     continue
-                match = import_merge.match(item, known)
-                if match is None:
-                    fresh.append((item, import_merge.remember(item, known)))
-                elif match.conversation_id is None:
+                met = import_merge.match(item, known)
+                import_merge.remember(met, known)
+                if not met.found:
+                    fresh.append((item, met.keys))
+                elif met.conversation_id is None:
                     report.duplicates += 1
                 else:
-                    again.append((item, match.conversation_id, match.keys))
-                    import_merge.remember(item, known)  # a second copy in the same file is a duplicate
+                    again.append((item, met.conversation_id, met.keys))
             if (fresh or again) and not dry_run and images is not None:
                 records = [r for r, _ in fresh] + [r for r, _, _ in again]
                 await asyncio.to_thread(_store_all_images, records, images)

@@ -20,10 +20,12 @@ from desktop_assistant.core.models import parts_text
 
 @dataclass(frozen=True)
 class Match:
-    """A conversation of the file that is here already."""
+    """Who a conversation of the file is here."""
 
-    conversation_id: int | None  # None: met earlier in the same file (nothing to add to yet)
+    found: bool  # it is here already (or was met earlier in the same file)
+    conversation_id: int | None  # the conversation here (None: new, or met earlier in the same file)
     keys: list[str]  # what it is known by from now on
+    looked: list[str]  # every key it may be known by here, the surest first
 
 
 def known_conversations(conn: sqlite3.Connection) -> dict[str, int | None]:
@@ -45,23 +47,20 @@ def _untitled(record: ConversationRecord) -> str:
     return untitled_fingerprint(record.created_at, first)
 
 
-def match(record: ConversationRecord, known: dict[str, int | None]) -> Match | None:
-    """The conversation here that ``record`` is (by where it came from, else its fingerprint, else, for a record
-    that says where it came from, its fingerprint without the title: renamed there); None for a new one."""
-    keys = [record.fingerprint(), *([record.origin] if record.origin else [])]
-    looked = [record.origin, keys[0], _untitled(record)] if record.origin else [keys[0]]
-    for key in looked:
-        if key in known:
-            return Match(known[key], keys)
-    return None
+def match(record: ConversationRecord, known: dict[str, int | None]) -> Match:
+    """The conversation here that ``record`` is: by where it came from, else its fingerprint, else, for a record
+    that says where it came from, its fingerprint without the title (renamed there)."""
+    fingerprint = record.fingerprint()
+    keys = [fingerprint, *([record.origin] if record.origin else [])]
+    looked = [record.origin, fingerprint, _untitled(record)] if record.origin else [fingerprint]
+    found = next((key for key in looked if key in known), None)
+    return Match(found is not None, known[found] if found is not None else None, keys, looked)
 
 
-def remember(record: ConversationRecord, known: dict[str, int | None]) -> list[str]:
-    """Note a new conversation of the file as met (a second copy in the same file is skipped); returns its keys."""
-    keys = [record.fingerprint(), *([record.origin] if record.origin else [])]
-    for key in (*keys, *([_untitled(record)] if record.origin else [])):
+def remember(met: Match, known: dict[str, int | None]) -> None:
+    """Note a conversation of the file as met: a second copy in the same file is skipped."""
+    for key in met.looked:
         known[key] = None
-    return keys
 
 
 @dataclass(frozen=True)
