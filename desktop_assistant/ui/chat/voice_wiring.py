@@ -135,15 +135,14 @@ class VoiceWiring(QObject):
         self._left_out = ""
 
     def _on_transcribed(self, text: str) -> None:
+        left_out, self._left_out = self._left_out, ""  # (said with this transcription, or not at all)
         if self.voice.origin != self.voice.conversation_now():
             # spoken in another conversation, left meanwhile: not put in this one's draft, and not lost either
             self._offer("Your dictation arrived after you left the conversation it was spoken in: it was not "
                         "put in this one.", "Copy it", lambda: copy_to_clipboard(text))
-            self._left_out = ""
             return
         self._composer.append_text(text)  # (one Ctrl+Z takes it out again)
-        self._composer.show_refusal(f"Transcribed: check the text, then press Enter to send.{self._left_out}")
-        self._left_out = ""
+        self._composer.show_refusal(f"Transcribed: check the text, then press Enter to send.{left_out}")
         self._composer.edit.setFocus()
 
     def _on_recording_kept(self, why: str) -> None:
