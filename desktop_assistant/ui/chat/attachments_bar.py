@@ -33,6 +33,13 @@ def remove_button(name: str, tip: str) -> QToolButton:
     return button
 
 
+def chip_frame(chip: QFrame, name: str) -> None:
+    """Frame ``chip`` as a chip: a styled panel of its own size, never squeezed (a row of them scrolls)."""
+    chip.setObjectName(name)
+    chip.setFrameShape(QFrame.Shape.StyledPanel)
+    chip.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+
 def drop_chips(layout: QHBoxLayout, chips: list[QWidget]) -> None:
     """Take ``chips`` out of ``layout`` and delete them (the caller starts a new list)."""
     for chip in chips:
@@ -60,9 +67,7 @@ class AttachmentChip(QFrame):
     def __init__(self, attachment: Attachment, thumbnail: QImage | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.attachment = attachment
-        self.setObjectName("attachment_chip")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed: the row scrolls
+        chip_frame(self, "attachment_chip")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         picture = QLabel()
@@ -116,9 +121,7 @@ class FileChip(QFrame):
     def __init__(self, attachment: FileAttachment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.attachment = attachment
-        self.setObjectName("file_chip")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        chip_frame(self, "file_chip")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 4, 4)
         column = QVBoxLayout()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
-from desktop_assistant.ui.chat.attachments_bar import drop_chips, elided, remove_button
+from desktop_assistant.ui.chat.attachments_bar import chip_frame, drop_chips, elided, remove_button
 from desktop_assistant.ui.tips import plain_tip
 
 
@@ -53,9 +53,7 @@ class EditAttachments(QWidget):
         image = part.get("type") == "image_url"
         name = part_name(part)
         chip = QFrame()
-        chip.setObjectName("file_chip")
-        chip.setFrameShape(QFrame.Shape.StyledPanel)
-        chip.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        chip_frame(chip, "file_chip")
         row = QHBoxLayout(chip)
         row.setContentsMargins(6, 2, 2, 2)
         label = QLabel()
