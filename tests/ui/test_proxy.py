@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_assistant.core.settings import Settings
 from desktop_assistant.services.settings import SettingsStore
 from tests.conftest import ended, until
 from tests.fake_openai import fixture
@@ -24,6 +25,21 @@ def proxy() -> Iterator[LoopbackProxy]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def remote() -> Iterator[LoopbackProxy]:
+    """A proxy through which ``api.example.test`` is the fake server: a remote address, reached on loopback."""
+    server = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})
+    server.start()
+    yield server
+    server.stop()
+
+
+def remote_settings(settings: Settings, fake_openai: FakeOpenAI, remote: LoopbackProxy) -> Settings:
+    """``settings`` moved to the fake server as the remote ``api.example.test``, through ``remote``."""
+    port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
+    return settings.copy(base_url=f"http://api.example.test:{port}/v1", proxy_mode="manual", proxy_url=remote.url)
 
 
 def dead_address() -> str:
@@ -96,87 +112,66 @@ async def test_system_proxy_and_no_proxy(tmp_path: Path, fake_openai: FakeOpenAI
         assert len(proxy.requests) == relayed
 
 
-async def test_back_from_a_local_server_new_chats_do_not_keep_its_model(tmp_path: Path,
-                                                                        fake_openai: FakeOpenAI) -> None:
+async def test_back_from_a_local_server_new_chats_do_not_keep_its_model(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                        remote: LoopbackProxy) -> None:
     """A local server's list made its first model the default (OpenAI's is not there); back on a remote server
     that does not offer it, the default goes back to one it offers (new chats failed with "model not found")."""
-    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})  # a remote address, reached on loopback
-    remote.start()
-    try:
-        async with built_app(tmp_path, fake_openai.base_url) as parts:
-            await start(parts)
-            fake_openai.models = ["llama3.2:3b"]
-            assert await parts.endpoint.refresh_models()
-            assert parts.endpoint.settings.default_model == "llama3.2:3b"
-            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
-            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
-            settings = parts.endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1",
-                                                    proxy_mode="manual", proxy_url=remote.url)
-            await parts.endpoint.save(settings, "sk-test-remote")
-            assert await parts.endpoint.refresh_models()
-            assert any("api.example.test" in line for line in remote.requests)  # it was asked, as a remote one
-            assert parts.endpoint.settings.default_model == "gpt-4o-mini"
-            parts.chat.new_conversation()
-            assert parts.chat.model == "gpt-4o-mini"
-    finally:
-        remote.stop()
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        fake_openai.models = ["llama3.2:3b"]
+        assert await parts.endpoint.refresh_models()
+        assert parts.endpoint.settings.default_model == "llama3.2:3b"
+        fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+        await parts.endpoint.save(remote_settings(parts.endpoint.settings, fake_openai, remote), "sk-test-remote")
+        assert await parts.endpoint.refresh_models()
+        assert any("api.example.test" in line for line in remote.requests)  # it was asked, as a remote one
+        assert parts.endpoint.settings.default_model == "gpt-4o-mini"
+        parts.chat.new_conversation()
+        assert parts.chat.model == "gpt-4o-mini"
 
 
-async def test_each_server_keeps_the_default_model_chosen_there(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+async def test_each_server_keeps_the_default_model_chosen_there(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                 remote: LoopbackProxy) -> None:
     """Going from a local server to OpenAI and back, the default model is the one chosen on each (it was reset
     to the first model of the list, or to OpenAI's usual one, at every switch)."""
-    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})
-    remote.start()
-    try:
-        async with built_app(tmp_path, fake_openai.base_url) as parts:
-            await start(parts)
-            endpoint = parts.endpoint
-            local = endpoint.settings.copy()
-            fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
-            assert await endpoint.refresh_models()
-            await endpoint.save(endpoint.settings.copy(default_model="qwen2.5:7b"), None)  # chosen here
-            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
-            away = endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1", proxy_mode="manual",
-                                          proxy_url=remote.url)
-            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
-            await endpoint.save(away, "sk-test-remote")
-            assert await endpoint.refresh_models()
-            await endpoint.save(endpoint.settings.copy(default_model="gpt-4o"), None)  # chosen there
-            fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
-            await endpoint.save(endpoint.settings.copy(base_url=local.base_url, proxy_mode=local.proxy_mode), None)
-            assert endpoint.settings.default_model == "qwen2.5:7b"  # back: the one chosen here
-            assert await endpoint.refresh_models() and endpoint.settings.default_model == "qwen2.5:7b"
-            fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
-            await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
-            assert endpoint.settings.default_model == "gpt-4o"
-            saved = SettingsStore(parts.paths.settings_file).load()  # kept for the next start too
-            assert saved.endpoint_default_models[away.endpoint] == "gpt-4o"
-            assert saved.endpoint_default_models[local.endpoint] == "qwen2.5:7b"
-    finally:
-        remote.stop()
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        endpoint = parts.endpoint
+        local = endpoint.settings.copy()
+        fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
+        assert await endpoint.refresh_models()
+        await endpoint.save(endpoint.settings.copy(default_model="qwen2.5:7b"), None)  # chosen here
+        away = remote_settings(endpoint.settings, fake_openai, remote)
+        fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+        await endpoint.save(away, "sk-test-remote")
+        assert await endpoint.refresh_models()
+        await endpoint.save(endpoint.settings.copy(default_model="gpt-4o"), None)  # chosen there
+        fake_openai.models = ["llama3.2:3b", "qwen2.5:7b"]
+        await endpoint.save(endpoint.settings.copy(base_url=local.base_url, proxy_mode=local.proxy_mode), None)
+        assert endpoint.settings.default_model == "qwen2.5:7b"  # back: the one chosen here
+        assert await endpoint.refresh_models() and endpoint.settings.default_model == "qwen2.5:7b"
+        fake_openai.models = ["gpt-4o-mini", "gpt-4o"]
+        await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
+        assert endpoint.settings.default_model == "gpt-4o"
+        saved = SettingsStore(parts.paths.settings_file).load()  # kept for the next start too
+        assert saved.endpoint_default_models[away.endpoint] == "gpt-4o"
+        assert saved.endpoint_default_models[local.endpoint] == "qwen2.5:7b"
 
 
-async def test_the_default_in_force_is_remembered_when_leaving_a_server(tmp_path: Path,
-                                                                        fake_openai: FakeOpenAI) -> None:
+async def test_the_default_in_force_is_remembered_when_leaving_a_server(tmp_path: Path, fake_openai: FakeOpenAI,
+                                                                        remote: LoopbackProxy) -> None:
     """A default chosen before servers had their own (or never saved with the map) comes back too."""
-    remote = LoopbackProxy(hosts={"api.example.test": "127.0.0.1"})
-    remote.start()
-    try:
-        async with built_app(tmp_path, fake_openai.base_url) as parts:
-            await start(parts)
-            endpoint = parts.endpoint
-            port = fake_openai.base_url.rsplit(":", 1)[1].split("/")[0]
-            away = endpoint.settings.copy(base_url=f"http://api.example.test:{port}/v1", proxy_mode="manual",
-                                          proxy_url=remote.url)
-            fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
-            await endpoint.save(away, "sk-test-remote")
-            endpoint.settings = endpoint.settings.copy(default_model="gpt-4.1", endpoint_default_models={})
-            home = endpoint.settings.copy(base_url=fake_openai.base_url, proxy_mode="system")
-            fake_openai.models = ["llama3.2:3b"]
-            await endpoint.save(home, None)  # to the local server, the default field left as it was
-            assert await endpoint.refresh_models() and endpoint.settings.default_model == "llama3.2:3b"
-            fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
-            await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
-            assert endpoint.settings.default_model == "gpt-4.1"
-    finally:
-        remote.stop()
+    async with built_app(tmp_path, fake_openai.base_url) as parts:
+        await start(parts)
+        endpoint = parts.endpoint
+        away = remote_settings(endpoint.settings, fake_openai, remote)
+        fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
+        await endpoint.save(away, "sk-test-remote")
+        endpoint.settings = endpoint.settings.copy(default_model="gpt-4.1", endpoint_default_models={})
+        home = endpoint.settings.copy(base_url=fake_openai.base_url, proxy_mode="system")
+        fake_openai.models = ["llama3.2:3b"]
+        await endpoint.save(home, None)  # to the local server, the default field left as it was
+        assert await endpoint.refresh_models() and endpoint.settings.default_model == "llama3.2:3b"
+        fake_openai.models = ["gpt-4o-mini", "gpt-4.1"]
+        await endpoint.save(endpoint.settings.copy(base_url=away.base_url, proxy_mode="manual"), None)
+        assert endpoint.settings.default_model == "gpt-4.1"
